@@ -1,0 +1,82 @@
+package org.buildswarm.orchestrator.core;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.buildswarm.protocol.DroneMode;
+
+/** A drone the core knows (mutable; owned by the core's single thread). */
+final class DroneEntry {
+  enum Presence {
+    /** Registered and within its lease. */
+    ONLINE,
+    /** Holds attempts recovered from the store after an orchestrator restart; not yet re-registered. */
+    EXPECTED,
+    /** Missed its lease; its attempts were requeued. */
+    LOST
+  }
+
+  final String name;
+  String host;
+  int cores;
+  Set<String> labels = Set.of();
+  DroneMode mode = DroneMode.ACTIVE;
+  boolean ephemeral;
+  boolean ephemeralUsed;
+  Presence presence;
+  long leaseExpiresAt;
+  long lastSeenAt;
+  double load1;
+  long memoryTotalBytes;
+  long memoryAvailableBytes;
+  long groundedUntil;
+  final Deque<Long> infraFailures = new ArrayDeque<>();
+  /** Attempts on it, by job id. */
+  final Map<Long, JobEntry> attempts = new LinkedHashMap<>();
+
+  DroneEntry(String name, Presence presence) {
+    this.name = name;
+    this.presence = presence;
+  }
+
+  int busyCores() {
+    int busy = 0;
+    for (JobEntry job : attempts.values()) {
+      busy += job.plan.cores();
+    }
+    return busy;
+  }
+
+  boolean isGrounded(long now) {
+    return groundedUntil > now;
+  }
+
+  boolean accepting(long now) {
+    return presence == Presence.ONLINE && mode == DroneMode.ACTIVE && !isGrounded(now) && !(ephemeral && ephemeralUsed);
+  }
+
+  /** The state users see: online, draining, paused, grounded, lost. */
+  String visibleState(long now) {
+    if (presence == Presence.LOST) {
+      return "lost";
+    }
+    if (presence == Presence.EXPECTED) {
+      return "reconnecting";
+    }
+    if (isGrounded(now)) {
+      return "grounded";
+    }
+    return switch (mode) {
+      case ACTIVE -> "online";
+      case DRAINING -> "draining";
+      case PAUSED -> "paused";
+    };
+  }
+
+  List<Long> runningJobIds() {
+    return List.copyOf(attempts.keySet());
+  }
+}

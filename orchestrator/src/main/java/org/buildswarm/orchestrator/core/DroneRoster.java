@@ -1,0 +1,230 @@
+package org.buildswarm.orchestrator.core;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.buildswarm.orchestrator.core.DroneEntry.Presence;
+import org.buildswarm.orchestrator.schedule.DroneSlot;
+import org.buildswarm.protocol.ProtocolVersion;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.DroneRegistered;
+import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.HeartbeatReply;
+import org.buildswarm.protocol.message.RegisterDrone;
+
+/**
+ * The drones the core knows: registration (join token, protocol version), leases renewed by
+ * heartbeats, attempts held on each, and the circuit breaker that grounds a drone with repeated
+ * infrastructure failures. Part of the core: same thread, same clock.
+ */
+public final class DroneRoster {
+  private static final Pattern DRONE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,99}");
+  /** An assignment younger than this may be missing from a heartbeat without being lost. */
+  private static final long ASSIGNMENT_SETTLE_MS = 5_000;
+
+  /** The answer to a registration: accepted with lease terms, or refused with a reason. */
+  public record Registration(DroneRegistered accepted, String refusal) {}
+
+  private final CoreOptions options;
+  private final OrchestratorCore core;
+  private final Map<String, DroneEntry> drones = new TreeMap<>();
+  private final Map<Long, Long> assignedAt = new HashMap<>();
+
+  DroneRoster(CoreOptions options, OrchestratorCore core) {
+    this.options = options;
+    this.core = core;
+  }
+
+  public Registration register(RegisterDrone request) {
+    String refusal = refusal(request);
+    if (refusal != null) {
+      core.recordSwarmEvent("drone.refused", Map.of("drone", String.valueOf(request.drone()), "reason", refusal));
+      return new Registration(null, refusal);
+    }
+    long now = core.now();
+    DroneEntry drone = drones.computeIfAbsent(request.drone(), name -> new DroneEntry(name, Presence.ONLINE));
+    Set<Long> reportedTokens = new HashSet<>();
+    for (AttemptRef attempt : request.running()) {
+      reportedTokens.add(attempt.token());
+    }
+    // Attempts we believe it holds but it no longer runs were lost (e.g. the drone restarted).
+    for (JobEntry job : new ArrayList<>(drone.attempts.values())) {
+      if (!reportedTokens.contains(job.token)) {
+        core.infrastructureRequeue(job, now, "drone " + drone.name + " came back without it");
+      }
+    }
+    List<AttemptRef> kill = new ArrayList<>();
+    for (AttemptRef attempt : request.running()) {
+      JobEntry job = core.job(attempt.jobId());
+      boolean current = job != null && job.state.isOnDrone() && job.token == attempt.token()
+          && drone.name.equals(job.drone) && drone.attempts.containsKey(job.id);
+      if (!current) {
+        kill.add(attempt);
+      }
+    }
+    drone.host = request.host();
+    drone.cores = request.cores();
+    drone.labels = Set.copyOf(request.labels());
+    drone.mode = request.mode();
+    drone.ephemeral = request.ephemeral();
+    drone.presence = Presence.ONLINE;
+    drone.lastSeenAt = now;
+    drone.leaseExpiresAt = now + options.leaseMs();
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("drone", drone.name);
+    data.put("cores", drone.cores);
+    data.put("labels", List.copyOf(drone.labels));
+    data.put("adopted", drone.attempts.size());
+    core.recordSwarmEvent("drone.registered", data);
+    return new Registration(
+        new DroneRegistered(drone.name, core.epoch(), options.heartbeatIntervalMs(), options.leaseMs(), kill), null);
+  }
+
+  private String refusal(RegisterDrone request) {
+    if (request.protocolVersion() != ProtocolVersion.CURRENT) {
+      return "protocol version " + request.protocolVersion() + " does not match the orchestrator's version "
+          + ProtocolVersion.CURRENT + "; install the same buildswarm release on both";
+    }
+    if (options.joinTokenSha256() == null) {
+      return "the orchestrator has no join token configured, so it accepts no drones";
+    }
+    if (request.joinToken() == null
+        || !Secrets.constantTimeEquals(Secrets.sha256Hex(request.joinToken()), options.joinTokenSha256())) {
+      return "join token not accepted";
+    }
+    if (request.drone() == null || !DRONE_NAME.matcher(request.drone()).matches()) {
+      return "drone name must start with a letter or digit and hold only letters, digits, '_', '.' and '-'";
+    }
+    if (request.cores() < 1) {
+      return "a drone needs at least one core";
+    }
+    return null;
+  }
+
+  public HeartbeatReply heartbeat(Heartbeat heartbeat) {
+    DroneEntry drone = drones.get(heartbeat.drone());
+    if (drone == null || drone.presence != Presence.ONLINE) {
+      return new HeartbeatReply(true, List.of());
+    }
+    long now = core.now();
+    drone.lastSeenAt = now;
+    drone.leaseExpiresAt = now + options.leaseMs();
+    drone.load1 = heartbeat.load1();
+    drone.memoryTotalBytes = heartbeat.memoryTotalBytes();
+    drone.memoryAvailableBytes = heartbeat.memoryAvailableBytes();
+    drone.mode = heartbeat.mode();
+    List<AttemptRef> kill = new ArrayList<>();
+    Set<Long> reported = new HashSet<>();
+    for (AttemptRef attempt : heartbeat.running()) {
+      JobEntry job = drone.attempts.get(attempt.jobId());
+      if (job == null || job.token != attempt.token()) {
+        kill.add(attempt);
+      } else {
+        reported.add(job.id);
+      }
+    }
+    for (JobEntry job : new ArrayList<>(drone.attempts.values())) {
+      Long since = assignedAt.get(job.id);
+      if (!reported.contains(job.id) && since != null && now - since > ASSIGNMENT_SETTLE_MS) {
+        core.infrastructureRequeue(job, now, "drone " + drone.name + " no longer runs it");
+      }
+    }
+    return new HeartbeatReply(false, kill);
+  }
+
+  /** Declares drones past their lease lost and requeues their attempts, each exactly once. */
+  void expireLeases(long now) {
+    for (DroneEntry drone : drones.values()) {
+      if (drone.presence != Presence.LOST && drone.leaseExpiresAt <= now) {
+        drone.presence = Presence.LOST;
+        core.counters().leasesExpired++;
+        core.recordSwarmEvent("drone.lost", Map.of("drone", drone.name, "attempts", drone.attempts.size(),
+            "silentMs", now - drone.lastSeenAt));
+        for (JobEntry job : new ArrayList<>(drone.attempts.values())) {
+          core.infrastructureRequeue(job, now, "drone " + drone.name + " was lost (no heartbeat for "
+              + OrchestratorCore.formatMillis(now - drone.lastSeenAt) + ")");
+        }
+      }
+    }
+  }
+
+  /** A job recovered from the store as running on this drone, before the drone re-registers. */
+  void expectAttempt(String droneName, JobEntry job, long now) {
+    DroneEntry drone = drones.computeIfAbsent(droneName, name -> {
+      DroneEntry expected = new DroneEntry(name, Presence.EXPECTED);
+      expected.leaseExpiresAt = now + options.leaseMs();
+      expected.lastSeenAt = now;
+      return expected;
+    });
+    drone.attempts.put(job.id, job);
+    assignedAt.put(job.id, now);
+  }
+
+  void attach(DroneEntry drone, JobEntry job, long now) {
+    drone.attempts.put(job.id, job);
+    assignedAt.put(job.id, now);
+    if (drone.ephemeral) {
+      drone.ephemeralUsed = true;
+    }
+  }
+
+  void detach(DroneEntry drone, JobEntry job) {
+    if (drone != null && drone.attempts.get(job.id) == job) {
+      drone.attempts.remove(job.id);
+      assignedAt.remove(job.id);
+    }
+  }
+
+  /** Circuit breaker: too many infrastructure failures in the window ground the drone for a while. */
+  void infrastructureFailure(DroneEntry drone, long now) {
+    if (drone == null) {
+      return;
+    }
+    drone.infraFailures.addLast(now);
+    while (!drone.infraFailures.isEmpty() && now - drone.infraFailures.peekFirst() > options.groundWindowMs()) {
+      drone.infraFailures.removeFirst();
+    }
+    if (drone.infraFailures.size() >= options.groundAfterInfraFailures() && !drone.isGrounded(now)) {
+      drone.groundedUntil = now + options.groundCooldownMs();
+      drone.infraFailures.clear();
+      core.recordSwarmEvent("drone.grounded", Map.of("drone", drone.name, "untilMs", drone.groundedUntil));
+    }
+  }
+
+  DroneEntry get(String name) {
+    return name == null ? null : drones.get(name);
+  }
+
+  Collection<DroneEntry> all() {
+    return drones.values();
+  }
+
+  Collection<DroneSlot> slots(long now) {
+    List<DroneSlot> slots = new ArrayList<>(drones.size());
+    for (DroneEntry drone : drones.values()) {
+      if (drone.presence == Presence.ONLINE) {
+        slots.add(new DroneSlot(drone.name, drone.cores, Math.max(0, drone.cores - drone.busyCores()), drone.labels,
+            drone.accepting(now), drone.ephemeral ? (drone.ephemeralUsed ? 0 : 1) : DroneSlot.UNLIMITED));
+      }
+    }
+    return slots;
+  }
+
+  Map<String, Integer> runningCoresByProject() {
+    Map<String, Integer> usage = new HashMap<>();
+    for (DroneEntry drone : drones.values()) {
+      for (JobEntry job : drone.attempts.values()) {
+        usage.merge(job.run.project, job.plan.cores(), Integer::sum);
+      }
+    }
+    return usage;
+  }
+}

@@ -1,0 +1,26 @@
+package org.buildswarm.orchestrator.core;
+
+import org.buildswarm.orchestrator.store.StateChange;
+import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.CancelAttempt;
+
+/**
+ * What the core asks the outside world to do. The verticle sends these over the event bus and to
+ * the store; tests record them.
+ */
+public interface Effects {
+  /**
+   * Send the assignment and report the drone's ack with {@link OrchestratorCore#assignAcknowledged}
+   * or its absence with {@link OrchestratorCore#assignFailed}.
+   */
+  void assign(String drone, AssignJob assignment);
+
+  void cancel(String drone, CancelAttempt cancel);
+
+  /** Append to the durable event log. */
+  void record(StateChange change);
+
+  /** Tell live watchers (UI, CLI). */
+  void publish(RunEvent event);
+}

@@ -1,0 +1,88 @@
+package org.buildswarm.orchestrator.core;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.buildswarm.orchestrator.plan.PlannedJob;
+import org.buildswarm.orchestrator.store.JobStatus;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.message.AttemptRef;
+
+/** A job the core is tracking (mutable; owned by the core's single thread). */
+final class JobEntry {
+  final long id;
+  final RunEntry run;
+  final PlannedJob plan;
+  final List<JobEntry> dependents = new ArrayList<>();
+  int unmetNeeds;
+
+  JobState state;
+  int attempt;
+  long token;
+  String drone;
+  int retriesUsed;
+  int infraRetriesUsed;
+  Integer exitCode;
+  String failedStep;
+  List<String> logTail = List.of();
+  String reason;
+  Long queuedAt;
+  Long startedAt;
+  Long finishedAt;
+
+  /** Not before this time may it be placed (retry backoff). */
+  long notBefore;
+  /** When it became ready, for ordering among equals. */
+  long readySince;
+  /** When it entered UNSCHEDULABLE, for the grace period. */
+  long unschedulableSince;
+  /** Drones where an attempt failed by the job's own fault. */
+  final Set<String> failedOn = new LinkedHashSet<>();
+  /** Drones not to use for this job (failed there, or refused it). */
+  final Set<String> avoid = new HashSet<>();
+  boolean cancelRequested;
+  /** The token of the attempt whose report settled it, so a resent report is acknowledged, not counted stale. */
+  long settledToken = -1;
+
+  JobEntry(long id, RunEntry run, PlannedJob plan, JobState state) {
+    this.id = id;
+    this.run = run;
+    this.plan = plan;
+    this.state = state;
+  }
+
+  AttemptRef attemptRef() {
+    return new AttemptRef(id, attempt, token);
+  }
+
+  boolean isReady() {
+    return state == JobState.QUEUED || state == JobState.UNSCHEDULABLE;
+  }
+
+  JobStatus status() {
+    return new JobStatus(state, attempt, token, drone, retriesUsed, infraRetriesUsed, exitCode, failedStep, logTail,
+        reason, queuedAt, startedAt, finishedAt);
+  }
+
+  void restore(JobStatus status) {
+    state = status.state();
+    attempt = status.attempt();
+    token = status.token();
+    drone = status.drone();
+    retriesUsed = status.retriesUsed();
+    infraRetriesUsed = status.infraRetriesUsed();
+    exitCode = status.exitCode();
+    failedStep = status.failedStep();
+    logTail = status.logTail();
+    reason = status.reason();
+    queuedAt = status.queuedAt();
+    startedAt = status.startedAt();
+    finishedAt = status.finishedAt();
+  }
+
+  static Set<String> copy(Set<String> set) {
+    return new HashSet<>(set);
+  }
+}

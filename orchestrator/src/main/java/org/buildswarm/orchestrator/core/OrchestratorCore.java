@@ -1,0 +1,600 @@
+package org.buildswarm.orchestrator.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import org.buildswarm.orchestrator.schedule.DroneSlot;
+import org.buildswarm.orchestrator.schedule.Placement;
+import org.buildswarm.orchestrator.schedule.ReadyJob;
+import org.buildswarm.orchestrator.schedule.Scheduler;
+import org.buildswarm.orchestrator.schedule.SchedulingResult;
+import org.buildswarm.orchestrator.schedule.Unschedulable;
+import org.buildswarm.orchestrator.store.RunStatus;
+import org.buildswarm.orchestrator.store.StateChange;
+import org.buildswarm.orchestrator.store.StoredJob;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.api.CancelRequest;
+import org.buildswarm.protocol.api.DroneList;
+import org.buildswarm.protocol.api.DroneView;
+import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.api.RunSummary;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AssignReply;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.JobExecution;
+import org.buildswarm.protocol.message.JobFinished;
+import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.ReportReply;
+
+/**
+ * The orchestrator's state machine: runs and their job DAGs, drones and their leases, attempts and
+ * their fencing tokens. Pure and single-threaded: every input is a method call, every output an
+ * {@link Effects} call, time comes from the injected clock. Tests drive it without Vert.x.
+ *
+ * <p>Invariants it keeps: a job holds cores on at most one drone; only the report carrying a job's
+ * current token changes it; a job reaches a terminal state once; a drone past its lease gets no
+ * work and its attempts come back exactly once.
+ */
+public final class OrchestratorCore {
+  /** Events about the swarm rather than one run are logged under this run id. */
+  public static final long SWARM_RUN_ID = 0;
+
+  private final CoreOptions options;
+  private final Scheduler scheduler;
+  private final LongSupplier clock;
+  private final Effects effects;
+  private final long epoch;
+  private final DroneRoster roster;
+  private final CoreCounters counters = new CoreCounters();
+  private long tokenCounter;
+
+  private final Map<Long, RunEntry> runs = new LinkedHashMap<>();
+  private final ArrayDeque<RunEntry> finishedRuns = new ArrayDeque<>();
+  private final Map<Long, JobEntry> jobs = new HashMap<>();
+  /** QUEUED and UNSCHEDULABLE jobs, the scheduler's input. */
+  private final Set<JobEntry> ready = new LinkedHashSet<>();
+
+  public OrchestratorCore(CoreOptions options, Scheduler scheduler, LongSupplier clock, Effects effects, long epoch) {
+    this.options = options;
+    this.scheduler = scheduler;
+    this.clock = clock;
+    this.effects = effects;
+    this.epoch = epoch;
+    this.roster = new DroneRoster(options, this);
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public CoreCounters counters() {
+    return counters;
+  }
+
+  public DroneRoster drones() {
+    return roster;
+  }
+
+  long now() {
+    return clock.getAsLong();
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  /** Takes over a run just stored: its jobs start WAITING, or QUEUED when they need nothing. */
+  public void addRun(StoredRun stored) {
+    RunEntry run = track(stored);
+    long now = now();
+    for (JobEntry job : run.jobs) {
+      if (job.state == JobState.QUEUED) {
+        job.state = JobState.WAITING;
+        makeReady(job, now);
+      }
+    }
+    publish(run, null, "run.created", null);
+  }
+
+  /**
+   * Takes over a run from the store after an orchestrator restart. Attempts that were on drones stay
+   * theirs until the drone re-registers (and reports them) or its lease runs out.
+   */
+  public void resumeRun(StoredRun stored) {
+    RunEntry run = track(stored);
+    long now = now();
+    for (JobEntry job : run.jobs) {
+      if (job.state.isOnDrone()) {
+        roster.expectAttempt(job.drone, job, now);
+      } else if (job.isReady()) {
+        job.readySince = job.queuedAt == null ? now : job.queuedAt;
+        job.unschedulableSince = now;
+        ready.add(job);
+      }
+    }
+    for (JobEntry job : run.jobs) {
+      if (job.state == JobState.WAITING) {
+        JobEntry blocker = firstUnsuccessfulTerminalNeed(job);
+        if (blocker != null) {
+          skipDependents(blocker, now);
+        } else if (job.unmetNeeds == 0) {
+          makeReady(job, now);
+        }
+      }
+    }
+    finishRunIfDone(run, now);
+  }
+
+  private RunEntry track(StoredRun stored) {
+    RunEntry run = new RunEntry(stored.id(), stored.project(), stored.pipelineName(), stored.source(),
+        stored.trigger(), stored.requestedBy(), stored.createdAt(), stored.state(), stored.finishedAt());
+    for (StoredJob storedJob : stored.jobs()) {
+      JobEntry job = new JobEntry(storedJob.id(), run, storedJob.plan(), storedJob.status().state());
+      job.restore(storedJob.status());
+      run.jobs.add(job);
+      jobs.put(job.id, job);
+      if (job.state.isTerminal()) {
+        run.terminalJobs++;
+      }
+    }
+    for (JobEntry job : run.jobs) {
+      for (int need : job.plan.needs()) {
+        JobEntry needed = run.jobs.get(need);
+        needed.dependents.add(job);
+        if (needed.state != JobState.SUCCEEDED) {
+          job.unmetNeeds++;
+        }
+      }
+    }
+    runs.put(run.id, run);
+    return run;
+  }
+
+  private static JobEntry firstUnsuccessfulTerminalNeed(JobEntry job) {
+    for (int need : job.plan.needs()) {
+      JobEntry needed = job.run.jobs.get(need);
+      if (needed.state.isTerminal() && needed.state != JobState.SUCCEEDED) {
+        return needed;
+      }
+    }
+    return null;
+  }
+
+  /** Cancels a run or one job. Running attempts get a cancel; the rest end at once. */
+  public boolean cancel(CancelRequest request) {
+    RunEntry run = runs.get(request.runId());
+    if (run == null || run.state.isTerminal()) {
+      return false;
+    }
+    List<JobEntry> targets = new ArrayList<>();
+    if (request.jobId() == null) {
+      targets.addAll(run.jobs);
+      // Dependents first (a job's critical path is longer than any dependent's), so each waiting
+      // job of a cancelled run ends as cancelled rather than as skipped behind another.
+      targets.sort(java.util.Comparator.comparingLong(job -> job.plan.criticalPathMs()));
+    } else {
+      JobEntry job = jobs.get(request.jobId());
+      if (job == null || job.run != run) {
+        return false;
+      }
+      targets.add(job);
+    }
+    long now = now();
+    String reason = "cancelled" + (request.requestedBy() == null ? "" : " by " + request.requestedBy());
+    for (JobEntry job : targets) {
+      if (job.state.isTerminal() || job.cancelRequested) {
+        continue;
+      }
+      if (job.state.isOnDrone()) {
+        job.cancelRequested = true;
+        effects.cancel(job.drone, new CancelAttempt(epoch, job.attemptRef(), reason));
+        record(job, now, "job.cancel_requested", Map.of("drone", job.drone), null);
+      } else {
+        settle(job, JobState.CANCELLED, reason, now);
+      }
+    }
+    return true;
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  /** One scheduling round over every ready job; placements become assignments. */
+  public void schedule() {
+    if (ready.isEmpty()) {
+      return;
+    }
+    long now = now();
+    List<ReadyJob> candidates = new ArrayList<>(ready.size());
+    Map<Long, JobEntry> byId = new HashMap<>();
+    for (JobEntry job : ready) {
+      if (job.notBefore > now) {
+        continue;
+      }
+      byId.put(job.id, job);
+      candidates.add(new ReadyJob(job.id, job.run.project, job.run.trigger.priority(), job.plan.criticalPathMs(),
+          job.readySince, job.plan.cores(), job.plan.labels(), job.avoid));
+    }
+    if (candidates.isEmpty()) {
+      return;
+    }
+    Collection<DroneSlot> slots = roster.slots(now);
+    SchedulingResult result = scheduler.schedule(candidates, slots, roster.runningCoresByProject());
+    Set<Long> unschedulable = new java.util.HashSet<>();
+    for (Unschedulable verdict : result.unschedulable()) {
+      unschedulable.add(verdict.jobId());
+      markUnschedulable(byId.get(verdict.jobId()), verdict.reason(), now);
+    }
+    for (JobEntry job : byId.values()) {
+      if (job.state == JobState.UNSCHEDULABLE && !unschedulable.contains(job.id)) {
+        job.state = JobState.QUEUED;
+        job.reason = null;
+        record(job, now, "job.schedulable", Map.of(), null);
+      }
+    }
+    for (Placement placement : result.placements()) {
+      place(byId.get(placement.jobId()), roster.get(placement.drone()), now);
+    }
+  }
+
+  private void markUnschedulable(JobEntry job, String reason, long now) {
+    if (job.state == JobState.UNSCHEDULABLE && reason.equals(job.reason)) {
+      return;
+    }
+    if (job.state != JobState.UNSCHEDULABLE) {
+      job.unschedulableSince = now;
+    }
+    job.state = JobState.UNSCHEDULABLE;
+    job.reason = reason;
+    record(job, now, "job.unschedulable", Map.of("reason", reason), null);
+  }
+
+  private void place(JobEntry job, DroneEntry drone, long now) {
+    ready.remove(job);
+    job.attempt++;
+    job.token = (epoch << 32) | (++tokenCounter & 0xffff_ffffL);
+    job.state = JobState.ASSIGNED;
+    job.drone = drone.name;
+    job.reason = null;
+    job.cancelRequested = false;
+    roster.attach(drone, job, now);
+    RunStatus runStatus = null;
+    if (job.run.state == RunState.QUEUED) {
+      job.run.state = RunState.RUNNING;
+      runStatus = new RunStatus(RunState.RUNNING, null);
+    }
+    record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
+    JobExecution execution = new JobExecution(job.plan.steps(), job.plan.env(), job.plan.cores(), job.plan.timeoutMs(),
+        job.run.source);
+    effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution));
+  }
+
+  // ---- reports from drones --------------------------------------------------------------------
+
+  /** The drone's answer to an assignment. */
+  public void assignAcknowledged(String drone, AttemptRef attempt, AssignReply reply) {
+    if (!reply.accepted()) {
+      assignFailed(drone, attempt, "refused: " + reply.reason());
+    }
+  }
+
+  /** The drone refused or never acknowledged: undo the placement and place the job elsewhere. */
+  public void assignFailed(String droneName, AttemptRef attempt, String why) {
+    JobEntry job = jobs.get(attempt.jobId());
+    if (job == null || job.token != attempt.token() || job.state != JobState.ASSIGNED) {
+      return;
+    }
+    long now = now();
+    counters.assignFailures++;
+    job.avoid.add(droneName);
+    DroneEntry drone = roster.get(droneName);
+    if (drone != null) {
+      roster.detach(drone, job);
+      roster.infrastructureFailure(drone, now);
+    }
+    if (job.cancelRequested) {
+      settle(job, JobState.CANCELLED, "cancelled before it started", now);
+      return;
+    }
+    backToQueue(job, now, "job.assign_failed", "drone " + droneName + " did not take it (" + why + ")", false);
+  }
+
+  public ReportReply started(JobStarted report) {
+    JobEntry job = jobs.get(report.attempt().jobId());
+    if (job != null && job.settledToken == report.attempt().token()) {
+      return ReportReply.ok(); // overtaken by its own finish report
+    }
+    if (!isCurrent(job, report.drone(), report.attempt())) {
+      return stale(job, report.drone(), report.attempt(), "job.started");
+    }
+    if (job.state == JobState.ASSIGNED) {
+      long now = now();
+      job.state = JobState.RUNNING;
+      job.startedAt = report.startedAt();
+      record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
+    }
+    return ReportReply.ok();
+  }
+
+  public ReportReply finished(JobFinished report) {
+    JobEntry job = jobs.get(report.attempt().jobId());
+    if (job != null && job.settledToken == report.attempt().token()) {
+      return ReportReply.ok(); // a resend of a report already applied (its ack was lost)
+    }
+    if (!isCurrent(job, report.drone(), report.attempt())) {
+      return stale(job, report.drone(), report.attempt(), "job.finished");
+    }
+    long now = now();
+    job.settledToken = report.attempt().token();
+    roster.detach(roster.get(report.drone()), job);
+    job.exitCode = report.exitCode();
+    job.failedStep = report.failedStep();
+    job.logTail = report.logTail();
+    if (job.startedAt == null && report.startedAt() > 0) {
+      job.startedAt = report.startedAt();
+    }
+    switch (report.outcome()) {
+      case SUCCEEDED -> settle(job, JobState.SUCCEEDED, null, now);
+      case CANCELLED -> {
+        if (job.cancelRequested) {
+          settle(job, JobState.CANCELLED, job.reason == null ? "cancelled" : job.reason, now);
+        } else {
+          infrastructureRequeue(job, now, "drone " + report.drone() + " stopped it (" + report.message() + ")");
+        }
+      }
+      case FAILED, TIMED_OUT -> jobFailed(job, report, now);
+      case INFRA_ERROR -> {
+        roster.infrastructureFailure(roster.get(report.drone()), now);
+        infrastructureRequeue(job, now, "drone " + report.drone() + " could not run it: " + report.message());
+      }
+    }
+    return ReportReply.ok();
+  }
+
+  private void jobFailed(JobEntry job, JobFinished report, long now) {
+    String what = report.outcome() == org.buildswarm.protocol.message.JobOutcome.TIMED_OUT
+        ? "timed out after " + formatMillis(job.plan.timeoutMs())
+        : (report.failedStep() == null ? "failed" : "step \"" + report.failedStep() + "\" exited with " + report.exitCode());
+    if (job.cancelRequested) {
+      settle(job, JobState.CANCELLED, "cancelled", now);
+      return;
+    }
+    job.failedOn.add(report.drone());
+    job.avoid.add(report.drone());
+    if (job.failedOn.size() >= 2) {
+      settle(job, JobState.FAILED, what + "; it failed on two drones (" + String.join(", ", job.failedOn)
+          + "), so it is a real failure, not a flaky drone", now);
+    } else if (job.retriesUsed < job.plan.retries()) {
+      job.retriesUsed++;
+      long backoff = job.plan.retryBackoffMs() << Math.min(job.retriesUsed - 1, 16);
+      job.notBefore = now + backoff;
+      backToQueue(job, now, "job.retry_scheduled", what + "; retry " + job.retriesUsed + " of " + job.plan.retries()
+          + " in " + formatMillis(backoff), true);
+    } else {
+      settle(job, JobState.FAILED, what, now);
+    }
+  }
+
+  private boolean isCurrent(JobEntry job, String drone, AttemptRef attempt) {
+    return job != null && job.state.isOnDrone() && job.token == attempt.token() && drone.equals(job.drone);
+  }
+
+  private ReportReply stale(JobEntry job, String drone, AttemptRef attempt, String what) {
+    counters.staleReports++;
+    long runId = job == null ? SWARM_RUN_ID : job.run.id;
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("drone", drone);
+    data.put("report", what);
+    data.put("token", attempt.token());
+    if (job != null) {
+      data.put("currentToken", job.token);
+    }
+    effects.record(new StateChange(now(), runId, attempt.jobId(), "report.stale", data, null, null));
+    return ReportReply.stale("attempt " + attempt.attempt() + " (token " + attempt.token() + ") is no longer current");
+  }
+
+  // ---- time ------------------------------------------------------------------------------------
+
+  /** Expires leases, fails jobs unschedulable past their grace. Call a few times a second. */
+  public void tick() {
+    long now = now();
+    roster.expireLeases(now);
+    if (options.unschedulableGraceMs() >= 0) {
+      List<JobEntry> expired = new ArrayList<>();
+      for (JobEntry job : ready) {
+        if (job.state == JobState.UNSCHEDULABLE && now - job.unschedulableSince >= options.unschedulableGraceMs()) {
+          expired.add(job);
+        }
+      }
+      for (JobEntry job : expired) {
+        settle(job, JobState.FAILED, "unschedulable for " + formatMillis(now - job.unschedulableSince) + ": "
+            + job.reason, now);
+      }
+    }
+  }
+
+  // ---- transitions (package-private: DroneRoster uses them) -------------------------------------
+
+  /** An attempt lost to drone trouble: requeue without spending the job's retry budget, up to the cap. */
+  void infrastructureRequeue(JobEntry job, long now, String reason) {
+    if (job.cancelRequested) {
+      settle(job, JobState.CANCELLED, "cancelled", now);
+      return;
+    }
+    job.infraRetriesUsed++;
+    if (job.infraRetriesUsed > options.infraRetryCap()) {
+      settle(job, JobState.FAILED, reason + "; gave up after " + options.infraRetryCap() + " drone failures", now);
+      return;
+    }
+    backToQueue(job, now, "job.requeued", reason, false);
+  }
+
+  private void backToQueue(JobEntry job, long now, String type, String reason, boolean ownFailure) {
+    DroneEntry drone = job.drone == null ? null : roster.get(job.drone);
+    if (drone != null) {
+      roster.detach(drone, job);
+    }
+    job.state = JobState.QUEUED;
+    job.reason = reason;
+    job.readySince = now;
+    job.startedAt = null;
+    if (!ownFailure) {
+      job.notBefore = 0;
+    }
+    ready.add(job);
+    record(job, now, type, Map.of("reason", reason), null);
+  }
+
+  private void makeReady(JobEntry job, long now) {
+    job.state = JobState.QUEUED;
+    job.queuedAt = now;
+    job.readySince = now;
+    ready.add(job);
+    record(job, now, "job.queued", Map.of(), null);
+  }
+
+  /** Ends a job for good; wakes or skips its dependents; finishes the run when it was the last. */
+  void settle(JobEntry job, JobState terminal, String reason, long now) {
+    ready.remove(job);
+    if (job.state.isOnDrone() && job.drone != null) {
+      DroneEntry drone = roster.get(job.drone);
+      if (drone != null) {
+        roster.detach(drone, job);
+      }
+    }
+    job.state = terminal;
+    job.reason = reason;
+    job.finishedAt = now;
+    job.run.terminalJobs++;
+    counters.jobsFinished.merge(terminal, 1L, Long::sum);
+    record(job, now, "job." + terminal.name().toLowerCase(java.util.Locale.ROOT),
+        reason == null ? Map.of() : Map.of("reason", reason), null);
+    if (terminal == JobState.SUCCEEDED) {
+      for (JobEntry dependent : job.dependents) {
+        if (--dependent.unmetNeeds == 0 && dependent.state == JobState.WAITING) {
+          makeReady(dependent, now);
+        }
+      }
+    } else {
+      skipDependents(job, now);
+    }
+    finishRunIfDone(job.run, now);
+  }
+
+  /** Every job downstream of {@code cause} that has not started is skipped, naming the need that stopped it. */
+  private void skipDependents(JobEntry cause, long now) {
+    record Skip(JobEntry job, JobEntry because) {}
+    ArrayDeque<Skip> work = new ArrayDeque<>();
+    cause.dependents.forEach(dependent -> work.add(new Skip(dependent, cause)));
+    while (!work.isEmpty()) {
+      Skip skip = work.poll();
+      JobEntry job = skip.job();
+      if (job.state != JobState.WAITING) {
+        continue;
+      }
+      String why = "needs \"" + skip.because().plan.name() + "\", which " + switch (skip.because().state) {
+        case FAILED -> "failed";
+        case CANCELLED -> "was cancelled";
+        default -> "was skipped";
+      };
+      job.state = JobState.SKIPPED;
+      job.reason = why;
+      job.finishedAt = now;
+      job.run.terminalJobs++;
+      counters.jobsFinished.merge(JobState.SKIPPED, 1L, Long::sum);
+      record(job, now, "job.skipped", Map.of("reason", why), null);
+      job.dependents.forEach(dependent -> work.add(new Skip(dependent, job)));
+    }
+  }
+
+  private void finishRunIfDone(RunEntry run, long now) {
+    if (run.state.isTerminal() || run.terminalJobs < run.jobs.size()) {
+      return;
+    }
+    boolean failed = false;
+    boolean cancelled = false;
+    for (JobEntry job : run.jobs) {
+      failed |= job.state == JobState.FAILED;
+      cancelled |= job.state == JobState.CANCELLED;
+    }
+    run.state = failed ? RunState.FAILED : cancelled ? RunState.CANCELLED : RunState.SUCCEEDED;
+    run.finishedAt = now;
+    RunStatus status = new RunStatus(run.state, now);
+    effects.record(new StateChange(now, run.id, null, "run." + run.state.name().toLowerCase(java.util.Locale.ROOT),
+        Map.of(), null, status));
+    publish(run, null, "run.finished", null);
+    finishedRuns.add(run);
+    while (finishedRuns.size() > options.finishedRunsKept()) {
+      RunEntry evicted = finishedRuns.poll();
+      runs.remove(evicted.id);
+      for (JobEntry job : evicted.jobs) {
+        jobs.remove(job.id);
+      }
+    }
+  }
+
+  private void record(JobEntry job, long now, String type, Map<String, Object> data, RunStatus runStatus) {
+    effects.record(new StateChange(now, job.run.id, job.id, type, data, job.status(), runStatus));
+    publish(job.run, job, type, job.reason);
+  }
+
+  private void publish(RunEntry run, JobEntry job, String type, String reason) {
+    effects.publish(new RunEvent(type, run.id, job == null ? null : job.id, job == null ? null : job.plan.name(),
+        job == null ? null : job.state, run.state, job == null ? null : job.drone, reason, now()));
+  }
+
+  void recordSwarmEvent(String type, Map<String, Object> data) {
+    effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null));
+  }
+
+  void cancelOnDrone(String drone, AttemptRef attempt, String reason) {
+    effects.cancel(drone, new CancelAttempt(epoch, attempt, reason));
+  }
+
+  JobEntry job(long jobId) {
+    return jobs.get(jobId);
+  }
+
+  // ---- queries -------------------------------------------------------------------------------
+
+  public Optional<RunDetail> runDetail(long runId) {
+    RunEntry run = runs.get(runId);
+    return run == null ? Optional.empty() : Optional.of(CoreViews.detail(run));
+  }
+
+  /** The in-memory summary of a run, fresher than the store's. */
+  public Optional<RunSummary> runSummary(long runId) {
+    RunEntry run = runs.get(runId);
+    return run == null ? Optional.empty() : Optional.of(CoreViews.summary(run));
+  }
+
+  public DroneList droneList() {
+    long now = now();
+    List<DroneView> views = new ArrayList<>();
+    for (DroneEntry drone : roster.all()) {
+      views.add(CoreViews.drone(drone, now));
+    }
+    return new DroneList(views);
+  }
+
+  /** Jobs waiting for a drone (QUEUED or UNSCHEDULABLE). */
+  public int readyJobs() {
+    return ready.size();
+  }
+
+  static String formatMillis(long millis) {
+    if (millis < 1000) {
+      return millis + "ms";
+    }
+    return org.buildswarm.protocol.pipeline.impl.Durations.format(java.time.Duration.ofMillis(millis));
+  }
+}

@@ -1,0 +1,156 @@
+package org.buildswarm.orchestrator.plan;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.ToLongFunction;
+import java.util.regex.Matcher;
+import org.buildswarm.protocol.message.Step;
+import org.buildswarm.protocol.pipeline.JobDefinition;
+import org.buildswarm.protocol.pipeline.Need;
+import org.buildswarm.protocol.pipeline.Pipeline;
+import org.buildswarm.protocol.pipeline.StepDefinition;
+import org.buildswarm.protocol.pipeline.impl.PipelineBinder;
+
+/**
+ * Plans a validated pipeline into concrete jobs: expands matrices, resolves {@code needs} to job
+ * indexes (needing a matrix job means needing every variant), applies defaults and ranks every
+ * job by the critical path that starts at it. Pure: no I/O, no clock.
+ */
+public final class Planner {
+  private final PlannerOptions options;
+  private final ToLongFunction<String> estimates;
+
+  /** Plans with the default estimate for every job. */
+  public Planner(PlannerOptions options) {
+    this(options, group -> options.defaultEstimate().toMillis());
+  }
+
+  /**
+   * @param estimates expected duration in ms of a job group (e.g. from history); a value of 0 or
+   *     less falls back to the default estimate
+   */
+  public Planner(PlannerOptions options, ToLongFunction<String> estimates) {
+    this.options = options;
+    this.estimates = estimates;
+  }
+
+  public RunPlan plan(Pipeline pipeline) {
+    Map<String, List<Integer>> indexesByGroup = new HashMap<>();
+    List<Variant> variants = new ArrayList<>();
+    for (JobDefinition job : pipeline.jobs()) {
+      List<Map<String, String>> combinations = job.matrix() == null ? List.of(Map.of()) : job.matrix().combinations();
+      for (Map<String, String> values : combinations) {
+        indexesByGroup.computeIfAbsent(job.name(), g -> new ArrayList<>()).add(variants.size());
+        variants.add(new Variant(job, values));
+      }
+    }
+    List<PlannedJob> jobs = new ArrayList<>(variants.size());
+    long[] estimate = new long[variants.size()];
+    List<List<Integer>> needs = new ArrayList<>(variants.size());
+    for (int i = 0; i < variants.size(); i++) {
+      Variant variant = variants.get(i);
+      Set<Integer> resolved = new LinkedHashSet<>();
+      for (Need need : variant.job().needs()) {
+        resolved.addAll(indexesByGroup.getOrDefault(need.job(), List.of()));
+      }
+      needs.add(List.copyOf(resolved));
+      long known = estimates.applyAsLong(variant.job().name());
+      estimate[i] = known > 0 ? known : options.defaultEstimate().toMillis();
+    }
+    long[] criticalPath = criticalPaths(needs, estimate);
+    for (int i = 0; i < variants.size(); i++) {
+      jobs.add(concrete(i, variants.get(i), needs.get(i), estimate[i], criticalPath[i]));
+    }
+    return new RunPlan(pipeline.name() == null ? "pipeline" : pipeline.name(), jobs);
+  }
+
+  private PlannedJob concrete(int index, Variant variant, List<Integer> needs, long estimate, long criticalPath) {
+    JobDefinition job = variant.job();
+    Map<String, String> values = variant.matrixValues();
+    String name = values.isEmpty() ? job.name() : job.name() + " (" + String.join(", ", values.values()) + ")";
+    Map<String, String> env = new LinkedHashMap<>();
+    values.forEach((axis, value) -> env.put("MATRIX_" + axis.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9_]", "_"), value));
+    job.env().forEach((key, value) -> env.put(key, substitute(value, values)));
+    List<Step> steps = new ArrayList<>();
+    int number = 0;
+    for (StepDefinition step : job.steps()) {
+      number++;
+      String run = substitute(step.run(), values);
+      String stepName = step.name() != null ? substitute(step.name(), values) : defaultStepName(number, run);
+      steps.add(new Step(stepName, run));
+    }
+    Set<String> labels = new LinkedHashSet<>();
+    job.labels().forEach(label -> labels.add(substitute(label, values)));
+    long timeout = (job.timeout() == null ? options.defaultTimeout() : job.timeout()).toMillis();
+    return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
+        job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath);
+  }
+
+  /** The first line of the command, shortened: what a person would call the step. */
+  static String defaultStepName(int number, String run) {
+    String firstLine = run.strip().lines().findFirst().orElse("").strip();
+    if (firstLine.length() > 60) {
+      firstLine = firstLine.substring(0, 57) + "...";
+    }
+    return firstLine.isEmpty() ? "step " + number : firstLine;
+  }
+
+  private static String substitute(String text, Map<String, String> values) {
+    if (values.isEmpty() || !text.contains("${{")) {
+      return text;
+    }
+    Matcher matcher = PipelineBinder.EXPRESSION.matcher(text);
+    StringBuilder result = new StringBuilder();
+    while (matcher.find()) {
+      String expression = matcher.group(1);
+      String axis = expression.startsWith("matrix.") ? expression.substring("matrix.".length()) : expression;
+      matcher.appendReplacement(result, Matcher.quoteReplacement(values.getOrDefault(axis, "")));
+    }
+    matcher.appendTail(result);
+    return result.toString();
+  }
+
+  /** Longest estimate-weighted path from each job to any sink, by reverse topological order. */
+  static long[] criticalPaths(List<List<Integer>> needs, long[] estimate) {
+    int count = needs.size();
+    List<List<Integer>> dependents = new ArrayList<>(count);
+    int[] remainingDependents = new int[count];
+    for (int i = 0; i < count; i++) {
+      dependents.add(new ArrayList<>());
+    }
+    for (int i = 0; i < count; i++) {
+      for (int need : needs.get(i)) {
+        dependents.get(need).add(i);
+        remainingDependents[need]++;
+      }
+    }
+    long[] path = new long[count];
+    java.util.ArrayDeque<Integer> sinksFirst = new java.util.ArrayDeque<>();
+    for (int i = 0; i < count; i++) {
+      if (remainingDependents[i] == 0) {
+        sinksFirst.add(i);
+      }
+    }
+    while (!sinksFirst.isEmpty()) {
+      int job = sinksFirst.poll();
+      long longestAfter = 0;
+      for (int dependent : dependents.get(job)) {
+        longestAfter = Math.max(longestAfter, path[dependent]);
+      }
+      path[job] = estimate[job] + longestAfter;
+      for (int need : needs.get(job)) {
+        if (--remainingDependents[need] == 0) {
+          sinksFirst.add(need);
+        }
+      }
+    }
+    return path;
+  }
+
+  private record Variant(JobDefinition job, Map<String, String> matrixValues) {}
+}

@@ -1,0 +1,31 @@
+package org.buildswarm.orchestrator.store;
+
+import java.util.List;
+import org.buildswarm.protocol.JobState;
+
+/**
+ * The changing part of a job: what the store keeps current so a restarted orchestrator can pick
+ * the run up where it was.
+ *
+ * @param token the fencing token of the current (or last) attempt
+ * @param retriesUsed failure retries spent from the job's own budget
+ * @param infraRetriesUsed requeues caused by drones (lost, refused), which do not spend the budget
+ */
+public record JobStatus(
+    JobState state,
+    int attempt,
+    long token,
+    String drone,
+    int retriesUsed,
+    int infraRetriesUsed,
+    Integer exitCode,
+    String failedStep,
+    List<String> logTail,
+    String reason,
+    Long queuedAt,
+    Long startedAt,
+    Long finishedAt) {
+  public JobStatus {
+    logTail = logTail == null ? List.of() : List.copyOf(logTail);
+  }
+}

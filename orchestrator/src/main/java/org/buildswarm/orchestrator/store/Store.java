@@ -1,0 +1,52 @@
+package org.buildswarm.orchestrator.store;
+
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.Optional;
+import org.buildswarm.protocol.api.EventRecord;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.RunPage;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.TokenInfo;
+
+/**
+ * Durable state of the swarm. Two implementations pass one contract suite: an embedded H2 file
+ * (the single-host default) and PostgreSQL (production). Every method completes off the event
+ * loop; callers compose the futures.
+ */
+public interface Store {
+  /** Opens the store and brings its schema to the current version. */
+  Future<Void> start();
+
+  /** Closes connections; pending writes complete first. */
+  Future<Void> close();
+
+  /** Starts a new orchestrator epoch: strictly greater than every epoch before it. */
+  Future<Long> beginEpoch(String holder);
+
+  /** Stores a run, its jobs and a {@code run.created} event in one transaction. */
+  Future<CreatedRun> createRun(NewRun run);
+
+  /** Appends events and applies the statuses they carry, in order, in one transaction. */
+  Future<Void> append(List<StateChange> changes);
+
+  /** Runs that have not finished, with all their jobs: what a restarting orchestrator resumes. */
+  Future<List<StoredRun>> loadActiveRuns();
+
+  /** One run with its jobs, or empty. */
+  Future<Optional<StoredRun>> findRun(long runId);
+
+  /** Runs newest first, with job counts. */
+  Future<RunPage> listRuns(RunQuery query);
+
+  /** A run's events in log order, after {@code afterSeq}. */
+  Future<List<EventRecord>> events(long runId, long afterSeq, int limit);
+
+  /** Saves an API token by its SHA-256 (hex); the raw token is never stored. */
+  Future<Void> saveToken(String tokenSha256, String name, Role role);
+
+  Future<Optional<TokenInfo>> findToken(String tokenSha256);
+
+  /** Whether any API token exists (a fresh store has none). */
+  Future<Boolean> hasTokens();
+}

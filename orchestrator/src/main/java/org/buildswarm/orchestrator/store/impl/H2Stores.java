@@ -1,0 +1,22 @@
+package org.buildswarm.orchestrator.store.impl;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import org.buildswarm.orchestrator.store.Store;
+import org.h2.jdbcx.JdbcConnectionPool;
+
+/** The embedded single-host store: one H2 file in the swarm's data directory. */
+public final class H2Stores {
+  private H2Stores() {}
+
+  /** File name (without H2's {@code .mv.db} suffix) inside the data directory. */
+  public static final String FILE_NAME = "store";
+
+  public static Store inDirectory(Vertx vertx, Path dataDirectory) {
+    String url = "jdbc:h2:file:" + dataDirectory.toAbsolutePath().resolve(FILE_NAME)
+        + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000";
+    JdbcConnectionPool pool = JdbcConnectionPool.create(url, "buildswarm", "");
+    pool.setMaxConnections(8);
+    return new JdbcStore(vertx, pool, pool::dispose, 4);
+  }
+}

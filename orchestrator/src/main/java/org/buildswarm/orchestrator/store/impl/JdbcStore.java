@@ -1,0 +1,498 @@
+package org.buildswarm.orchestrator.store.impl;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import javax.sql.DataSource;
+import org.buildswarm.orchestrator.plan.PlannedJob;
+import org.buildswarm.orchestrator.store.CreatedRun;
+import org.buildswarm.orchestrator.store.JobStatus;
+import org.buildswarm.orchestrator.store.NewRun;
+import org.buildswarm.orchestrator.store.StateChange;
+import org.buildswarm.orchestrator.store.Store;
+import org.buildswarm.orchestrator.store.StoredJob;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.ProtocolJson;
+import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.EventRecord;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.RunPage;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.RunSummary;
+import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The store over plain JDBC, on a worker pool so the event loop never waits on the database.
+ * Writes run in submission order (one ordered queue); reads run alongside them.
+ */
+public final class JdbcStore implements Store {
+  private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
+  private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {};
+
+  private final Vertx vertx;
+  private final DataSource dataSource;
+  private final AutoCloseable closer;
+  private final WorkerExecutor writes;
+  private final WorkerExecutor reads;
+
+  /**
+   * @param closer releases the data source's connections on {@link #close()}
+   */
+  public JdbcStore(Vertx vertx, DataSource dataSource, AutoCloseable closer, int readThreads) {
+    this.vertx = vertx;
+    this.dataSource = dataSource;
+    this.closer = closer;
+    this.writes = vertx.createSharedWorkerExecutor("buildswarm-store-writes-" + System.identityHashCode(this), 1);
+    this.reads = vertx.createSharedWorkerExecutor("buildswarm-store-reads-" + System.identityHashCode(this), readThreads);
+  }
+
+  @Override
+  public Future<Void> start() {
+    return write(() -> {
+      Flyway.configure(JdbcStore.class.getClassLoader())
+          .dataSource(dataSource)
+          .locations("classpath:db/migration/{vendor}")
+          .load()
+          .migrate();
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    return this.<Void>write(() -> {
+      closer.close();
+      return null;
+    }).eventually(() -> writes.close()).eventually(() -> reads.close());
+  }
+
+  @Override
+  public Future<Long> beginEpoch(String holder) {
+    return write(() -> inTransaction(connection -> {
+      long epoch;
+      try (Statement statement = connection.createStatement();
+          ResultSet rows = statement.executeQuery("SELECT COALESCE(MAX(epoch), 0) + 1 FROM epochs")) {
+        rows.next();
+        epoch = rows.getLong(1);
+      }
+      try (PreparedStatement insert = connection.prepareStatement(
+          "INSERT INTO epochs (epoch, holder, started_at) VALUES (?, ?, ?)")) {
+        insert.setLong(1, epoch);
+        insert.setString(2, holder);
+        insert.setLong(3, System.currentTimeMillis());
+        insert.executeUpdate();
+      }
+      return epoch;
+    }));
+  }
+
+  @Override
+  public Future<CreatedRun> createRun(NewRun run) {
+    return write(() -> inTransaction(connection -> {
+      long runId;
+      try (PreparedStatement insert = connection.prepareStatement(
+          "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
+              + " requested_by, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          Statement.RETURN_GENERATED_KEYS)) {
+        insert.setString(1, run.project());
+        insert.setString(2, run.pipelineName());
+        insert.setString(3, run.file());
+        insert.setString(4, run.pipelineYaml());
+        insert.setString(5, ProtocolJson.toJson(run.source()));
+        insert.setString(6, run.trigger().name());
+        insert.setString(7, run.requestedBy());
+        insert.setString(8, RunState.QUEUED.name());
+        insert.setLong(9, run.createdAt());
+        insert.executeUpdate();
+        runId = generatedKey(insert);
+      }
+      List<Long> jobIds = new ArrayList<>(run.jobs().size());
+      try (PreparedStatement insert = connection.prepareStatement(
+          "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES (?, ?, ?, ?, ?)",
+          Statement.RETURN_GENERATED_KEYS)) {
+        for (PlannedJob job : run.jobs()) {
+          insert.setLong(1, runId);
+          insert.setInt(2, job.index());
+          insert.setString(3, job.name());
+          insert.setString(4, ProtocolJson.toJson(job));
+          insert.setString(5, (job.needs().isEmpty() ? JobState.QUEUED : JobState.WAITING).name());
+          insert.executeUpdate();
+          jobIds.add(generatedKey(insert));
+        }
+      }
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("project", run.project());
+      data.put("pipeline", run.pipelineName());
+      data.put("trigger", run.trigger().name());
+      data.put("jobs", run.jobs().size());
+      if (run.requestedBy() != null) {
+        data.put("requestedBy", run.requestedBy());
+      }
+      insertEvents(connection, List.of(new StateChange(run.createdAt(), runId, null, "run.created", data, null, null)));
+      return new CreatedRun(runId, jobIds);
+    }));
+  }
+
+  @Override
+  public Future<Void> append(List<StateChange> changes) {
+    if (changes.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return write(() -> inTransaction(connection -> {
+      insertEvents(connection, changes);
+      try (PreparedStatement jobUpdate = connection.prepareStatement(
+              "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
+                  + " exit_code = ?, failed_step = ?, log_tail_json = ?, reason = ?, queued_at = ?, started_at = ?,"
+                  + " finished_at = ? WHERE id = ?");
+          PreparedStatement runUpdate = connection.prepareStatement(
+              "UPDATE runs SET state = ?, finished_at = ? WHERE id = ?")) {
+        // Only the last status of each row matters; earlier ones in the batch are superseded.
+        Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
+        Map<Long, StateChange> lastRunChange = new LinkedHashMap<>();
+        for (StateChange change : changes) {
+          if (change.jobStatus() != null && change.jobId() != null) {
+            lastJobStatus.put(change.jobId(), change.jobStatus());
+          }
+          if (change.runStatus() != null) {
+            lastRunChange.put(change.runId(), change);
+          }
+        }
+        for (Map.Entry<Long, JobStatus> entry : lastJobStatus.entrySet()) {
+          bindJobStatus(jobUpdate, entry.getValue());
+          jobUpdate.setLong(14, entry.getKey());
+          jobUpdate.addBatch();
+        }
+        if (!lastJobStatus.isEmpty()) {
+          jobUpdate.executeBatch();
+        }
+        for (StateChange change : lastRunChange.values()) {
+          runUpdate.setString(1, change.runStatus().state().name());
+          setLong(runUpdate, 2, change.runStatus().finishedAt());
+          runUpdate.setLong(3, change.runId());
+          runUpdate.addBatch();
+        }
+        if (!lastRunChange.isEmpty()) {
+          runUpdate.executeBatch();
+        }
+      }
+      return null;
+    }));
+  }
+
+  @Override
+  public Future<List<StoredRun>> loadActiveRuns() {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(
+              "SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id")) {
+        List<StoredRun> runs = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            runs.add(readRun(rows, List.of()));
+          }
+        }
+        List<StoredRun> withJobs = new ArrayList<>(runs.size());
+        for (StoredRun run : runs) {
+          withJobs.add(withJobs(connection, run));
+        }
+        return withJobs;
+      }
+    });
+  }
+
+  @Override
+  public Future<Optional<StoredRun>> findRun(long runId) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement("SELECT * FROM runs WHERE id = ?")) {
+        query.setLong(1, runId);
+        try (ResultSet rows = query.executeQuery()) {
+          if (!rows.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(withJobs(connection, readRun(rows, List.of())));
+        }
+      }
+    });
+  }
+
+  @Override
+  public Future<RunPage> listRuns(RunQuery runQuery) {
+    return read(() -> {
+      StringBuilder sql = new StringBuilder("SELECT * FROM runs WHERE id < ?");
+      if (runQuery.project() != null) {
+        sql.append(" AND project = ?");
+      }
+      sql.append(" ORDER BY id DESC LIMIT ?");
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(sql.toString())) {
+        int parameter = 1;
+        query.setLong(parameter++, runQuery.before() == null ? Long.MAX_VALUE : runQuery.before());
+        if (runQuery.project() != null) {
+          query.setString(parameter++, runQuery.project());
+        }
+        query.setInt(parameter, runQuery.limit() + 1);
+        List<StoredRun> runs = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            runs.add(readRun(rows, List.of()));
+          }
+        }
+        Long next = null;
+        if (runs.size() > runQuery.limit()) {
+          runs = runs.subList(0, runQuery.limit());
+          next = runs.get(runs.size() - 1).id();
+        }
+        Map<Long, Map<JobState, Integer>> counts = jobCounts(connection, runs);
+        List<RunSummary> summaries = new ArrayList<>(runs.size());
+        for (StoredRun run : runs) {
+          summaries.add(new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
+              run.requestedBy(), run.createdAt(), run.finishedAt(), counts.getOrDefault(run.id(), Map.of())));
+        }
+        return new RunPage(summaries, next);
+      }
+    });
+  }
+
+  @Override
+  public Future<List<EventRecord>> events(long runId, long afterSeq, int limit) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(
+              "SELECT seq, at, run_id, job_id, type, data_json FROM events WHERE run_id = ? AND seq > ?"
+                  + " ORDER BY seq LIMIT ?")) {
+        query.setLong(1, runId);
+        query.setLong(2, afterSeq);
+        query.setInt(3, limit);
+        List<EventRecord> events = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            long jobId = rows.getLong(4);
+            events.add(new EventRecord(rows.getLong(1), rows.getLong(2), rows.getLong(3),
+                rows.wasNull() ? null : jobId, rows.getString(5),
+                ProtocolJson.mapper().readValue(rows.getString(6), JSON_OBJECT)));
+          }
+        }
+        return events;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> saveToken(String tokenSha256, String name, Role role) {
+    return write(() -> inTransaction(connection -> {
+      try (PreparedStatement insert = connection.prepareStatement(
+          "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)")) {
+        insert.setString(1, tokenSha256);
+        insert.setString(2, name);
+        insert.setString(3, role.name());
+        insert.setLong(4, System.currentTimeMillis());
+        insert.executeUpdate();
+      }
+      return null;
+    }));
+  }
+
+  @Override
+  public Future<Optional<TokenInfo>> findToken(String tokenSha256) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(
+              "SELECT name, role FROM api_tokens WHERE token_sha256 = ?")) {
+        query.setString(1, tokenSha256);
+        try (ResultSet rows = query.executeQuery()) {
+          return rows.next()
+              ? Optional.of(new TokenInfo(rows.getString(1), Role.valueOf(rows.getString(2))))
+              : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public Future<Boolean> hasTokens() {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          Statement statement = connection.createStatement();
+          ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM api_tokens")) {
+        rows.next();
+        return rows.getLong(1) > 0;
+      }
+    });
+  }
+
+  private StoredRun withJobs(Connection connection, StoredRun run) throws Exception {
+    try (PreparedStatement query = connection.prepareStatement("SELECT * FROM jobs WHERE run_id = ? ORDER BY position")) {
+      query.setLong(1, run.id());
+      List<StoredJob> jobs = new ArrayList<>();
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          jobs.add(readJob(rows));
+        }
+      }
+      return new StoredRun(run.id(), run.project(), run.pipelineName(), run.source(), run.trigger(), run.requestedBy(),
+          run.createdAt(), run.state(), run.finishedAt(), jobs);
+    }
+  }
+
+  private Map<Long, Map<JobState, Integer>> jobCounts(Connection connection, List<StoredRun> runs) throws SQLException {
+    Map<Long, Map<JobState, Integer>> counts = new HashMap<>();
+    if (runs.isEmpty()) {
+      return counts;
+    }
+    long low = runs.get(runs.size() - 1).id();
+    long high = runs.get(0).id();
+    try (PreparedStatement query = connection.prepareStatement(
+        "SELECT run_id, state, COUNT(*) FROM jobs WHERE run_id BETWEEN ? AND ? GROUP BY run_id, state")) {
+      query.setLong(1, low);
+      query.setLong(2, high);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          counts.computeIfAbsent(rows.getLong(1), id -> new EnumMap<>(JobState.class))
+              .put(JobState.valueOf(rows.getString(2)), rows.getInt(3));
+        }
+      }
+    }
+    return counts;
+  }
+
+  private static StoredRun readRun(ResultSet rows, List<StoredJob> jobs) throws Exception {
+    return new StoredRun(
+        rows.getLong("id"),
+        rows.getString("project"),
+        rows.getString("pipeline_name"),
+        ProtocolJson.mapper().readValue(rows.getString("source_json"), SourceSpec.class),
+        Trigger.valueOf(rows.getString("trigger_kind")),
+        rows.getString("requested_by"),
+        rows.getLong("created_at"),
+        RunState.valueOf(rows.getString("state")),
+        getLong(rows, "finished_at"),
+        jobs);
+  }
+
+  private static StoredJob readJob(ResultSet rows) throws Exception {
+    PlannedJob plan = ProtocolJson.mapper().readValue(rows.getString("plan_json"), PlannedJob.class);
+    String tail = rows.getString("log_tail_json");
+    int exitCode = rows.getInt("exit_code");
+    Integer exit = rows.wasNull() ? null : exitCode;
+    JobStatus status = new JobStatus(
+        JobState.valueOf(rows.getString("state")),
+        rows.getInt("attempt"),
+        rows.getLong("token"),
+        rows.getString("drone"),
+        rows.getInt("retries_used"),
+        rows.getInt("infra_retries_used"),
+        exit,
+        rows.getString("failed_step"),
+        tail == null ? List.of() : ProtocolJson.mapper().readValue(tail, STRING_LIST),
+        rows.getString("reason"),
+        getLong(rows, "queued_at"),
+        getLong(rows, "started_at"),
+        getLong(rows, "finished_at"));
+    return new StoredJob(rows.getLong("id"), rows.getLong("run_id"), plan, status);
+  }
+
+  private static void bindJobStatus(PreparedStatement update, JobStatus status) throws SQLException {
+    update.setString(1, status.state().name());
+    update.setInt(2, status.attempt());
+    update.setLong(3, status.token());
+    update.setString(4, status.drone());
+    update.setInt(5, status.retriesUsed());
+    update.setInt(6, status.infraRetriesUsed());
+    if (status.exitCode() == null) {
+      update.setNull(7, Types.INTEGER);
+    } else {
+      update.setInt(7, status.exitCode());
+    }
+    update.setString(8, status.failedStep());
+    update.setString(9, status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()));
+    update.setString(10, status.reason() == null ? null : abbreviate(status.reason(), 2000));
+    setLong(update, 11, status.queuedAt());
+    setLong(update, 12, status.startedAt());
+    setLong(update, 13, status.finishedAt());
+  }
+
+  private static void insertEvents(Connection connection, List<StateChange> changes) throws SQLException {
+    try (PreparedStatement insert = connection.prepareStatement(
+        "INSERT INTO events (at, run_id, job_id, type, data_json) VALUES (?, ?, ?, ?, ?)")) {
+      for (StateChange change : changes) {
+        insert.setLong(1, change.at());
+        insert.setLong(2, change.runId());
+        setLong(insert, 3, change.jobId());
+        insert.setString(4, change.type());
+        insert.setString(5, ProtocolJson.toJson(change.data()));
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
+  private static String abbreviate(String text, int max) {
+    return text.length() <= max ? text : text.substring(0, max - 3) + "...";
+  }
+
+  private static long generatedKey(Statement statement) throws SQLException {
+    try (ResultSet keys = statement.getGeneratedKeys()) {
+      keys.next();
+      return keys.getLong(1);
+    }
+  }
+
+  private static Long getLong(ResultSet rows, String column) throws SQLException {
+    long value = rows.getLong(column);
+    return rows.wasNull() ? null : value;
+  }
+
+  private static void setLong(PreparedStatement statement, int index, Long value) throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.BIGINT);
+    } else {
+      statement.setLong(index, value);
+    }
+  }
+
+  private interface TransactionBody<T> {
+    T run(Connection connection) throws Exception;
+  }
+
+  private <T> T inTransaction(TransactionBody<T> body) throws Exception {
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        T result = body.run(connection);
+        connection.commit();
+        return result;
+      } catch (Exception e) {
+        connection.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private <T> Future<T> write(Callable<T> work) {
+    return writes.executeBlocking(work, true);
+  }
+
+  private <T> Future<T> read(Callable<T> work) {
+    return reads.executeBlocking(work, false);
+  }
+}

@@ -1,0 +1,208 @@
+package org.buildswarm.orchestrator.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.buildswarm.orchestrator.plan.PlannedJob;
+import org.buildswarm.orchestrator.plan.Planner;
+import org.buildswarm.orchestrator.plan.PlannerOptions;
+import org.buildswarm.orchestrator.plan.RunPlan;
+import org.buildswarm.orchestrator.schedule.impl.BestFitScheduler;
+import org.buildswarm.orchestrator.store.JobStatus;
+import org.buildswarm.orchestrator.store.StateChange;
+import org.buildswarm.orchestrator.store.StoredJob;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.ProtocolVersion;
+import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.JobView;
+import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.HeartbeatReply;
+import org.buildswarm.protocol.message.JobFinished;
+import org.buildswarm.protocol.message.JobOutcome;
+import org.buildswarm.protocol.message.RegisterDrone;
+import org.buildswarm.protocol.message.ReportReply;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.buildswarm.protocol.pipeline.PipelineReader;
+
+/** Drives an {@link OrchestratorCore} with a hand-turned clock and records what it asks for. */
+final class CoreFixture implements Effects {
+  static final String JOIN_TOKEN = "join-secret";
+  static final String JOIN_HASH = Secrets.sha256Hex(JOIN_TOKEN);
+
+  final AtomicLong time = new AtomicLong(1_000_000);
+  final List<AssignJob> assignments = new ArrayList<>();
+  final List<String> assignmentDrones = new ArrayList<>();
+  final List<CancelAttempt> cancels = new ArrayList<>();
+  final List<StateChange> changes = new ArrayList<>();
+  final List<RunEvent> events = new ArrayList<>();
+  final OrchestratorCore core;
+  private long nextRunId = 1;
+  private long nextJobId = 100;
+
+  CoreFixture() {
+    this(CoreOptions.defaults(Secrets.sha256Hex(JOIN_TOKEN)));
+  }
+
+  CoreFixture(CoreOptions options) {
+    core = new OrchestratorCore(options, new BestFitScheduler(), time::get, this, 7);
+  }
+
+  @Override
+  public void assign(String drone, AssignJob assignment) {
+    assignments.add(assignment);
+    assignmentDrones.add(drone);
+  }
+
+  @Override
+  public void cancel(String drone, CancelAttempt cancel) {
+    cancels.add(cancel);
+  }
+
+  @Override
+  public void record(StateChange change) {
+    changes.add(change);
+  }
+
+  @Override
+  public void publish(RunEvent event) {
+    events.add(event);
+  }
+
+  long submit(String yaml) {
+    return submit(yaml, "project", Trigger.MANUAL);
+  }
+
+  long submit(String yaml, String project, Trigger trigger) {
+    StoredRun run = stored(yaml, project, trigger);
+    core.addRun(run);
+    core.schedule();
+    return run.id();
+  }
+
+  StoredRun stored(String yaml, String project, Trigger trigger) {
+    RunPlan plan;
+    try {
+      plan = new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml", yaml));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    long runId = nextRunId++;
+    List<StoredJob> jobs = new ArrayList<>();
+    for (PlannedJob job : plan.jobs()) {
+      JobState state = job.needs().isEmpty() ? JobState.QUEUED : JobState.WAITING;
+      jobs.add(new StoredJob(nextJobId++, runId, job,
+          new JobStatus(state, 0, 0, null, 0, 0, null, null, List.of(), null, null, null, null)));
+    }
+    return new StoredRun(runId, project, plan.pipelineName(), SourceSpec.none(), trigger, "tester", time.get(),
+        RunState.QUEUED, null, jobs);
+  }
+
+  DroneRoster.Registration register(String drone, int cores, String... labels) {
+    DroneRoster.Registration registration = core.drones().register(new RegisterDrone(drone, ProtocolVersion.CURRENT,
+        JOIN_TOKEN, "host-" + drone, cores, List.of(labels), DroneMode.ACTIVE, false, List.of()));
+    core.schedule();
+    return registration;
+  }
+
+  /** A heartbeat from a well-behaved drone: it reports exactly the attempts assigned to it. */
+  HeartbeatReply heartbeat(String drone) {
+    List<AttemptRef> running = new ArrayList<>();
+    for (int i = 0; i < assignments.size(); i++) {
+      AssignJob assignment = assignments.get(i);
+      if (assignmentDrones.get(i).equals(drone)) {
+        core.runDetail(assignment.runId()).flatMap(run -> run.jobs().stream()
+            .filter(job -> job.id() == assignment.attempt().jobId() && job.state().isOnDrone()
+                && drone.equals(job.drone()) && job.attempt() == assignment.attempt().attempt())
+            .findFirst()).ifPresent(job -> running.add(assignment.attempt()));
+      }
+    }
+    return heartbeatWith(drone, running.toArray(AttemptRef[]::new));
+  }
+
+  HeartbeatReply heartbeatWith(String drone, AttemptRef... running) {
+    return core.drones().heartbeat(new Heartbeat(drone, core.epoch(), 0, 0.5, 1L << 30, 1L << 29, 1L << 35,
+        DroneMode.ACTIVE, List.of(running)));
+  }
+
+  /** Lets time pass in heartbeat-sized steps while these drones stay healthy. */
+  void advanceWithHeartbeats(long millis, String... drones) {
+    for (long passed = 0; passed < millis; passed += 1_000) {
+      for (String drone : drones) {
+        heartbeat(drone);
+      }
+      advance(Math.min(1_000, millis - passed));
+    }
+  }
+
+  /** Moves the clock, lets leases and grace periods expire, and schedules. */
+  void advance(long millis) {
+    time.addAndGet(millis);
+    core.tick();
+    core.schedule();
+  }
+
+  AssignJob assignmentOf(String jobName) {
+    for (int i = assignments.size() - 1; i >= 0; i--) {
+      if (assignments.get(i).jobName().equals(jobName)) {
+        return assignments.get(i);
+      }
+    }
+    throw new AssertionError("no assignment of " + jobName + " in " + assignments);
+  }
+
+  String droneOf(AssignJob assignment) {
+    return assignmentDrones.get(assignments.lastIndexOf(assignment));
+  }
+
+  ReportReply finish(AssignJob assignment, JobOutcome outcome) {
+    return finish(droneOf(assignment), assignment.attempt(), outcome);
+  }
+
+  ReportReply finish(String drone, AttemptRef attempt, JobOutcome outcome) {
+    int exit = outcome == JobOutcome.SUCCEEDED ? 0 : 2;
+    ReportReply reply = core.finished(new JobFinished(drone, attempt, outcome, exit,
+        outcome == JobOutcome.FAILED ? "make test" : null, List.of("last line"), time.get(), time.get(), "because"));
+    core.schedule();
+    return reply;
+  }
+
+  /** Finishes every job currently assigned, with success. */
+  void succeedAllAssigned() {
+    for (AssignJob assignment : List.copyOf(assignments)) {
+      JobView job = job(assignment.runId(), assignment.jobName());
+      if (job.state().isOnDrone() && job.attempt() == assignment.attempt().attempt()) {
+        finish(assignment, JobOutcome.SUCCEEDED);
+      }
+    }
+  }
+
+  RunDetail run(long runId) {
+    return core.runDetail(runId).orElseThrow();
+  }
+
+  JobView job(long runId, String name) {
+    return run(runId).jobs().stream().filter(j -> j.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  long count(String type) {
+    return changes.stream().filter(change -> change.type().equals(type)).count();
+  }
+
+  long count(String type, long jobId) {
+    return changes.stream().filter(c -> c.type().equals(type) && Long.valueOf(jobId).equals(c.jobId())).count();
+  }
+
+  static Map<String, Object> dataOf(StateChange change) {
+    return change.data();
+  }
+}

@@ -1,0 +1,437 @@
+package org.buildswarm.orchestrator.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.orchestrator.store.StoredJob;
+import org.buildswarm.orchestrator.store.JobStatus;
+import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.ProtocolVersion;
+import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.CancelRequest;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AssignReply;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.HeartbeatReply;
+import org.buildswarm.protocol.message.JobOutcome;
+import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.RegisterDrone;
+import org.buildswarm.protocol.message.ReportReply;
+import org.junit.jupiter.api.Test;
+
+class OrchestratorCoreTest {
+  private static final String DIAMOND = """
+      jobs:
+        a: {steps: [make a]}
+        b: {needs: a, cores: 2, steps: [make b]}
+        c: {needs: a, cores: 3, steps: [make c]}
+        d: {needs: [b, c], steps: [make d]}
+      """;
+
+  @Test
+  void diamondRunsInDependencyOrderAndSucceeds() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 8);
+    long run = f.submit(DIAMOND);
+    assertThat(f.assignments).extracting(AssignJob::jobName).containsExactly("a");
+    assertThat(f.job(run, "d").state()).isEqualTo(JobState.WAITING);
+
+    f.finish(f.assignmentOf("a"), JobOutcome.SUCCEEDED);
+    assertThat(f.assignments).extracting(AssignJob::jobName).containsExactly("a", "b", "c");
+
+    f.finish(f.assignmentOf("b"), JobOutcome.SUCCEEDED);
+    assertThat(f.job(run, "d").state()).isEqualTo(JobState.WAITING);
+    f.finish(f.assignmentOf("c"), JobOutcome.SUCCEEDED);
+    f.finish(f.assignmentOf("d"), JobOutcome.SUCCEEDED);
+
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(f.count("job.succeeded")).isEqualTo(4);
+    assertThat(f.count("run.succeeded")).isEqualTo(1);
+  }
+
+  @Test
+  void failedJobSkipsEverythingDownstreamAndFailsTheRun() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 8);
+    long run = f.submit(DIAMOND);
+    f.finish(f.assignmentOf("a"), JobOutcome.SUCCEEDED);
+    f.finish(f.assignmentOf("b"), JobOutcome.FAILED);
+    assertThat(f.job(run, "b").state()).isEqualTo(JobState.FAILED);
+    assertThat(f.job(run, "b").reason()).contains("step \"make test\" exited with 2");
+    assertThat(f.job(run, "b").logTail()).containsExactly("last line");
+    assertThat(f.job(run, "d").state()).isEqualTo(JobState.SKIPPED);
+    assertThat(f.job(run, "d").reason()).isEqualTo("needs \"b\", which failed");
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.RUNNING);
+    f.finish(f.assignmentOf("c"), JobOutcome.SUCCEEDED);
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.FAILED);
+  }
+
+  @Test
+  void neverPlacesMoreCoresThanADroneHas() {
+    CoreFixture f = new CoreFixture();
+    f.register("small", 4);
+    f.submit("""
+        jobs:
+          a: {cores: 3, steps: [x]}
+          b: {cores: 2, steps: [x]}
+          c: {cores: 1, steps: [x]}
+          d: {cores: 1, steps: [x]}
+        """);
+    int placed = f.assignments.stream().mapToInt(a -> a.execution().cores()).sum();
+    assertThat(placed).isLessThanOrEqualTo(4);
+    assertThat(f.core.readyJobs()).isEqualTo(4 - f.assignments.size());
+  }
+
+  @Test
+  void jobTooBigForEveryDroneIsUnschedulableWithTheReasonThenFails() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  huge: {cores: 64, steps: [x]}\n  gpu: {labels: [gpu], steps: [x]}\n");
+    assertThat(f.job(run, "huge").state()).isEqualTo(JobState.UNSCHEDULABLE);
+    assertThat(f.job(run, "huge").reason()).isEqualTo("needs 64 cores; the largest drone has 4");
+    assertThat(f.job(run, "gpu").reason()).isEqualTo("no registered drone has the labels [gpu]");
+
+    f.advance(CoreOptions.DEFAULT_UNSCHEDULABLE_GRACE_MS);
+    f.heartbeat("d1");
+    assertThat(f.job(run, "huge").state()).isEqualTo(JobState.FAILED);
+    assertThat(f.job(run, "huge").reason()).startsWith("unschedulable for 2m: needs 64 cores");
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.FAILED);
+  }
+
+  @Test
+  void unschedulableJobIsPlacedWhenAFittingDroneJoins() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  big: {cores: 16, steps: [x]}\n");
+    assertThat(f.job(run, "big").state()).isEqualTo(JobState.UNSCHEDULABLE);
+    f.register("d2", 32);
+    assertThat(f.job(run, "big").state()).isEqualTo(JobState.ASSIGNED);
+    assertThat(f.job(run, "big").drone()).isEqualTo("d2");
+    assertThat(f.job(run, "big").reason()).isNull();
+  }
+
+  @Test
+  void silentDroneIsLostAndItsJobRequeuedWithANewTokenExactlyOnce() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    AssignJob first = f.assignmentOf("a");
+    f.register("d2", 4);
+
+    f.advance(CoreOptions.DEFAULT_LEASE_MS - 1);
+    f.heartbeat("d2");
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.ASSIGNED);
+    assertThat(f.count("drone.lost")).isZero();
+    f.advance(1);
+    assertThat(f.count("drone.lost")).isEqualTo(1);
+    for (int i = 0; i < 10; i++) {
+      f.heartbeat("d2");
+      f.advance(2_000);
+    }
+    assertThat(f.count("drone.lost")).as("d1 is lost once, d2 kept its lease").isEqualTo(1);
+    assertThat(f.count("job.requeued")).isEqualTo(1);
+
+    AssignJob second = f.assignmentOf("a");
+    assertThat(second.attempt().token()).isNotEqualTo(first.attempt().token());
+    assertThat(second.attempt().attempt()).isEqualTo(2);
+    assertThat(f.droneOf(second)).isEqualTo("d2");
+    assertThat(f.job(run, "a").reason()).isNull();
+    assertThat(f.core.counters().leasesExpired()).isEqualTo(1);
+  }
+
+  @Test
+  void lateReportFromALostDroneIsRejectedAsStaleAndCounted() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    AssignJob onD1 = f.assignmentOf("a");
+    f.register("d2", 4);
+    for (int i = 0; i < 6; i++) {
+      f.advance(2_000);
+      f.heartbeat("d2");
+    }
+    AssignJob onD2 = f.assignmentOf("a");
+    assertThat(f.droneOf(onD2)).isEqualTo("d2");
+
+    ReportReply late = f.finish(onD1, JobOutcome.SUCCEEDED);
+    assertThat(late.accepted()).isFalse();
+    assertThat(f.core.counters().staleReports()).isEqualTo(1);
+    assertThat(f.count("report.stale")).isEqualTo(1);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.ASSIGNED);
+
+    assertThat(f.finish(onD2, JobOutcome.SUCCEEDED).accepted()).isTrue();
+    assertThat(f.finish(onD2, JobOutcome.SUCCEEDED).accepted()).as("a resent report is acked").isTrue();
+    assertThat(f.count("job.succeeded")).isEqualTo(1);
+    assertThat(f.core.counters().staleReports()).isEqualTo(1);
+  }
+
+  @Test
+  void returningDroneIsToldToReregisterAndToKillItsStaleAttempts() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.submit("jobs:\n  a: {steps: [x]}\n");
+    AssignJob onD1 = f.assignmentOf("a");
+    f.advance(CoreOptions.DEFAULT_LEASE_MS);
+    HeartbeatReply reply = f.heartbeatWith("d1", onD1.attempt());
+    assertThat(reply.reregister()).isTrue();
+    DroneRoster.Registration again = f.core.drones().register(new RegisterDrone("d1", ProtocolVersion.CURRENT,
+        CoreFixture.JOIN_TOKEN, "h", 4, List.of(), DroneMode.ACTIVE, false, List.of(onD1.attempt())));
+    assertThat(again.accepted().kill()).containsExactly(onD1.attempt());
+  }
+
+  @Test
+  void heartbeatNamesAttemptsThatAreNoLongerCurrent() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.submit("jobs:\n  a: {steps: [x]}\n");
+    AttemptRef current = f.assignmentOf("a").attempt();
+    AttemptRef bogus = new AttemptRef(999, 1, 12345);
+    assertThat(f.heartbeatWith("d1", current, bogus).kill()).containsExactly(bogus);
+  }
+
+  @Test
+  void droneThatNoLongerReportsAnAttemptGivesItBack() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    f.advance(1_000);
+    f.heartbeatWith("d1");
+    assertThat(f.job(run, "a").state()).as("a fresh assignment may be missing from a heartbeat").isEqualTo(JobState.ASSIGNED);
+    f.advance(5_000);
+    f.heartbeatWith("d1");
+    assertThat(f.count("job.requeued")).isEqualTo(1);
+  }
+
+  @Test
+  void refusedAssignmentGoesToAnotherDrone() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.register("d2", 8);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    AssignJob first = f.assignmentOf("a");
+    String firstDrone = f.droneOf(first);
+    f.core.assignAcknowledged(firstDrone, first.attempt(), AssignReply.refuse("draining"));
+    f.core.schedule();
+    AssignJob second = f.assignmentOf("a");
+    assertThat(f.droneOf(second)).isNotEqualTo(firstDrone);
+    assertThat(f.job(run, "a").attempt()).isEqualTo(2);
+  }
+
+  @Test
+  void unackedAssignmentIsUndoneAndRetriedElsewhere() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.register("d2", 4);
+    f.submit("jobs:\n  a: {steps: [x]}\n");
+    AssignJob first = f.assignmentOf("a");
+    f.core.assignFailed(f.droneOf(first), first.attempt(), "no ack within 5s");
+    f.core.schedule();
+    assertThat(f.droneOf(f.assignmentOf("a"))).isNotEqualTo(f.droneOf(first));
+    assertThat(f.core.counters().assignFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void failureRetriesWaitForTheBackoffAndAvoidTheDroneThatFailed() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.register("d2", 4);
+    long run = f.submit("jobs:\n  a: {retries: {count: 3, backoff: 10s}, steps: [x]}\n");
+    AssignJob first = f.assignmentOf("a");
+    f.finish(first, JobOutcome.FAILED);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.QUEUED);
+    assertThat(f.job(run, "a").reason()).contains("retry 1 of 3 in 10s");
+    f.advanceWithHeartbeats(9_999, "d1", "d2");
+    assertThat(f.assignments).hasSize(1);
+    f.advance(1);
+    AssignJob second = f.assignmentOf("a");
+    assertThat(f.droneOf(second)).isNotEqualTo(f.droneOf(first));
+
+    f.finish(second, JobOutcome.TIMED_OUT);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.FAILED);
+    assertThat(f.job(run, "a").reason()).contains("failed on two drones (" + f.droneOf(first) + ", " + f.droneOf(second) + ")");
+  }
+
+  @Test
+  void retriesOnASingleDroneSwarmUseThatDrone() {
+    CoreFixture f = new CoreFixture();
+    f.register("only", 4);
+    long run = f.submit("jobs:\n  a: {retries: {count: 1, backoff: 1s}, steps: [x]}\n");
+    f.finish(f.assignmentOf("a"), JobOutcome.FAILED);
+    f.advance(1_000);
+    assertThat(f.assignments).hasSize(2);
+    f.finish(f.assignmentOf("a"), JobOutcome.SUCCEEDED);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void infrastructureRetriesDoNotSpendTheRetryBudgetButAreCapped() {
+    CoreOptions neverGround = new CoreOptions(2_000, 10_000, 3, 120_000, 100, 300_000, 120_000, 10, CoreFixture.JOIN_HASH);
+    CoreFixture f = new CoreFixture(neverGround);
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  a: {retries: 0, steps: [x]}\n");
+    for (int i = 0; i < CoreOptions.DEFAULT_INFRA_RETRY_CAP; i++) {
+      f.finish(f.assignmentOf("a"), JobOutcome.INFRA_ERROR);
+      assertThat(f.job(run, "a").state()).isEqualTo(JobState.ASSIGNED);
+    }
+    assertThat(f.job(run, "a").attempt()).isEqualTo(4);
+    f.finish(f.assignmentOf("a"), JobOutcome.INFRA_ERROR);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.FAILED);
+    assertThat(f.job(run, "a").reason()).contains("gave up after 3 drone failures");
+  }
+
+  @Test
+  void droneWithRepeatedInfrastructureFailuresIsGroundedForACooldown() {
+    CoreFixture f = new CoreFixture();
+    f.register("bad", 4);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n  b: {steps: [x]}\n  c: {steps: [x]}\n");
+    for (String job : List.of("a", "b", "c")) {
+      f.finish(f.assignmentOf(job), JobOutcome.INFRA_ERROR);
+    }
+    assertThat(f.core.droneList().drones().get(0).state()).isEqualTo("grounded");
+    assertThat(f.count("drone.grounded")).isEqualTo(1);
+    int before = f.assignments.size();
+    f.core.schedule();
+    assertThat(f.assignments).hasSize(before);
+    f.advanceWithHeartbeats(CoreOptions.DEFAULT_GROUND_COOLDOWN_MS, "bad");
+    assertThat(f.core.droneList().drones().get(0).state()).isEqualTo("online");
+    assertThat(f.assignments.size()).isGreaterThan(before);
+    assertThat(f.job(run, "a").state()).isNotEqualTo(JobState.FAILED);
+  }
+
+  @Test
+  void cancellingARunEndsQueuedJobsAtOnceAndAsksDronesToStopRunningOnes() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit(DIAMOND);
+    AssignJob a = f.assignmentOf("a");
+    f.core.started(new JobStarted("d1", a.attempt(), f.time.get()));
+    assertThat(f.core.cancel(new CancelRequest(run, null, "alice"))).isTrue();
+    assertThat(f.cancels).extracting(c -> c.attempt().jobId()).containsExactly(a.attempt().jobId());
+    assertThat(f.job(run, "b").state()).isEqualTo(JobState.CANCELLED);
+    assertThat(f.job(run, "d").state()).isEqualTo(JobState.CANCELLED);
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.RUNNING);
+    f.finish(a, JobOutcome.CANCELLED);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.CANCELLED);
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.CANCELLED);
+  }
+
+  @Test
+  void cancellingOneJobSkipsItsDependents() {
+    CoreFixture f = new CoreFixture();
+    long run = f.submit(DIAMOND);
+    long a = f.job(run, "a").id();
+    f.core.cancel(new CancelRequest(run, a, "bob"));
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.CANCELLED);
+    assertThat(f.job(run, "a").reason()).isEqualTo("cancelled by bob");
+    assertThat(f.job(run, "d").reason()).isEqualTo("needs \"b\", which was skipped");
+    assertThat(f.run(run).run().state()).isEqualTo(RunState.CANCELLED);
+  }
+
+  @Test
+  void droneWithWrongTokenOrVersionIsRefusedWithTheReason() {
+    CoreFixture f = new CoreFixture();
+    DroneRoster.Registration wrongToken = f.core.drones().register(new RegisterDrone("d1", ProtocolVersion.CURRENT,
+        "guess", "h", 4, List.of(), DroneMode.ACTIVE, false, List.of()));
+    assertThat(wrongToken.refusal()).isEqualTo("join token not accepted");
+    DroneRoster.Registration wrongVersion = f.core.drones().register(new RegisterDrone("d1", ProtocolVersion.CURRENT + 1,
+        CoreFixture.JOIN_TOKEN, "h", 4, List.of(), DroneMode.ACTIVE, false, List.of()));
+    assertThat(wrongVersion.refusal()).contains("protocol version " + (ProtocolVersion.CURRENT + 1));
+    assertThat(f.core.droneList().drones()).isEmpty();
+    f.submit("jobs:\n  a: {steps: [x]}\n");
+    assertThat(f.assignments).isEmpty();
+  }
+
+  @Test
+  void withoutAJoinTokenEveryDroneIsRefused() {
+    CoreFixture f = new CoreFixture(CoreOptions.defaults(null));
+    assertThat(f.register("d1", 4).refusal()).contains("no join token configured");
+  }
+
+  @Test
+  void pausedAndDrainingDronesGetNoWork() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 0, DroneMode.PAUSED, List.of()));
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    assertThat(f.assignments).isEmpty();
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.QUEUED);
+    assertThat(f.core.droneList().drones().get(0).state()).isEqualTo("paused");
+    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 0, DroneMode.DRAINING, List.of()));
+    f.core.schedule();
+    assertThat(f.assignments).isEmpty();
+    f.heartbeat("d1");
+    f.core.schedule();
+    assertThat(f.assignments).hasSize(1);
+  }
+
+  @Test
+  void ephemeralDroneGetsOneJobOnly() {
+    CoreFixture f = new CoreFixture();
+    f.core.drones().register(new RegisterDrone("once", ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 8,
+        List.of(), DroneMode.ACTIVE, true, List.of()));
+    f.submit("jobs:\n  a: {steps: [x]}\n  b: {steps: [x]}\n");
+    assertThat(f.assignments).hasSize(1);
+  }
+
+  @Test
+  void manualRunsGoBeforeCronRunsAndProjectsShareFairly() {
+    CoreFixture f = new CoreFixture();
+    long nightly = f.submit("jobs:\n  n1: {steps: [x]}\n  n2: {steps: [x]}\n", "big", Trigger.CRON);
+    long manual = f.submit("jobs:\n  m1: {steps: [x]}\n", "small", Trigger.MANUAL);
+    f.register("d1", 1);
+    assertThat(f.assignments).extracting(AssignJob::jobName).containsExactly("m1");
+    assertThat(f.job(nightly, "n1").state()).isEqualTo(JobState.QUEUED);
+    assertThat(f.job(manual, "m1").state()).isEqualTo(JobState.ASSIGNED);
+  }
+
+  @Test
+  void resumedRunAdoptsAttemptsTheDroneStillRunsAndRequeuesTheRest() {
+    CoreFixture before = new CoreFixture();
+    StoredRun stored = before.stored("jobs:\n  a: {steps: [x]}\n  b: {steps: [x]}\n", "p", Trigger.PUSH);
+    StoredJob a = stored.jobs().get(0);
+    StoredJob b = stored.jobs().get(1);
+    long oldEpochToken = (6L << 32) | 1;
+    StoredRun running = new StoredRun(stored.id(), "p", stored.pipelineName(), stored.source(), stored.trigger(),
+        "x", stored.createdAt(), RunState.RUNNING, null, List.of(
+            new StoredJob(a.id(), stored.id(), a.plan(), new JobStatus(JobState.RUNNING, 1, oldEpochToken, "d1", 0, 0,
+                null, null, List.of(), null, 1L, 2L, null)),
+            new StoredJob(b.id(), stored.id(), b.plan(), new JobStatus(JobState.ASSIGNED, 1, oldEpochToken + 1, "d1", 0, 0,
+                null, null, List.of(), null, 1L, null, null))));
+
+    CoreFixture after = new CoreFixture();
+    after.core.resumeRun(running);
+    assertThat(after.core.droneList().drones()).extracting(d -> d.state()).containsExactly("reconnecting");
+    DroneRoster.Registration registration = after.core.drones().register(new RegisterDrone("d1", ProtocolVersion.CURRENT,
+        CoreFixture.JOIN_TOKEN, "h", 4, List.of(), DroneMode.ACTIVE, false,
+        List.of(new AttemptRef(a.id(), 1, oldEpochToken))));
+    assertThat(registration.accepted().kill()).isEmpty();
+    assertThat(after.job(stored.id(), "a").state()).as("adopted, not started again").isEqualTo(JobState.RUNNING);
+    assertThat(after.job(stored.id(), "b").state()).isEqualTo(JobState.QUEUED);
+    after.core.schedule();
+    assertThat(after.assignments).extracting(AssignJob::jobName).containsExactly("b");
+
+    after.finish("d1", new AttemptRef(a.id(), 1, oldEpochToken), JobOutcome.SUCCEEDED);
+    after.finish(after.assignmentOf("b"), JobOutcome.SUCCEEDED);
+    assertThat(after.run(stored.id()).run().state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(after.count("job.succeeded", a.id())).isEqualTo(1);
+  }
+
+  @Test
+  void resumedAttemptsOfADroneThatNeverReturnsAreRequeuedAfterTheLease() {
+    CoreFixture before = new CoreFixture();
+    StoredRun stored = before.stored("jobs:\n  a: {steps: [x]}\n", "p", Trigger.PUSH);
+    StoredJob a = stored.jobs().get(0);
+    StoredRun running = new StoredRun(stored.id(), "p", stored.pipelineName(), stored.source(), stored.trigger(),
+        "x", stored.createdAt(), RunState.RUNNING, null, List.of(new StoredJob(a.id(), stored.id(), a.plan(),
+            new JobStatus(JobState.RUNNING, 1, 5, "gone", 0, 0, null, null, List.of(), null, 1L, 2L, null))));
+    CoreFixture after = new CoreFixture();
+    after.core.resumeRun(running);
+    after.register("d2", 4);
+    assertThat(after.assignments).isEmpty();
+    after.advanceWithHeartbeats(CoreOptions.DEFAULT_LEASE_MS, "d2");
+    assertThat(after.assignmentOf("a").attempt().attempt()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,47 @@
+package org.buildswarm.protocol;
+
+/**
+ * Event-bus addresses: the only way the orchestrator, drones and gateways reach each other.
+ *
+ * <p>Point-to-point addresses ({@code send}/{@code request}) are consumed by exactly one logical
+ * owner; {@code publish} addresses fan out to every interested node.
+ */
+public final class Addresses {
+  private Addresses() {}
+
+  private static final String PREFIX = "buildswarm.";
+
+  /** Drone → orchestrator: {@link org.buildswarm.protocol.message.RegisterDrone}. */
+  public static final String DRONE_REGISTER = PREFIX + "drone.register";
+  /** Drone → orchestrator: {@link org.buildswarm.protocol.message.Heartbeat}. */
+  public static final String DRONE_HEARTBEAT = PREFIX + "drone.heartbeat";
+  /** Drone → orchestrator: {@link org.buildswarm.protocol.message.JobStarted}. */
+  public static final String JOB_STARTED = PREFIX + "job.started";
+  /** Drone → orchestrator: {@link org.buildswarm.protocol.message.JobFinished}. */
+  public static final String JOB_FINISHED = PREFIX + "job.finished";
+  /** Drone → gateway: {@link org.buildswarm.protocol.message.LogChunk}. */
+  public static final String LOG_APPEND = PREFIX + "log.append";
+
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.SubmitRun}. */
+  public static final String RUN_SUBMIT = PREFIX + "api.run.submit";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RunQuery}. */
+  public static final String RUN_LIST = PREFIX + "api.run.list";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetRun}. */
+  public static final String RUN_GET = PREFIX + "api.run.get";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetRunEvents}. */
+  public static final String RUN_EVENTS_GET = PREFIX + "api.run.events";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.CancelRequest}. */
+  public static final String CANCEL = PREFIX + "api.cancel";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListDrones}. */
+  public static final String DRONE_LIST = PREFIX + "api.drone.list";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
+  public static final String TOKEN_VERIFY = PREFIX + "api.token.verify";
+
+  /** Orchestrator → everyone (publish): {@link org.buildswarm.protocol.api.RunEvent}. */
+  public static final String RUN_EVENTS = PREFIX + "events.run";
+
+  /** The address a drone consumes its commands on (assign, cancel). */
+  public static String drone(String droneName) {
+    return PREFIX + "drone." + droneName + ".commands";
+  }
+}

@@ -1,0 +1,56 @@
+package org.buildswarm.protocol;
+
+import io.vertx.core.eventbus.EventBus;
+import java.util.List;
+import org.buildswarm.protocol.api.CancelRequest;
+import org.buildswarm.protocol.api.DroneList;
+import org.buildswarm.protocol.api.EventPage;
+import org.buildswarm.protocol.api.GetRun;
+import org.buildswarm.protocol.api.GetRunEvents;
+import org.buildswarm.protocol.api.ListDrones;
+import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.api.RunPage;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.SubmitResult;
+import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.VerifyToken;
+import org.buildswarm.protocol.impl.RecordMessageCodec;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AssignReply;
+import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.DroneRegistered;
+import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.HeartbeatReply;
+import org.buildswarm.protocol.message.JobFinished;
+import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.LogAck;
+import org.buildswarm.protocol.message.LogChunk;
+import org.buildswarm.protocol.message.RegisterDrone;
+import org.buildswarm.protocol.message.ReportReply;
+
+/** Registers a codec for every record that travels on the event bus. */
+public final class ProtocolCodecs {
+  private ProtocolCodecs() {}
+
+  /** Every record type sent or replied on an {@link Addresses} address. */
+  public static final List<Class<?>> MESSAGE_TYPES = List.of(
+      RegisterDrone.class, DroneRegistered.class, Heartbeat.class, HeartbeatReply.class,
+      AssignJob.class, AssignReply.class, CancelAttempt.class, JobStarted.class, JobFinished.class,
+      ReportReply.class, LogChunk.class, LogAck.class,
+      SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
+      GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
+      DroneList.class, VerifyToken.class, TokenInfo.class);
+
+  /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
+  public static void register(EventBus eventBus) {
+    for (Class<?> type : MESSAGE_TYPES) {
+      registerOne(eventBus, type);
+    }
+  }
+
+  private static <T> void registerOne(EventBus eventBus, Class<T> type) {
+    eventBus.registerDefaultCodec(type, new RecordMessageCodec<>(type));
+  }
+}

@@ -1,0 +1,19 @@
+package org.buildswarm.protocol.api;
+
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.RunState;
+
+/**
+ * Published on every visible change so UIs and CLIs can follow along live. Either a job changed
+ * ({@code jobId} set) or the run did.
+ */
+public record RunEvent(
+    String type,
+    long runId,
+    Long jobId,
+    String jobName,
+    JobState jobState,
+    RunState runState,
+    String drone,
+    String reason,
+    long at) {}

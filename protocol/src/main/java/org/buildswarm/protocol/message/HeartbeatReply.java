@@ -1,0 +1,13 @@
+package org.buildswarm.protocol.message;
+
+import java.util.List;
+
+/**
+ * {@code reregister}: the orchestrator does not know this drone (restarted, or declared it lost).
+ * {@code kill}: attempts the drone runs that are no longer current; stop them and drop their reports.
+ */
+public record HeartbeatReply(boolean reregister, List<AttemptRef> kill) {
+  public HeartbeatReply {
+    kill = kill == null ? List.of() : List.copyOf(kill);
+  }
+}

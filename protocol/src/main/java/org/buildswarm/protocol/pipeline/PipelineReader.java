@@ -1,0 +1,76 @@
+package org.buildswarm.protocol.pipeline;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.buildswarm.protocol.pipeline.impl.PipelineBinder;
+import org.buildswarm.protocol.pipeline.impl.YamlNode;
+import org.buildswarm.protocol.pipeline.impl.YamlTreeReader;
+
+/**
+ * Reads and validates a pipeline file ({@code .buildswarm.yml}). Every problem is reported with
+ * the file name, line and column; a file with any problem yields no pipeline at all.
+ *
+ * <p>Instances are cheap and not thread-safe; make one per read.
+ */
+public final class PipelineReader {
+  /** The file a run's pipeline is read from, at the root of the source. */
+  public static final String DEFAULT_FILE = ".buildswarm.yml";
+
+  private final PipelineLimits limits;
+
+  public PipelineReader() {
+    this(PipelineLimits.defaults());
+  }
+
+  public PipelineReader(PipelineLimits limits) {
+    this.limits = limits;
+  }
+
+  /**
+   * @param file the name shown in problems (a path relative to the source root, usually)
+   * @param text the file's content
+   */
+  public Pipeline read(String file, String text) throws PipelineException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > limits.maxBytes()) {
+      SourceLocation at = locationOfByte(text, limits.maxBytes());
+      throw new PipelineException(List.of(PipelineProblem.at(file, at,
+          "the pipeline file is " + bytes.length + " bytes; the limit is " + limits.maxBytes()
+              + " bytes (it crosses the limit here)")));
+    }
+    YamlNode root;
+    try {
+      root = new YamlTreeReader(limits).read(text);
+    } catch (YamlTreeReader.YamlError e) {
+      throw new PipelineException(List.of(PipelineProblem.at(file, e.location(), e.getMessage())));
+    }
+    PipelineBinder binder = new PipelineBinder(file, limits);
+    Pipeline pipeline = binder.bind(root);
+    if (pipeline == null) {
+      throw new PipelineException(binder.problems());
+    }
+    return pipeline;
+  }
+
+  /** The line and column of the character holding UTF-8 byte {@code offset}. */
+  private static SourceLocation locationOfByte(String text, int offset) {
+    int line = 1;
+    int column = 1;
+    int bytes = 0;
+    for (int i = 0; i < text.length() && bytes < offset; ) {
+      int codePoint = text.codePointAt(i);
+      bytes += new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8).length;
+      if (bytes > offset) {
+        break;
+      }
+      if (codePoint == '\n') {
+        line++;
+        column = 1;
+      } else {
+        column++;
+      }
+      i += Character.charCount(codePoint);
+    }
+    return new SourceLocation(line, column);
+  }
+}

@@ -1,0 +1,535 @@
+package org.buildswarm.protocol.pipeline.impl;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildswarm.protocol.pipeline.JobDefinition;
+import org.buildswarm.protocol.pipeline.Matrix;
+import org.buildswarm.protocol.pipeline.Need;
+import org.buildswarm.protocol.pipeline.Pipeline;
+import org.buildswarm.protocol.pipeline.PipelineLimits;
+import org.buildswarm.protocol.pipeline.PipelineProblem;
+import org.buildswarm.protocol.pipeline.RetryPolicy;
+import org.buildswarm.protocol.pipeline.SourceLocation;
+import org.buildswarm.protocol.pipeline.StepDefinition;
+import org.buildswarm.protocol.pipeline.impl.YamlNode.Entry;
+import org.buildswarm.protocol.pipeline.impl.YamlNode.ListNode;
+import org.buildswarm.protocol.pipeline.impl.YamlNode.MapNode;
+import org.buildswarm.protocol.pipeline.impl.YamlNode.ScalarNode;
+
+/**
+ * Turns a YAML tree into a {@link Pipeline}, collecting every problem with its position instead of
+ * stopping at the first, so one round trip shows the author all of them.
+ */
+public final class PipelineBinder {
+  static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs");
+  static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix");
+  static final Set<String> STEP_KEYS = Set.of("name", "run");
+  static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
+
+  static final int MAX_CORES = 4096;
+  static final int MAX_RETRIES = 10;
+  static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,99}");
+  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:=/-]{0,99}");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+  /** {@code ${{ anything }}}: the only expressions allowed are {@code matrix.<axis>}. */
+  public static final Pattern EXPRESSION = Pattern.compile("\\$\\{\\{\\s*(.*?)\\s*}}");
+  private static final Pattern MATRIX_REFERENCE = Pattern.compile("matrix\\.([A-Za-z0-9_-]+)");
+
+  private final String file;
+  private final PipelineLimits limits;
+  private final List<PipelineProblem> problems = new ArrayList<>();
+
+  public PipelineBinder(String file, PipelineLimits limits) {
+    this.file = file;
+    this.limits = limits;
+  }
+
+  /** @return the pipeline, or null when {@link #problems()} is not empty */
+  public Pipeline bind(YamlNode root) {
+    if (!(root instanceof MapNode top)) {
+      problem(root.location(), "a pipeline file must be a mapping with a \"jobs:\" key, not " + root.describe());
+      return null;
+    }
+    checkKeys(top, PIPELINE_KEYS, "pipeline");
+    String name = optionalText(top, "name", "pipeline name");
+    Entry jobsEntry = top.entries().get("jobs");
+    List<JobDefinition> jobs = new ArrayList<>();
+    if (jobsEntry == null) {
+      problem(top.location(), "a pipeline needs a \"jobs:\" mapping");
+    } else if (!(jobsEntry.value() instanceof MapNode jobMap) || jobMap.entries().isEmpty()) {
+      problem(jobsEntry.value().location(), "\"jobs\" must be a mapping of job names to jobs, not "
+          + jobsEntry.value().describe());
+    } else {
+      long expanded = 0;
+      for (Entry jobEntry : jobMap.entries().values()) {
+        JobDefinition job = bindJob(jobEntry);
+        if (job != null) {
+          jobs.add(job);
+          expanded += job.matrix() == null ? 1 : job.matrix().size();
+        }
+      }
+      if (expanded > limits.maxJobs()) {
+        problem(jobsEntry.keyLocation(), "the pipeline expands to " + expanded + " jobs; the limit is " + limits.maxJobs());
+      }
+      checkNeeds(jobs, jobMap);
+    }
+    return problems.isEmpty() ? new Pipeline(file, name, jobs) : null;
+  }
+
+  public List<PipelineProblem> problems() {
+    problems.sort(Comparator.comparingInt(PipelineProblem::line).thenComparingInt(PipelineProblem::column));
+    return List.copyOf(problems);
+  }
+
+  private JobDefinition bindJob(Entry entry) {
+    String name = entry.key();
+    int before = problems.size();
+    if (!NAME.matcher(name).matches()) {
+      problem(entry.keyLocation(), "job name \"" + name + "\" must start with a letter or digit and hold only "
+          + "letters, digits, '_', '.' and '-' (at most 100)");
+    }
+    if (!(entry.value() instanceof MapNode job)) {
+      String what = entry.value() instanceof ScalarNode s && s.isNull() ? "is empty" : "must be a mapping, not " + entry.value().describe();
+      problem(entry.value() instanceof ScalarNode s && s.isNull() ? entry.keyLocation() : entry.value().location(),
+          "job \"" + name + "\" " + what + "; give it at least \"steps:\"");
+      return null;
+    }
+    String where = "job \"" + name + "\"";
+    checkKeys(job, JOB_KEYS, where);
+    Matrix matrix = bindMatrix(job, where);
+    List<StepDefinition> steps = bindSteps(job, where, entry.keyLocation());
+    List<Need> needs = bindNeeds(job, where);
+    int cores = bindCores(job, where);
+    List<String> labels = bindStrings(job, "labels", where, LABEL, "label");
+    Map<String, String> env = bindEnv(job, where);
+    Duration timeout = bindTimeout(job, where);
+    RetryPolicy retries = bindRetries(job, where);
+    checkExpressions(job, matrix, where);
+    if (problems.size() > before) {
+      return null;
+    }
+    return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix);
+  }
+
+  private List<StepDefinition> bindSteps(MapNode job, String where, SourceLocation jobAt) {
+    Entry entry = job.entries().get("steps");
+    List<StepDefinition> steps = new ArrayList<>();
+    if (entry == null) {
+      problem(jobAt, where + " has no \"steps:\"; a job needs at least one step");
+      return steps;
+    }
+    if (!(entry.value() instanceof ListNode list)) {
+      problem(entry.value().location(), where + ": \"steps\" must be a list of steps, not " + entry.value().describe());
+      return steps;
+    }
+    if (list.items().isEmpty()) {
+      problem(entry.keyLocation(), where + " has an empty \"steps:\" list; a job needs at least one step");
+      return steps;
+    }
+    int index = 0;
+    for (YamlNode item : list.items()) {
+      index++;
+      String stepWhere = where + ", step " + index;
+      if (item instanceof ScalarNode scalar && !scalar.isNull()) {
+        addStep(steps, null, scalar.text(), scalar.location(), stepWhere);
+      } else if (item instanceof MapNode step) {
+        checkKeys(step, STEP_KEYS, stepWhere);
+        String stepName = optionalText(step, "name", stepWhere + " name");
+        Entry run = step.entries().get("run");
+        if (run == null) {
+          problem(step.location(), stepWhere + " has no \"run:\" command");
+        } else if (run.value() instanceof ScalarNode command && !command.isNull()) {
+          addStep(steps, stepName, command.text(), command.location(), stepWhere);
+        } else {
+          problem(run.value().location(), stepWhere + ": \"run\" must be a shell command, not " + run.value().describe());
+        }
+      } else {
+        problem(item.location(), stepWhere + " must be a shell command or a mapping with \"run:\", not " + item.describe());
+      }
+    }
+    return steps;
+  }
+
+  private void addStep(List<StepDefinition> steps, String name, String run, SourceLocation at, String where) {
+    if (run.isBlank()) {
+      problem(at, where + " has an empty command");
+      return;
+    }
+    steps.add(new StepDefinition(name, run, at));
+  }
+
+  private List<Need> bindNeeds(MapNode job, String where) {
+    Entry entry = job.entries().get("needs");
+    List<Need> needs = new ArrayList<>();
+    if (entry == null) {
+      return needs;
+    }
+    List<YamlNode> items = entry.value() instanceof ListNode list ? list.items() : List.of(entry.value());
+    Set<String> seen = new LinkedHashSet<>();
+    for (YamlNode item : items) {
+      if (item instanceof ScalarNode scalar && scalar.kind() != ScalarNode.Kind.NULL) {
+        if (seen.add(scalar.text())) {
+          needs.add(new Need(scalar.text(), scalar.location()));
+        }
+      } else {
+        problem(item.location(), where + ": \"needs\" takes job names, not " + item.describe());
+      }
+    }
+    return needs;
+  }
+
+  private int bindCores(MapNode job, String where) {
+    Entry entry = job.entries().get("cores");
+    if (entry == null) {
+      return JobDefinition.DEFAULT_CORES;
+    }
+    YamlNode value = entry.value();
+    if (!(value instanceof ScalarNode scalar) || scalar.kind() != ScalarNode.Kind.INT) {
+      problem(value.location(), where + ": \"cores\" must be a whole number of cores, not " + value.describe());
+      return JobDefinition.DEFAULT_CORES;
+    }
+    long cores;
+    try {
+      cores = Long.parseLong(scalar.text().replace("_", ""));
+    } catch (NumberFormatException e) {
+      cores = Long.MAX_VALUE;
+    }
+    if (cores < 1) {
+      problem(value.location(), where + ": \"cores\" must be at least 1, not " + scalar.text());
+    } else if (cores > MAX_CORES) {
+      problem(value.location(), where + ": \"cores\" must be at most " + MAX_CORES + ", not " + scalar.text());
+    }
+    return (int) Math.max(1, Math.min(cores, MAX_CORES));
+  }
+
+  private List<String> bindStrings(MapNode job, String key, String where, Pattern shape, String what) {
+    Entry entry = job.entries().get(key);
+    List<String> values = new ArrayList<>();
+    if (entry == null) {
+      return values;
+    }
+    List<YamlNode> items = entry.value() instanceof ListNode list ? list.items() : List.of(entry.value());
+    for (YamlNode item : items) {
+      if (item instanceof ScalarNode scalar && !scalar.isNull()) {
+        if (!shape.matcher(scalar.text()).matches() && !EXPRESSION.matcher(scalar.text()).find()) {
+          problem(item.location(), where + ": " + what + " \"" + scalar.text() + "\" may hold only letters, digits and _.:=/-");
+        } else if (!values.contains(scalar.text())) {
+          values.add(scalar.text());
+        }
+      } else {
+        problem(item.location(), where + ": \"" + key + "\" takes a list of " + what + "s, not " + item.describe());
+      }
+    }
+    return values;
+  }
+
+  private Map<String, String> bindEnv(MapNode job, String where) {
+    Entry entry = job.entries().get("env");
+    Map<String, String> env = new LinkedHashMap<>();
+    if (entry == null) {
+      return env;
+    }
+    if (!(entry.value() instanceof MapNode map)) {
+      problem(entry.value().location(), where + ": \"env\" must be a mapping of variable names to values, not "
+          + entry.value().describe());
+      return env;
+    }
+    for (Entry variable : map.entries().values()) {
+      if (!ENV_NAME.matcher(variable.key()).matches()) {
+        problem(variable.keyLocation(), where + ": \"" + variable.key() + "\" is not a valid environment variable name");
+      } else if (variable.value() instanceof ScalarNode scalar) {
+        env.put(variable.key(), scalar.isNull() ? "" : scalar.text());
+      } else {
+        problem(variable.value().location(), where + ": env " + variable.key() + " must be a single value, not "
+            + variable.value().describe());
+      }
+    }
+    return env;
+  }
+
+  private Duration bindTimeout(MapNode job, String where) {
+    Entry entry = job.entries().get("timeout");
+    if (entry == null) {
+      return null;
+    }
+    return bindDuration(entry.value(), where + ": \"timeout\"");
+  }
+
+  private Duration bindDuration(YamlNode value, String what) {
+    Duration duration = value instanceof ScalarNode scalar
+        && (scalar.kind() == ScalarNode.Kind.STRING || scalar.kind() == ScalarNode.Kind.INT)
+        ? Durations.parse(scalar.text()) : null;
+    if (duration == null) {
+      problem(value.location(), what + " must be a duration like 90s, 10m or 1h30m, not " + value.describe());
+      return null;
+    }
+    if (duration.isZero() || duration.compareTo(MAX_TIMEOUT) > 0) {
+      problem(value.location(), what + " must be more than 0 and at most 7 days");
+      return null;
+    }
+    return duration;
+  }
+
+  private RetryPolicy bindRetries(MapNode job, String where) {
+    Entry entry = job.entries().get("retries");
+    if (entry == null) {
+      return RetryPolicy.NONE;
+    }
+    YamlNode value = entry.value();
+    YamlNode countNode = value;
+    Duration backoff = RetryPolicy.DEFAULT_BACKOFF;
+    if (value instanceof MapNode map) {
+      checkKeys(map, RETRY_KEYS, where + " retries");
+      Entry count = map.entries().get("count");
+      if (count == null) {
+        problem(map.location(), where + ": \"retries\" needs a \"count\"");
+        return RetryPolicy.NONE;
+      }
+      countNode = count.value();
+      Entry backoffEntry = map.entries().get("backoff");
+      if (backoffEntry != null) {
+        Duration parsed = bindDuration(backoffEntry.value(), where + ": retry \"backoff\"");
+        backoff = parsed == null ? backoff : parsed;
+      }
+    }
+    if (!(countNode instanceof ScalarNode scalar) || scalar.kind() != ScalarNode.Kind.INT) {
+      problem(countNode.location(), where + ": retry count must be a whole number from 0 to " + MAX_RETRIES
+          + ", not " + countNode.describe());
+      return RetryPolicy.NONE;
+    }
+    int count;
+    try {
+      count = Integer.parseInt(scalar.text());
+    } catch (NumberFormatException e) {
+      count = -1;
+    }
+    if (count < 0 || count > MAX_RETRIES) {
+      problem(countNode.location(), where + ": retry count must be from 0 to " + MAX_RETRIES + ", not " + scalar.text());
+      return RetryPolicy.NONE;
+    }
+    return new RetryPolicy(count, backoff);
+  }
+
+  private Matrix bindMatrix(MapNode job, String where) {
+    Entry entry = job.entries().get("matrix");
+    if (entry == null) {
+      return null;
+    }
+    if (!(entry.value() instanceof MapNode map) || map.entries().isEmpty()) {
+      problem(entry.value().location(), where + ": \"matrix\" must map axis names to lists of values, not "
+          + entry.value().describe());
+      return null;
+    }
+    Map<String, List<String>> axes = new LinkedHashMap<>();
+    boolean valid = true;
+    for (Entry axis : map.entries().values()) {
+      if (!NAME.matcher(axis.key()).matches()) {
+        problem(axis.keyLocation(), where + ": matrix axis \"" + axis.key() + "\" may hold only letters, digits, '_', '.' and '-'");
+        valid = false;
+        continue;
+      }
+      List<YamlNode> items = axis.value() instanceof ListNode list ? list.items() : List.of(axis.value());
+      List<String> values = new ArrayList<>();
+      for (YamlNode item : items) {
+        if (item instanceof ScalarNode scalar && !scalar.isNull()) {
+          if (!values.contains(scalar.text())) {
+            values.add(scalar.text());
+          }
+        } else {
+          problem(item.location(), where + ": matrix axis \"" + axis.key() + "\" takes single values, not " + item.describe());
+          valid = false;
+        }
+      }
+      if (values.isEmpty() && valid) {
+        problem(axis.value().location(), where + ": matrix axis \"" + axis.key() + "\" has no values");
+        valid = false;
+      }
+      axes.put(axis.key(), values);
+    }
+    if (!valid) {
+      return null;
+    }
+    Matrix matrix = new Matrix(axes, entry.keyLocation());
+    long size;
+    try {
+      size = matrix.size();
+    } catch (ArithmeticException e) {
+      size = Long.MAX_VALUE;
+    }
+    if (size > limits.maxMatrixJobs()) {
+      problem(entry.keyLocation(), where + ": the matrix expands to " + (size == Long.MAX_VALUE ? "too many" : size)
+          + " jobs; the limit is " + limits.maxMatrixJobs());
+      return null;
+    }
+    return matrix;
+  }
+
+  /** Every {@code ${{ … }}} must be {@code matrix.<axis>} of an axis this job has. */
+  private void checkExpressions(MapNode job, Matrix matrix, String where) {
+    List<ScalarNode> scalars = new ArrayList<>();
+    collectScalars(job.entries().get("steps"), scalars);
+    collectScalars(job.entries().get("env"), scalars);
+    collectScalars(job.entries().get("labels"), scalars);
+    for (ScalarNode scalar : scalars) {
+      Matcher expression = EXPRESSION.matcher(scalar.text());
+      while (expression.find()) {
+        Matcher reference = MATRIX_REFERENCE.matcher(expression.group(1));
+        if (!reference.matches()) {
+          problem(scalar.location(), where + ": unknown expression ${{ " + expression.group(1)
+              + " }}; only ${{ matrix.<axis> }} is supported");
+        } else if (matrix == null || !matrix.axes().containsKey(reference.group(1))) {
+          problem(scalar.location(), where + ": ${{ matrix." + reference.group(1) + " }} names no axis of this job's matrix");
+        }
+      }
+    }
+  }
+
+  private static void collectScalars(Entry entry, List<ScalarNode> into) {
+    if (entry != null) {
+      collectScalars(entry.value(), into);
+    }
+  }
+
+  private static void collectScalars(YamlNode node, List<ScalarNode> into) {
+    if (node instanceof ScalarNode scalar) {
+      into.add(scalar);
+    } else if (node instanceof ListNode list) {
+      list.items().forEach(item -> collectScalars(item, into));
+    } else if (node instanceof MapNode map) {
+      map.entries().values().forEach(entry -> collectScalars(entry.value(), into));
+    }
+  }
+
+  private void checkNeeds(List<JobDefinition> jobs, MapNode jobMap) {
+    Map<String, JobDefinition> byName = new HashMap<>();
+    jobs.forEach(job -> byName.put(job.name(), job));
+    for (JobDefinition job : jobs) {
+      for (Need need : job.needs()) {
+        if (!jobMap.entries().containsKey(need.job())) {
+          problem(need.location(), "job \"" + job.name() + "\" needs \"" + need.job() + "\", which is not a job in this pipeline"
+              + suggestion(need.job(), jobMap.entries().keySet()));
+        }
+      }
+    }
+    new CycleFinder(byName).findInto(this);
+  }
+
+  /** Depth-first search that reports each cycle once, at the {@code needs} entry closing it. */
+  private static final class CycleFinder {
+    private final Map<String, JobDefinition> jobs;
+    private final Map<String, Integer> state = new HashMap<>(); // 1 = on the path, 2 = done
+    private final List<String> path = new ArrayList<>();
+
+    CycleFinder(Map<String, JobDefinition> jobs) {
+      this.jobs = jobs;
+    }
+
+    void findInto(PipelineBinder binder) {
+      for (String name : jobs.keySet().stream().sorted().toList()) {
+        visit(name, binder);
+      }
+    }
+
+    private void visit(String name, PipelineBinder binder) {
+      // Iterative to survive very long chains (5,000 jobs) without a deep Java stack.
+      record Frame(String job, int next) {}
+      if (state.containsKey(name)) {
+        return;
+      }
+      java.util.ArrayDeque<Frame> stack = new java.util.ArrayDeque<>();
+      stack.push(new Frame(name, 0));
+      state.put(name, 1);
+      path.add(name);
+      while (!stack.isEmpty()) {
+        Frame frame = stack.pop();
+        JobDefinition job = jobs.get(frame.job());
+        if (job != null && frame.next() < job.needs().size()) {
+          stack.push(new Frame(frame.job(), frame.next() + 1));
+          Need need = job.needs().get(frame.next());
+          Integer seen = state.get(need.job());
+          if (seen == null && jobs.containsKey(need.job())) {
+            state.put(need.job(), 1);
+            path.add(need.job());
+            stack.push(new Frame(need.job(), 0));
+          } else if (seen != null && seen == 1) {
+            List<String> cycle = new ArrayList<>(path.subList(path.indexOf(need.job()), path.size()));
+            cycle.add(need.job());
+            binder.problem(need.location(), "dependency cycle: " + String.join(" -> ", cycle));
+          }
+        } else {
+          state.put(frame.job(), 2);
+          path.remove(path.size() - 1);
+        }
+      }
+    }
+  }
+
+  private void checkKeys(MapNode map, Set<String> allowed, String where) {
+    for (Entry entry : map.entries().values()) {
+      if (!allowed.contains(entry.key())) {
+        problem(entry.keyLocation(), "unknown field \"" + entry.key() + "\" in " + where
+            + suggestion(entry.key(), allowed) + "; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
+      }
+    }
+  }
+
+  private String optionalText(MapNode map, String key, String what) {
+    Entry entry = map.entries().get(key);
+    if (entry == null) {
+      return null;
+    }
+    if (entry.value() instanceof ScalarNode scalar && !scalar.isNull()) {
+      return scalar.text();
+    }
+    problem(entry.value().location(), what + " must be text, not " + entry.value().describe());
+    return null;
+  }
+
+  void problem(SourceLocation at, String message) {
+    problems.add(PipelineProblem.at(file, at, message));
+  }
+
+  /** " (did you mean "steps"?)" when a known name is within two edits. */
+  static String suggestion(String typed, Set<String> known) {
+    String best = null;
+    int bestDistance = 3;
+    for (String candidate : known.stream().sorted().toList()) {
+      int distance = editDistance(typed.toLowerCase(java.util.Locale.ROOT), candidate);
+      if (distance < bestDistance) {
+        best = candidate;
+        bestDistance = distance;
+      }
+    }
+    return best == null ? "" : " (did you mean \"" + best + "\"?)";
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
+  }
+}

@@ -1,0 +1,380 @@
+package org.buildswarm.protocol.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PipelineReaderTest {
+  private static final String FILE = ".buildswarm.yml";
+
+  private static Pipeline read(String yaml) throws PipelineException {
+    return new PipelineReader().read(FILE, yaml);
+  }
+
+  /** Reads a pipeline that must fail and returns its only problem. */
+  private static PipelineProblem onlyProblem(String yaml) {
+    List<PipelineProblem> problems = problems(yaml);
+    assertThat(problems).hasSize(1);
+    return problems.get(0);
+  }
+
+  private static List<PipelineProblem> problems(String yaml) {
+    try {
+      read(yaml);
+    } catch (PipelineException e) {
+      assertThat(e.problems()).isNotEmpty().allSatisfy(p -> assertThat(p.file()).isEqualTo(FILE));
+      return e.problems();
+    }
+    throw new AssertionError("pipeline was accepted:\n" + yaml);
+  }
+
+  private static void assertAt(PipelineProblem problem, int line, int column, String messagePart) {
+    assertThat(problem.line()).as("line of: %s", problem).isEqualTo(line);
+    assertThat(problem.column()).as("column of: %s", problem).isEqualTo(column);
+    assertThat(problem.message()).contains(messagePart);
+    assertThat(problem.toString()).startsWith(FILE + ":" + line + ":" + column + ": ");
+  }
+
+  @Test
+  void readsEveryJobFieldOfAValidPipeline() throws Exception {
+    Pipeline pipeline = read("""
+        name: demo
+        jobs:
+          compile:
+            cores: 4
+            labels: [linux, x86_64]
+            env: {MODE: release, LEVEL: 3}
+            timeout: 1h30m
+            retries: {count: 2, backoff: 5s}
+            steps:
+              - make
+              - name: package
+                run: make dist
+          test:
+            needs: compile
+            matrix:
+              jdk: [17, 21]
+              os: [linux]
+            steps:
+              - run: ./test --jdk ${{ matrix.jdk }}
+        """);
+    assertThat(pipeline.name()).isEqualTo("demo");
+    assertThat(pipeline.jobs()).extracting(JobDefinition::name).containsExactly("compile", "test");
+    JobDefinition compile = pipeline.jobs().get(0);
+    assertThat(compile.cores()).isEqualTo(4);
+    assertThat(compile.labels()).containsExactly("linux", "x86_64");
+    assertThat(compile.env()).isEqualTo(Map.of("MODE", "release", "LEVEL", "3"));
+    assertThat(compile.timeout()).isEqualTo(Duration.ofMinutes(90));
+    assertThat(compile.retries()).isEqualTo(new RetryPolicy(2, Duration.ofSeconds(5)));
+    assertThat(compile.steps()).extracting(StepDefinition::name, StepDefinition::run)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(null, "make"),
+            org.assertj.core.groups.Tuple.tuple("package", "make dist"));
+    assertThat(compile.location()).isEqualTo(new SourceLocation(3, 3));
+    JobDefinition test = pipeline.jobs().get(1);
+    assertThat(test.cores()).isEqualTo(1);
+    assertThat(test.needs()).extracting(Need::job).containsExactly("compile");
+    assertThat(test.matrix().combinations()).containsExactly(
+        Map.of("jdk", "17", "os", "linux"), Map.of("jdk", "21", "os", "linux"));
+  }
+
+  @Test
+  void syntaxErrorNamesLineAndColumn() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          build:
+            steps: [make
+          test:
+            steps: [true]
+        """);
+    assertThat(problem.line()).isBetween(3, 4);
+    assertThat(problem.column()).isGreaterThan(0);
+    assertThat(problem.message()).startsWith("YAML syntax error");
+  }
+
+  @Test
+  void badIndentationIsASyntaxErrorAtTheOffendingLine() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          build:
+            steps:
+              - make
+           cores: 2
+        """);
+    assertAt(problem, 5, 4, "YAML syntax error");
+  }
+
+  @Test
+  void duplicateKeyIsReportedAtTheSecondOccurrence() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          build:
+            steps: [make]
+            cores: 2
+            cores: 4
+        """);
+    assertAt(problem, 5, 5, "duplicate key \"cores\" (first defined at line 4, column 5)");
+  }
+
+  @Test
+  void duplicateJobNameIsReported() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          build:
+            steps: [make]
+          build:
+            steps: [make again]
+        """);
+    assertAt(problem, 4, 3, "duplicate key \"build\"");
+  }
+
+  @Test
+  void unknownFieldIsNamedWithASuggestion() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          build:
+            stpes: [make]
+            steps: [make]
+        """);
+    assertAt(problem, 3, 5, "unknown field \"stpes\" in job \"build\" (did you mean \"steps\"?)");
+  }
+
+  @Test
+  void unknownTopLevelFieldIsReported() {
+    PipelineProblem problem = onlyProblem("""
+        jobz: {}
+        jobs:
+          a: {steps: [x]}
+        """);
+    assertAt(problem, 1, 1, "unknown field \"jobz\" in pipeline (did you mean \"jobs\"?)");
+  }
+
+  @Test
+  void cycleIsReportedWithItsPath() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          a:
+            needs: [c]
+            steps: [x]
+          b:
+            needs: [a]
+            steps: [x]
+          c:
+            needs: [b]
+            steps: [x]
+        """);
+    assertThat(problem.message()).contains("dependency cycle: ").contains("a").contains("b").contains("c");
+    assertThat(List.of(3, 6, 9)).contains(problem.line());
+    assertThat(problem.column()).isIn(12, 13);
+  }
+
+  @Test
+  void selfNeedIsACycle() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          a:
+            needs: a
+            steps: [x]
+        """);
+    assertAt(problem, 3, 12, "dependency cycle: a -> a");
+  }
+
+  @Test
+  void unknownNeedIsReportedWhereItIsWritten() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          compile:
+            steps: [make]
+          test:
+            needs: [compile, packge]
+            steps: [make test]
+        """);
+    assertAt(problem, 5, 22, "job \"test\" needs \"packge\", which is not a job in this pipeline");
+  }
+
+  @Test
+  void coresBelowOneIsRejected() {
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            cores: 0
+            steps: [make]
+        """), 3, 12, "\"cores\" must be at least 1, not 0");
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            cores: -3
+            steps: [make]
+        """), 3, 12, "\"cores\" must be at least 1, not -3");
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            cores: two
+            steps: [make]
+        """), 3, 12, "\"cores\" must be a whole number");
+  }
+
+  @Test
+  void emptyJobIsRejected() {
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+          test:
+            steps: [x]
+        """), 2, 3, "job \"build\" is empty");
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            steps: []
+        """), 3, 5, "job \"build\" has an empty \"steps:\" list");
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            cores: 2
+        """), 2, 3, "job \"build\" has no \"steps:\"");
+  }
+
+  @Test
+  void emptyCommandIsRejected() {
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            steps:
+              - run: "echo"
+              - "   "
+        """), 5, 9, "step 2 has an empty command");
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            steps:
+              - run: "  "
+        """), 4, 14, "step 1 has an empty command");
+  }
+
+  @Test
+  void matrixPastTheLimitIsRejected() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          build:
+            steps: [make]
+            matrix:
+              a: [1, 2, 3, 4, 5, 6, 7, 8]
+              b: [1, 2, 3, 4, 5, 6, 7, 8]
+              c: [1, 2, 3, 4, 5]
+        """);
+    assertAt(problem, 4, 5, "the matrix expands to 320 jobs; the limit is 256");
+  }
+
+  @Test
+  void matrixReferenceToAnUnknownAxisIsRejected() {
+    assertAt(onlyProblem("""
+        jobs:
+          build:
+            matrix: {jdk: [17]}
+            steps:
+              - run: echo ${{ matrix.os }}
+        """), 5, 14, "${{ matrix.os }} names no axis");
+  }
+
+  @Test
+  void fileOverTheSizeLimitIsRejectedWhereItCrossesTheLimit() {
+    PipelineLimits limits = new PipelineLimits(64, 256, 5000, 10_000, 64);
+    String yaml = "jobs:\n  build:\n    steps:\n      - echo 0123456789\n      - echo 0123456789\n      - echo 0123456789\n";
+    assertThatThrownBy(() -> new PipelineReader(limits).read(FILE, yaml))
+        .isInstanceOfSatisfying(PipelineException.class, e -> {
+          assertThat(e.problems()).hasSize(1);
+          PipelineProblem problem = e.problems().get(0);
+          assertThat(problem.message()).contains("the pipeline file is " + yaml.length() + " bytes; the limit is 64 bytes");
+          assertThat(problem.line()).isEqualTo(5);
+          assertThat(problem.column()).isEqualTo(15);
+        });
+  }
+
+  @Test
+  void aliasBombIsRejectedAtTheAliasThatCrossesTheBudget() {
+    PipelineProblem problem = onlyProblem("""
+        a: &a [x, x, x, x, x, x, x, x, x, x]
+        b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+        c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+        d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+        e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+        f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+        jobs:
+          build:
+            steps: [*f]
+        """);
+    assertThat(problem.message()).contains("YAML aliases expand to more than 10000 nodes");
+    assertThat(problem.line()).isBetween(4, 5);
+    assertThat(problem.column()).isGreaterThan(7);
+  }
+
+  @Test
+  void aliasesAndMergeKeysWithinBudgetWork() throws Exception {
+    Pipeline pipeline = read("""
+        jobs:
+          base: &defaults
+            cores: 2
+            labels: [linux]
+            steps: [make]
+          variant:
+            <<: *defaults
+            cores: 3
+        """);
+    JobDefinition variant = pipeline.jobs().get(1);
+    assertThat(variant.cores()).isEqualTo(3);
+    assertThat(variant.labels()).containsExactly("linux");
+    assertThat(variant.steps()).extracting(StepDefinition::run).containsExactly("make");
+  }
+
+  @Test
+  void undefinedAliasIsRejected() {
+    assertThat(onlyProblem("""
+        jobs:
+          build:
+            steps: *nothing
+        """).message()).containsAnyOf("alias *nothing", "YAML syntax error");
+  }
+
+  @Test
+  void deepNestingIsRejected() {
+    String yaml = "jobs:\n  a:\n    steps: [x]\n    env: {X: " + "[".repeat(100) + "]".repeat(100) + "}\n";
+    assertThat(onlyProblem(yaml).message()).contains("nested deeper than 64 levels");
+  }
+
+  @Test
+  void everyProblemIsReportedSortedByPosition() {
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          b:
+            needs: [zzz]
+            steps: [x]
+          a:
+            cores: 0
+            steps: [x]
+        """);
+    assertThat(problems).extracting(PipelineProblem::line).containsExactly(3, 6);
+  }
+
+  @Test
+  void wrongTypesAreDescribed() {
+    assertAt(onlyProblem("jobs: [a, b]\n"), 1, 7, "\"jobs\" must be a mapping of job names to jobs, not a list");
+    assertAt(onlyProblem("- a\n- b\n"), 1, 1, "a pipeline file must be a mapping");
+    assertAt(onlyProblem("jobs:\n  a:\n    steps: make\n"), 3, 12, "\"steps\" must be a list of steps");
+    assertAt(onlyProblem("jobs:\n  a:\n    steps: [x]\n    timeout: soon\n"), 4, 14, "must be a duration");
+    assertAt(onlyProblem("jobs:\n  a:\n    steps: [x]\n    retries: 11\n"), 4, 14, "retry count must be from 0 to 10");
+    assertAt(onlyProblem("jobs:\n  a b:\n    steps: [x]\n"), 2, 3, "job name \"a b\"");
+  }
+
+  @Test
+  void secondDocumentIsRejected() {
+    assertThat(onlyProblem("jobs:\n  a:\n    steps: [x]\n---\njobs: {}\n").message()).contains("second one");
+  }
+
+  @Test
+  void emptyFileIsRejected() {
+    assertAt(onlyProblem(""), 1, 1, "a pipeline file must be a mapping");
+  }
+}

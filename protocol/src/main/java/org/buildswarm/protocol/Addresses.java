@@ -34,6 +34,8 @@ public final class Addresses {
   public static final String CANCEL = PREFIX + "api.cancel";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListDrones}. */
   public static final String DRONE_LIST = PREFIX + "api.drone.list";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetStatus}. */
+  public static final String STATUS = PREFIX + "api.status";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
   public static final String TOKEN_VERIFY = PREFIX + "api.token.verify";
 

@@ -7,6 +7,8 @@ import org.buildswarm.protocol.api.DroneList;
 import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
+import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.SwarmStatus;
 import org.buildswarm.protocol.api.ListDrones;
 import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
@@ -41,7 +43,7 @@ public final class ProtocolCodecs {
       ReportReply.class, LogChunk.class, LogAck.class,
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
-      DroneList.class, VerifyToken.class, TokenInfo.class);
+      DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

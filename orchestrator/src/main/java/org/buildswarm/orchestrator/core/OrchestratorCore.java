@@ -29,6 +29,7 @@ import org.buildswarm.protocol.api.DroneView;
 import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.api.RunSummary;
+import org.buildswarm.protocol.api.SwarmStatus;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
 import org.buildswarm.protocol.message.AttemptRef;
@@ -584,6 +585,36 @@ public final class OrchestratorCore {
       views.add(CoreViews.drone(drone, now));
     }
     return new DroneList(views);
+  }
+
+  public SwarmStatus status() {
+    long now = now();
+    Map<JobState, Integer> byState = new java.util.EnumMap<>(JobState.class);
+    int activeRuns = 0;
+    for (RunEntry run : runs.values()) {
+      if (!run.state.isTerminal()) {
+        activeRuns++;
+        for (JobEntry job : run.jobs) {
+          byState.merge(job.state, 1, Integer::sum);
+        }
+      }
+    }
+    Long oldest = null;
+    for (JobEntry job : ready) {
+      oldest = oldest == null ? job.readySince : Math.min(oldest, job.readySince);
+    }
+    int online = 0;
+    int total = 0;
+    int busy = 0;
+    for (DroneEntry drone : roster.all()) {
+      if (drone.presence == DroneEntry.Presence.ONLINE) {
+        online++;
+        total += drone.cores;
+        busy += drone.busyCores();
+      }
+    }
+    return new SwarmStatus(epoch, now, activeRuns, byState, oldest, online, total, busy, counters.staleReports,
+        counters.leasesExpired, counters.jobsFinished());
   }
 
   /** Jobs waiting for a drone (QUEUED or UNSCHEDULABLE). */

@@ -70,11 +70,26 @@ public final class JdbcStore implements Store {
     return write(() -> {
       Flyway.configure(JdbcStore.class.getClassLoader())
           .dataSource(dataSource)
-          .locations("classpath:db/migration/{vendor}")
+          .locations("classpath:db/migration/" + vendor())
+          .failOnMissingLocations(true)
           .load()
           .migrate();
       return null;
     });
+  }
+
+  /** The migrations folder for this database: {@code h2} or {@code postgresql}. */
+  private String vendor() throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      String product = connection.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
+      if (product.contains("h2")) {
+        return "h2";
+      }
+      if (product.contains("postgres")) {
+        return "postgresql";
+      }
+      throw new SQLException("unsupported database " + product);
+    }
   }
 
   @Override
@@ -287,8 +302,8 @@ public final class JdbcStore implements Store {
         try (ResultSet rows = query.executeQuery()) {
           while (rows.next()) {
             long jobId = rows.getLong(4);
-            events.add(new EventRecord(rows.getLong(1), rows.getLong(2), rows.getLong(3),
-                rows.wasNull() ? null : jobId, rows.getString(5),
+            Long job = rows.wasNull() ? null : jobId;
+            events.add(new EventRecord(rows.getLong(1), rows.getLong(2), rows.getLong(3), job, rows.getString(5),
                 ProtocolJson.mapper().readValue(rows.getString(6), JSON_OBJECT)));
           }
         }

@@ -1,0 +1,130 @@
+package org.buildswarm.deploy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.buildswarm.deploy.impl.RunProgress;
+import org.buildswarm.deploy.impl.StateDirectory;
+import org.buildswarm.deploy.impl.SwarmClient;
+import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.pipeline.PipelineReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code swarm run [DIR]}: submit DIR's pipeline, follow it, exit 0 only if it succeeded. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Submit the pipeline in DIR (its .buildswarm.yml) to the running swarm and follow it. "
+        + "Exit status: 0 the run succeeded, 1 it failed or was cancelled, 2 the pipeline is invalid, "
+        + "3 the swarm cannot be reached.")
+final class RunCommand implements Callable<Integer> {
+  @Parameters(index = "0", arity = "0..1", description = "Directory with the pipeline and the files its jobs use "
+      + "(default: the current directory).")
+  Path directory = Path.of(".");
+
+  @Option(names = "--file", description = "Pipeline file, relative to DIR (default: ${DEFAULT-VALUE}).",
+      defaultValue = PipelineReader.DEFAULT_FILE)
+  String file;
+
+  @Option(names = "--project", description = "Project name (default: the directory's name).")
+  String project;
+
+  @Option(names = "--url", description = "Gateway URL (default: $BUILDSWARM_URL, else the swarm started by "
+      + "`swarm up` in this directory or a parent).")
+  String url;
+
+  @Option(names = "--token", description = "API token (default: $BUILDSWARM_TOKEN, else that swarm's admin token).")
+  String token;
+
+  @Option(names = "--detach", description = "Print the run's id and return without following it.")
+  boolean detach;
+
+  @Override
+  public Integer call() throws Exception {
+    Path dir = directory.toAbsolutePath().normalize();
+    Path pipelineFile = dir.resolve(file);
+    if (!Files.isRegularFile(pipelineFile)) {
+      System.err.println("swarm run: no pipeline file " + pipelineFile);
+      return SwarmCli.BAD_INPUT;
+    }
+    String yaml = Files.readString(pipelineFile, StandardCharsets.UTF_8);
+    SwarmClient client;
+    try {
+      client = client(dir);
+    } catch (IOException e) {
+      System.err.println("swarm run: " + e.getMessage());
+      return SwarmCli.UNAVAILABLE;
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("project", project != null ? project : dir.getFileName() == null ? "root" : dir.getFileName().toString());
+    body.put("file", file);
+    body.put("pipeline", yaml);
+    body.put("trigger", "manual");
+    body.put("source", Map.of("kind", "directory", "location", dir.toString()));
+    long runId;
+    try {
+      runId = client.submit(body);
+    } catch (SwarmClient.ApiException e) {
+      if (e.status() == 422) {
+        System.err.println("swarm run: the pipeline is invalid; nothing was queued");
+        e.error().path("details").forEach(problem -> System.err.println("  " + problem.path("file").asText() + ":"
+            + problem.path("line").asInt() + ":" + problem.path("column").asInt() + ": " + problem.path("message").asText()));
+        return SwarmCli.BAD_INPUT;
+      }
+      System.err.println("swarm run: the swarm refused the run (" + e.status() + "): " + e.getMessage());
+      return e.status() == 400 || e.status() == 413 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
+    } catch (IOException e) {
+      System.err.println("swarm run: cannot reach the swarm at " + client.base() + ": " + e.getMessage());
+      return SwarmCli.UNAVAILABLE;
+    }
+    RunDetail detail = client.run(runId);
+    System.out.println("run #" + runId + " of " + detail.run().project() + ": " + detail.jobs().size() + " jobs  ("
+        + client.base() + "#/runs/" + runId + ")");
+    if (detach) {
+      return SwarmCli.OK;
+    }
+    RunProgress progress = new RunProgress(System.out);
+    int unreachable = 0;
+    while (true) {
+      progress.update(detail);
+      if (detail.run().state().isTerminal()) {
+        return progress.summary(detail) ? SwarmCli.OK : SwarmCli.RUN_FAILED;
+      }
+      Thread.sleep(250);
+      try {
+        detail = client.run(runId);
+        unreachable = 0;
+      } catch (IOException e) {
+        if (++unreachable == 1) {
+          System.err.println("swarm run: lost the swarm (" + e.getMessage() + "); still trying — the run goes on");
+        }
+        Thread.sleep(1_000);
+      }
+    }
+  }
+
+  private SwarmClient client(Path dir) throws IOException {
+    String baseUrl = url != null ? url : System.getenv("BUILDSWARM_URL");
+    String apiToken = token != null ? token : System.getenv("BUILDSWARM_TOKEN");
+    if (baseUrl == null || apiToken == null) {
+      Optional<StateDirectory> local = StateDirectory.findFrom(Path.of(""))
+          .or(() -> StateDirectory.findFrom(dir));
+      if (local.isEmpty()) {
+        throw new IOException("no running swarm found: start one with `swarm up`, or give --url and --token");
+      }
+      if (baseUrl == null) {
+        baseUrl = local.get().endpoint().orElseThrow(() -> new IOException("cannot read " + local.get().root()
+            .resolve(StateDirectory.ENDPOINT_FILE))).url();
+      }
+      if (apiToken == null) {
+        apiToken = Files.readString(local.get().resolve(StateDirectory.ADMIN_TOKEN_FILE)).trim();
+      }
+    }
+    return new SwarmClient(baseUrl, apiToken);
+  }
+}

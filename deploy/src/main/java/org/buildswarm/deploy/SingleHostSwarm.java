@@ -1,0 +1,147 @@
+package org.buildswarm.deploy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import org.buildswarm.deploy.impl.StateDirectory;
+import org.buildswarm.drone.DroneOptions;
+import org.buildswarm.drone.DroneVerticle;
+import org.buildswarm.gateway.GatewayOptions;
+import org.buildswarm.gateway.GatewayVerticle;
+import org.buildswarm.gateway.LogSinkVerticle;
+import org.buildswarm.gateway.impl.LogStore;
+import org.buildswarm.orchestrator.OrchestratorOptions;
+import org.buildswarm.orchestrator.OrchestratorVerticle;
+import org.buildswarm.orchestrator.store.Store;
+import org.buildswarm.orchestrator.store.impl.H2Stores;
+import org.buildswarm.protocol.ProtocolCodecs;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.api.Role;
+
+/**
+ * The whole swarm in one JVM (what {@code swarm up} runs): a non-clustered Vert.x with the
+ * orchestrator on an embedded H2 file, the gateway, and one drone sized to this machine.
+ */
+public final class SingleHostSwarm {
+  private static final Logger LOG = Logger.getLogger(SingleHostSwarm.class.getName());
+
+  /**
+   * @param cores cores of the local drone; 0 means all of this machine's
+   * @param labels labels of the local drone; empty means the defaults (OS, architecture)
+   */
+  public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName) {
+    public Options {
+      labels = labels == null ? List.of() : List.copyOf(labels);
+    }
+  }
+
+  private final Options options;
+  private final StateDirectory state;
+  private Vertx vertx;
+  private GatewayVerticle gateway;
+  private String droneId;
+  private DroneOptions droneOptions;
+
+  public SingleHostSwarm(Options options) {
+    this.options = options;
+    this.state = new StateDirectory(options.stateDirectory());
+  }
+
+  public StateDirectory state() {
+    return state;
+  }
+
+  /** The gateway's base URL, e.g. {@code http://127.0.0.1:7070/}. */
+  public String url() {
+    return "http://" + options.host() + ":" + gateway.port() + "/";
+  }
+
+  public DroneOptions drone() {
+    return droneOptions;
+  }
+
+  /** Starts everything; on failure the caller must still call {@link #stop()}. */
+  public Future<Void> start() {
+    String joinToken;
+    String adminToken;
+    try {
+      state.create();
+      joinToken = state.secret(StateDirectory.JOIN_TOKEN_FILE);
+      adminToken = state.secret(StateDirectory.ADMIN_TOKEN_FILE);
+    } catch (IOException e) {
+      return Future.failedFuture(new IOException("cannot prepare " + state.root() + ": " + e.getMessage(), e));
+    }
+    vertx = Vertx.vertx();
+    ProtocolCodecs.register(vertx.eventBus());
+    Store store = H2Stores.inDirectory(vertx, state.root());
+    OrchestratorOptions orchestratorOptions = OrchestratorOptions.defaults(hostName(), Secrets.sha256Hex(joinToken));
+    LogStore logs = new LogStore(state.resolve("logs"));
+    gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs);
+    DroneOptions drone = DroneOptions.defaults(state.resolve("drone"), joinToken);
+    if (options.droneName() != null) {
+      drone = drone.withName(options.droneName());
+    }
+    if (options.cores() > 0) {
+      drone = drone.withCores(options.cores());
+    }
+    if (!options.labels().isEmpty()) {
+      drone = drone.withLabels(options.labels());
+    }
+    droneOptions = drone;
+    DroneOptions finalDrone = drone;
+    return vertx.deployVerticle(new OrchestratorVerticle(orchestratorOptions, store))
+        .compose(id -> ensureAdminToken(store, adminToken))
+        .compose(v -> vertx.deployVerticle(new LogSinkVerticle(logs)))
+        .compose(id -> vertx.deployVerticle(gateway))
+        .compose(id -> vertx.deployVerticle(new DroneVerticle(finalDrone)))
+        .compose(id -> {
+          droneId = id;
+          try {
+            state.writeEndpoint(new StateDirectory.Endpoint(url(), ProcessHandle.current().pid()));
+          } catch (IOException e) {
+            return Future.failedFuture(e);
+          }
+          return Future.<Void>succeededFuture();
+        });
+  }
+
+  /** The admin token lives in a file next to the store; the store keeps only its hash. */
+  private static Future<Void> ensureAdminToken(Store store, String adminToken) {
+    String hash = Secrets.sha256Hex(adminToken);
+    return store.findToken(hash).compose(found -> found.isPresent()
+        ? Future.succeededFuture()
+        : store.saveToken(hash, "admin", Role.ADMIN));
+  }
+
+  /**
+   * Stops the drone first (its running jobs are reported lost and requeued), then the rest. Blocks,
+   * so call it from a thread of your own (a shutdown hook, a test), never from a Vert.x thread.
+   */
+  public void stop(long timeoutMs) throws Exception {
+    state.removeEndpoint();
+    if (vertx == null) {
+      return;
+    }
+    if (droneId != null) {
+      try {
+        vertx.undeploy(droneId).toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LOG.warning("stopping the drone: " + e.getMessage());
+      }
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
+    vertx = null;
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package org.buildswarm.deploy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
+import org.buildswarm.deploy.impl.StateDirectory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code swarm up}: the whole swarm on this machine, until Ctrl-C. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = "Start the orchestrator, the gateway and a drone for this machine in one process, "
+        + "with state in an embedded database under --data. Stops cleanly on Ctrl-C.")
+final class UpCommand implements Callable<Integer> {
+  @Option(names = "--data", description = "State directory (default: ${DEFAULT-VALUE}).", defaultValue = StateDirectory.DEFAULT_NAME)
+  Path data;
+
+  @Option(names = "--host", description = "Address the UI and API listen on (default: ${DEFAULT-VALUE}, this machine only).",
+      defaultValue = "127.0.0.1")
+  String host;
+
+  @Option(names = "--port", description = "Port of the UI and API; 0 picks a free one (default: ${DEFAULT-VALUE}).",
+      defaultValue = "7070")
+  int port;
+
+  @Option(names = "--cores", description = "Cores the local drone offers (default: all of this machine's).", defaultValue = "0")
+  int cores;
+
+  @Option(names = "--label", description = "A label of the local drone (repeatable; default: OS and architecture).")
+  List<String> labels = List.of();
+
+  @Option(names = "--drone-name", description = "Name of the local drone (default: the host name).")
+  String droneName;
+
+  @Override
+  public Integer call() throws Exception {
+    SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      System.out.println("stopping buildswarm…");
+      int status = SwarmCli.OK;
+      try {
+        swarm.stop(60_000);
+        System.out.println("buildswarm stopped");
+      } catch (Exception e) {
+        System.err.println("buildswarm did not stop cleanly: " + e);
+        status = SwarmCli.RUN_FAILED;
+      } finally {
+        stopped.countDown();
+      }
+      System.out.flush();
+      // A clean stop on SIGTERM/Ctrl-C is a success, not "killed by signal" (143).
+      Runtime.getRuntime().halt(status);
+    }, "buildswarm-shutdown");
+    try {
+      swarm.start().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      System.err.println("buildswarm could not start: " + cause.getMessage());
+      try {
+        swarm.stop(30_000);
+      } catch (Exception ignored) {
+        // already failing; the message above is what matters
+      }
+      return SwarmCli.UNAVAILABLE;
+    }
+    Runtime.getRuntime().addShutdownHook(hook);
+    System.out.println("buildswarm is up");
+    System.out.println("  UI and API:   " + swarm.url());
+    System.out.println("  drone:        " + swarm.drone().name() + " with " + swarm.drone().cores() + " cores, labels "
+        + swarm.drone().labels());
+    System.out.println("  state:        " + swarm.state().root());
+    System.out.println("  admin token:  " + swarm.state().resolve(StateDirectory.ADMIN_TOKEN_FILE));
+    System.out.println("Run a pipeline with `swarm run [DIR]` from here. Stop with Ctrl-C.");
+    System.out.flush();
+    stopped.await();
+    return SwarmCli.OK;
+  }
+}

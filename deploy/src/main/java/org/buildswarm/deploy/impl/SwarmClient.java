@@ -1,0 +1,88 @@
+package org.buildswarm.deploy.impl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.buildswarm.protocol.ProtocolJson;
+import org.buildswarm.protocol.api.RunDetail;
+
+/** The CLI's view of the gateway's REST API (blocking; the CLI has nothing else to do meanwhile). */
+public final class SwarmClient {
+  /** A non-2xx answer, in the API's error shape. */
+  public static final class ApiException extends IOException {
+    private static final long serialVersionUID = 1L;
+    private final int status;
+    private final transient JsonNode error;
+
+    ApiException(int status, JsonNode error, String message) {
+      super(message);
+      this.status = status;
+      this.error = error;
+    }
+
+    public int status() {
+      return status;
+    }
+
+    /** The {@code error} object of the body, or a missing node. */
+    public JsonNode error() {
+      return error;
+    }
+  }
+
+  private final URI base;
+  private final String token;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public SwarmClient(String baseUrl, String token) {
+    this.base = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
+    this.token = token;
+  }
+
+  public URI base() {
+    return base;
+  }
+
+  /** @return the new run's id */
+  public long submit(Map<String, Object> body) throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("api/v1/runs"))
+        .timeout(Duration.ofSeconds(60))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(body)));
+    if (token != null) {
+      request.header("authorization", "Bearer " + token);
+    }
+    JsonNode created = send(request.build());
+    return created.get("id").asLong();
+  }
+
+  public RunDetail run(long runId) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(base.resolve("api/v1/runs/" + runId)).timeout(Duration.ofSeconds(30))
+        .GET().build();
+    return ProtocolJson.mapper().treeToValue(send(request), RunDetail.class);
+  }
+
+  private JsonNode send(HttpRequest request) throws IOException, InterruptedException {
+    HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    JsonNode body;
+    try {
+      body = ProtocolJson.mapper().readTree(response.body());
+    } catch (IOException e) {
+      body = null;
+    }
+    if (response.statusCode() / 100 != 2) {
+      JsonNode error = body == null ? ProtocolJson.mapper().missingNode() : body.path("error");
+      String message = error.path("message").asText("HTTP " + response.statusCode());
+      throw new ApiException(response.statusCode(), error, message);
+    }
+    if (body == null) {
+      throw new IOException("the gateway answered with something that is not JSON");
+    }
+    return body;
+  }
+}

@@ -1,0 +1,431 @@
+package org.buildswarm.drone;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import org.buildswarm.drone.impl.HostProbe;
+import org.buildswarm.drone.impl.JobRunner;
+import org.buildswarm.drone.impl.LogShipper;
+import org.buildswarm.drone.impl.SourceFetcher;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.ProtocolVersion;
+import org.buildswarm.protocol.api.ApiFailures;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AssignReply;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.DroneRegistered;
+import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.HeartbeatReply;
+import org.buildswarm.protocol.message.JobFinished;
+import org.buildswarm.protocol.message.JobOutcome;
+import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.RegisterDrone;
+import org.buildswarm.protocol.message.ReportReply;
+
+/**
+ * A drone: registers with the orchestrator, renews its lease with heartbeats, runs the attempts it
+ * is assigned (each on its own thread, see {@link JobRunner}), ships their logs and reports their
+ * results until the orchestrator acknowledges them. Jobs keep running while the orchestrator is
+ * away; their reports wait and are delivered when it returns.
+ */
+public final class DroneVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(DroneVerticle.class.getName());
+  private static final long REPORT_RETRY_MS = 1_000;
+  private static final long REQUEST_TIMEOUT_MS = 10_000;
+  private static final long REFUSED_RETRY_MS = 30_000;
+
+  private final DroneOptions options;
+  private final Promise<Void> ephemeralDone = Promise.promise();
+  /** Attempts running here, or finished with a report the orchestrator has not acknowledged yet. */
+  private final Map<Long, Attempt> attempts = new LinkedHashMap<>();
+  private MessageConsumer<Object> commands;
+  private ExecutorService jobThreads;
+  private ExecutorService helpers;
+  private SourceFetcher fetcher;
+  private LogShipper shipper;
+  private Map<String, String> baseEnv;
+  private DroneMode mode;
+  private long epoch = -1;
+  private boolean registered;
+  private boolean registering;
+  private boolean stopping;
+  private boolean ephemeralTaken;
+  private String refusal;
+  private long heartbeatTimer = -1;
+  private long heartbeatIntervalMs = 2_000;
+  private long retryTimer = -1;
+
+  private static final class Attempt {
+    final AssignJob job;
+    JobRunner runner;
+    boolean running = true;
+    boolean discard;
+    Object startedReport;
+    Object finishedReport;
+    boolean inFlight;
+
+    Attempt(AssignJob job) {
+      this.job = job;
+    }
+
+    AttemptRef ref() {
+      return job.attempt();
+    }
+  }
+
+  public DroneVerticle(DroneOptions options) {
+    this.options = options;
+  }
+
+  /** Completes when an ephemeral drone has run its one job and delivered its report. */
+  public Future<Void> ephemeralDone() {
+    return ephemeralDone.future();
+  }
+
+  /** Why the orchestrator refused this drone, or null. */
+  public String refusal() {
+    return refusal;
+  }
+
+  @Override
+  public Future<?> start() throws Exception {
+    mode = options.mode();
+    Path work = options.workDirectory().toAbsolutePath().normalize();
+    Files.createDirectories(work.resolve("jobs"));
+    Files.createDirectories(work.resolve("logs"));
+    jobThreads = Executors.newCachedThreadPool(daemonThreads("buildswarm-job-" + options.name()));
+    helpers = Executors.newCachedThreadPool(daemonThreads("buildswarm-kill-" + options.name()));
+    fetcher = new SourceFetcher(work.resolve("git-mirrors"), Set.of(work));
+    baseEnv = baseEnvironment();
+    shipper = new LogShipper(vertx, options.logChunkBytes(), REQUEST_TIMEOUT_MS);
+    shipper.start(options.logPollMs());
+    commands = vertx.eventBus().consumer(Addresses.drone(options.name()), this::onCommand);
+    retryTimer = vertx.setPeriodic(REPORT_RETRY_MS, id -> resendReports());
+    return commands.completion().onSuccess(v -> register());
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(heartbeatTimer);
+    for (Attempt attempt : attempts.values()) {
+      if (attempt.running) {
+        attempt.runner.stop(JobOutcome.INFRA_ERROR, "drone " + options.name() + " is stopping");
+      }
+    }
+    // Running jobs are reported lost (INFRA_ERROR) so the orchestrator requeues them at once
+    // instead of waiting for the lease; give the reports a moment to get out.
+    return waitUntil(() -> attempts.values().stream().noneMatch(a -> a.running), options.killGraceMs() + 5_000)
+        .compose(v -> waitUntil(() -> attempts.values().stream().allMatch(a -> a.discard || a.finishedReport == null), 2_000))
+        .compose(v -> shipper.flush(2_000))
+        .eventually(() -> {
+          shipper.stop();
+          vertx.cancelTimer(retryTimer);
+          jobThreads.shutdownNow();
+          helpers.shutdown();
+          return commands.unregister();
+        });
+  }
+
+  // ---- registration and heartbeats ----------------------------------------------------------
+
+  private void register() {
+    if (stopping || registering) {
+      return;
+    }
+    registering = true;
+    registered = false;
+    RegisterDrone request = new RegisterDrone(options.name(), ProtocolVersion.CURRENT, options.joinToken(),
+        hostName(), options.cores(), options.labels(), mode, options.ephemeral(), refs());
+    vertx.eventBus().<DroneRegistered>request(Addresses.DRONE_REGISTER, request,
+        new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS)).onComplete(result -> {
+      registering = false;
+      if (stopping) {
+        return;
+      }
+      if (result.succeeded()) {
+        onRegistered(result.result().body());
+      } else if (result.cause() instanceof ReplyException failure && failure.failureCode() == ApiFailures.FORBIDDEN) {
+        refusal = failure.getMessage();
+        LOG.severe("the orchestrator refused drone " + options.name() + ": " + refusal + " (retrying in "
+            + REFUSED_RETRY_MS / 1000 + "s)");
+        vertx.setTimer(REFUSED_RETRY_MS, id -> register());
+      } else {
+        LOG.fine("orchestrator not reachable (" + result.cause().getMessage() + "); retrying");
+        vertx.setTimer(options.registerRetryMs(), id -> register());
+      }
+    });
+  }
+
+  private void onRegistered(DroneRegistered registration) {
+    refusal = null;
+    registered = true;
+    epoch = Math.max(epoch, registration.epoch());
+    killStale(registration.kill());
+    LOG.info("drone " + options.name() + " joined the swarm (epoch " + epoch + ", " + options.cores() + " cores, labels "
+        + options.labels() + ")");
+    if (heartbeatIntervalMs != registration.heartbeatIntervalMs() || heartbeatTimer < 0) {
+      vertx.cancelTimer(heartbeatTimer);
+      heartbeatIntervalMs = registration.heartbeatIntervalMs();
+      heartbeatTimer = vertx.setPeriodic(heartbeatIntervalMs, id -> heartbeat());
+    }
+    resendReports();
+  }
+
+  private void heartbeat() {
+    if (!registered || stopping) {
+      return;
+    }
+    vertx.executeBlocking(() -> HostProbe.read(options.workDirectory()), false).compose(reading -> {
+      Heartbeat heartbeat = new Heartbeat(options.name(), epoch, freeCores(), reading.load1(),
+          reading.memoryTotalBytes(), reading.memoryAvailableBytes(), reading.diskFreeBytes(), mode, refs());
+      return vertx.eventBus().<HeartbeatReply>request(Addresses.DRONE_HEARTBEAT, heartbeat,
+          new DeliveryOptions().setSendTimeout(heartbeatIntervalMs * 2));
+    }).onSuccess(reply -> {
+      HeartbeatReply body = reply.body();
+      killStale(body.kill());
+      if (body.reregister()) {
+        LOG.info("the orchestrator asked drone " + options.name() + " to register again");
+        register();
+      }
+    });
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+
+  private void onCommand(Message<Object> message) {
+    if (message.body() instanceof AssignJob assignment) {
+      message.reply(accept(assignment));
+    } else if (message.body() instanceof CancelAttempt cancel) {
+      if (cancel.epoch() >= epoch) {
+        Attempt attempt = attempts.get(cancel.attempt().jobId());
+        if (attempt != null && attempt.ref().token() == cancel.attempt().token() && attempt.running) {
+          LOG.info("cancelling " + cancel.attempt() + ": " + cancel.reason());
+          attempt.runner.stop(JobOutcome.CANCELLED, cancel.reason());
+        }
+      }
+    } else {
+      message.fail(ApiFailures.BAD_REQUEST, "unknown command " + message.body());
+    }
+  }
+
+  private AssignReply accept(AssignJob assignment) {
+    Attempt existing = attempts.get(assignment.attempt().jobId());
+    if (existing != null && existing.ref().token() == assignment.attempt().token()) {
+      return AssignReply.accept(); // a resend: it is already ours
+    }
+    if (assignment.epoch() < epoch) {
+      return AssignReply.refuse("epoch " + assignment.epoch() + " is older than " + epoch);
+    }
+    if (stopping) {
+      return AssignReply.refuse("stopping");
+    }
+    if (mode != DroneMode.ACTIVE) {
+      return AssignReply.refuse(mode.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    if (options.ephemeral() && ephemeralTaken) {
+      return AssignReply.refuse("ephemeral drone already ran its job");
+    }
+    int free = freeCores();
+    if (assignment.execution().cores() > free) {
+      return AssignReply.refuse("only " + free + " of " + options.cores() + " cores free");
+    }
+    epoch = Math.max(epoch, assignment.epoch());
+    ephemeralTaken = true;
+    if (existing != null) {
+      // A newer attempt of a job we still run: the old one is stale.
+      existing.discard = true;
+      existing.runner.stop(JobOutcome.CANCELLED, "superseded by attempt " + assignment.attempt().attempt());
+    }
+    launch(assignment);
+    return AssignReply.accept();
+  }
+
+  private void launch(AssignJob assignment) {
+    Attempt attempt = new Attempt(assignment);
+    AttemptRef ref = assignment.attempt();
+    String key = ref.jobId() + "-" + ref.attempt() + "-" + Long.toHexString(ref.token());
+    Path work = options.workDirectory().toAbsolutePath();
+    Path logFile = work.resolve("logs").resolve(key + ".log");
+    attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, baseEnv,
+        options.killGraceMs(), options.keepFailedWorkspaces(), helpers, new JobRunner.Listener() {
+          @Override
+          public void started(long startedAt) {
+            context.runOnContext(v -> {
+              attempt.startedReport = new JobStarted(options.name(), ref, startedAt);
+              send(attempt);
+            });
+          }
+
+          @Override
+          public void finished(JobRunner.Result result) {
+            context.runOnContext(v -> onFinished(attempt, result));
+          }
+        });
+    attempts.put(ref.jobId(), attempt);
+    shipper.track(ref, logFile);
+    jobThreads.execute(attempt.runner);
+  }
+
+  private void onFinished(Attempt attempt, JobRunner.Result result) {
+    attempt.running = false;
+    shipper.complete(attempt.ref());
+    LOG.info(attempt.ref() + " (" + attempt.job.jobName() + ") " + result.outcome());
+    if (attempt.discard) {
+      forget(attempt);
+      return;
+    }
+    attempt.startedReport = null;
+    attempt.finishedReport = new JobFinished(options.name(), attempt.ref(), result.outcome(), result.exitCode(),
+        result.failedStep(), result.logTail(), result.startedAt(), result.finishedAt(), result.message());
+    send(attempt);
+  }
+
+  /** Orchestrator says these attempts are not current: stop them and drop their reports. */
+  private void killStale(List<AttemptRef> stale) {
+    for (AttemptRef ref : stale) {
+      Attempt attempt = attempts.get(ref.jobId());
+      if (attempt != null && attempt.ref().token() == ref.token()) {
+        LOG.info("stopping stale " + ref);
+        attempt.discard = true;
+        if (attempt.running) {
+          attempt.runner.stop(JobOutcome.CANCELLED, "no longer current");
+        } else {
+          forget(attempt);
+        }
+      }
+    }
+  }
+
+  // ---- reports -------------------------------------------------------------------------------
+
+  private void resendReports() {
+    if (!registered) {
+      return;
+    }
+    for (Attempt attempt : new ArrayList<>(attempts.values())) {
+      send(attempt);
+    }
+  }
+
+  /** Sends the attempt's pending report (started, then finished) until acknowledged. */
+  private void send(Attempt attempt) {
+    Object report = attempt.finishedReport != null ? attempt.finishedReport : attempt.startedReport;
+    if (report == null || attempt.inFlight || attempt.discard || !registered) {
+      return;
+    }
+    attempt.inFlight = true;
+    String address = report instanceof JobFinished ? Addresses.JOB_FINISHED : Addresses.JOB_STARTED;
+    vertx.eventBus().<ReportReply>request(address, report, new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
+        .onComplete(result -> {
+          attempt.inFlight = false;
+          if (result.failed()) {
+            return; // retried by the timer, or on re-registration
+          }
+          if (!result.result().body().accepted()) {
+            LOG.info("orchestrator rejected a report of " + attempt.ref() + ": " + result.result().body().reason());
+          }
+          if (report == attempt.startedReport) {
+            attempt.startedReport = null;
+          } else if (report == attempt.finishedReport) {
+            attempt.finishedReport = null;
+            forget(attempt);
+            return;
+          }
+          send(attempt);
+        });
+  }
+
+  private void forget(Attempt attempt) {
+    if (attempts.get(attempt.ref().jobId()) == attempt) {
+      attempts.remove(attempt.ref().jobId());
+    }
+    if (options.ephemeral() && ephemeralTaken && attempts.isEmpty()) {
+      LOG.info("ephemeral drone " + options.name() + " ran its job; leaving");
+      ephemeralDone.tryComplete();
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private Future<Void> waitUntil(java.util.function.BooleanSupplier condition, long timeoutMs) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    vertx.setPeriodic(20, id -> {
+      if (condition.getAsBoolean() || System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(id);
+        done.tryComplete();
+      }
+    });
+    return done.future();
+  }
+
+  private int freeCores() {
+    int busy = 0;
+    for (Attempt attempt : attempts.values()) {
+      if (attempt.running) {
+        busy += attempt.job.execution().cores();
+      }
+    }
+    return options.cores() - busy;
+  }
+
+  /** What the orchestrator should consider ours: running attempts and those with unacknowledged results. */
+  private List<AttemptRef> refs() {
+    List<AttemptRef> refs = new ArrayList<>();
+    for (Attempt attempt : attempts.values()) {
+      if (!attempt.discard) {
+        refs.add(attempt.ref());
+      }
+    }
+    return refs;
+  }
+
+  private static Map<String, String> baseEnvironment() {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String name : List.of("PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL", "TMPDIR",
+        "JAVA_HOME", "MAVEN_OPTS")) {
+      String value = System.getenv(name);
+      if (value != null) {
+        env.put(name, value);
+      }
+    }
+    env.putIfAbsent("PATH", "/usr/local/bin:/usr/bin:/bin");
+    return Map.copyOf(env);
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "unknown";
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

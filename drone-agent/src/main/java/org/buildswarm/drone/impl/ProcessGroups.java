@@ -1,0 +1,112 @@
+package org.buildswarm.drone.impl;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Signals whole process groups. Each step runs as the leader of its own group ({@code setsid}), so
+ * everything it starts — children, grandchildren that outlive their parent — can be stopped
+ * together: SIGTERM, a grace period, then SIGKILL for whatever is left. Linux only (reads /proc).
+ */
+public final class ProcessGroups {
+  private static final Logger LOG = Logger.getLogger(ProcessGroups.class.getName());
+  private static final Path PROC = Path.of("/proc");
+
+  private ProcessGroups() {}
+
+  /** The command prefix that makes the spawned program lead a new session and process group. */
+  public static List<String> newGroupCommand(List<String> command) {
+    List<String> full = new ArrayList<>(command.size() + 1);
+    full.add("setsid");
+    full.addAll(command);
+    return full;
+  }
+
+  /**
+   * Stops every process in the group: SIGTERM, wait up to {@code graceMs} for them to exit, SIGKILL
+   * the rest. Blocks until the group is empty or SIGKILL was sent and reaped (bounded).
+   *
+   * @return true if SIGKILL was needed
+   */
+  public static boolean terminate(long pgid, long graceMs) {
+    if (pgid <= 1 || members(pgid).isEmpty()) {
+      return false;
+    }
+    signal(pgid, "TERM");
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
+    while (System.nanoTime() < deadline) {
+      if (members(pgid).isEmpty()) {
+        return false;
+      }
+      sleep(25);
+    }
+    List<Long> survivors = members(pgid);
+    if (survivors.isEmpty()) {
+      return false;
+    }
+    LOG.fine("process group " + pgid + " ignored SIGTERM for " + graceMs + " ms; sending SIGKILL to " + survivors);
+    signal(pgid, "KILL");
+    long reapDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!members(pgid).isEmpty() && System.nanoTime() < reapDeadline) {
+      sleep(10);
+    }
+    return true;
+  }
+
+  /** Sends a signal to every process of the group. */
+  public static void signal(long pgid, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, "--", "-" + pgid)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      kill.waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      LOG.warning("cannot run kill: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Live (non-zombie) processes whose process group is {@code pgid}. */
+  public static List<Long> members(long pgid) {
+    List<Long> members = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC, "[0-9]*")) {
+      for (Path entry : entries) {
+        String stat;
+        try {
+          stat = Files.readString(entry.resolve("stat"), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException gone) {
+          continue; // exited while we looked
+        }
+        int end = stat.lastIndexOf(')');
+        if (end < 0) {
+          continue;
+        }
+        String[] fields = stat.substring(end + 2).split(" ");
+        if (fields.length > 2 && !"Z".equals(fields[0]) && !"X".equals(fields[0])
+            && Long.parseLong(fields[2]) == pgid) {
+          members.add(Long.parseLong(entry.getFileName().toString()));
+        }
+      }
+    } catch (IOException e) {
+      LOG.warning("cannot list /proc: " + e.getMessage());
+    }
+    return members;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

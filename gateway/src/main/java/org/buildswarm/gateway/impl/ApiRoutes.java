@@ -1,0 +1,180 @@
+package org.buildswarm.gateway.impl;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
+import java.util.Map;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.CancelRequest;
+import org.buildswarm.protocol.api.EventPage;
+import org.buildswarm.protocol.api.GetRun;
+import org.buildswarm.protocol.api.GetRunEvents;
+import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.ListDrones;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.SubmitResult;
+import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.message.SourceSpec;
+
+/** The REST API under {@code /api/v1}: each route asks the orchestrator over the event bus. */
+public final class ApiRoutes {
+  private final Vertx vertx;
+  private final Authenticator auth;
+  private final LogStore logs;
+  private final LiveEvents live;
+  private final DeliveryOptions delivery;
+
+  public ApiRoutes(Vertx vertx, Authenticator auth, LogStore logs, LiveEvents live, long timeoutMs) {
+    this.vertx = vertx;
+    this.auth = auth;
+    this.logs = logs;
+    this.live = live;
+    this.delivery = new DeliveryOptions().setSendTimeout(timeoutMs);
+  }
+
+  public void mount(Router router) {
+    router.post("/api/v1/runs").handler(auth.require(Role.DEVELOPER)).handler(this::submit);
+    router.get("/api/v1/runs").handler(this::listRuns);
+    router.get("/api/v1/runs/:run").handler(ctx -> withId(ctx, "run", id -> ask(ctx, Addresses.RUN_GET, new GetRun(id))));
+    router.get("/api/v1/runs/:run/events").handler(ctx -> withId(ctx, "run", id -> {
+      long after = longParam(ctx, "after", 0);
+      int limit = (int) longParam(ctx, "limit", 1000);
+      ask(ctx, Addresses.RUN_EVENTS_GET, new GetRunEvents(id, after, limit), page -> page instanceof EventPage events
+          ? Map.of("events", events.events()) : page);
+    }));
+    router.post("/api/v1/runs/:run/cancel").handler(auth.require(Role.DEVELOPER))
+        .handler(ctx -> withId(ctx, "run", id -> ask(ctx, Addresses.CANCEL, new CancelRequest(id, null, principal(ctx)))));
+    router.post("/api/v1/runs/:run/jobs/:job/cancel").handler(auth.require(Role.DEVELOPER))
+        .handler(ctx -> withId(ctx, "run", run -> withId(ctx, "job", job ->
+            ask(ctx, Addresses.CANCEL, new CancelRequest(run, job, principal(ctx))))));
+    router.get("/api/v1/jobs/:job/log").handler(ctx -> withId(ctx, "job", id -> log(ctx, id)));
+    router.get("/api/v1/drones").handler(ctx -> ask(ctx, Addresses.DRONE_LIST, new ListDrones()));
+    router.get("/api/v1/status").handler(ctx -> ask(ctx, Addresses.STATUS, new GetStatus()));
+    router.get("/api/v1/events").handler(live::stream);
+  }
+
+  private void submit(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      HttpReplies.error(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage(), null);
+      return;
+    }
+    if (body == null || !(body.getValue("pipeline") instanceof String pipeline) || pipeline.isBlank()) {
+      HttpReplies.error(ctx, 400, "bad_request", "\"pipeline\" (the pipeline file's text) is required", null);
+      return;
+    }
+    Trigger trigger;
+    SourceSpec source;
+    try {
+      trigger = Trigger.valueOf(body.getString("trigger", "manual").toUpperCase(Locale.ROOT));
+      JsonObject sourceJson = body.getJsonObject("source");
+      source = sourceJson == null ? SourceSpec.none() : new SourceSpec(sourceJson.getString("kind", SourceSpec.NONE),
+          sourceJson.getString("location"), sourceJson.getString("revision"));
+    } catch (RuntimeException e) {
+      HttpReplies.error(ctx, 400, "bad_request", "bad \"trigger\" or \"source\": " + e.getMessage(), null);
+      return;
+    }
+    if (!java.util.Set.of(SourceSpec.NONE, SourceSpec.DIRECTORY, SourceSpec.GIT).contains(source.kind())
+        || (!SourceSpec.NONE.equals(source.kind()) && (source.location() == null || source.location().isBlank()))) {
+      HttpReplies.error(ctx, 400, "bad_request", "\"source\" needs kind none, directory or git, and a location", null);
+      return;
+    }
+    SubmitRun request = new SubmitRun(body.getString("project"), body.getString("file"), pipeline, source, trigger,
+        principal(ctx));
+    vertx.eventBus().<SubmitResult>request(Addresses.RUN_SUBMIT, request, delivery).onComplete(result -> {
+      if (result.failed()) {
+        HttpReplies.failure(ctx, result.cause());
+        return;
+      }
+      SubmitResult submitted = result.result().body();
+      if (!submitted.isValid()) {
+        HttpReplies.error(ctx, 422, "invalid_pipeline", submitted.problems().size() + " problem(s) in the pipeline",
+            submitted.problems());
+        return;
+      }
+      ctx.response().putHeader("location", "/api/v1/runs/" + submitted.runId());
+      HttpReplies.json(ctx, 201, Map.of("id", submitted.runId(), "url", "/api/v1/runs/" + submitted.runId()));
+    });
+  }
+
+  private void listRuns(RoutingContext ctx) {
+    long before = longParam(ctx, "before", 0);
+    RunQuery query = new RunQuery((int) longParam(ctx, "limit", RunQuery.DEFAULT_LIMIT), before > 0 ? before : null,
+        ctx.request().getParam("project"));
+    ask(ctx, Addresses.RUN_LIST, query);
+  }
+
+  private void log(RoutingContext ctx, long jobId) {
+    Integer attempt = ctx.request().getParam("attempt") == null ? null : (int) longParam(ctx, "attempt", 1);
+    long offset = Math.max(0, longParam(ctx, "offset", 0));
+    vertx.executeBlocking(() -> logs.find(jobId, attempt), false).onComplete(found -> {
+      if (found.failed()) {
+        HttpReplies.error(ctx, 500, "internal", found.cause().getMessage(), null);
+      } else if (found.result() == null) {
+        HttpReplies.error(ctx, 404, "not_found", "no log for job " + jobId + (attempt == null ? "" : " attempt " + attempt)
+            + " (yet)", null);
+      } else {
+        LogStore.LogFile file = found.result();
+        long from = Math.min(offset, file.length());
+        ctx.response()
+            .putHeader("content-type", "text/plain; charset=utf-8")
+            .putHeader("cache-control", "no-store")
+            .putHeader("x-log-attempt", Integer.toString(file.attempt()))
+            .putHeader("x-log-size", Long.toString(file.length()))
+            .putHeader("x-log-complete", Boolean.toString(file.complete()))
+            .sendFile(file.path().toString(), from, file.length() - from);
+      }
+    });
+  }
+
+  private void ask(RoutingContext ctx, String address, Object request) {
+    ask(ctx, address, request, body -> body);
+  }
+
+  private void ask(RoutingContext ctx, String address, Object request, java.util.function.Function<Object, Object> view) {
+    vertx.eventBus().request(address, request, delivery).onComplete(result -> {
+      if (result.succeeded()) {
+        HttpReplies.json(ctx, 200, view.apply(result.result().body()));
+      } else {
+        HttpReplies.failure(ctx, result.cause());
+      }
+    });
+  }
+
+  private static void withId(RoutingContext ctx, String name, java.util.function.LongConsumer use) {
+    long id;
+    try {
+      id = Long.parseLong(ctx.pathParam(name));
+    } catch (NumberFormatException e) {
+      HttpReplies.error(ctx, 400, "bad_request", name + " must be a number", null);
+      return;
+    }
+    use.accept(id);
+  }
+
+  private static long longParam(RoutingContext ctx, String name, long fallback) {
+    String value = ctx.request().getParam(name);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+
+  private static String principal(RoutingContext ctx) {
+    TokenInfo info = ctx.get(Authenticator.PRINCIPAL);
+    return info == null ? null : info.name();
+  }
+
+}

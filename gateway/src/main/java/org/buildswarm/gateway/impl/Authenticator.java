@@ -1,0 +1,87 @@
+package org.buildswarm.gateway.impl;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.VerifyToken;
+
+/**
+ * Bearer-token checks for mutating calls. Tokens are looked up by their SHA-256 (the raw token
+ * never leaves the gateway); a verified token is trusted for a short while without asking again.
+ * No token, an unknown token, or an orchestrator that cannot say: refused.
+ */
+public final class Authenticator {
+  /** Where a handler finds who is calling. */
+  public static final String PRINCIPAL = "buildswarm.principal";
+
+  private final Vertx vertx;
+  private final long cacheMs;
+  private final long timeoutMs;
+  private final Map<String, Cached> cache = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+      return size() > 1_000;
+    }
+  };
+
+  private record Cached(TokenInfo info, long until) {}
+
+  public Authenticator(Vertx vertx, long cacheMs, long timeoutMs) {
+    this.vertx = vertx;
+    this.cacheMs = cacheMs;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** A route handler that lets the request through only for a token with at least {@code role}. */
+  public io.vertx.core.Handler<RoutingContext> require(Role role) {
+    return ctx -> {
+      String header = ctx.request().getHeader("authorization");
+      if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+        ctx.response().putHeader("www-authenticate", "Bearer realm=\"buildswarm\"");
+        HttpReplies.error(ctx, 401, "unauthorized", "this call needs an API token: Authorization: Bearer <token>", null);
+        return;
+      }
+      String hash = Secrets.sha256Hex(header.substring(7).trim());
+      verify(hash).onComplete(result -> {
+        if (result.failed()) {
+          if (result.cause() instanceof io.vertx.core.eventbus.ReplyException reply && reply.failureCode() == 401) {
+            HttpReplies.error(ctx, 401, "unauthorized", "unknown API token", null);
+          } else {
+            HttpReplies.failure(ctx, result.cause());
+          }
+          return;
+        }
+        TokenInfo info = result.result();
+        if (!info.role().allows(role)) {
+          HttpReplies.error(ctx, 403, "forbidden", "token \"" + info.name() + "\" has role "
+              + info.role().name().toLowerCase(java.util.Locale.ROOT) + "; this call needs "
+              + role.name().toLowerCase(java.util.Locale.ROOT), null);
+          return;
+        }
+        ctx.put(PRINCIPAL, info);
+        ctx.next();
+      });
+    };
+  }
+
+  private Future<TokenInfo> verify(String hash) {
+    long now = System.currentTimeMillis();
+    Cached cached = cache.get(hash);
+    if (cached != null && cached.until() > now) {
+      return Future.succeededFuture(cached.info());
+    }
+    return vertx.eventBus().<TokenInfo>request(Addresses.TOKEN_VERIFY, new VerifyToken(hash),
+            new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(reply -> {
+          cache.put(hash, new Cached(reply.body(), now + cacheMs));
+          return reply.body();
+        });
+  }
+}

@@ -1,0 +1,100 @@
+package org.buildswarm.gateway.impl;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashSet;
+import java.util.Set;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.ProtocolJson;
+import org.buildswarm.protocol.api.RunEvent;
+
+/**
+ * Server-Sent Events: every {@link RunEvent} the orchestrator publishes, optionally for one run,
+ * with a comment every few seconds so proxies keep the stream open and clients notice a dead one.
+ * One event-bus subscription per gateway fans out to all clients; a client too slow to keep up is
+ * disconnected rather than buffered without bound. Used on one context only.
+ */
+public final class LiveEvents {
+  private static final long KEEPALIVE_MS = 15_000;
+  private static final int MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
+  private final Vertx vertx;
+  private final Set<Client> clients = new HashSet<>();
+  private MessageConsumer<RunEvent> consumer;
+  private long keepalive = -1;
+
+  private record Client(HttpServerResponse response, Long run) {}
+
+  public LiveEvents(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public Future<Void> start() {
+    consumer = vertx.eventBus().consumer(Addresses.RUN_EVENTS, message -> broadcast(message.body()));
+    keepalive = vertx.setPeriodic(KEEPALIVE_MS, id -> {
+      for (Client client : Set.copyOf(clients)) {
+        client.response().write(": keepalive\n\n");
+      }
+    });
+    return consumer.completion();
+  }
+
+  public Future<Void> stop() {
+    vertx.cancelTimer(keepalive);
+    for (Client client : Set.copyOf(clients)) {
+      client.response().end();
+    }
+    clients.clear();
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+
+  /** Clients connected now. */
+  public int clients() {
+    return clients.size();
+  }
+
+  public void stream(RoutingContext ctx) {
+    Long runFilter = null;
+    String run = ctx.request().getParam("run");
+    if (run != null) {
+      try {
+        runFilter = Long.parseLong(run);
+      } catch (NumberFormatException e) {
+        HttpReplies.error(ctx, 400, "bad_request", "run must be a run id", null);
+        return;
+      }
+    }
+    HttpServerResponse response = ctx.response();
+    response.setChunked(true)
+        .putHeader("content-type", "text/event-stream; charset=utf-8")
+        .putHeader("cache-control", "no-store")
+        .putHeader("x-accel-buffering", "no")
+        .putHeader("content-encoding", "identity"); // compression would hold events back
+    response.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
+    response.write(": connected\nretry: 2000\n\n");
+    Client client = new Client(response, runFilter);
+    clients.add(client);
+    response.closeHandler(v -> clients.remove(client));
+  }
+
+  private void broadcast(RunEvent event) {
+    String frame = null;
+    for (Client client : Set.copyOf(clients)) {
+      if (client.run() != null && client.run() != event.runId()) {
+        continue;
+      }
+      if (client.response().writeQueueFull()) {
+        clients.remove(client);
+        client.response().reset();
+        continue;
+      }
+      if (frame == null) {
+        frame = "event: " + event.type() + "\ndata: " + ProtocolJson.toJson(event) + "\n\n";
+      }
+      client.response().write(frame);
+    }
+  }
+}

@@ -1,0 +1,284 @@
+package org.buildswarm.orchestrator;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.buildswarm.orchestrator.core.DroneRoster;
+import org.buildswarm.orchestrator.core.Effects;
+import org.buildswarm.orchestrator.core.OrchestratorCore;
+import org.buildswarm.orchestrator.core.StoredViews;
+import org.buildswarm.orchestrator.plan.Planner;
+import org.buildswarm.orchestrator.plan.RunPlan;
+import org.buildswarm.orchestrator.schedule.impl.BestFitScheduler;
+import org.buildswarm.orchestrator.store.EventJournal;
+import org.buildswarm.orchestrator.store.NewRun;
+import org.buildswarm.orchestrator.store.StateChange;
+import org.buildswarm.orchestrator.store.Store;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.api.ApiFailures;
+import org.buildswarm.protocol.api.CancelRequest;
+import org.buildswarm.protocol.api.EventPage;
+import org.buildswarm.protocol.api.GetRun;
+import org.buildswarm.protocol.api.GetRunEvents;
+import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.api.RunPage;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.RunSummary;
+import org.buildswarm.protocol.api.SubmitResult;
+import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.api.VerifyToken;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AssignReply;
+import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.JobFinished;
+import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.RegisterDrone;
+import org.buildswarm.protocol.pipeline.Pipeline;
+import org.buildswarm.protocol.pipeline.PipelineException;
+import org.buildswarm.protocol.pipeline.PipelineReader;
+
+/**
+ * The orchestrator node: puts the {@link OrchestratorCore} on the event bus. It owns the store,
+ * resumes unfinished runs at start, turns drone and API messages into core calls, and carries the
+ * core's effects out (assignments with ack timeouts, cancels, event log, live events).
+ */
+public final class OrchestratorVerticle extends VerticleBase implements Effects {
+  private static final Logger LOG = Logger.getLogger(OrchestratorVerticle.class.getName());
+
+  private final OrchestratorOptions options;
+  private final Store store;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private OrchestratorCore core;
+  private EventJournal journal;
+  private Planner planner;
+  private long tickTimer = -1;
+  private boolean scheduleQueued;
+
+  /** @param store owned by this verticle from now on: started here and closed on undeploy */
+  public OrchestratorVerticle(OrchestratorOptions options, Store store) {
+    this.options = options;
+    this.store = store;
+  }
+
+  /** The core, for in-process inspection (tests, metrics); use only on this verticle's context. */
+  public OrchestratorCore core() {
+    return core;
+  }
+
+  @Override
+  public Future<?> start() {
+    planner = new Planner(options.planner());
+    journal = new EventJournal(vertx, store, options.journalBatch());
+    return store.start()
+        .compose(v -> store.beginEpoch(options.nodeName()))
+        .compose(epoch -> {
+          core = new OrchestratorCore(options.core(), new BestFitScheduler(), System::currentTimeMillis, this, epoch);
+          return store.loadActiveRuns();
+        })
+        .compose(active -> {
+          for (StoredRun run : active) {
+            core.resumeRun(run);
+          }
+          if (!active.isEmpty()) {
+            LOG.info("resumed " + active.size() + " unfinished run(s) in epoch " + core.epoch());
+          }
+          registerConsumers();
+          tickTimer = vertx.setPeriodic(options.tickIntervalMs(), id -> {
+            core.tick();
+            scheduleSoon();
+          });
+          return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        })
+        .onSuccess(v -> LOG.info("orchestrator up, epoch " + core.epoch()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(tickTimer);
+    List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
+    return Future.join(unregistered)
+        .eventually(() -> journal == null ? Future.succeededFuture() : journal.drain())
+        .eventually(store::close);
+  }
+
+  private void registerConsumers() {
+    // Drones
+    this.<RegisterDrone>on(Addresses.DRONE_REGISTER, message -> {
+      DroneRoster.Registration registration = core.drones().register(message.body());
+      if (registration.accepted() != null) {
+        message.reply(registration.accepted());
+        scheduleSoon();
+      } else {
+        LOG.warning("refused drone " + message.body().drone() + ": " + registration.refusal());
+        message.fail(ApiFailures.FORBIDDEN, registration.refusal());
+      }
+    });
+    this.<Heartbeat>on(Addresses.DRONE_HEARTBEAT, message -> {
+      message.reply(core.drones().heartbeat(message.body()));
+      scheduleSoon();
+    });
+    this.<JobStarted>on(Addresses.JOB_STARTED, message -> message.reply(core.started(message.body())));
+    this.<JobFinished>on(Addresses.JOB_FINISHED, message -> {
+      message.reply(core.finished(message.body()));
+      scheduleSoon();
+    });
+
+    // API (through the gateway)
+    this.<SubmitRun>on(Addresses.RUN_SUBMIT, this::submit);
+    this.<RunQuery>on(Addresses.RUN_LIST, message -> reply(message, listRuns(message.body())));
+    this.<GetRun>on(Addresses.RUN_GET, message -> {
+      long runId = message.body().runId();
+      reply(message, core.runDetail(runId).map(Future::succeededFuture).orElseGet(() -> store.findRun(runId)
+          .compose(found -> found.isPresent()
+              ? Future.succeededFuture(StoredViews.detail(found.get()))
+              : Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ApiFailures.NOT_FOUND, "no run " + runId)))));
+    });
+    this.<GetRunEvents>on(Addresses.RUN_EVENTS_GET, message -> {
+      GetRunEvents query = message.body();
+      int limit = query.limit() <= 0 ? 1000 : Math.min(query.limit(), 10_000);
+      reply(message, store.events(query.runId(), query.afterSeq(), limit).map(EventPage::new));
+    });
+    this.<CancelRequest>on(Addresses.CANCEL, message -> {
+      if (core.cancel(message.body())) {
+        message.reply(core.runDetail(message.body().runId()).orElseThrow());
+        scheduleSoon();
+      } else {
+        message.fail(ApiFailures.NOT_FOUND, "no active run " + message.body().runId()
+            + (message.body().jobId() == null ? "" : " with job " + message.body().jobId()));
+      }
+    });
+    on(Addresses.DRONE_LIST, message -> message.reply(core.droneList()));
+    on(Addresses.STATUS, message -> message.reply(core.status()));
+    this.<VerifyToken>on(Addresses.TOKEN_VERIFY, message -> reply(message,
+        store.findToken(message.body().tokenSha256()).compose(found -> found.isPresent()
+            ? Future.succeededFuture(found.get())
+            : Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ApiFailures.UNAUTHORIZED, "unknown token")))));
+  }
+
+  private void submit(Message<SubmitRun> message) {
+    SubmitRun request = message.body();
+    String file = request.file() == null ? PipelineReader.DEFAULT_FILE : request.file();
+    // Parsing and planning are CPU work proportional to the file: keep them off the event loop.
+    vertx.executeBlocking(() -> {
+      try {
+        Pipeline pipeline = new PipelineReader(options.pipelineLimits()).read(file, request.pipelineYaml());
+        return new Parsed(planner.plan(pipeline), null);
+      } catch (PipelineException e) {
+        return new Parsed(null, e);
+      }
+    }, false).compose(parsed -> {
+      if (parsed.problems() != null) {
+        return Future.succeededFuture(SubmitResult.invalid(parsed.problems().problems()));
+      }
+      RunPlan plan = parsed.plan();
+      String project = request.project() == null || request.project().isBlank() ? plan.pipelineName() : request.project();
+      NewRun run = new NewRun(project, plan.pipelineName(), file, request.pipelineYaml(), request.source(),
+          request.trigger(), request.requestedBy(), System.currentTimeMillis(), plan.jobs());
+      return store.createRun(run).compose(created -> store.findRun(created.runId())).map(stored -> {
+        core.addRun(stored.orElseThrow());
+        scheduleSoon();
+        return SubmitResult.created(stored.get().id());
+      });
+    }).onComplete(result -> {
+      if (result.succeeded()) {
+        message.reply(result.result());
+      } else {
+        LOG.log(Level.WARNING, "could not store a run", result.cause());
+        message.fail(ApiFailures.UNAVAILABLE, "the run could not be stored: " + result.cause().getMessage());
+      }
+    });
+  }
+
+  private record Parsed(RunPlan plan, PipelineException problems) {}
+
+  private Future<RunPage> listRuns(RunQuery query) {
+    return store.listRuns(query).map(page -> {
+      List<RunSummary> fresh = new ArrayList<>(page.runs().size());
+      for (RunSummary summary : page.runs()) {
+        fresh.add(core.runSummary(summary.id()).orElse(summary));
+      }
+      return new RunPage(fresh, page.nextBefore());
+    });
+  }
+
+  /** Runs one scheduling round after the current event, however many events asked for one. */
+  private void scheduleSoon() {
+    if (!scheduleQueued) {
+      scheduleQueued = true;
+      context.runOnContext(v -> {
+        scheduleQueued = false;
+        core.schedule();
+      });
+    }
+  }
+
+  // ---- Effects ---------------------------------------------------------------------------------
+
+  @Override
+  public void assign(String drone, AssignJob assignment) {
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.assignAckTimeoutMs());
+    vertx.eventBus().<AssignReply>request(Addresses.drone(drone), assignment, delivery).onComplete(result -> {
+      if (result.succeeded()) {
+        core.assignAcknowledged(drone, assignment.attempt(), result.result().body());
+      } else {
+        core.assignFailed(drone, assignment.attempt(), result.cause().getMessage());
+      }
+      scheduleSoon();
+    });
+  }
+
+  @Override
+  public void cancel(String drone, CancelAttempt cancel) {
+    vertx.eventBus().send(Addresses.drone(drone), cancel);
+  }
+
+  @Override
+  public void record(StateChange change) {
+    journal.append(change);
+  }
+
+  @Override
+  public void publish(RunEvent event) {
+    vertx.eventBus().publish(Addresses.RUN_EVENTS, event);
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------
+
+  private <T> void on(String address, Handler<Message<T>> handler) {
+    EventBus bus = vertx.eventBus();
+    MessageConsumer<T> consumer = bus.consumer(address, message -> {
+      try {
+        handler.handle(message);
+      } catch (RuntimeException e) {
+        LOG.log(Level.SEVERE, "handling a message on " + address + " failed", e);
+        message.fail(ApiFailures.INTERNAL, e.toString());
+      }
+    });
+    consumers.add(consumer);
+  }
+
+  private static <T> void reply(Message<?> message, Future<T> result) {
+    result.onComplete(done -> {
+      if (done.succeeded()) {
+        message.reply(done.result());
+      } else if (done.cause() instanceof ReplyException failure) {
+        message.fail(failure.failureCode(), failure.getMessage());
+      } else {
+        message.fail(ApiFailures.UNAVAILABLE, String.valueOf(done.cause().getMessage()));
+      }
+    });
+  }
+
+}

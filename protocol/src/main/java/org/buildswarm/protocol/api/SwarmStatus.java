@@ -1,0 +1,28 @@
+package org.buildswarm.protocol.api;
+
+import java.util.Map;
+import org.buildswarm.protocol.JobState;
+
+/**
+ * The orchestrator at a glance: for readiness checks, {@code swarm status} and metrics.
+ *
+ * @param jobsByState jobs of active runs, by state
+ * @param oldestQueuedAt when the longest-waiting ready job became ready (epoch ms), null if none
+ */
+public record SwarmStatus(
+    long epoch,
+    long at,
+    int activeRuns,
+    Map<JobState, Integer> jobsByState,
+    Long oldestQueuedAt,
+    int dronesOnline,
+    int coresTotal,
+    int coresBusy,
+    long staleReports,
+    long leasesExpired,
+    Map<JobState, Long> jobsFinished) {
+  public SwarmStatus {
+    jobsByState = jobsByState == null ? Map.of() : Map.copyOf(jobsByState);
+    jobsFinished = jobsFinished == null ? Map.of() : Map.copyOf(jobsFinished);
+  }
+}

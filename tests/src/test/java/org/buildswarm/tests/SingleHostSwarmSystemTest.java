@@ -1,0 +1,235 @@
+package org.buildswarm.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The foundation, end to end: {@code swarm up} started as a separate process exactly as the README
+ * says, pipelines submitted through the API and with {@code swarm run}, results, order and logs
+ * checked through the API, and a clean stop that leaves nothing running.
+ */
+class SingleHostSwarmSystemTest {
+  private static final Duration RUN_TIMEOUT = Duration.ofSeconds(90);
+
+  @TempDir
+  static Path work;
+
+  static SwarmProcess swarm;
+  static String url;
+  static Api api;
+
+  @BeforeAll
+  static void startSwarm() throws Exception {
+    swarm = SwarmProcess.start(work, "up", Map.of(), "up", "--port", "0");
+    url = swarm.awaitUrl(Duration.ofSeconds(120));
+    String token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
+    api = new Api(url, token);
+  }
+
+  @AfterAll
+  static void stopSwarm() throws Exception {
+    if (swarm == null) {
+      return;
+    }
+    try {
+      // A job that is still running (with children that ignore SIGTERM) when the swarm stops
+      // must not outlive it.
+      long run = submit("stubborn", """
+          jobs:
+            sleeper:
+              steps:
+                - run: |
+                    sh -c 'trap "" TERM; sleep 600' &
+                    sleep 600
+          """);
+      awaitJobState(run, "sleeper", "RUNNING");
+      assertThat(swarm.terminate(Duration.ofSeconds(60))).as("swarm stops on SIGTERM\n%s", swarm.output()).isTrue();
+      assertThat(swarm.process.exitValue()).isZero();
+      assertThat(swarm.stdout()).contains("buildswarm stopped");
+      assertThat(Leftovers.awaitNoProcessesIn(work, 5_000)).as("processes left behind").isEmpty();
+    } finally {
+      swarm.close();
+    }
+  }
+
+  @Test
+  void diamondPipelineRunsInDependencyOrderWithItsCoresAndLogs() throws Exception {
+    Path example = SwarmProcess.checkout().resolve("examples/diamond");
+    long runId = submit("diamond-api", Files.readString(example.resolve(".buildswarm.yml")), example);
+    JsonNode detail = api.awaitRun(runId, RUN_TIMEOUT);
+
+    assertThat(detail.path("run").path("state").asText()).as("%s", detail).isEqualTo("SUCCEEDED");
+    Map<String, JsonNode> jobs = byName(detail);
+    assertThat(jobs.keySet()).containsExactlyInAnyOrder(
+        "checkout", "compile-core", "compile-docs", "test (1)", "test (2)", "package");
+    Set<Integer> cores = new HashSet<>();
+    for (JsonNode job : jobs.values()) {
+      assertThat(job.path("state").asText()).isEqualTo("SUCCEEDED");
+      cores.add(job.path("cores").asInt());
+      for (JsonNode need : job.path("needs")) {
+        JsonNode needed = jobs.get(need.asText());
+        assertThat(job.path("startedAt").asLong())
+            .as("%s starts after %s finished", job.path("name").asText(), need.asText())
+            .isGreaterThanOrEqualTo(needed.path("finishedAt").asLong());
+      }
+    }
+    assertThat(cores).as("different core counts").containsExactlyInAnyOrder(1, 2);
+    assertThat(jobs.get("test (2)").path("needs")).extracting(JsonNode::asText)
+        .containsExactlyInAnyOrder("compile-core", "compile-docs");
+    assertThat(jobs.get("package").path("needs")).extracting(JsonNode::asText)
+        .containsExactlyInAnyOrder("test (1)", "test (2)");
+
+    String compileLog = api.awaitLog(jobs.get("compile-core").path("id").asLong(), Duration.ofSeconds(30));
+    assertThat(compileLog).contains("==> [1/1] compile", "compile core: starting (weight 2, 2 core(s))",
+        "compile core: done", "==> succeeded");
+    String testLog = api.awaitLog(jobs.get("test (2)").path("id").asLong(), Duration.ofSeconds(30));
+    assertThat(testLog).contains("test shard-2: starting (weight 2");
+    String checkoutLog = api.awaitLog(jobs.get("checkout").path("id").asLong(), Duration.ofSeconds(30));
+    assertThat(checkoutLog).contains("main.c", "README.md");
+
+    JsonNode events = api.get("/api/v1/runs/" + runId + "/events").json().path("events");
+    List<String> types = Stream.iterate(0, i -> i < events.size(), i -> i + 1).map(i -> events.get(i).path("type").asText()).toList();
+    assertThat(types).startsWith("run.created").endsWith("run.succeeded");
+    assertThat(types.stream().filter("job.succeeded"::equals).count()).isEqualTo(6);
+    assertThat(types).contains("job.queued", "job.assigned", "job.started");
+  }
+
+  @Test
+  void swarmRunFollowsThePipelineAndExitsZero() throws Exception {
+    SwarmProcess.Finished run = SwarmProcess.run(work, "run-diamond", RUN_TIMEOUT, "run",
+        SwarmProcess.checkout().resolve("examples/diamond").toString());
+    assertThat(run.exitCode()).as("%s", run).isZero();
+    assertThat(run.stdout()).containsPattern("run #\\d+ of diamond: 6 jobs")
+        .contains("passed     checkout", "passed     compile-core", "passed     test (1)", "passed     package")
+        .containsPattern("run #\\d+ succeeded in [0-9.]+s: 6 passed");
+  }
+
+  @Test
+  void failingJobSkipsItsDependentsAndSwarmRunExitsOne() throws Exception {
+    SwarmProcess.Finished run = SwarmProcess.run(work, "run-failing", RUN_TIMEOUT, "run",
+        SwarmProcess.checkout().resolve("examples/failing").toString());
+    assertThat(run.exitCode()).as("%s", run).isEqualTo(1);
+    assertThat(run.stdout())
+        .contains("FAILED     test  step \"unit tests\" exited with 3")
+        .contains("| test_division ... FAILED: expected 2, got 3")
+        .contains("skipped    deploy  needs \"test\", which failed")
+        .contains("passed     lint")
+        .containsPattern("run #\\d+ failed in [0-9.]+s: 2 passed, 1 failed, 1 skipped");
+
+    long runId = latestRunId("failing");
+    Map<String, JsonNode> jobs = byName(api.get("/api/v1/runs/" + runId).json());
+    assertThat(jobs.get("deploy").path("state").asText()).isEqualTo("SKIPPED");
+    String log = api.awaitLog(jobs.get("test").path("id").asLong(), Duration.ofSeconds(30));
+    assertThat(log).contains("==> [1/1] unit tests", "test_division ... FAILED", "==> exit 3");
+  }
+
+  @Test
+  void invalidPipelineNamesLineAndColumnAndQueuesNothing(@TempDir Path project) throws Exception {
+    Files.writeString(project.resolve(".buildswarm.yml"), """
+        jobs:
+          build:
+            cores: 0
+            steps: [make]
+          test:
+            needs: [biuld]
+            steps: [make test]
+        """);
+    long before = latestRunId(null);
+    SwarmProcess.Finished run = SwarmProcess.run(work, "run-invalid", RUN_TIMEOUT, "run", project.toString());
+    assertThat(run.exitCode()).as("%s", run).isEqualTo(2);
+    assertThat(run.stderr())
+        .contains("the pipeline is invalid; nothing was queued")
+        .contains(".buildswarm.yml:3:12: job \"build\": \"cores\" must be at least 1, not 0")
+        .contains(".buildswarm.yml:6:13: job \"test\" needs \"biuld\", which is not a job in this pipeline (did you mean \"build\"?)");
+    assertThat(latestRunId(null)).isEqualTo(before);
+  }
+
+  @Test
+  void mutatingCallsNeedAValidToken() throws Exception {
+    Api anonymous = new Api(url, null);
+    Api.Response noToken = anonymous.post("/api/v1/runs", Map.of("pipeline", "jobs: {a: {steps: [x]}}"));
+    assertThat(noToken.status()).isEqualTo(401);
+    assertThat(noToken.json().path("error").path("code").asText()).isEqualTo("unauthorized");
+    Api.Response badToken = new Api(url, "not-a-token").post("/api/v1/runs", Map.of("pipeline", "jobs: {a: {steps: [x]}}"));
+    assertThat(badToken.status()).isEqualTo(401);
+    assertThat(badToken.json().path("error").path("message").asText()).isEqualTo("unknown API token");
+    assertThat(anonymous.get("/api/v1/runs/999999").status()).isEqualTo(404);
+  }
+
+  @Test
+  void uiIsServedAndUpdatesLiveOverServerSentEvents() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("<script type=\"module\" src=\"/app.js\">");
+    HttpResponse<String> script = http.send(HttpRequest.newBuilder(URI.create(url).resolve("/app.js")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(script.body()).contains("new EventSource('/api/v1/events')");
+    assertThat(api.get("/health/live").status()).isEqualTo(200);
+    assertThat(api.get("/health/ready").json().path("status").asText()).isEqualTo("UP");
+
+    HttpResponse<Stream<String>> stream = http.send(HttpRequest.newBuilder(URI.create(url).resolve("/api/v1/events")).build(),
+        HttpResponse.BodyHandlers.ofLines());
+    assertThat(stream.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+    CompletableFuture<String> firstJobEvent = CompletableFuture.supplyAsync(() -> stream.body()
+        .filter(line -> line.startsWith("data:") && line.contains("\"jobName\":\"live-check\""))
+        .findFirst().orElse(""));
+    submit("live", "jobs:\n  live-check:\n    steps: [\"true\"]\n");
+    assertThat(firstJobEvent.get(30, TimeUnit.SECONDS)).contains("\"type\":\"job.queued\"");
+    stream.body().close();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private static long submit(String project, String yaml) throws Exception {
+    return submit(project, yaml, work);
+  }
+
+  private static long submit(String project, String yaml, Path source) throws Exception {
+    Api.Response created = api.post("/api/v1/runs", Api.submission(project, yaml, source.toString()));
+    assertThat(created.status()).as("%s", created.text()).isEqualTo(201);
+    return created.json().path("id").asLong();
+  }
+
+  private static void awaitJobState(long runId, String job, String state) throws Exception {
+    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (state.equals(byName(api.get("/api/v1/runs/" + runId).json()).get(job).path("state").asText())) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(job + " never reached " + state);
+  }
+
+  private static long latestRunId(String project) throws Exception {
+    JsonNode runs = api.get("/api/v1/runs?limit=1" + (project == null ? "" : "&project=" + project)).json().path("runs");
+    return runs.isEmpty() ? 0 : runs.get(0).path("id").asLong();
+  }
+
+  private static Map<String, JsonNode> byName(JsonNode detail) {
+    Map<String, JsonNode> jobs = new HashMap<>();
+    detail.path("jobs").forEach(job -> jobs.put(job.path("name").asText(), job));
+    return jobs;
+  }
+}

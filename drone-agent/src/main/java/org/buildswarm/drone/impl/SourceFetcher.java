@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.ResetCommand;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.RefSpec;
@@ -100,7 +101,8 @@ public final class SourceFetcher {
       }
       try (Git git = Git.cloneRepository().setURI(mirror.toUri().toString()).setDirectory(workspace.toFile())
           .setNoCheckout(true).setCloneAllBranches(true).call()) {
-        git.checkout().setName(revision).call();
+        // Point the work tree at the exact revision (the default branch follows it).
+        git.reset().setMode(ResetCommand.ResetType.HARD).setRef(revision).call();
       }
     } catch (GitAPIException | RuntimeException e) {
       throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);

@@ -1,0 +1,166 @@
+package org.buildswarm.drone.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.JobExecution;
+import org.buildswarm.protocol.message.JobOutcome;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.buildswarm.protocol.message.Step;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobRunnerTest {
+  @TempDir
+  Path work;
+
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void stopThreads() {
+    threads.shutdownNow();
+  }
+
+  private record Ran(JobRunner runner, CompletableFuture<Long> started, CompletableFuture<JobRunner.Result> result,
+      Path log, Path workspace) {}
+
+  private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, Step... steps) {
+    AssignJob job = new AssignJob(1, new AttemptRef(42, 1, 7), 3, "job",
+        new JobExecution(List.of(steps), env, 2, timeoutMs, source));
+    CompletableFuture<Long> started = new CompletableFuture<>();
+    CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
+    Path log = work.resolve("logs/job.log");
+    Path workspace = work.resolve("jobs/job");
+    JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
+        Map.of("PATH", System.getenv("PATH")), graceMs, false, threads, new JobRunner.Listener() {
+          @Override
+          public void started(long at) {
+            started.complete(at);
+          }
+
+          @Override
+          public void finished(JobRunner.Result finished) {
+            result.complete(finished);
+          }
+        });
+    threads.execute(runner);
+    return new Ran(runner, started, result, log, workspace);
+  }
+
+  /** Alive and not a zombie (an exited process whose parent has not reaped it is not running). */
+  private static boolean running(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  private Ran start(Step... steps) {
+    return start(60_000, 2_000, Map.of(), SourceSpec.none(), steps);
+  }
+
+  @Test
+  void runsStepsInOrderInAFreshWorkspaceWithTheJobsEnvironment() throws Exception {
+    Ran ran = start(60_000, 2_000, Map.of("GREETING", "hello"), SourceSpec.none(),
+        new Step("write", "echo \"$GREETING from $BUILDSWARM_JOB_NAME on $BUILDSWARM_CORES cores\" > out.txt"),
+        new Step("read", "cat out.txt; test \"$CI\" = true"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.SUCCEEDED);
+    String log = Files.readString(ran.log());
+    assertThat(log).contains("==> [1/2] write", "==> [2/2] read", "hello from job on 2 cores", "==> succeeded");
+    assertThat(log.indexOf("[1/2]")).isLessThan(log.indexOf("[2/2]"));
+    assertThat(ran.workspace()).as("workspace removed after success").doesNotExist();
+  }
+
+  @Test
+  void failingStepStopsTheJobAndReportsItsLastLines() throws Exception {
+    StringBuilder many = new StringBuilder();
+    for (int i = 1; i <= 40; i++) {
+      many.append("echo line").append(i).append("; ");
+    }
+    Ran ran = start(new Step("noisy", many + "exit 7"), new Step("never", "echo should-not-run"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.FAILED);
+    assertThat(result.exitCode()).isEqualTo(7);
+    assertThat(result.failedStep()).isEqualTo("noisy");
+    assertThat(result.logTail()).hasSize(JobRunner.TAIL_LINES).endsWith("line40").startsWith("line11");
+    assertThat(Files.readString(ran.log())).doesNotContain("should-not-run").contains("==> exit 7");
+  }
+
+  @Test
+  void timeoutKillsTheWholeProcessTree() throws Exception {
+    Path marker = work.resolve("grandchild.pid");
+    Ran ran = start(1_500, 500, Map.of(), SourceSpec.none(),
+        new Step("hang", "sh -c 'echo $$ > " + marker + "; sleep 600' & sleep 600"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.TIMED_OUT);
+    assertThat(result.failedStep()).isEqualTo("hang");
+    long grandchild = Long.parseLong(Files.readString(marker).trim());
+    assertThat(running(grandchild)).isFalse();
+  }
+
+  @Test
+  void cancelSendsTermThenKillsGrandchildrenThatIgnoreIt() throws Exception {
+    Path marker = work.resolve("stubborn.pid");
+    Ran ran = start(60_000, 700, Map.of(), SourceSpec.none(),
+        new Step("stubborn", "sh -c 'trap \"\" TERM; echo $$ > " + marker + "; while true; do sleep 1; done' & wait"));
+    ran.started().get(30, TimeUnit.SECONDS);
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!Files.exists(marker) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    long stubborn = Long.parseLong(Files.readString(marker).trim());
+    long cancelledAt = System.currentTimeMillis();
+    ran.runner().stop(JobOutcome.CANCELLED, "cancelled by test");
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.CANCELLED);
+    assertThat(System.currentTimeMillis() - cancelledAt).as("waited for the grace period").isGreaterThanOrEqualTo(600);
+    assertThat(running(stubborn)).as("SIGKILLed").isFalse();
+    assertThat(Files.readString(ran.log())).contains("==> stopped: cancelled by test");
+  }
+
+  @Test
+  void backgroundProcessesLeftByAStepAreStoppedWhenTheJobEnds() throws Exception {
+    Path marker = work.resolve("daemon.pid");
+    Ran ran = start(new Step("start daemon", "sh -c 'echo $$ > " + marker + "; exec sleep 600' > /dev/null 2>&1 &"),
+        new Step("next", "echo next step"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.SUCCEEDED);
+    long daemon = Long.parseLong(Files.readString(marker).trim());
+    assertThat(running(daemon)).isFalse();
+  }
+
+  @Test
+  void directorySourceIsCopiedWithoutTheSwarmsOwnState() throws Exception {
+    Path project = Files.createDirectories(work.resolve("project"));
+    Files.writeString(project.resolve("hello.txt"), "hi");
+    Files.createDirectories(project.resolve(".buildswarm/drone"));
+    Files.writeString(project.resolve(".buildswarm/store.mv.db"), "not for jobs");
+    Ran ran = start(60_000, 1_000, Map.of(), new SourceSpec(SourceSpec.DIRECTORY, project.toString(), null),
+        new Step("look", "cat hello.txt; test ! -e .buildswarm"));
+    assertThat(ran.result().get(30, TimeUnit.SECONDS).outcome()).isEqualTo(JobOutcome.SUCCEEDED);
+  }
+
+  @Test
+  void missingSourceIsAnInfrastructureError() throws Exception {
+    Ran ran = start(60_000, 1_000, Map.of(), new SourceSpec(SourceSpec.DIRECTORY, work.resolve("nope").toString(), null),
+        new Step("x", "true"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.INFRA_ERROR);
+    assertThat(result.message()).contains("does not exist on this drone");
+    assertThat(ran.started()).isNotDone();
+  }
+}

@@ -1,0 +1,163 @@
+package org.buildswarm.orchestrator.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.buildswarm.orchestrator.plan.Planner;
+import org.buildswarm.orchestrator.plan.PlannerOptions;
+import org.buildswarm.orchestrator.plan.RunPlan;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.EventRecord;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.RunPage;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.buildswarm.protocol.pipeline.PipelineReader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link Store} must do. Each implementation runs this suite through a thin subclass
+ * that says how to open a fresh store (and how to open the same one again).
+ */
+public abstract class StoreContract {
+  protected Vertx vertx;
+  protected Store store;
+
+  /** A new, empty store. */
+  protected abstract Store createStore(Vertx vertx) throws Exception;
+
+  /** The same store as the last {@link #createStore}, opened again (as after a restart). */
+  protected abstract Store reopenStore(Vertx vertx) throws Exception;
+
+  @BeforeEach
+  void open() throws Exception {
+    vertx = Vertx.vertx();
+    store = createStore(vertx);
+    await(store.start());
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    if (store != null) {
+      await(store.close());
+    }
+    await(vertx.close());
+  }
+
+  protected static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  protected static NewRun newRun(String project, String yaml) throws Exception {
+    RunPlan plan = new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml", yaml));
+    return new NewRun(project, plan.pipelineName(), ".buildswarm.yml", yaml, new SourceSpec("directory", "/src", null),
+        Trigger.PUSH, "alice", 1_000, plan.jobs());
+  }
+
+  private static final String TWO_JOBS = "name: pair\njobs:\n  a: {steps: [x]}\n  b: {needs: a, cores: 3, steps: [y]}\n";
+
+  @Test
+  void storesARunWithItsJobsAndACreatedEvent() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    assertThat(created.jobIds()).hasSize(2);
+    StoredRun run = await(store.findRun(created.runId())).orElseThrow();
+    assertThat(run.project()).isEqualTo("p");
+    assertThat(run.pipelineName()).isEqualTo("pair");
+    assertThat(run.trigger()).isEqualTo(Trigger.PUSH);
+    assertThat(run.source()).isEqualTo(new SourceSpec("directory", "/src", null));
+    assertThat(run.state()).isEqualTo(RunState.QUEUED);
+    assertThat(run.jobs()).extracting(StoredJob::id).containsExactlyElementsOf(created.jobIds());
+    assertThat(run.jobs()).extracting(job -> job.status().state()).containsExactly(JobState.QUEUED, JobState.WAITING);
+    assertThat(run.jobs().get(1).plan().cores()).isEqualTo(3);
+    assertThat(run.jobs().get(1).plan().needs()).containsExactly(0);
+    List<EventRecord> events = await(store.events(created.runId(), 0, 100));
+    assertThat(events).extracting(EventRecord::type).containsExactly("run.created");
+    assertThat(events.get(0).jobId()).isNull();
+    assertThat(events.get(0).data()).containsEntry("requestedBy", "alice");
+  }
+
+  @Test
+  void appendWritesEventsInOrderAndKeepsTheLatestStatus() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    long a = created.jobIds().get(0);
+    JobStatus assigned = new JobStatus(JobState.ASSIGNED, 1, 99, "d1", 0, 0, null, null, List.of(), null, 5L, null, null);
+    JobStatus failed = new JobStatus(JobState.FAILED, 1, 99, "d1", 0, 1, 2, "make", List.of("boom"), "it broke", 5L, 6L, 7L);
+    await(store.append(List.of(
+        new StateChange(5, created.runId(), a, "job.assigned", Map.of("drone", "d1"), assigned, new RunStatus(RunState.RUNNING, null)),
+        new StateChange(7, created.runId(), a, "job.failed", Map.of("reason", "it broke"), failed, null),
+        new StateChange(8, created.runId(), null, "run.failed", Map.of(), null, new RunStatus(RunState.FAILED, 8L)))));
+    StoredRun run = await(store.findRun(created.runId())).orElseThrow();
+    assertThat(run.state()).isEqualTo(RunState.FAILED);
+    assertThat(run.finishedAt()).isEqualTo(8L);
+    assertThat(run.jobs().get(0).status()).isEqualTo(failed);
+    List<EventRecord> events = await(store.events(created.runId(), 0, 100));
+    assertThat(events).extracting(EventRecord::type).containsExactly("run.created", "job.assigned", "job.failed", "run.failed");
+    assertThat(events).extracting(EventRecord::seq).isSorted();
+    assertThat(await(store.events(created.runId(), events.get(1).seq(), 100))).hasSize(2);
+  }
+
+  @Test
+  void activeRunsAreThoseNotFinished() throws Exception {
+    CreatedRun done = await(store.createRun(newRun("p", TWO_JOBS)));
+    CreatedRun open = await(store.createRun(newRun("p", TWO_JOBS)));
+    await(store.append(List.of(new StateChange(9, done.runId(), null, "run.succeeded", Map.of(), null,
+        new RunStatus(RunState.SUCCEEDED, 9L)))));
+    assertThat(await(store.loadActiveRuns())).extracting(StoredRun::id).containsExactly(open.runId());
+    assertThat(await(store.loadActiveRuns()).get(0).jobs()).hasSize(2);
+  }
+
+  @Test
+  void listsRunsNewestFirstInPagesWithJobCounts() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      await(store.createRun(newRun(i % 2 == 0 ? "even" : "odd", TWO_JOBS)));
+    }
+    RunPage first = await(store.listRuns(new RunQuery(2, null, null)));
+    assertThat(first.runs()).hasSize(2);
+    assertThat(first.runs().get(0).id()).isGreaterThan(first.runs().get(1).id());
+    assertThat(first.runs().get(0).jobCounts()).isEqualTo(Map.of(JobState.QUEUED, 1, JobState.WAITING, 1));
+    RunPage second = await(store.listRuns(new RunQuery(2, first.nextBefore(), null)));
+    assertThat(second.runs().get(0).id()).isLessThan(first.runs().get(1).id());
+    RunPage last = await(store.listRuns(new RunQuery(2, second.nextBefore(), null)));
+    assertThat(last.runs()).hasSize(1);
+    assertThat(last.nextBefore()).isNull();
+    assertThat(await(store.listRuns(new RunQuery(10, null, "even"))).runs()).hasSize(3);
+  }
+
+  @Test
+  void everyEpochIsGreaterThanTheOneBefore() throws Exception {
+    long first = await(store.beginEpoch("node-a"));
+    long second = await(store.beginEpoch("node-b"));
+    assertThat(second).isGreaterThan(first);
+  }
+
+  @Test
+  void tokensAreFoundByTheirHashOnly() throws Exception {
+    assertThat(await(store.hasTokens())).isFalse();
+    await(store.saveToken("ab".repeat(32), "ci", Role.DEVELOPER));
+    assertThat(await(store.hasTokens())).isTrue();
+    assertThat(await(store.findToken("ab".repeat(32)))).hasValueSatisfying(info -> {
+      assertThat(info.name()).isEqualTo("ci");
+      assertThat(info.role()).isEqualTo(Role.DEVELOPER);
+    });
+    assertThat(await(store.findToken("cd".repeat(32)))).isEmpty();
+  }
+
+  @Test
+  void everythingSurvivesAReopen() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    long epoch = await(store.beginEpoch("node"));
+    await(store.close());
+    store = reopenStore(vertx);
+    await(store.start());
+    assertThat(await(store.findRun(created.runId()))).isPresent();
+    assertThat(await(store.beginEpoch("node"))).isGreaterThan(epoch);
+  }
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs what the test suite needs (Debian packages) and runs the whole suite:
+#   ./test.sh
+# Afterwards it checks that the suite left no process and no temporary file behind.
+set -eu
+cd "$(dirname "$0")"
+
+# Debian packages the tests use: kill (procps) and setsid (util-linux) for process groups.
+packages="procps util-linux"
+if command -v dpkg >/dev/null 2>&1; then
+  missing=""
+  for package in $packages; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+  done
+  if [ -n "$missing" ]; then
+    as_root=""
+    [ "$(id -u)" -eq 0 ] || as_root="sudo"
+    echo "installing:$missing"
+    $as_root apt-get update -qq
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+  fi
+fi
+
+tmp=${TMPDIR:-/tmp}
+temp_before=" $(ls -A "$tmp" | tr '\n' ' ') "
+processes_before=" $(pgrep -f 'org[.]buildswarm' | tr '\n' ' ') "
+
+mvn -B -ntp verify
+
+status=0
+for pid in $(pgrep -f 'org[.]buildswarm' || true); do
+  case "$processes_before" in
+    *" $pid "*) ;;
+    *) echo "left running by the suite: $(ps -o args= -p "$pid" || true)" >&2; status=1 ;;
+  esac
+done
+for entry in $(ls -A "$tmp"); do
+  case "$temp_before" in
+    *" $entry "*) ;;
+    *) echo "left in $tmp by the suite: $entry" >&2; status=1 ;;
+  esac
+done
+[ "$status" -eq 0 ] && echo "test.sh: all tests passed; nothing left behind"
+exit "$status"

@@ -7,11 +7,16 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.buildswarm.deploy.impl.RunProgress;
 import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.deploy.impl.SwarmClient;
+import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.pipeline.PipelineReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,45 +71,90 @@ final class RunCommand implements Callable<Integer> {
     body.put("pipeline", yaml);
     body.put("trigger", "manual");
     body.put("source", Map.of("kind", "directory", "location", dir.toString()));
-    long runId;
-    try {
-      runId = client.submit(body);
-    } catch (SwarmClient.ApiException e) {
-      if (e.status() == 422) {
-        System.err.println("swarm run: the pipeline is invalid; nothing was queued");
-        e.error().path("details").forEach(problem -> System.err.println("  " + problem.path("file").asText() + ":"
-            + problem.path("line").asInt() + ":" + problem.path("column").asInt() + ": " + problem.path("message").asText()));
-        return SwarmCli.BAD_INPUT;
+    // Follow live events from before the run exists, so every change is seen, in order.
+    BlockingQueue<RunEvent> events = new LinkedBlockingQueue<>();
+    AutoCloseable stream = null;
+    if (!detach) {
+      try {
+        stream = client.followEvents(events::offer);
+      } catch (IOException e) {
+        System.err.println("swarm run: " + e.getMessage() + "; reading the run every second instead");
       }
-      System.err.println("swarm run: the swarm refused the run (" + e.status() + "): " + e.getMessage());
-      return e.status() == 400 || e.status() == 413 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
-    } catch (IOException e) {
-      System.err.println("swarm run: cannot reach the swarm at " + client.base() + ": " + e.getMessage());
-      return SwarmCli.UNAVAILABLE;
     }
-    RunDetail detail = client.run(runId);
-    System.out.println("run #" + runId + " of " + detail.run().project() + ": " + detail.jobs().size() + " jobs  ("
-        + client.base() + "#/runs/" + runId + ")");
-    if (detach) {
-      return SwarmCli.OK;
+    try {
+      long runId;
+      try {
+        runId = client.submit(body);
+      } catch (SwarmClient.ApiException e) {
+        if (e.status() == 422) {
+          System.err.println("swarm run: the pipeline is invalid; nothing was queued");
+          e.error().path("details").forEach(problem -> System.err.println("  " + problem.path("file").asText() + ":"
+              + problem.path("line").asInt() + ":" + problem.path("column").asInt() + ": "
+              + problem.path("message").asText()));
+          return SwarmCli.BAD_INPUT;
+        }
+        System.err.println("swarm run: the swarm refused the run (" + e.status() + "): " + e.getMessage());
+        return e.status() == 400 || e.status() == 413 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
+      } catch (IOException e) {
+        System.err.println("swarm run: cannot reach the swarm at " + client.base() + ": " + e.getMessage());
+        return SwarmCli.UNAVAILABLE;
+      }
+      RunDetail detail = client.run(runId);
+      System.out.println("run #" + runId + " of " + detail.run().project() + ": " + detail.jobs().size() + " jobs  ("
+          + client.base() + "#/runs/" + runId + ")");
+      if (detach) {
+        return SwarmCli.OK;
+      }
+      return follow(client, runId, events, stream != null);
+    } finally {
+      if (stream != null) {
+        stream.close();
+      }
     }
+  }
+
+  private static int follow(SwarmClient client, long runId, BlockingQueue<RunEvent> events, boolean live)
+      throws Exception {
     RunProgress progress = new RunProgress(System.out);
     int unreachable = 0;
     while (true) {
-      progress.update(detail);
-      if (detail.run().state().isTerminal()) {
-        return progress.summary(detail) ? SwarmCli.OK : SwarmCli.RUN_FAILED;
+      RunEvent event = live ? events.poll(2, TimeUnit.SECONDS) : null;
+      if (event != null) {
+        if (event.runId() == runId) {
+          progress.event(event, jobId -> findJob(client, runId, jobId));
+          if (event.jobId() == null && event.runState() != null && event.runState().isTerminal()) {
+            return progress.summary(client.run(runId)) ? SwarmCli.OK : SwarmCli.RUN_FAILED;
+          }
+        }
+        continue;
       }
-      Thread.sleep(250);
+      // Quiet for a while (or no live events): read the whole run to catch anything missed.
       try {
-        detail = client.run(runId);
+        RunDetail detail = client.run(runId);
         unreachable = 0;
+        progress.update(detail);
+        if (detail.run().state().isTerminal()) {
+          return progress.summary(detail) ? SwarmCli.OK : SwarmCli.RUN_FAILED;
+        }
       } catch (IOException e) {
         if (++unreachable == 1) {
-          System.err.println("swarm run: lost the swarm (" + e.getMessage() + "); still trying — the run goes on");
+          System.err.println("swarm run: lost the swarm (" + e.getMessage() + "); still trying; the run goes on");
         }
+      }
+      if (!live) {
         Thread.sleep(1_000);
       }
+    }
+  }
+
+  private static JobView findJob(SwarmClient client, long runId, long jobId) {
+    try {
+      return client.run(runId).jobs().stream().filter(job -> job.id() == jobId).findFirst().orElse(null);
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     }
   }
 

@@ -120,7 +120,8 @@ class SingleHostSwarmSystemTest {
         SwarmProcess.checkout().resolve("examples/diamond").toString());
     assertThat(run.exitCode()).as("%s", run).isZero();
     assertThat(run.stdout()).containsPattern("run #\\d+ of diamond: 6 jobs")
-        .contains("passed     checkout", "passed     compile-core", "passed     test (1)", "passed     package")
+        .containsPattern("queued     checkout\\n  running    checkout  on \\S+\\n  passed     checkout  [0-9.]+s")
+        .contains("passed     compile-core", "passed     test (1)", "running    package  on ", "passed     package")
         .containsPattern("run #\\d+ succeeded in [0-9.]+s: 6 passed");
   }
 

@@ -8,8 +8,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.api.RunEvent;
 
 /** The CLI's view of the gateway's REST API (blocking; the CLI has nothing else to do meanwhile). */
 public final class SwarmClient {
@@ -65,6 +71,43 @@ public final class SwarmClient {
     HttpRequest request = HttpRequest.newBuilder(base.resolve("api/v1/runs/" + runId)).timeout(Duration.ofSeconds(30))
         .GET().build();
     return ProtocolJson.mapper().treeToValue(send(request), RunDetail.class);
+  }
+
+  /**
+   * Follows the swarm's live events on a background thread, handing each to {@code sink} until the
+   * stream ends or the returned handle is closed. Returns once the stream is connected, so nothing
+   * that happens afterwards is missed.
+   */
+  public AutoCloseable followEvents(Consumer<RunEvent> sink) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(base.resolve("api/v1/events"))
+        .header("accept", "text/event-stream").GET().build();
+    HttpResponse<Stream<String>> response;
+    try {
+      response = http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("cannot follow live events: " + e.getMessage(), e);
+    }
+    if (response.statusCode() != 200) {
+      response.body().close();
+      throw new IOException("cannot follow live events: HTTP " + response.statusCode());
+    }
+    Stream<String> lines = response.body();
+    Thread reader = new Thread(() -> {
+      try {
+        lines.filter(line -> line.startsWith("data:")).forEach(line -> {
+          try {
+            sink.accept(ProtocolJson.mapper().readValue(line.substring(5).trim(), RunEvent.class));
+          } catch (IOException e) {
+            // not an event we understand; the caller reads the run at the end anyway
+          }
+        });
+      } catch (RuntimeException closed) {
+        // the stream was closed
+      }
+    }, "swarm-run-events");
+    reader.setDaemon(true);
+    reader.start();
+    return lines::close;
   }
 
   private JsonNode send(HttpRequest request) throws IOException, InterruptedException {

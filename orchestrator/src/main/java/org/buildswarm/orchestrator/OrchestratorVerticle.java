@@ -62,7 +62,6 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private OrchestratorCore core;
   private EventJournal journal;
-  private Planner planner;
   private long tickTimer = -1;
   private boolean scheduleQueued;
 
@@ -79,7 +78,6 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
 
   @Override
   public Future<?> start() {
-    planner = new Planner(options.planner());
     journal = new EventJournal(vertx, store, options.journalBatch());
     return store.start()
         .compose(v -> store.beginEpoch(options.nodeName()))
@@ -170,10 +168,13 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private void submit(Message<SubmitRun> message) {
     SubmitRun request = message.body();
     String file = request.file() == null ? PipelineReader.DEFAULT_FILE : request.file();
+    OrchestratorCore history = core;
     // Parsing and planning are CPU work proportional to the file: keep them off the event loop.
     vertx.executeBlocking(() -> {
       try {
         Pipeline pipeline = new PipelineReader(options.pipelineLimits()).read(file, request.pipelineYaml());
+        String project = request.project() == null || request.project().isBlank() ? pipeline.name() : request.project();
+        Planner planner = new Planner(options.planner(), group -> history.estimateMs(project, group));
         return new Parsed(planner.plan(pipeline), null);
       } catch (PipelineException e) {
         return new Parsed(null, e);

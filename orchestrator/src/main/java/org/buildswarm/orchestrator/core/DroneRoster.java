@@ -212,10 +212,21 @@ public final class DroneRoster {
     for (DroneEntry drone : drones.values()) {
       if (drone.presence == Presence.ONLINE) {
         slots.add(new DroneSlot(drone.name, drone.cores, Math.max(0, drone.cores - drone.busyCores()), drone.labels,
-            drone.accepting(now), drone.ephemeral ? (drone.ephemeralUsed ? 0 : 1) : DroneSlot.UNLIMITED));
+            drone.accepting(now), drone.ephemeral ? (drone.ephemeralUsed ? 0 : 1) : DroneSlot.UNLIMITED,
+            releases(drone, now)));
       }
     }
     return slots;
+  }
+
+  /** When each attempt on the drone is expected to end, from its estimate; overdue ones "any moment now". */
+  private List<DroneSlot.Release> releases(DroneEntry drone, long now) {
+    List<DroneSlot.Release> releases = new ArrayList<>(drone.attempts.size());
+    for (JobEntry job : drone.attempts.values()) {
+      long since = job.startedAt != null ? job.startedAt : assignedAt.getOrDefault(job.id, now);
+      releases.add(new DroneSlot.Release(job.plan.cores(), Math.max(now + 1, since + job.plan.estimateMs())));
+    }
+    return releases;
   }
 
   Map<String, Integer> runningCoresByProject() {

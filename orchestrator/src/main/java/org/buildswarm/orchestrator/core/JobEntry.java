@@ -43,8 +43,8 @@ final class JobEntry {
   /** Drones not to use for this job (failed there, or refused it). */
   final Set<String> avoid = new HashSet<>();
   boolean cancelRequested;
-  /** The token of the attempt whose report settled it, so a resent report is acknowledged, not counted stale. */
-  long settledToken = -1;
+  /** Tokens of attempts whose final report was applied, so a resent one is acknowledged, not counted stale. */
+  final Set<Long> reportedTokens = new HashSet<>(2);
 
   JobEntry(long id, RunEntry run, PlannedJob plan, JobState state) {
     this.id = id;

@@ -15,6 +15,7 @@ import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.orchestrator.schedule.Placement;
 import org.buildswarm.orchestrator.schedule.ReadyJob;
 import org.buildswarm.orchestrator.schedule.Scheduler;
+import org.buildswarm.orchestrator.schedule.SchedulingInput;
 import org.buildswarm.orchestrator.schedule.SchedulingResult;
 import org.buildswarm.orchestrator.schedule.Unschedulable;
 import org.buildswarm.orchestrator.store.RunStatus;
@@ -61,6 +62,8 @@ public final class OrchestratorCore {
   private final CoreCounters counters = new CoreCounters();
   private long tokenCounter;
 
+  /** Expected duration of a job, by project and pipeline job name: a moving average of its successes. */
+  private final Map<String, Long> estimates = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Long, RunEntry> runs = new LinkedHashMap<>();
   private final ArrayDeque<RunEntry> finishedRuns = new ArrayDeque<>();
   private final Map<Long, JobEntry> jobs = new HashMap<>();
@@ -223,13 +226,13 @@ public final class OrchestratorCore {
       }
       byId.put(job.id, job);
       candidates.add(new ReadyJob(job.id, job.run.project, job.run.trigger.priority(), job.plan.criticalPathMs(),
-          job.readySince, job.plan.cores(), job.plan.labels(), job.avoid));
+          job.plan.estimateMs(), job.readySince, job.plan.cores(), job.plan.labels(), job.avoid));
     }
     if (candidates.isEmpty()) {
       return;
     }
     Collection<DroneSlot> slots = roster.slots(now);
-    SchedulingResult result = scheduler.schedule(candidates, slots, roster.runningCoresByProject());
+    SchedulingResult result = scheduler.schedule(new SchedulingInput(now, candidates, slots, roster.runningCoresByProject()));
     Set<Long> unschedulable = new java.util.HashSet<>();
     for (Unschedulable verdict : result.unschedulable()) {
       unschedulable.add(verdict.jobId());
@@ -311,7 +314,7 @@ public final class OrchestratorCore {
 
   public ReportReply started(JobStarted report) {
     JobEntry job = jobs.get(report.attempt().jobId());
-    if (job != null && job.settledToken == report.attempt().token()) {
+    if (job != null && job.reportedTokens.contains(report.attempt().token())) {
       return ReportReply.ok(); // overtaken by its own finish report
     }
     if (!isCurrent(job, report.drone(), report.attempt())) {
@@ -328,14 +331,14 @@ public final class OrchestratorCore {
 
   public ReportReply finished(JobFinished report) {
     JobEntry job = jobs.get(report.attempt().jobId());
-    if (job != null && job.settledToken == report.attempt().token()) {
+    if (job != null && job.reportedTokens.contains(report.attempt().token())) {
       return ReportReply.ok(); // a resend of a report already applied (its ack was lost)
     }
     if (!isCurrent(job, report.drone(), report.attempt())) {
       return stale(job, report.drone(), report.attempt(), "job.finished");
     }
     long now = now();
-    job.settledToken = report.attempt().token();
+    job.reportedTokens.add(report.attempt().token());
     roster.detach(roster.get(report.drone()), job);
     job.exitCode = report.exitCode();
     job.failedStep = report.failedStep();
@@ -344,7 +347,10 @@ public final class OrchestratorCore {
       job.startedAt = report.startedAt();
     }
     switch (report.outcome()) {
-      case SUCCEEDED -> settle(job, JobState.SUCCEEDED, null, now);
+      case SUCCEEDED -> {
+        learnDuration(job, report.finishedAt() - (job.startedAt == null ? report.startedAt() : job.startedAt));
+        settle(job, JobState.SUCCEEDED, null, now);
+      }
       case CANCELLED -> {
         if (job.cancelRequested) {
           settle(job, JobState.CANCELLED, job.reason == null ? "cancelled" : job.reason, now);
@@ -359,6 +365,20 @@ public final class OrchestratorCore {
       }
     }
     return ReportReply.ok();
+  }
+
+  private void learnDuration(JobEntry job, long durationMs) {
+    if (durationMs > 0) {
+      estimates.merge(job.run.project + '\u0000' + job.plan.group(), durationMs, (old, latest) -> (old * 3 + latest) / 4);
+    }
+  }
+
+  /**
+   * How long a job of this project and pipeline job name usually takes, or 0 if never seen. Safe
+   * to call from any thread (the planner runs on a worker).
+   */
+  public long estimateMs(String project, String group) {
+    return estimates.getOrDefault(project + '\u0000' + group, 0L);
   }
 
   private void jobFailed(JobEntry job, JobFinished report, long now) {

@@ -115,8 +115,11 @@ public final class Planner {
     return result.toString();
   }
 
-  /** Longest estimate-weighted path from each job to any sink, by reverse topological order. */
-  static long[] criticalPaths(List<List<Integer>> needs, long[] estimate) {
+  /**
+   * Longest estimate-weighted path from each job to any sink (its own estimate included), by
+   * reverse topological order. {@code needs} must be acyclic.
+   */
+  public static long[] criticalPaths(List<List<Integer>> needs, long[] estimate) {
     int count = needs.size();
     List<List<Integer>> dependents = new ArrayList<>(count);
     int[] remainingDependents = new int[count];

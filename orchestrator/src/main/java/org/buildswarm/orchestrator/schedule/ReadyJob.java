@@ -7,6 +7,7 @@ import java.util.Set;
  *
  * @param priority the run's priority class ({@link org.buildswarm.protocol.Trigger#priority()}); higher first
  * @param criticalPathMs estimated time from this job's start to the end of its run; longer first
+ * @param estimateMs how long the job itself is expected to take
  * @param readySince when it became ready (epoch ms); earlier first among equals
  * @param avoidDrones drones this job should not go to (it failed there, or the drone refused it)
  */
@@ -15,6 +16,7 @@ public record ReadyJob(
     String project,
     int priority,
     long criticalPathMs,
+    long estimateMs,
     long readySince,
     int cores,
     Set<String> labels,

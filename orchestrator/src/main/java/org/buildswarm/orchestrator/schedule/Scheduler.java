@@ -1,11 +1,7 @@
 package org.buildswarm.orchestrator.schedule;
 
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
-
 /**
- * Decides where ready jobs run. A pure function of its inputs: no clock, no I/O, no Vert.x, so it
+ * Decides where ready jobs run. A pure function of its input: no clock, no I/O, no Vert.x, so it
  * is unit-tested on generated states and benchmarked with JMH.
  *
  * <p>Contract: never places more cores on a drone than it has free; places only on accepting
@@ -14,8 +10,5 @@ import java.util.Map;
  * unschedulable exactly the jobs no registered drone could run even when idle.
  */
 public interface Scheduler {
-  /**
-   * @param runningCoresByProject cores each project already holds on drones (for fair share)
-   */
-  SchedulingResult schedule(List<ReadyJob> ready, Collection<DroneSlot> drones, Map<String, Integer> runningCoresByProject);
+  SchedulingResult schedule(SchedulingInput input);
 }

@@ -14,31 +14,55 @@ import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.orchestrator.schedule.Placement;
 import org.buildswarm.orchestrator.schedule.ReadyJob;
 import org.buildswarm.orchestrator.schedule.Scheduler;
+import org.buildswarm.orchestrator.schedule.SchedulingInput;
 import org.buildswarm.orchestrator.schedule.SchedulingResult;
 import org.buildswarm.orchestrator.schedule.Unschedulable;
 
 /**
- * Priority class first; within a class, the project holding the fewest cores goes next (fair
- * share), and within a project the job with the longest critical path; each job goes to the
- * accepting drone whose free cores fit it most tightly (best fit), keeping big holes for big jobs.
+ * The production policy.
  *
- * <p>Drones are grouped by label set, and each group keeps its drones in a map keyed by free
- * cores, so placing a job costs O(groups × log drones) instead of a scan of every drone.
+ * <ol>
+ *   <li><b>Order</b>: priority class first; within a class the project holding the fewest cores
+ *       goes next (fair share), and within a project the job with the longest critical path.
+ *   <li><b>Place</b>: each job goes to the accepting drone whose free cores fit it most tightly
+ *       (best fit), keeping big holes for big jobs.
+ *   <li><b>Reserve</b>: a job that fits nowhere now gets a reservation on the drone expected to
+ *       have room for it soonest (from the estimates of what runs there). Jobs after it in the
+ *       order may still use that drone, but only if they end before the reservation or leave it
+ *       enough cores (backfilling). Without this a wide job waits for ever while narrow ones keep
+ *       taking the cores it needs.
+ * </ol>
+ *
+ * <p>Drones are grouped by label set, and each group keeps its accepting drones in a map keyed by
+ * free cores, so placing a job costs O(groups × log drones) instead of a scan of every drone.
  */
 public final class BestFitScheduler implements Scheduler {
+  /** Default most reservations held in one round. */
+  public static final int DEFAULT_MAX_RESERVATIONS = 4;
+
   private static final Comparator<ReadyJob> WITHIN_PROJECT = Comparator
       .comparingLong(ReadyJob::criticalPathMs).reversed()
       .thenComparingLong(ReadyJob::readySince)
       .thenComparingLong(ReadyJob::jobId);
 
+  private final int maxReservations;
+
+  public BestFitScheduler() {
+    this(DEFAULT_MAX_RESERVATIONS);
+  }
+
+  /** @param maxReservations most blocked jobs that hold a reservation in one round (0: no backfilling rules) */
+  public BestFitScheduler(int maxReservations) {
+    this.maxReservations = maxReservations;
+  }
+
   @Override
-  public SchedulingResult schedule(
-      List<ReadyJob> ready, Collection<DroneSlot> drones, Map<String, Integer> runningCoresByProject) {
-    DroneIndex index = new DroneIndex(drones);
+  public SchedulingResult schedule(SchedulingInput input) {
+    DroneIndex index = new DroneIndex(input.drones(), input.nowMs());
     List<Unschedulable> unschedulable = new ArrayList<>();
     // priority class (descending) -> project -> its jobs in order
     TreeMap<Integer, Map<String, PriorityQueue<ReadyJob>>> classes = new TreeMap<>(Comparator.reverseOrder());
-    for (ReadyJob job : ready) {
+    for (ReadyJob job : input.ready()) {
       String reason = index.whyNever(job);
       if (reason != null) {
         unschedulable.add(new Unschedulable(job.jobId(), reason));
@@ -49,7 +73,7 @@ public final class BestFitScheduler implements Scheduler {
       }
     }
     List<Placement> placements = new ArrayList<>();
-    Map<String, Integer> usage = new HashMap<>(runningCoresByProject);
+    Map<String, Integer> usage = new HashMap<>(input.runningCoresByProject());
     for (Map<String, PriorityQueue<ReadyJob>> projects : classes.values()) {
       if (index.freeCores() == 0) {
         break;
@@ -59,8 +83,8 @@ public final class BestFitScheduler implements Scheduler {
     return new SchedulingResult(placements, unschedulable);
   }
 
-  /** Round-robin by least usage between the projects of one priority class. */
-  private static void placeClass(
+  /** Turns by least usage between the projects of one priority class. */
+  private void placeClass(
       Map<String, PriorityQueue<ReadyJob>> projects, Map<String, Integer> usage, DroneIndex index, List<Placement> placements) {
     PriorityQueue<String> turn = new PriorityQueue<>(Comparator
         .comparingInt((String project) -> usage.getOrDefault(project, 0))
@@ -74,6 +98,8 @@ public final class BestFitScheduler implements Scheduler {
       if (drone != null) {
         placements.add(new Placement(job.jobId(), drone));
         usage.merge(project, job.cores(), Integer::sum);
+      } else if (index.reservations() < maxReservations) {
+        index.reserve(job);
       }
       if (!jobs.isEmpty()) {
         turn.add(project);
@@ -81,14 +107,16 @@ public final class BestFitScheduler implements Scheduler {
     }
   }
 
-  /** Accepting drones by label set and free cores. */
+  /** Accepting drones by label set and free cores, and the reservations of this round. */
   private static final class DroneIndex {
+    private final long now;
     private final List<Group> groups = new ArrayList<>();
     private final Map<Set<String>, List<Group>> matchingByJobLabels = new HashMap<>();
-    private final Map<String, DroneState> states = new HashMap<>();
+    private final List<DroneState> reserved = new ArrayList<>();
     private int freeCores;
 
-    DroneIndex(Collection<DroneSlot> drones) {
+    DroneIndex(Collection<DroneSlot> drones, long now) {
+      this.now = now;
       Map<Set<String>, Group> byLabels = new HashMap<>();
       for (DroneSlot drone : drones) {
         Group group = byLabels.computeIfAbsent(drone.labels(), labels -> {
@@ -98,17 +126,23 @@ public final class BestFitScheduler implements Scheduler {
         });
         group.largest = Math.max(group.largest, drone.totalCores());
         group.members.add(drone);
-        if (drone.accepting() && drone.freeCores() > 0 && drone.jobSlots() > 0) {
-          DroneState state = new DroneState(drone.name(), drone.freeCores(), drone.jobSlots(), group);
-          states.put(drone.name(), state);
-          group.add(state);
-          freeCores += drone.freeCores();
+        if (drone.accepting() && drone.jobSlots() > 0) {
+          DroneState state = new DroneState(drone, group);
+          group.accepting.add(state);
+          if (state.free > 0) {
+            group.add(state);
+            freeCores += state.free;
+          }
         }
       }
     }
 
     int freeCores() {
       return freeCores;
+    }
+
+    int reservations() {
+      return reserved.size();
     }
 
     List<Group> matching(Set<String> jobLabels) {
@@ -145,10 +179,10 @@ public final class BestFitScheduler implements Scheduler {
 
     /** Best fit among matching groups: the smallest free core count that holds the job. */
     String place(ReadyJob job) {
-      Set<String> avoid = job.avoidDrones().isEmpty() || couldRunAvoiding(job) ? job.avoidDrones() : Set.of();
+      Set<String> avoid = avoidSet(job);
       DroneState best = null;
       for (Group group : matching(job.labels())) {
-        DroneState candidate = group.tightest(job.cores(), avoid);
+        DroneState candidate = group.tightest(job, avoid, now);
         if (candidate != null && (best == null || candidate.free < best.free
             || candidate.free == best.free && candidate.name.compareTo(best.name) < 0)) {
           best = candidate;
@@ -160,6 +194,7 @@ public final class BestFitScheduler implements Scheduler {
       best.group.remove(best);
       best.free -= job.cores();
       best.slots--;
+      best.addRelease(job.cores(), now + Math.max(0, job.estimateMs()));
       freeCores -= job.cores();
       if (best.free > 0 && best.slots > 0) {
         best.group.add(best);
@@ -167,6 +202,35 @@ public final class BestFitScheduler implements Scheduler {
         freeCores -= best.free;
       }
       return best.name;
+    }
+
+    /** Holds the drone expected to have room soonest for a job that fits nowhere now. */
+    void reserve(ReadyJob job) {
+      Set<String> avoid = avoidSet(job);
+      DroneState chosen = null;
+      long chosenAt = Long.MAX_VALUE;
+      for (Group group : matching(job.labels())) {
+        for (DroneState drone : group.accepting) {
+          if (drone.reservationAt != Long.MAX_VALUE || drone.slots <= 0 || drone.total < job.cores()
+              || avoid.contains(drone.name)) {
+            continue;
+          }
+          long at = drone.timeWithFree(job.cores());
+          if (at < chosenAt || at == chosenAt && chosen != null && drone.total < chosen.total) {
+            chosen = drone;
+            chosenAt = at;
+          }
+        }
+      }
+      if (chosen != null && chosenAt != Long.MAX_VALUE) {
+        chosen.reservationAt = chosenAt;
+        chosen.reservedCores = job.cores();
+        reserved.add(chosen);
+      }
+    }
+
+    private Set<String> avoidSet(ReadyJob job) {
+      return job.avoidDrones().isEmpty() || couldRunAvoiding(job) ? job.avoidDrones() : Set.of();
     }
 
     /** Whether some registered drone outside the job's avoid set could ever run it. */
@@ -188,6 +252,7 @@ public final class BestFitScheduler implements Scheduler {
     final Set<String> labels;
     final TreeMap<Integer, TreeSet<DroneState>> byFree = new TreeMap<>();
     final List<DroneSlot> members = new ArrayList<>();
+    final List<DroneState> accepting = new ArrayList<>();
     int largest;
 
     Group(Set<String> labels) {
@@ -206,11 +271,11 @@ public final class BestFitScheduler implements Scheduler {
       }
     }
 
-    DroneState tightest(int cores, Set<String> avoid) {
-      for (Map.Entry<Integer, TreeSet<DroneState>> bucket = byFree.ceilingEntry(cores);
+    DroneState tightest(ReadyJob job, Set<String> avoid, long now) {
+      for (Map.Entry<Integer, TreeSet<DroneState>> bucket = byFree.ceilingEntry(job.cores());
           bucket != null; bucket = byFree.higherEntry(bucket.getKey())) {
         for (DroneState drone : bucket.getValue()) {
-          if (!avoid.contains(drone.name)) {
+          if (!avoid.contains(drone.name) && drone.allows(job, now)) {
             return drone;
           }
         }
@@ -222,14 +287,68 @@ public final class BestFitScheduler implements Scheduler {
   private static final class DroneState {
     final String name;
     final Group group;
+    final int total;
+    /** Expected releases of cores, sorted by time (including jobs placed in this round). */
+    final List<DroneSlot.Release> releases;
     int free;
     int slots;
+    long reservationAt = Long.MAX_VALUE;
+    int reservedCores;
 
-    DroneState(String name, int free, int slots, Group group) {
-      this.name = name;
-      this.free = free;
-      this.slots = slots;
+    DroneState(DroneSlot drone, Group group) {
+      this.name = drone.name();
       this.group = group;
+      this.total = drone.totalCores();
+      this.free = drone.freeCores();
+      this.slots = drone.jobSlots();
+      this.releases = new ArrayList<>(drone.releases());
+      this.releases.sort(Comparator.comparingLong(DroneSlot.Release::atMs));
+    }
+
+    void addRelease(int cores, long at) {
+      int position = 0;
+      while (position < releases.size() && releases.get(position).atMs() <= at) {
+        position++;
+      }
+      releases.add(position, new DroneSlot.Release(cores, at));
+    }
+
+    /** Whether a job may go here without delaying the drone's reservation, if it has one. */
+    boolean allows(ReadyJob job, long now) {
+      if (reservationAt == Long.MAX_VALUE) {
+        return true;
+      }
+      if (now + Math.max(0, job.estimateMs()) <= reservationAt) {
+        return true; // done before the reserved job can start
+      }
+      return freeAt(reservationAt) - job.cores() >= reservedCores;
+    }
+
+    /** Cores free at {@code at} if every release up to then comes on time. */
+    int freeAt(long at) {
+      int cores = free;
+      for (DroneSlot.Release release : releases) {
+        if (release.atMs() > at) {
+          break;
+        }
+        cores += release.cores();
+      }
+      return cores;
+    }
+
+    /** The earliest expected time with {@code cores} free (now if they are free already). */
+    long timeWithFree(int cores) {
+      int available = free;
+      if (available >= cores) {
+        return Long.MIN_VALUE;
+      }
+      for (DroneSlot.Release release : releases) {
+        available += release.cores();
+        if (available >= cores) {
+          return release.atMs();
+        }
+      }
+      return Long.MAX_VALUE;
     }
   }
 }

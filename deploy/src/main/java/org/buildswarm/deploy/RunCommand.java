@@ -6,13 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.buildswarm.deploy.impl.RunProgress;
-import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.deploy.impl.SwarmClient;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunDetail;
@@ -39,12 +37,8 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--project", description = "Project name (default: the directory's name).")
   String project;
 
-  @Option(names = "--url", description = "Gateway URL (default: $BUILDSWARM_URL, else the swarm started by "
-      + "`swarm up` in this directory or a parent).")
-  String url;
-
-  @Option(names = "--token", description = "API token (default: $BUILDSWARM_TOKEN, else that swarm's admin token).")
-  String token;
+  @picocli.CommandLine.Mixin
+  Connection connection;
 
   @Option(names = "--detach", description = "Print the run's id and return without following it.")
   boolean detach;
@@ -60,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
     String yaml = Files.readString(pipelineFile, StandardCharsets.UTF_8);
     SwarmClient client;
     try {
-      client = client(dir);
+      client = connection.client(dir);
     } catch (IOException e) {
       System.err.println("swarm run: " + e.getMessage());
       return SwarmCli.UNAVAILABLE;
@@ -156,25 +150,5 @@ final class RunCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
       return null;
     }
-  }
-
-  private SwarmClient client(Path dir) throws IOException {
-    String baseUrl = url != null ? url : System.getenv("BUILDSWARM_URL");
-    String apiToken = token != null ? token : System.getenv("BUILDSWARM_TOKEN");
-    if (baseUrl == null || apiToken == null) {
-      Optional<StateDirectory> local = StateDirectory.findFrom(Path.of(""))
-          .or(() -> StateDirectory.findFrom(dir));
-      if (local.isEmpty()) {
-        throw new IOException("no running swarm found: start one with `swarm up`, or give --url and --token");
-      }
-      if (baseUrl == null) {
-        baseUrl = local.get().endpoint().orElseThrow(() -> new IOException("cannot read " + local.get().root()
-            .resolve(StateDirectory.ENDPOINT_FILE))).url();
-      }
-      if (apiToken == null) {
-        apiToken = Files.readString(local.get().resolve(StateDirectory.ADMIN_TOKEN_FILE)).trim();
-      }
-    }
-    return new SwarmClient(baseUrl, apiToken);
   }
 }

@@ -32,8 +32,10 @@ public final class SingleHostSwarm {
   /**
    * @param cores cores of the local drone; 0 means all of this machine's
    * @param labels labels of the local drone; empty means the defaults (OS, architecture)
+   * @param killGraceMs time a cancelled job's processes get between SIGTERM and SIGKILL
    */
-  public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName) {
+  public record Options(
+      Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName, long killGraceMs) {
     public Options {
       labels = labels == null ? List.of() : List.copyOf(labels);
     }
@@ -91,6 +93,7 @@ public final class SingleHostSwarm {
     if (!options.labels().isEmpty()) {
       drone = drone.withLabels(options.labels());
     }
+    drone = drone.withKillGraceMs(options.killGraceMs());
     droneOptions = drone;
     DroneOptions finalDrone = drone;
     return vertx.deployVerticle(new OrchestratorVerticle(orchestratorOptions, store))

@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = SwarmCli.Version.class,
     description = "A build swarm: an orchestrator, drones and a gateway on a Vert.x event bus.",
-    subcommands = {UpCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {UpCommand.class, RunCommand.class, StatusCommand.class, LogsCommand.class, CancelCommand.class,
+        DroneModeCommands.Drain.class, DroneModeCommands.Pause.class, DroneModeCommands.Resume.class,
+        SimulateCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCli {
   /** Exit status: the run (or command) succeeded. */
   public static final int OK = 0;

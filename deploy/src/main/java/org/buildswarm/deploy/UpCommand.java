@@ -34,9 +34,18 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--drone-name", description = "Name of the local drone (default: the host name).")
   String droneName;
 
+  @Option(names = "--kill-grace", description = "Seconds a cancelled job's processes get between SIGTERM and SIGKILL "
+      + "(default: ${DEFAULT-VALUE}).", defaultValue = "10")
+  int killGraceSeconds;
+
   @Override
   public Integer call() throws Exception {
-    SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName));
+    if (killGraceSeconds < 0) {
+      System.err.println("swarm up: --kill-grace must be 0 or more seconds");
+      return SwarmCli.BAD_INPUT;
+    }
+    SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName,
+        killGraceSeconds * 1000L));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.out.println("stopping buildswarm…");

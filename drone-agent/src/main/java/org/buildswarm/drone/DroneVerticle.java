@@ -31,6 +31,7 @@ import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.ChangeMode;
 import org.buildswarm.protocol.message.DroneRegistered;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
@@ -179,6 +180,11 @@ public final class DroneVerticle extends VerticleBase {
     refusal = null;
     registered = true;
     epoch = Math.max(epoch, registration.epoch());
+    if (registration.mode() != null && registration.mode() != mode) {
+      LOG.info("drone " + options.name() + " is " + registration.mode().name().toLowerCase(java.util.Locale.ROOT)
+          + " (an operator's setting)");
+      mode = registration.mode();
+    }
     killStale(registration.kill());
     LOG.info("drone " + options.name() + " joined the swarm (epoch " + epoch + ", " + options.cores() + " cores, labels "
         + options.labels() + ")");
@@ -214,6 +220,12 @@ public final class DroneVerticle extends VerticleBase {
   private void onCommand(Message<Object> message) {
     if (message.body() instanceof AssignJob assignment) {
       message.reply(accept(assignment));
+    } else if (message.body() instanceof ChangeMode change) {
+      if (change.epoch() >= epoch && change.mode() != mode) {
+        LOG.info("drone " + options.name() + " is now " + change.mode().name().toLowerCase(java.util.Locale.ROOT)
+            + " (" + change.reason() + ")");
+        mode = change.mode();
+      }
     } else if (message.body() instanceof CancelAttempt cancel) {
       if (cancel.epoch() >= epoch) {
         Attempt attempt = attempts.get(cancel.attempt().jobId());

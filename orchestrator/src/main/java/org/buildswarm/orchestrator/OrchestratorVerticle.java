@@ -35,12 +35,12 @@ import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.RunSummary;
+import org.buildswarm.protocol.api.SetDroneMode;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
 import org.buildswarm.protocol.api.VerifyToken;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
-import org.buildswarm.protocol.message.CancelAttempt;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobStarted;
@@ -158,6 +158,13 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       }
     });
     on(Addresses.DRONE_LIST, message -> message.reply(core.droneList()));
+    this.<SetDroneMode>on(Addresses.DRONE_MODE, message -> {
+      SetDroneMode request = message.body();
+      core.drones().setMode(request.drone(), request.mode(), request.requestedBy()).ifPresentOrElse(view -> {
+        message.reply(view);
+        scheduleSoon();
+      }, () -> message.fail(ApiFailures.NOT_FOUND, "no drone " + request.drone()));
+    });
     on(Addresses.STATUS, message -> message.reply(core.status()));
     this.<VerifyToken>on(Addresses.TOKEN_VERIFY, message -> reply(message,
         store.findToken(message.body().tokenSha256()).compose(found -> found.isPresent()
@@ -241,8 +248,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   @Override
-  public void cancel(String drone, CancelAttempt cancel) {
-    vertx.eventBus().send(Addresses.drone(drone), cancel);
+  public void command(String drone, Object command) {
+    vertx.eventBus().send(Addresses.drone(drone), command);
   }
 
   @Override

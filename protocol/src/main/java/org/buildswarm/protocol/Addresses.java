@@ -34,6 +34,8 @@ public final class Addresses {
   public static final String CANCEL = PREFIX + "api.cancel";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListDrones}. */
   public static final String DRONE_LIST = PREFIX + "api.drone.list";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.SetDroneMode}. */
+  public static final String DRONE_MODE = PREFIX + "api.drone.mode";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetStatus}. */
   public static final String STATUS = PREFIX + "api.status";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
@@ -42,7 +44,7 @@ public final class Addresses {
   /** Orchestrator → everyone (publish): {@link org.buildswarm.protocol.api.RunEvent}. */
   public static final String RUN_EVENTS = PREFIX + "events.run";
 
-  /** The address a drone consumes its commands on (assign, cancel). */
+  /** The address a drone consumes its commands on (assign, cancel, change mode). */
   public static String drone(String droneName) {
     return PREFIX + "drone." + droneName + ".commands";
   }

@@ -8,6 +8,8 @@ import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.SetDroneMode;
+import org.buildswarm.protocol.api.DroneView;
 import org.buildswarm.protocol.api.SwarmStatus;
 import org.buildswarm.protocol.api.ListDrones;
 import org.buildswarm.protocol.api.RunDetail;
@@ -22,6 +24,7 @@ import org.buildswarm.protocol.impl.RecordMessageCodec;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
 import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.ChangeMode;
 import org.buildswarm.protocol.message.DroneRegistered;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
@@ -43,7 +46,8 @@ public final class ProtocolCodecs {
       ReportReply.class, LogChunk.class, LogAck.class,
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
-      DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class);
+      DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
+      SetDroneMode.class, ChangeMode.class, DroneView.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

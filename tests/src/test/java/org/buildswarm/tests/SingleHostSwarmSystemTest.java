@@ -40,7 +40,7 @@ class SingleHostSwarmSystemTest {
 
   @BeforeAll
   static void startSwarm() throws Exception {
-    swarm = SwarmProcess.start(work, "up", Map.of(), "up", "--port", "0");
+    swarm = SwarmProcess.start(work, "up", Map.of(), "up", "--port", "0", "--kill-grace", "2");
     url = swarm.awaitUrl(Duration.ofSeconds(120));
     String token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
     api = new Api(url, token);
@@ -163,6 +163,51 @@ class SingleHostSwarmSystemTest {
         .contains(".buildswarm.yml:3:12: job \"build\": \"cores\" must be at least 1, not 0")
         .contains(".buildswarm.yml:6:13: job \"test\" needs \"biuld\", which is not a job in this pipeline (did you mean \"build\"?)");
     assertThat(latestRunId(null)).isEqualTo(before);
+  }
+
+  @Test
+  void cancellingARunningJobStopsItsWholeProcessTree() throws Exception {
+    Path pidFile = work.resolve("stubborn.pid");
+    long runId = submit("cancel-me", """
+        jobs:
+          stubborn:
+            steps:
+              - run: |
+                  sh -c 'trap "" TERM; echo $$ > %s; sleep 600' &
+                  sleep 600
+          after:
+            needs: stubborn
+            steps: ["true"]
+        """.formatted(pidFile));
+    awaitJobState(runId, "stubborn", "RUNNING");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Files.exists(pidFile) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    long grandchild = Long.parseLong(Files.readString(pidFile).trim());
+
+    SwarmProcess.Finished cancel = SwarmProcess.run(work, "cancel", RUN_TIMEOUT, "cancel", Long.toString(runId));
+    assertThat(cancel.exitCode()).as("%s", cancel).isZero();
+    assertThat(cancel.stdout()).contains("cancelling run #" + runId);
+
+    JsonNode detail = api.awaitRun(runId, RUN_TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).isEqualTo("CANCELLED");
+    Map<String, JsonNode> jobs = byName(detail);
+    assertThat(jobs.get("stubborn").path("state").asText()).isEqualTo("CANCELLED");
+    assertThat(jobs.get("after").path("state").asText()).isEqualTo("CANCELLED");
+    assertThat(running(grandchild)).as("the grandchild that ignored SIGTERM was killed").isFalse();
+    JsonNode events = api.get("/api/v1/runs/" + runId + "/events").json().path("events");
+    assertThat(events.toString()).contains("job.cancel_requested", "cancelled by admin");
+  }
+
+  /** Alive and not a zombie (this machine's init may leave killed orphans unreaped). */
+  private static boolean running(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   @Test

@@ -67,6 +67,46 @@ public final class SwarmClient {
     return created.get("id").asLong();
   }
 
+  /** GET a JSON resource. */
+  public JsonNode get(String path) throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(base.resolve(path.startsWith("/") ? path.substring(1) : path))
+        .timeout(Duration.ofSeconds(30)).GET().build());
+  }
+
+  /** POST with the token; the body is JSON (or nothing). */
+  public JsonNode post(String path, Object body) throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path.startsWith("/") ? path.substring(1) : path))
+        .timeout(Duration.ofSeconds(30))
+        .header("content-type", "application/json")
+        .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(body)));
+    if (token != null) {
+      request.header("authorization", "Bearer " + token);
+    }
+    return send(request.build());
+  }
+
+  /** A job's log from {@code offset}: its text, its size so far and whether it is complete. */
+  public record LogPart(String text, long size, boolean complete, int attempt) {}
+
+  public LogPart log(long jobId, Integer attempt, long offset) throws IOException, InterruptedException {
+    String query = "api/v1/jobs/" + jobId + "/log?offset=" + offset + (attempt == null ? "" : "&attempt=" + attempt);
+    HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(base.resolve(query)).timeout(Duration.ofSeconds(30))
+        .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    if (response.statusCode() != 200) {
+      JsonNode error;
+      try {
+        error = ProtocolJson.mapper().readTree(response.body()).path("error");
+      } catch (IOException e) {
+        error = ProtocolJson.mapper().missingNode();
+      }
+      throw new ApiException(response.statusCode(), error, error.path("message").asText("HTTP " + response.statusCode()));
+    }
+    return new LogPart(new String(response.body(), java.nio.charset.StandardCharsets.UTF_8),
+        Long.parseLong(response.headers().firstValue("x-log-size").orElse("0")),
+        Boolean.parseBoolean(response.headers().firstValue("x-log-complete").orElse("false")),
+        Integer.parseInt(response.headers().firstValue("x-log-attempt").orElse("0")));
+  }
+
   public RunDetail run(long runId) throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(base.resolve("api/v1/runs/" + runId)).timeout(Duration.ofSeconds(30))
         .GET().build();

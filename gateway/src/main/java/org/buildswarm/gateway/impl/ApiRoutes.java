@@ -8,6 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
 import java.util.Map;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.CancelRequest;
 import org.buildswarm.protocol.api.EventPage;
@@ -17,6 +18,7 @@ import org.buildswarm.protocol.api.GetStatus;
 import org.buildswarm.protocol.api.ListDrones;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.SetDroneMode;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
 import org.buildswarm.protocol.api.TokenInfo;
@@ -55,6 +57,11 @@ public final class ApiRoutes {
             ask(ctx, Addresses.CANCEL, new CancelRequest(run, job, principal(ctx))))));
     router.get("/api/v1/jobs/:job/log").handler(ctx -> withId(ctx, "job", id -> log(ctx, id)));
     router.get("/api/v1/drones").handler(ctx -> ask(ctx, Addresses.DRONE_LIST, new ListDrones()));
+    for (Map.Entry<String, DroneMode> action : Map.of(
+        "drain", DroneMode.DRAINING, "pause", DroneMode.PAUSED, "resume", DroneMode.ACTIVE).entrySet()) {
+      router.post("/api/v1/drones/:drone/" + action.getKey()).handler(auth.require(Role.ADMIN)).handler(ctx ->
+          ask(ctx, Addresses.DRONE_MODE, new SetDroneMode(ctx.pathParam("drone"), action.getValue(), principal(ctx))));
+    }
     router.get("/api/v1/status").handler(ctx -> ask(ctx, Addresses.STATUS, new GetStatus()));
     router.get("/api/v1/events").handler(live::stream);
   }

@@ -23,7 +23,10 @@ final class DroneEntry {
   String host;
   int cores;
   Set<String> labels = Set.of();
-  DroneMode mode = DroneMode.ACTIVE;
+  /** What the drone says it does. */
+  DroneMode reportedMode = DroneMode.ACTIVE;
+  /** What an operator decided (drain, pause, resume); null leaves it to the drone. */
+  DroneMode operatorMode;
   boolean ephemeral;
   boolean ephemeralUsed;
   Presence presence;
@@ -54,8 +57,12 @@ final class DroneEntry {
     return groundedUntil > now;
   }
 
+  DroneMode mode() {
+    return operatorMode != null ? operatorMode : reportedMode;
+  }
+
   boolean accepting(long now) {
-    return presence == Presence.ONLINE && mode == DroneMode.ACTIVE && !isGrounded(now) && !(ephemeral && ephemeralUsed);
+    return presence == Presence.ONLINE && mode() == DroneMode.ACTIVE && !isGrounded(now) && !(ephemeral && ephemeralUsed);
   }
 
   /** The state users see: online, draining, paused, grounded, lost. */
@@ -69,7 +76,7 @@ final class DroneEntry {
     if (isGrounded(now)) {
       return "grounded";
     }
-    return switch (mode) {
+    return switch (mode()) {
       case ACTIVE -> "online";
       case DRAINING -> "draining";
       case PAUSED -> "paused";

@@ -12,9 +12,11 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.buildswarm.orchestrator.core.DroneEntry.Presence;
 import org.buildswarm.orchestrator.schedule.DroneSlot;
+import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.ChangeMode;
 import org.buildswarm.protocol.message.DroneRegistered;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
@@ -73,7 +75,7 @@ public final class DroneRoster {
     drone.host = request.host();
     drone.cores = request.cores();
     drone.labels = Set.copyOf(request.labels());
-    drone.mode = request.mode();
+    drone.reportedMode = request.mode();
     drone.ephemeral = request.ephemeral();
     drone.presence = Presence.ONLINE;
     drone.lastSeenAt = now;
@@ -85,7 +87,8 @@ public final class DroneRoster {
     data.put("adopted", drone.attempts.size());
     core.recordSwarmEvent("drone.registered", data);
     return new Registration(
-        new DroneRegistered(drone.name, core.epoch(), options.heartbeatIntervalMs(), options.leaseMs(), kill), null);
+        new DroneRegistered(drone.name, core.epoch(), options.heartbeatIntervalMs(), options.leaseMs(), kill,
+            drone.operatorMode), null);
   }
 
   private String refusal(RegisterDrone request) {
@@ -120,7 +123,10 @@ public final class DroneRoster {
     drone.load1 = heartbeat.load1();
     drone.memoryTotalBytes = heartbeat.memoryTotalBytes();
     drone.memoryAvailableBytes = heartbeat.memoryAvailableBytes();
-    drone.mode = heartbeat.mode();
+    drone.reportedMode = heartbeat.mode();
+    if (drone.operatorMode != null && drone.operatorMode != heartbeat.mode()) {
+      core.commandDrone(drone.name, new ChangeMode(core.epoch(), drone.operatorMode, "set by an operator"));
+    }
     List<AttemptRef> kill = new ArrayList<>();
     Set<Long> reported = new HashSet<>();
     for (AttemptRef attempt : heartbeat.running()) {
@@ -138,6 +144,31 @@ public final class DroneRoster {
       }
     }
     return new HeartbeatReply(false, kill);
+  }
+
+  /**
+   * An operator drains, pauses or resumes a drone. It takes effect for scheduling at once, is sent
+   * to the drone, and is kept for when the drone registers again.
+   *
+   * @return the drone as it is now, or empty if no such drone is known
+   */
+  public java.util.Optional<org.buildswarm.protocol.api.DroneView> setMode(String name, DroneMode mode, String requestedBy) {
+    DroneEntry drone = drones.get(name);
+    if (drone == null) {
+      return java.util.Optional.empty();
+    }
+    drone.operatorMode = mode;
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("drone", name);
+    data.put("mode", mode.name());
+    if (requestedBy != null) {
+      data.put("requestedBy", requestedBy);
+    }
+    core.recordSwarmEvent("drone.mode", data);
+    if (drone.presence == Presence.ONLINE) {
+      core.commandDrone(name, new ChangeMode(core.epoch(), mode, "set by " + (requestedBy == null ? "an operator" : requestedBy)));
+    }
+    return java.util.Optional.of(CoreViews.drone(drone, core.now()));
   }
 
   /** Declares drones past their lease lost and requeues their attempts, each exactly once. */

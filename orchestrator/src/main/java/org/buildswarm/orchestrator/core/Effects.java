@@ -16,7 +16,8 @@ public interface Effects {
    */
   void assign(String drone, AssignJob assignment);
 
-  void cancel(String drone, CancelAttempt cancel);
+  /** A command that needs no answer ({@link CancelAttempt}, {@link org.buildswarm.protocol.message.ChangeMode}). */
+  void command(String drone, Object command);
 
   /** Append to the durable event log. */
   void record(StateChange change);

@@ -201,7 +201,7 @@ public final class OrchestratorCore {
       }
       if (job.state.isOnDrone()) {
         job.cancelRequested = true;
-        effects.cancel(job.drone, new CancelAttempt(epoch, job.attemptRef(), reason));
+        effects.command(job.drone, new CancelAttempt(epoch, job.attemptRef(), reason));
         record(job, now, "job.cancel_requested", Map.of("drone", job.drone), null);
       } else {
         settle(job, JobState.CANCELLED, reason, now);
@@ -437,7 +437,8 @@ public final class OrchestratorCore {
         }
       }
       for (JobEntry job : expired) {
-        settle(job, JobState.FAILED, "unschedulable for " + formatMillis(now - job.unschedulableSince) + ": "
+        long waited = now - job.unschedulableSince;
+        settle(job, JobState.FAILED, "unschedulable" + (waited > 0 ? " for " + formatMillis(waited) : "") + ": "
             + job.reason, now);
       }
     }
@@ -577,8 +578,8 @@ public final class OrchestratorCore {
     effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null));
   }
 
-  void cancelOnDrone(String drone, AttemptRef attempt, String reason) {
-    effects.cancel(drone, new CancelAttempt(epoch, attempt, reason));
+  void commandDrone(String drone, Object command) {
+    effects.command(drone, command);
   }
 
   JobEntry job(long jobId) {

@@ -26,7 +26,6 @@ import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
-import org.buildswarm.protocol.message.CancelAttempt;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.RegisterDrone;
@@ -189,8 +188,8 @@ public final class Simulator {
       if (job.id() == null || index.put(job.id(), i) != null) {
         throw new IllegalArgumentException("job ids must be present and unique: " + job.id());
       }
-      if (job.durationMs() < 0) {
-        throw new IllegalArgumentException("job " + job.id() + " has a negative duration");
+      if (job.durationMs() <= 0) {
+        throw new IllegalArgumentException("job " + job.id() + " needs a duration_ms above 0");
       }
     }
     for (Workload.Job job : workload.jobs()) {
@@ -307,7 +306,7 @@ public final class Simulator {
     }
 
     @Override
-    public void cancel(String drone, CancelAttempt cancel) {}
+    public void command(String drone, Object command) {}
 
     @Override
     public void record(StateChange change) {}

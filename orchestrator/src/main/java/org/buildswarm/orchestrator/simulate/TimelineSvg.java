@@ -62,7 +62,8 @@ public final class TimelineSvg {
   }
 
   private static String color(String job) {
-    float hue = (job.hashCode() & 0xffff) / 65535f;
+    int mixed = job.hashCode() * 0x9E3779B9; // spread similar names (pkg-001, pkg-002) over the colour wheel
+    float hue = ((mixed ^ (mixed >>> 15)) & 0xffff) / 65535f;
     java.awt.Color color = java.awt.Color.getHSBColor(hue, 0.55f, 0.85f);
     return String.format(Locale.ROOT, "#%02x%02x%02x", color.getRed(), color.getGreen(), color.getBlue());
   }

@@ -43,6 +43,7 @@ final class CoreFixture implements Effects {
   final List<AssignJob> assignments = new ArrayList<>();
   final List<String> assignmentDrones = new ArrayList<>();
   final List<CancelAttempt> cancels = new ArrayList<>();
+  final List<Object> commands = new ArrayList<>();
   final List<StateChange> changes = new ArrayList<>();
   final List<RunEvent> events = new ArrayList<>();
   final OrchestratorCore core;
@@ -64,8 +65,11 @@ final class CoreFixture implements Effects {
   }
 
   @Override
-  public void cancel(String drone, CancelAttempt cancel) {
-    cancels.add(cancel);
+  public void command(String drone, Object command) {
+    commands.add(command);
+    if (command instanceof CancelAttempt cancel) {
+      cancels.add(cancel);
+    }
   }
 
   @Override

@@ -368,6 +368,39 @@ class OrchestratorCoreTest {
   }
 
   @Test
+  void drainedDroneFinishesItsWorkButGetsNoMoreUntilResumed() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 1);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n  b: {steps: [x]}\n");
+    assertThat(f.core.drones().setMode("d1", DroneMode.DRAINING, "ops")).hasValueSatisfying(
+        view -> assertThat(view.state()).isEqualTo("draining"));
+    assertThat(f.commands).contains(new org.buildswarm.protocol.message.ChangeMode(7, DroneMode.DRAINING, "set by ops"));
+    f.finish(f.assignmentOf("a"), JobOutcome.SUCCEEDED);
+    assertThat(f.job(run, "a").state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(f.job(run, "b").state()).as("no new work while draining").isEqualTo(JobState.QUEUED);
+    f.heartbeat("d1"); // still reports ACTIVE: the operator's choice wins, and is sent again
+    f.core.schedule();
+    assertThat(f.job(run, "b").state()).isEqualTo(JobState.QUEUED);
+    assertThat(f.commands.stream().filter(c -> c instanceof org.buildswarm.protocol.message.ChangeMode).count()).isEqualTo(2);
+    f.core.drones().setMode("d1", DroneMode.ACTIVE, "ops");
+    f.core.schedule();
+    assertThat(f.job(run, "b").state()).isEqualTo(JobState.ASSIGNED);
+    assertThat(f.count("drone.mode")).isEqualTo(2);
+  }
+
+  @Test
+  void operatorsPauseSurvivesTheDronesRestart() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.core.drones().setMode("d1", DroneMode.PAUSED, "ops");
+    DroneRoster.Registration again = f.register("d1", 4);
+    assertThat(again.accepted().mode()).isEqualTo(DroneMode.PAUSED);
+    f.submit("jobs:\n  a: {steps: [x]}\n");
+    assertThat(f.assignments).isEmpty();
+    assertThat(f.core.drones().setMode("nobody", DroneMode.PAUSED, "ops")).isEmpty();
+  }
+
+  @Test
   void ephemeralDroneGetsOneJobOnly() {
     CoreFixture f = new CoreFixture();
     f.core.drones().register(new RegisterDrone("once", ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 8,

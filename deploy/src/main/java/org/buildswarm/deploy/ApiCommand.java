@@ -1,0 +1,37 @@
+package org.buildswarm.deploy;
+
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import org.buildswarm.deploy.impl.SwarmClient;
+import picocli.CommandLine.Mixin;
+
+/** A command that talks to a running swarm and maps its failures to exit statuses and messages. */
+abstract class ApiCommand implements Callable<Integer> {
+  @Mixin
+  Connection connection;
+
+  /** The command's work; may throw {@link SwarmClient.ApiException} or {@link IOException}. */
+  abstract int run(SwarmClient client) throws IOException, InterruptedException;
+
+  abstract String name();
+
+  @Override
+  public final Integer call() throws Exception {
+    SwarmClient client;
+    try {
+      client = connection.client(null);
+    } catch (IOException e) {
+      System.err.println("swarm " + name() + ": " + e.getMessage());
+      return SwarmCli.UNAVAILABLE;
+    }
+    try {
+      return run(client);
+    } catch (SwarmClient.ApiException e) {
+      System.err.println("swarm " + name() + ": " + e.getMessage());
+      return e.status() == 404 || e.status() == 400 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
+    } catch (IOException e) {
+      System.err.println("swarm " + name() + ": cannot reach the swarm at " + client.base() + ": " + e.getMessage());
+      return SwarmCli.UNAVAILABLE;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package org.buildswarm.deploy;
+
+import java.io.IOException;
+import org.buildswarm.deploy.impl.SwarmClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code swarm logs JOB [--attempt N] [--follow]}. */
+@Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a job's log (its latest attempt by default).")
+final class LogsCommand extends ApiCommand {
+  @Parameters(index = "0", description = "The job's id.")
+  long job;
+
+  @Option(names = "--attempt", description = "This attempt instead of the latest.")
+  Integer attempt;
+
+  @Option(names = {"-f", "--follow"}, description = "Keep printing as the log grows, until it is complete.")
+  boolean follow;
+
+  @Override
+  String name() {
+    return "logs";
+  }
+
+  @Override
+  int run(SwarmClient client) throws IOException, InterruptedException {
+    long offset = 0;
+    while (true) {
+      SwarmClient.LogPart part = client.log(job, attempt, offset);
+      System.out.print(part.text());
+      System.out.flush();
+      offset = part.size();
+      if (!follow || part.complete()) {
+        return SwarmCli.OK;
+      }
+      attempt = part.attempt();
+      Thread.sleep(500);
+    }
+  }
+}

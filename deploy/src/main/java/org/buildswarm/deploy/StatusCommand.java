@@ -1,0 +1,50 @@
+package org.buildswarm.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.buildswarm.deploy.impl.SwarmClient;
+import picocli.CommandLine.Command;
+
+/** {@code swarm status}: the orchestrator, the queue, the drones and the latest runs at a glance. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show the queue, the drones and the latest runs.")
+final class StatusCommand extends ApiCommand {
+  @Override
+  String name() {
+    return "status";
+  }
+
+  @Override
+  int run(SwarmClient client) throws IOException, InterruptedException {
+    JsonNode status = client.get("/api/v1/status");
+    JsonNode drones = client.get("/api/v1/drones").path("drones");
+    JsonNode runs = client.get("/api/v1/runs?limit=5").path("runs");
+    List<String> jobs = new ArrayList<>();
+    status.path("jobsByState").fields().forEachRemaining(entry -> jobs.add(entry.getValue().asInt() + " "
+        + entry.getKey().toLowerCase(Locale.ROOT)));
+    System.out.printf(Locale.ROOT, "orchestrator  epoch %d, %d active run(s)%s%n", status.path("epoch").asLong(),
+        status.path("activeRuns").asInt(), jobs.isEmpty() ? "" : ": " + String.join(", ", jobs));
+    if (status.hasNonNull("oldestQueuedAt")) {
+      System.out.printf(Locale.ROOT, "queue         oldest ready job waiting %.0fs%n",
+          (status.path("at").asLong() - status.path("oldestQueuedAt").asLong()) / 1000.0);
+    }
+    System.out.printf(Locale.ROOT, "drones        %d online, %d of %d cores busy; %d stale reports, %d leases expired%n",
+        status.path("dronesOnline").asInt(), status.path("coresBusy").asInt(), status.path("coresTotal").asInt(),
+        status.path("staleReports").asLong(), status.path("leasesExpired").asLong());
+    for (JsonNode drone : drones) {
+      List<String> labels = new ArrayList<>();
+      drone.path("labels").forEach(label -> labels.add(label.asText()));
+      System.out.printf(Locale.ROOT, "  %-20s %-12s %3d/%-3d cores  load %5.2f  %s%n", drone.path("name").asText(),
+          drone.path("state").asText(), drone.path("busyCores").asInt(), drone.path("cores").asInt(),
+          drone.path("load1").asDouble(), String.join(",", labels));
+    }
+    System.out.println("latest runs");
+    for (JsonNode run : runs) {
+      System.out.printf(Locale.ROOT, "  #%-6d %-24s %s%n", run.path("id").asLong(), run.path("project").asText(),
+          run.path("state").asText().toLowerCase(Locale.ROOT));
+    }
+    return SwarmCli.OK;
+  }
+}

@@ -1,0 +1,146 @@
+package org.buildswarm.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.buildswarm.drone.DroneOptions;
+import org.buildswarm.drone.DroneVerticle;
+import org.buildswarm.orchestrator.OrchestratorOptions;
+import org.buildswarm.orchestrator.OrchestratorVerticle;
+import org.buildswarm.orchestrator.store.impl.H2Stores;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.ProtocolCodecs;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.api.DroneList;
+import org.buildswarm.protocol.api.GetRun;
+import org.buildswarm.protocol.api.JobView;
+import org.buildswarm.protocol.api.ListDrones;
+import org.buildswarm.protocol.api.RunDetail;
+import org.buildswarm.protocol.api.SetDroneMode;
+import org.buildswarm.protocol.api.SubmitResult;
+import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Orchestrator and real drones (running real processes) on one local event bus. */
+class InProcessSwarmTest {
+  private static final String JOIN = "in-process-join-token";
+
+  @TempDir
+  Path directory;
+
+  private Vertx vertx;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    ProtocolCodecs.register(vertx.eventBus());
+    await(vertx.deployVerticle(new OrchestratorVerticle(OrchestratorOptions.defaults("test", Secrets.sha256Hex(JOIN)),
+        H2Stores.inDirectory(vertx, directory))));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    await(vertx.close());
+  }
+
+  private DroneVerticle drone(String name, int cores, boolean ephemeral) throws Exception {
+    DroneVerticle drone = new DroneVerticle(DroneOptions.defaults(directory.resolve(name), JOIN).withName(name)
+        .withCores(cores).withLabels(List.of("linux")).withEphemeral(ephemeral).withKillGraceMs(1_000));
+    await(vertx.deployVerticle(drone));
+    awaitDrones(list -> list.drones().stream().anyMatch(d -> d.name().equals(name) && d.state().equals("online")));
+    return drone;
+  }
+
+  @Test
+  void ephemeralDroneRunsOneJobAndLeaves() throws Exception {
+    DroneVerticle once = drone("once", 4, true);
+    long run = submit("""
+        jobs:
+          a: {steps: ["sleep 0.3"]}
+          b: {steps: ["sleep 0.3"]}
+          c: {steps: ["sleep 0.3"]}
+        """);
+    once.ephemeralDone().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    RunDetail detail = getRun(run);
+    assertThat(detail.jobs().stream().filter(job -> "once".equals(job.drone()))).hasSize(1);
+    assertThat(detail.jobs().stream().filter(job -> job.state() == JobState.QUEUED)).as("no more for it").hasSize(2);
+
+    drone("steady", 2, false);
+    RunDetail finished = awaitRun(run, r -> r.run().state().isTerminal());
+    assertThat(finished.jobs()).extracting(JobView::state).containsOnly(JobState.SUCCEEDED);
+    assertThat(finished.jobs().stream().filter(job -> "steady".equals(job.drone()))).hasSize(2);
+  }
+
+  @Test
+  void drainedDroneFinishesWhatItRunsAndTakesNothingNewUntilResumed() throws Exception {
+    drone("only", 1, false);
+    long first = submit("jobs:\n  slow: {steps: [\"sleep 1\"]}\n");
+    awaitRun(first, r -> r.jobs().get(0).state() == JobState.RUNNING);
+    ask(Addresses.DRONE_MODE, new SetDroneMode("only", DroneMode.DRAINING, "test"));
+    long second = submit("jobs:\n  next: {steps: [\"true\"]}\n");
+
+    RunDetail done = awaitRun(first, r -> r.run().state().isTerminal());
+    assertThat(done.jobs().get(0).state()).as("running work finishes").isEqualTo(JobState.SUCCEEDED);
+    Thread.sleep(500);
+    assertThat(getRun(second).jobs().get(0).state()).as("nothing new while draining").isEqualTo(JobState.QUEUED);
+    assertThat(this.<DroneList>ask(Addresses.DRONE_LIST, new ListDrones()).drones().get(0).state()).isEqualTo("draining");
+
+    ask(Addresses.DRONE_MODE, new SetDroneMode("only", DroneMode.ACTIVE, "test"));
+    assertThat(awaitRun(second, r -> r.run().state().isTerminal()).jobs().get(0).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private long submit(String yaml) throws Exception {
+    SubmitResult result = ask(Addresses.RUN_SUBMIT, new SubmitRun("test", ".buildswarm.yml", yaml, SourceSpec.none(), null, "t"));
+    assertThat(result.problems()).isEmpty();
+    return result.runId();
+  }
+
+  private RunDetail getRun(long run) throws Exception {
+    return ask(Addresses.RUN_GET, new GetRun(run));
+  }
+
+  private RunDetail awaitRun(long run, Predicate<RunDetail> condition) throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    RunDetail detail = getRun(run);
+    while (!condition.test(detail)) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("run " + run + " never got there: " + detail);
+      }
+      Thread.sleep(50);
+      detail = getRun(run);
+    }
+    return detail;
+  }
+
+  private void awaitDrones(Predicate<DroneList> condition) throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (!condition.test(ask(Addresses.DRONE_LIST, new ListDrones()))) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("drones never got there");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private <T> T ask(String address, Object request) throws Exception {
+    return await(vertx.eventBus().<T>request(address, request, new DeliveryOptions().setSendTimeout(10_000))).body();
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}

@@ -5,8 +5,9 @@
 set -eu
 cd "$(dirname "$0")"
 
-# Debian packages the tests use: kill (procps) and setsid (util-linux) for process groups.
-packages="procps util-linux"
+# Debian packages the tests use: kill (procps) and setsid (util-linux) for process groups,
+# PostgreSQL (the tests start their own throwaway servers as the postgres user).
+packages="procps util-linux postgresql"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
   for package in $packages; do

@@ -17,7 +17,7 @@ import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.orchestrator.OrchestratorOptions;
 import org.buildswarm.orchestrator.OrchestratorVerticle;
 import org.buildswarm.orchestrator.store.Store;
-import org.buildswarm.orchestrator.store.impl.H2Stores;
+import org.buildswarm.orchestrator.store.Stores;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.api.Role;
@@ -33,9 +33,10 @@ public final class SingleHostSwarm {
    * @param cores cores of the local drone; 0 means all of this machine's
    * @param labels labels of the local drone; empty means the defaults (OS, architecture)
    * @param killGraceMs time a cancelled job's processes get between SIGTERM and SIGKILL
+   * @param storeUri a PostgreSQL URI, or null for the embedded H2 file in the state directory
    */
-  public record Options(
-      Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName, long killGraceMs) {
+  public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
+      long killGraceMs, String storeUri) {
     public Options {
       labels = labels == null ? List.of() : List.copyOf(labels);
     }
@@ -66,6 +67,10 @@ public final class SingleHostSwarm {
     return droneOptions;
   }
 
+  public String storeDescription() {
+    return Stores.describe(options.storeUri(), state.root());
+  }
+
   /** Starts everything; on failure the caller must still call {@link #stop()}. */
   public Future<Void> start() {
     String joinToken;
@@ -79,7 +84,7 @@ public final class SingleHostSwarm {
     }
     vertx = Vertx.vertx();
     ProtocolCodecs.register(vertx.eventBus());
-    Store store = H2Stores.inDirectory(vertx, state.root());
+    Store store = Stores.open(vertx, options.storeUri(), state.root());
     OrchestratorOptions orchestratorOptions = OrchestratorOptions.defaults(hostName(), Secrets.sha256Hex(joinToken));
     LogStore logs = new LogStore(state.resolve("logs"));
     gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs);

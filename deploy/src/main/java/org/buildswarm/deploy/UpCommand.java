@@ -34,6 +34,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--drone-name", description = "Name of the local drone (default: the host name).")
   String droneName;
 
+  @Option(names = "--store", description = "A PostgreSQL store, postgresql://user:password@host:port/database "
+      + "(default: $BUILDSWARM_STORE, else an embedded H2 file in the state directory).")
+  String store;
+
   @Option(names = "--kill-grace", description = "Seconds a cancelled job's processes get between SIGTERM and SIGKILL "
       + "(default: ${DEFAULT-VALUE}).", defaultValue = "10")
   int killGraceSeconds;
@@ -45,7 +49,7 @@ final class UpCommand implements Callable<Integer> {
       return SwarmCli.BAD_INPUT;
     }
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName,
-        killGraceSeconds * 1000L));
+        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE")));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.out.println("stopping buildswarm…");
@@ -81,6 +85,7 @@ final class UpCommand implements Callable<Integer> {
     System.out.println("  drone:        " + swarm.drone().name() + " with " + swarm.drone().cores() + " cores, labels "
         + swarm.drone().labels());
     System.out.println("  state:        " + swarm.state().root());
+    System.out.println("  store:        " + swarm.storeDescription());
     System.out.println("  admin token:  " + swarm.state().resolve(StateDirectory.ADMIN_TOKEN_FILE));
     System.out.println("Run a pipeline with `swarm run [DIR]` from here. Stop with Ctrl-C.");
     System.out.flush();

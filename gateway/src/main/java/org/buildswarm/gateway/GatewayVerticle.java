@@ -52,7 +52,11 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> HttpReplies.json(ctx, 200, Map.of("status", "UP")));
     router.get("/health/ready").handler(ctx -> vertx.eventBus()
         .request(Addresses.STATUS, new GetStatus(), new DeliveryOptions().setSendTimeout(2_000))
-        .onSuccess(reply -> HttpReplies.json(ctx, 200, Map.of("status", "UP", "orchestrator", "reachable")))
+        .onSuccess(reply -> {
+          boolean store = reply.body() instanceof org.buildswarm.protocol.api.SwarmStatus status && status.storeAvailable();
+          HttpReplies.json(ctx, store ? 200 : 503, Map.of("status", store ? "UP" : "DOWN", "orchestrator", "reachable",
+              "store", store ? "available" : "unavailable"));
+        })
         .onFailure(failure -> HttpReplies.json(ctx, 503, Map.of("status", "DOWN", "orchestrator", "unreachable"))));
     Authenticator auth = new Authenticator(vertx, options.tokenCacheMs(), options.requestTimeoutMs());
     new ApiRoutes(vertx, auth, logs, live, options.requestTimeoutMs()).mount(router);

@@ -85,6 +85,12 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
           core = new OrchestratorCore(options.core(), new BestFitScheduler(), System::currentTimeMillis, this, epoch);
           return store.loadActiveRuns();
         })
+        .compose(active -> store.drones().map(drones -> {
+          java.util.Map<String, org.buildswarm.protocol.DroneMode> modes = new java.util.HashMap<>();
+          drones.stream().filter(d -> d.operatorMode() != null).forEach(d -> modes.put(d.name(), d.operatorMode()));
+          core.drones().restoreOperatorModes(modes);
+          return active;
+        }))
         .compose(active -> {
           for (StoredRun run : active) {
             core.resumeRun(run);
@@ -129,7 +135,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     });
     this.<JobStarted>on(Addresses.JOB_STARTED, message -> message.reply(core.started(message.body())));
     this.<JobFinished>on(Addresses.JOB_FINISHED, message -> {
-      message.reply(core.finished(message.body()));
+      // The drone resends until acknowledged, so acknowledge only what is durably written.
+      replyWhenWritten(message, core.finished(message.body()));
       scheduleSoon();
     });
 
@@ -149,8 +156,11 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       reply(message, store.events(query.runId(), query.afterSeq(), limit).map(EventPage::new));
     });
     this.<CancelRequest>on(Addresses.CANCEL, message -> {
+      if (refuseWhileStoreIsAway(message)) {
+        return;
+      }
       if (core.cancel(message.body())) {
-        message.reply(core.runDetail(message.body().runId()).orElseThrow());
+        replyWhenWritten(message, core.runDetail(message.body().runId()).orElseThrow());
         scheduleSoon();
       } else {
         message.fail(ApiFailures.NOT_FOUND, "no active run " + message.body().runId()
@@ -160,12 +170,15 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     on(Addresses.DRONE_LIST, message -> message.reply(core.droneList()));
     this.<SetDroneMode>on(Addresses.DRONE_MODE, message -> {
       SetDroneMode request = message.body();
+      if (refuseWhileStoreIsAway(message)) {
+        return;
+      }
       core.drones().setMode(request.drone(), request.mode(), request.requestedBy()).ifPresentOrElse(view -> {
-        message.reply(view);
+        replyWhenWritten(message, view);
         scheduleSoon();
       }, () -> message.fail(ApiFailures.NOT_FOUND, "no drone " + request.drone()));
     });
-    on(Addresses.STATUS, message -> message.reply(core.status()));
+    on(Addresses.STATUS, message -> message.reply(core.status(!journal.failing(), journal.backlog())));
     this.<VerifyToken>on(Addresses.TOKEN_VERIFY, message -> reply(message,
         store.findToken(message.body().tokenSha256()).compose(found -> found.isPresent()
             ? Future.succeededFuture(found.get())
@@ -263,6 +276,26 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   // ---- plumbing ----------------------------------------------------------------------------------
+
+  /** A user's change that could not be kept is refused (503) rather than half accepted. */
+  private boolean refuseWhileStoreIsAway(Message<?> message) {
+    if (journal.failing()) {
+      message.fail(ApiFailures.UNAVAILABLE, "the store is not available; nothing was changed, try again shortly");
+      return true;
+    }
+    return false;
+  }
+
+  /** Replies once every state change made so far is in the store; fails after a while if the store is away. */
+  private void replyWhenWritten(Message<?> message, Object reply) {
+    journal.whenWritten(journal.appended()).onComplete(written -> {
+      if (written.succeeded()) {
+        message.reply(reply);
+      } else {
+        message.fail(ApiFailures.UNAVAILABLE, "the store is not available: " + written.cause().getMessage());
+      }
+    });
+  }
 
   private <T> void on(String address, Handler<Message<T>> handler) {
     EventBus bus = vertx.eventBus();

@@ -38,6 +38,8 @@ public final class DroneRoster {
   private final CoreOptions options;
   private final OrchestratorCore core;
   private final Map<String, DroneEntry> drones = new TreeMap<>();
+  /** Operators' settings for drones that have not registered since this orchestrator started. */
+  private final Map<String, DroneMode> savedOperatorModes = new HashMap<>();
   private final Map<Long, Long> assignedAt = new HashMap<>();
 
   DroneRoster(CoreOptions options, OrchestratorCore core) {
@@ -53,6 +55,10 @@ public final class DroneRoster {
     }
     long now = core.now();
     DroneEntry drone = drones.computeIfAbsent(request.drone(), name -> new DroneEntry(name, Presence.ONLINE));
+    DroneMode saved = savedOperatorModes.remove(drone.name);
+    if (saved != null && drone.operatorMode == null) {
+      drone.operatorMode = saved;
+    }
     Set<Long> reportedTokens = new HashSet<>();
     for (AttemptRef attempt : request.running()) {
       reportedTokens.add(attempt.token());
@@ -85,7 +91,7 @@ public final class DroneRoster {
     data.put("cores", drone.cores);
     data.put("labels", List.copyOf(drone.labels));
     data.put("adopted", drone.attempts.size());
-    core.recordSwarmEvent("drone.registered", data);
+    core.recordSwarmEvent("drone.registered", data, status(drone));
     return new Registration(
         new DroneRegistered(drone.name, core.epoch(), options.heartbeatIntervalMs(), options.leaseMs(), kill,
             drone.operatorMode), null);
@@ -164,7 +170,7 @@ public final class DroneRoster {
     if (requestedBy != null) {
       data.put("requestedBy", requestedBy);
     }
-    core.recordSwarmEvent("drone.mode", data);
+    core.recordSwarmEvent("drone.mode", data, status(drone));
     if (drone.presence == Presence.ONLINE) {
       core.commandDrone(name, new ChangeMode(core.epoch(), mode, "set by " + (requestedBy == null ? "an operator" : requestedBy)));
     }
@@ -178,13 +184,23 @@ public final class DroneRoster {
         drone.presence = Presence.LOST;
         core.counters().leasesExpired++;
         core.recordSwarmEvent("drone.lost", Map.of("drone", drone.name, "attempts", drone.attempts.size(),
-            "silentMs", now - drone.lastSeenAt));
+            "silentMs", now - drone.lastSeenAt), status(drone));
         for (JobEntry job : new ArrayList<>(drone.attempts.values())) {
           core.infrastructureRequeue(job, now, "drone " + drone.name + " was lost (no heartbeat for "
               + OrchestratorCore.formatMillis(now - drone.lastSeenAt) + ")");
         }
       }
     }
+  }
+
+  /** Operators' settings kept in the store, applied when each drone registers again. */
+  public void restoreOperatorModes(Map<String, DroneMode> modes) {
+    savedOperatorModes.putAll(modes);
+  }
+
+  private static org.buildswarm.orchestrator.store.DroneStatus status(DroneEntry drone) {
+    return new org.buildswarm.orchestrator.store.DroneStatus(drone.name, drone.host, drone.cores,
+        List.copyOf(new java.util.TreeSet<>(drone.labels)), drone.operatorMode, drone.lastSeenAt);
   }
 
   /** A job recovered from the store as running on this drone, before the drone re-registers. */

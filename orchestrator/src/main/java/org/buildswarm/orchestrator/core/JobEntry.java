@@ -43,6 +43,11 @@ final class JobEntry {
   /** Drones not to use for this job (failed there, or refused it). */
   final Set<String> avoid = new HashSet<>();
   boolean cancelRequested;
+  /** When the current attempt was assigned; 0 when no attempt is open. */
+  long attemptAssignedAt;
+  Long attemptStartedAt;
+  /** An attempt change to store with the next recorded change of this job. */
+  org.buildswarm.orchestrator.store.AttemptStatus pendingAttempt;
   /** Tokens of attempts whose final report was applied, so a resent one is acknowledged, not counted stale. */
   final Set<Long> reportedTokens = new HashSet<>(2);
 

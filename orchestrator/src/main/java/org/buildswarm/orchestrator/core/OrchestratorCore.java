@@ -18,6 +18,8 @@ import org.buildswarm.orchestrator.schedule.Scheduler;
 import org.buildswarm.orchestrator.schedule.SchedulingInput;
 import org.buildswarm.orchestrator.schedule.SchedulingResult;
 import org.buildswarm.orchestrator.schedule.Unschedulable;
+import org.buildswarm.orchestrator.store.AttemptStatus;
+import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.RunStatus;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.orchestrator.store.StoredJob;
@@ -119,6 +121,9 @@ public final class OrchestratorCore {
     long now = now();
     for (JobEntry job : run.jobs) {
       if (job.state.isOnDrone()) {
+        // The attempt's row already holds when it was assigned; this is only a non-zero marker.
+        job.attemptAssignedAt = job.startedAt != null ? job.startedAt : job.queuedAt != null ? job.queuedAt : now;
+        job.attemptStartedAt = job.startedAt;
         roster.expectAttempt(job.drone, job, now);
       } else if (job.isReady()) {
         job.readySince = job.queuedAt == null ? now : job.queuedAt;
@@ -271,6 +276,9 @@ public final class OrchestratorCore {
     job.reason = null;
     job.cancelRequested = false;
     roster.attach(drone, job, now);
+    job.attemptAssignedAt = now;
+    job.attemptStartedAt = null;
+    job.pendingAttempt = new AttemptStatus(job.id, job.attempt, job.token, drone.name, now, null, null, null, null);
     RunStatus runStatus = null;
     if (job.run.state == RunState.QUEUED) {
       job.run.state = RunState.RUNNING;
@@ -299,6 +307,7 @@ public final class OrchestratorCore {
     }
     long now = now();
     counters.assignFailures++;
+    closeAttempt(job, now, "REFUSED", null);
     job.avoid.add(droneName);
     DroneEntry drone = roster.get(droneName);
     if (drone != null) {
@@ -324,6 +333,9 @@ public final class OrchestratorCore {
       long now = now();
       job.state = JobState.RUNNING;
       job.startedAt = report.startedAt();
+      job.attemptStartedAt = report.startedAt();
+      job.pendingAttempt = new AttemptStatus(job.id, job.attempt, job.token, job.drone, job.attemptAssignedAt,
+          report.startedAt(), null, null, null);
       record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
     return ReportReply.ok();
@@ -339,6 +351,10 @@ public final class OrchestratorCore {
     }
     long now = now();
     job.reportedTokens.add(report.attempt().token());
+    if (job.attemptStartedAt == null && report.startedAt() > 0) {
+      job.attemptStartedAt = report.startedAt();
+    }
+    closeAttempt(job, report.finishedAt() > 0 ? report.finishedAt() : now, report.outcome().name(), report.exitCode());
     roster.detach(roster.get(report.drone()), job);
     job.exitCode = report.exitCode();
     job.failedStep = report.failedStep();
@@ -448,6 +464,7 @@ public final class OrchestratorCore {
 
   /** An attempt lost to drone trouble: requeue without spending the job's retry budget, up to the cap. */
   void infrastructureRequeue(JobEntry job, long now, String reason) {
+    closeAttempt(job, now, "LOST", null);
     if (job.cancelRequested) {
       settle(job, JobState.CANCELLED, "cancelled", now);
       return;
@@ -461,6 +478,7 @@ public final class OrchestratorCore {
   }
 
   private void backToQueue(JobEntry job, long now, String type, String reason, boolean ownFailure) {
+    closeAttempt(job, now, "REQUEUED", null);
     DroneEntry drone = job.drone == null ? null : roster.get(job.drone);
     if (drone != null) {
       roster.detach(drone, job);
@@ -487,6 +505,7 @@ public final class OrchestratorCore {
   /** Ends a job for good; wakes or skips its dependents; finishes the run when it was the last. */
   void settle(JobEntry job, JobState terminal, String reason, long now) {
     ready.remove(job);
+    closeAttempt(job, now, terminal.name(), null);
     if (job.state.isOnDrone() && job.drone != null) {
       DroneEntry drone = roster.get(job.drone);
       if (drone != null) {
@@ -564,8 +583,20 @@ public final class OrchestratorCore {
     }
   }
 
+  /** Ends the job's open attempt (if any); stored with the job's next recorded change. */
+  private void closeAttempt(JobEntry job, long endedAt, String outcome, Integer exitCode) {
+    if (job.attemptAssignedAt == 0) {
+      return;
+    }
+    job.pendingAttempt = new AttemptStatus(job.id, job.attempt, job.token, job.drone, job.attemptAssignedAt,
+        job.attemptStartedAt, endedAt, outcome, exitCode);
+    job.attemptAssignedAt = 0;
+  }
+
   private void record(JobEntry job, long now, String type, Map<String, Object> data, RunStatus runStatus) {
-    effects.record(new StateChange(now, job.run.id, job.id, type, data, job.status(), runStatus));
+    AttemptStatus attempt = job.pendingAttempt;
+    job.pendingAttempt = null;
+    effects.record(new StateChange(now, job.run.id, job.id, type, data, job.status(), runStatus, attempt, null));
     publish(job.run, job, type, job.reason);
   }
 
@@ -575,7 +606,11 @@ public final class OrchestratorCore {
   }
 
   void recordSwarmEvent(String type, Map<String, Object> data) {
-    effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null));
+    recordSwarmEvent(type, data, null);
+  }
+
+  void recordSwarmEvent(String type, Map<String, Object> data, DroneStatus drone) {
+    effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null, null, drone));
   }
 
   void commandDrone(String drone, Object command) {
@@ -608,7 +643,8 @@ public final class OrchestratorCore {
     return new DroneList(views);
   }
 
-  public SwarmStatus status() {
+  /** The orchestrator at a glance; the caller adds what it knows of the store. */
+  public SwarmStatus status(boolean storeAvailable, long eventsPending) {
     long now = now();
     Map<JobState, Integer> byState = new java.util.EnumMap<>(JobState.class);
     int activeRuns = 0;
@@ -635,7 +671,7 @@ public final class OrchestratorCore {
       }
     }
     return new SwarmStatus(epoch, now, activeRuns, byState, oldest, online, total, busy, counters.staleReports,
-        counters.leasesExpired, counters.jobsFinished());
+        counters.leasesExpired, counters.jobsFinished(), storeAvailable, eventsPending);
   }
 
   /** Jobs waiting for a drone (QUEUED or UNSCHEDULABLE). */

@@ -24,9 +24,11 @@ public final class EventJournal {
   private final Store store;
   private final int maxBatch;
   private final ArrayDeque<StateChange> queue = new ArrayDeque<>();
-  private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+  private final java.util.TreeMap<Long, List<Promise<Void>>> waiters = new java.util.TreeMap<>();
   private boolean writing;
+  private boolean failing;
   private long retryDelayMs = 100;
+  private long appended;
   private long written;
 
   public EventJournal(Vertx vertx, Store store, int maxBatch) {
@@ -38,9 +40,20 @@ public final class EventJournal {
   /** Must be called on the owning context. */
   public void append(StateChange change) {
     queue.add(change);
+    appended++;
     if (!writing) {
       writeNext();
     }
+  }
+
+  /** Changes appended since start; {@link #whenWritten(long)} of this covers everything so far. */
+  public long appended() {
+    return appended;
+  }
+
+  /** Whether the last write failed (the store is unreachable); writes are being retried. */
+  public boolean failing() {
+    return failing;
   }
 
   /** Changes queued and not yet written. */
@@ -53,21 +66,27 @@ public final class EventJournal {
     return written;
   }
 
-  /** Completes once everything queued so far is written. */
+  /** Completes once everything appended so far is written. */
   public Future<Void> drain() {
-    if (queue.isEmpty() && !writing) {
+    return whenWritten(appended);
+  }
+
+  /**
+   * Completes once the first {@code position} changes are durably written: acknowledge what the
+   * outside world must not have to repeat (a drone's report, a user's cancel) only then.
+   */
+  public Future<Void> whenWritten(long position) {
+    if (written >= position) {
       return Future.succeededFuture();
     }
     Promise<Void> promise = Promise.promise();
-    drainWaiters.add(promise);
+    waiters.computeIfAbsent(position, p -> new ArrayList<>()).add(promise);
     return promise.future();
   }
 
   private void writeNext() {
     if (queue.isEmpty()) {
       writing = false;
-      drainWaiters.forEach(Promise::tryComplete);
-      drainWaiters.clear();
       return;
     }
     writing = true;
@@ -78,11 +97,18 @@ public final class EventJournal {
     store.append(batch).onComplete(result -> {
       if (result.succeeded()) {
         written += batch.size();
+        failing = false;
         retryDelayMs = 100;
+        while (!waiters.isEmpty() && waiters.firstKey() <= written) {
+          waiters.pollFirstEntry().getValue().forEach(Promise::tryComplete);
+        }
         writeNext();
       } else {
-        LOG.log(Level.WARNING, "writing " + batch.size() + " events failed; retrying in " + retryDelayMs + " ms: "
-            + result.cause().getMessage());
+        if (!failing) {
+          LOG.log(Level.WARNING, "the store is not taking events (" + result.cause().getMessage() + "); "
+              + batch.size() + " waiting, retrying until it does");
+        }
+        failing = true;
         for (int i = batch.size() - 1; i >= 0; i--) {
           queue.addFirst(batch.get(i));
         }

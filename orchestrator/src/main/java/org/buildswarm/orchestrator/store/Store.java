@@ -42,6 +42,12 @@ public interface Store {
   /** A run's events in log order, after {@code afterSeq}. */
   Future<List<EventRecord>> events(long runId, long afterSeq, int limit);
 
+  /** A job's attempts, oldest first. */
+  Future<List<AttemptStatus>> attempts(long jobId);
+
+  /** Every drone ever registered, with the mode an operator set. */
+  Future<List<DroneStatus>> drones();
+
   /** Saves an API token by its SHA-256 (hex); the raw token is never stored. */
   Future<Void> saveToken(String tokenSha256, String name, Role role);
 

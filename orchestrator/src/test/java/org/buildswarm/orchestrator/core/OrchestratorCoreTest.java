@@ -143,6 +143,28 @@ class OrchestratorCoreTest {
   }
 
   @Test
+  void everyAttemptIsOpenedAndClosedWithItsOutcome() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.register("d2", 4);
+    long run = f.submit("jobs:\n  a: {retries: {count: 1, backoff: 1s}, steps: [x]}\n");
+    long job = f.job(run, "a").id();
+    AssignJob first = f.assignmentOf("a");
+    f.core.started(new JobStarted(f.droneOf(first), first.attempt(), f.time.get()));
+    f.finish(first, JobOutcome.FAILED);
+    f.advanceWithHeartbeats(1_000, "d1", "d2");
+    AssignJob second = f.assignmentOf("a");
+    f.finish(second, JobOutcome.SUCCEEDED);
+    List<org.buildswarm.orchestrator.store.AttemptStatus> attempts = f.changes.stream()
+        .map(org.buildswarm.orchestrator.store.StateChange::attempt).filter(java.util.Objects::nonNull).toList();
+    assertThat(attempts).extracting(a -> a.attempt() + ":" + a.outcome())
+        .containsExactly("1:null", "1:null", "1:FAILED", "2:null", "2:SUCCEEDED");
+    assertThat(attempts).allSatisfy(a -> assertThat(a.jobId()).isEqualTo(job));
+    assertThat(attempts.get(2).exitCode()).isEqualTo(2);
+    assertThat(attempts.get(4).drone()).isEqualTo(f.droneOf(second));
+  }
+
+  @Test
   void lateReportFromALostDroneIsRejectedAsStaleAndCounted() {
     CoreFixture f = new CoreFixture();
     f.register("d1", 4);

@@ -132,6 +132,43 @@ public abstract class StoreContract {
   }
 
   @Test
+  void attemptsAreOpenedUpdatedAndClosedInOrder() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    long a = created.jobIds().get(0);
+    JobStatus status = new JobStatus(JobState.RUNNING, 1, 11, "d1", 0, 0, null, null, List.of(), null, 1L, 2L, null);
+    await(store.append(List.of(
+        new StateChange(1, created.runId(), a, "job.assigned", Map.of(), status, null,
+            new AttemptStatus(a, 1, 11, "d1", 1, null, null, null, null), null),
+        new StateChange(2, created.runId(), a, "job.started", Map.of(), status, null,
+            new AttemptStatus(a, 1, 11, "d1", 1, 2L, null, null, null), null))));
+    await(store.append(List.of(
+        new StateChange(3, created.runId(), a, "job.requeued", Map.of(), status, null,
+            new AttemptStatus(a, 1, 11, "d1", 999, null, 3L, "LOST", null), null),
+        new StateChange(4, created.runId(), a, "job.assigned", Map.of(), status, null,
+            new AttemptStatus(a, 2, 12, "d2", 4, null, null, null, null), null),
+        new StateChange(5, created.runId(), a, "job.failed", Map.of(), status, null,
+            new AttemptStatus(a, 2, 12, "d2", 4, 4L, 5L, "FAILED", 2), null))));
+    assertThat(await(store.attempts(a))).containsExactly(
+        new AttemptStatus(a, 1, 11, "d1", 1, 2L, 3L, "LOST", null),
+        new AttemptStatus(a, 2, 12, "d2", 4, 4L, 5L, "FAILED", 2));
+    assertThat(await(store.attempts(created.jobIds().get(1)))).isEmpty();
+  }
+
+  @Test
+  void dronesKeepTheirLatestRecordAndTheOperatorsMode() throws Exception {
+    await(store.append(List.of(
+        new StateChange(1, 0, null, "drone.registered", Map.of(), null, null, null,
+            new DroneStatus("d1", "h1", 8, List.of("linux"), null, 1)),
+        new StateChange(2, 0, null, "drone.mode", Map.of(), null, null, null,
+            new DroneStatus("d1", "h1", 8, List.of("linux"), org.buildswarm.protocol.DroneMode.DRAINING, 2)),
+        new StateChange(3, 0, null, "drone.registered", Map.of(), null, null, null,
+            new DroneStatus("d2", "h2", 4, List.of(), null, 3)))));
+    assertThat(await(store.drones())).containsExactly(
+        new DroneStatus("d1", "h1", 8, List.of("linux"), org.buildswarm.protocol.DroneMode.DRAINING, 2),
+        new DroneStatus("d2", "h2", 4, List.of(), null, 3));
+  }
+
+  @Test
   void everyEpochIsGreaterThanTheOneBefore() throws Exception {
     long first = await(store.beginEpoch("node-a"));
     long second = await(store.beginEpoch("node-b"));

@@ -8,6 +8,8 @@ import org.buildswarm.protocol.JobState;
  *
  * @param jobsByState jobs of active runs, by state
  * @param oldestQueuedAt when the longest-waiting ready job became ready (epoch ms), null if none
+ * @param storeAvailable false while the store refuses writes (events wait and are retried)
+ * @param eventsPending state changes not yet written to the store
  */
 public record SwarmStatus(
     long epoch,
@@ -20,7 +22,9 @@ public record SwarmStatus(
     int coresBusy,
     long staleReports,
     long leasesExpired,
-    Map<JobState, Long> jobsFinished) {
+    Map<JobState, Long> jobsFinished,
+    boolean storeAvailable,
+    long eventsPending) {
   public SwarmStatus {
     jobsByState = jobsByState == null ? Map.of() : Map.copyOf(jobsByState);
     jobsFinished = jobsFinished == null ? Map.of() : Map.copyOf(jobsFinished);

@@ -20,7 +20,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import javax.sql.DataSource;
 import org.buildswarm.orchestrator.plan.PlannedJob;
+import org.buildswarm.orchestrator.store.AttemptStatus;
 import org.buildswarm.orchestrator.store.CreatedRun;
+import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
 import org.buildswarm.orchestrator.store.StateChange;
@@ -209,9 +211,98 @@ public final class JdbcStore implements Store {
           runUpdate.executeBatch();
         }
       }
+      writeAttemptsAndDrones(connection, changes);
       return null;
     }));
   }
+
+  /** Attempts are opened, updated and closed in order; a drone row is replaced by its latest. */
+  private static void writeAttemptsAndDrones(Connection connection, List<StateChange> changes) throws SQLException {
+    try (PreparedStatement update = connection.prepareStatement(
+            "UPDATE attempts SET started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at),"
+                + " outcome = COALESCE(?, outcome), exit_code = COALESCE(?, exit_code) WHERE job_id = ? AND attempt = ?");
+        PreparedStatement insert = connection.prepareStatement(
+            "INSERT INTO attempts (job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        PreparedStatement drone = connection.prepareStatement(
+            "MERGE INTO drones KEY (name) VALUES (?, ?, ?, ?, ?, ?)")) {
+      for (StateChange change : changes) {
+        AttemptStatus attempt = change.attempt();
+        if (attempt != null) {
+          setLong(update, 1, attempt.startedAt());
+          setLong(update, 2, attempt.endedAt());
+          update.setString(3, attempt.outcome());
+          setInteger(update, 4, attempt.exitCode());
+          update.setLong(5, attempt.jobId());
+          update.setInt(6, attempt.attempt());
+          if (update.executeUpdate() == 0) {
+            insert.setLong(1, attempt.jobId());
+            insert.setInt(2, attempt.attempt());
+            insert.setLong(3, attempt.token());
+            insert.setString(4, attempt.drone());
+            insert.setLong(5, attempt.assignedAt());
+            setLong(insert, 6, attempt.startedAt());
+            setLong(insert, 7, attempt.endedAt());
+            insert.setString(8, attempt.outcome());
+            setInteger(insert, 9, attempt.exitCode());
+            insert.executeUpdate();
+          }
+        }
+        DroneStatus status = change.drone();
+        if (status != null) {
+          drone.setString(1, status.name());
+          drone.setString(2, status.host());
+          drone.setInt(3, status.cores());
+          drone.setString(4, ProtocolJson.toJson(status.labels()));
+          drone.setString(5, status.operatorMode() == null ? null : status.operatorMode().name());
+          drone.setLong(6, status.lastSeenAt());
+          drone.executeUpdate();
+        }
+      }
+    }
+  }
+
+  @Override
+  public Future<List<AttemptStatus>> attempts(long jobId) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(
+              "SELECT job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code FROM attempts"
+                  + " WHERE job_id = ? ORDER BY attempt")) {
+        query.setLong(1, jobId);
+        List<AttemptStatus> attempts = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            int exit = rows.getInt(9);
+            Integer exitCode = rows.wasNull() ? null : exit;
+            attempts.add(new AttemptStatus(rows.getLong(1), rows.getInt(2), rows.getLong(3), rows.getString(4),
+                rows.getLong(5), getLong(rows, "started_at"), getLong(rows, "ended_at"), rows.getString(8), exitCode));
+          }
+        }
+        return attempts;
+      }
+    });
+  }
+
+  @Override
+  public Future<List<DroneStatus>> drones() {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          Statement statement = connection.createStatement();
+          ResultSet rows = statement.executeQuery(
+              "SELECT name, host, cores, labels_json, operator_mode, last_seen_at FROM drones ORDER BY name")) {
+        List<DroneStatus> drones = new ArrayList<>();
+        while (rows.next()) {
+          String mode = rows.getString(5);
+          drones.add(new DroneStatus(rows.getString(1), rows.getString(2), rows.getInt(3),
+              ProtocolJson.mapper().readValue(rows.getString(4), STRING_LIST),
+              mode == null ? null : org.buildswarm.protocol.DroneMode.valueOf(mode), rows.getLong(6)));
+        }
+        return drones;
+      }
+    });
+  }
+
 
   @Override
   public Future<List<StoredRun>> loadActiveRuns() {
@@ -475,6 +566,14 @@ public final class JdbcStore implements Store {
   private static Long getLong(ResultSet rows, String column) throws SQLException {
     long value = rows.getLong(column);
     return rows.wasNull() ? null : value;
+  }
+
+  private static void setInteger(PreparedStatement statement, int index, Integer value) throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.INTEGER);
+    } else {
+      statement.setInt(index, value);
+    }
   }
 
   private static void setLong(PreparedStatement statement, int index, Long value) throws SQLException {

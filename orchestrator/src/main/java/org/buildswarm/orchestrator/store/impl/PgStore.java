@@ -1,0 +1,450 @@
+package org.buildswarm.orchestrator.store.impl;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.buildswarm.orchestrator.plan.PlannedJob;
+import org.buildswarm.orchestrator.store.AttemptStatus;
+import org.buildswarm.orchestrator.store.CreatedRun;
+import org.buildswarm.orchestrator.store.DroneStatus;
+import org.buildswarm.orchestrator.store.JobStatus;
+import org.buildswarm.orchestrator.store.NewRun;
+import org.buildswarm.orchestrator.store.StateChange;
+import org.buildswarm.orchestrator.store.Store;
+import org.buildswarm.orchestrator.store.StoredJob;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.JobState;
+import org.buildswarm.protocol.ProtocolJson;
+import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.EventRecord;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.RunPage;
+import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.RunSummary;
+import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The production store: PostgreSQL through the reactive vertx-pg-client (no thread waits on the
+ * database). The schema is migrated with Flyway over JDBC once at start, on a worker thread. The
+ * pool reconnects by itself after a database restart; calls made while it is down fail (the API
+ * answers 503) and nothing already acknowledged is lost.
+ */
+public final class PgStore implements Store {
+  private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
+  private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {};
+
+  private static final String JOB_UPDATE = "UPDATE jobs SET state = $1, attempt = $2, token = $3, drone = $4,"
+      + " retries_used = $5, infra_retries_used = $6, exit_code = $7, failed_step = $8, log_tail_json = $9,"
+      + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13 WHERE id = $14";
+
+  private final Vertx vertx;
+  private final PgStoreOptions options;
+  private Pool pool;
+
+  public PgStore(Vertx vertx, PgStoreOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+  }
+
+  /** The connection pool (after {@link #start()}), for the leader lock of a highly available orchestrator. */
+  public Pool pool() {
+    return pool;
+  }
+
+  public PgStoreOptions options() {
+    return options;
+  }
+
+  @Override
+  public Future<Void> start() {
+    return vertx.<Void>executeBlocking(() -> {
+      Flyway.configure(PgStore.class.getClassLoader())
+          .dataSource(options.jdbcUrl(), options.user(), options.password())
+          .locations("classpath:db/migration/postgresql")
+          .failOnMissingLocations(true)
+          .load()
+          .migrate();
+      return null;
+    }).map(v -> {
+      pool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(options.poolSize()).setName("buildswarm-store"))
+          .connectingTo(options.connectOptions())
+          .using(vertx)
+          .build();
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+
+  @Override
+  public Future<Long> beginEpoch(String holder) {
+    return pool.withTransaction(connection -> connection
+        .query("SELECT COALESCE(MAX(epoch), 0) + 1 FROM epochs").execute()
+        .compose(rows -> {
+          long epoch = rows.iterator().next().getLong(0);
+          return connection.preparedQuery("INSERT INTO epochs (epoch, holder, started_at) VALUES ($1, $2, $3)")
+              .execute(Tuple.of(epoch, holder, System.currentTimeMillis()))
+              .map(done -> epoch);
+        }));
+  }
+
+  @Override
+  public Future<CreatedRun> createRun(NewRun run) {
+    return pool.withTransaction(connection -> connection.preparedQuery(
+            "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
+                + " requested_by, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+        .execute(Tuple.from(new Object[] {run.project(), run.pipelineName(), run.file(), run.pipelineYaml(),
+            ProtocolJson.toJson(run.source()), run.trigger().name(), run.requestedBy(), RunState.QUEUED.name(),
+            run.createdAt()}))
+        .compose(rows -> {
+          long runId = rows.iterator().next().getLong(0);
+          List<Tuple> jobs = new ArrayList<>(run.jobs().size());
+          for (PlannedJob job : run.jobs()) {
+            jobs.add(Tuple.of(runId, job.index(), job.name(), ProtocolJson.toJson(job),
+                (job.needs().isEmpty() ? JobState.QUEUED : JobState.WAITING).name()));
+          }
+          Future<List<Long>> jobIds = jobs.isEmpty() ? Future.succeededFuture(List.of()) : connection.preparedQuery(
+                  "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+              .executeBatch(jobs)
+              .map(PgStore::batchIds);
+          return jobIds.compose(ids -> insertEvents(connection, List.of(createdEvent(runId, run)))
+              .map(done -> new CreatedRun(runId, ids)));
+        }));
+  }
+
+  private static List<Long> batchIds(RowSet<Row> rows) {
+    List<Long> ids = new ArrayList<>();
+    for (RowSet<Row> result = rows; result != null; result = result.next()) {
+      for (Row row : result) {
+        ids.add(row.getLong(0));
+      }
+    }
+    return ids;
+  }
+
+  private static StateChange createdEvent(long runId, NewRun run) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("project", run.project());
+    data.put("pipeline", run.pipelineName());
+    data.put("trigger", run.trigger().name());
+    data.put("jobs", run.jobs().size());
+    if (run.requestedBy() != null) {
+      data.put("requestedBy", run.requestedBy());
+    }
+    return new StateChange(run.createdAt(), runId, null, "run.created", data, null, null);
+  }
+
+  @Override
+  public Future<Void> append(List<StateChange> changes) {
+    if (changes.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
+    Map<Long, StateChange> lastRunChange = new LinkedHashMap<>();
+    for (StateChange change : changes) {
+      if (change.jobStatus() != null && change.jobId() != null) {
+        lastJobStatus.put(change.jobId(), change.jobStatus());
+      }
+      if (change.runStatus() != null) {
+        lastRunChange.put(change.runId(), change);
+      }
+    }
+    List<Tuple> jobUpdates = new ArrayList<>(lastJobStatus.size());
+    lastJobStatus.forEach((id, status) -> jobUpdates.add(jobStatusTuple(status, id)));
+    List<Tuple> runUpdates = new ArrayList<>(lastRunChange.size());
+    lastRunChange.forEach((id, change) -> runUpdates.add(Tuple.of(change.runStatus().state().name(),
+        change.runStatus().finishedAt(), id)));
+    return pool.withTransaction(connection -> insertEvents(connection, changes)
+        .compose(v -> jobUpdates.isEmpty() ? Future.succeededFuture()
+            : connection.preparedQuery(JOB_UPDATE).executeBatch(jobUpdates).mapEmpty())
+        .compose(v -> runUpdates.isEmpty() ? Future.succeededFuture()
+            : connection.preparedQuery("UPDATE runs SET state = $1, finished_at = $2 WHERE id = $3")
+                .executeBatch(runUpdates).mapEmpty())
+        .compose(v -> writeAttemptsAndDrones(connection, changes))
+        .mapEmpty());
+  }
+
+  /** Attempts are opened, updated and closed in order; a drone row is replaced by its latest. */
+  private static Future<Void> writeAttemptsAndDrones(SqlConnection connection, List<StateChange> changes) {
+    List<Tuple> attempts = new ArrayList<>();
+    List<Tuple> drones = new ArrayList<>();
+    for (StateChange change : changes) {
+      AttemptStatus attempt = change.attempt();
+      if (attempt != null) {
+        attempts.add(Tuple.from(new Object[] {attempt.jobId(), attempt.attempt(), attempt.token(), attempt.drone(),
+            attempt.assignedAt(), attempt.startedAt(), attempt.endedAt(), attempt.outcome(), attempt.exitCode()}));
+      }
+      DroneStatus drone = change.drone();
+      if (drone != null) {
+        drones.add(Tuple.of(drone.name(), drone.host(), drone.cores(), ProtocolJson.toJson(drone.labels()),
+            drone.operatorMode() == null ? null : drone.operatorMode().name(), drone.lastSeenAt()));
+      }
+    }
+    Future<Void> written = attempts.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
+            "INSERT INTO attempts (job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id, attempt) DO UPDATE SET"
+                + " started_at = COALESCE(EXCLUDED.started_at, attempts.started_at),"
+                + " ended_at = COALESCE(EXCLUDED.ended_at, attempts.ended_at),"
+                + " outcome = COALESCE(EXCLUDED.outcome, attempts.outcome),"
+                + " exit_code = COALESCE(EXCLUDED.exit_code, attempts.exit_code)")
+        .executeBatch(attempts).mapEmpty();
+    return written.compose(v -> drones.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
+            "INSERT INTO drones (name, host, cores, labels_json, operator_mode, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)"
+                + " ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, cores = EXCLUDED.cores,"
+                + " labels_json = EXCLUDED.labels_json, operator_mode = EXCLUDED.operator_mode,"
+                + " last_seen_at = EXCLUDED.last_seen_at")
+        .executeBatch(drones).mapEmpty());
+  }
+
+  @Override
+  public Future<List<AttemptStatus>> attempts(long jobId) {
+    return pool.preparedQuery("SELECT job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code"
+            + " FROM attempts WHERE job_id = $1 ORDER BY attempt")
+        .execute(Tuple.of(jobId))
+        .map(rows -> {
+          List<AttemptStatus> attempts = new ArrayList<>();
+          for (Row row : rows) {
+            attempts.add(new AttemptStatus(row.getLong(0), row.getInteger(1), row.getLong(2), row.getString(3),
+                row.getLong(4), row.getLong(5), row.getLong(6), row.getString(7), row.getInteger(8)));
+          }
+          return attempts;
+        });
+  }
+
+  @Override
+  public Future<List<DroneStatus>> drones() {
+    return pool.query("SELECT name, host, cores, labels_json, operator_mode, last_seen_at FROM drones ORDER BY name")
+        .execute()
+        .map(rows -> {
+          List<DroneStatus> drones = new ArrayList<>();
+          for (Row row : rows) {
+            String mode = row.getString(4);
+            drones.add(new DroneStatus(row.getString(0), row.getString(1), row.getInteger(2), json(row.getString(3), STRING_LIST),
+                mode == null ? null : org.buildswarm.protocol.DroneMode.valueOf(mode), row.getLong(5)));
+          }
+          return drones;
+        });
+  }
+
+  private static Future<Void> insertEvents(SqlConnection connection, List<StateChange> changes) {
+    List<Tuple> events = new ArrayList<>(changes.size());
+    for (StateChange change : changes) {
+      events.add(Tuple.of(change.at(), change.runId(), change.jobId(), change.type(), ProtocolJson.toJson(change.data())));
+    }
+    return connection.preparedQuery("INSERT INTO events (at, run_id, job_id, type, data_json) VALUES ($1, $2, $3, $4, $5)")
+        .executeBatch(events).mapEmpty();
+  }
+
+  private static Tuple jobStatusTuple(JobStatus status, long jobId) {
+    String reason = status.reason() == null || status.reason().length() <= 2000 ? status.reason()
+        : status.reason().substring(0, 1997) + "...";
+    return Tuple.from(new Object[] {status.state().name(), status.attempt(), status.token(), status.drone(),
+        status.retriesUsed(), status.infraRetriesUsed(), status.exitCode(), status.failedStep(),
+        status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()), reason, status.queuedAt(),
+        status.startedAt(), status.finishedAt(), jobId});
+  }
+
+  @Override
+  public Future<List<StoredRun>> loadActiveRuns() {
+    return pool.withConnection(connection -> connection
+        .query("SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id").execute()
+        .compose(runs -> {
+          List<StoredRun> found = new ArrayList<>();
+          for (Row row : runs) {
+            found.add(readRun(row, List.of()));
+          }
+          return withJobs(connection, found);
+        }));
+  }
+
+  @Override
+  public Future<Optional<StoredRun>> findRun(long runId) {
+    return pool.withConnection(connection -> connection.preparedQuery("SELECT * FROM runs WHERE id = $1")
+        .execute(Tuple.of(runId))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(Optional.<StoredRun>empty());
+          }
+          return withJobs(connection, List.of(readRun(rows.iterator().next(), List.of())))
+              .map(list -> Optional.of(list.get(0)));
+        }));
+  }
+
+  private Future<List<StoredRun>> withJobs(SqlConnection connection, List<StoredRun> runs) {
+    if (runs.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    Long[] ids = runs.stream().map(StoredRun::id).toArray(Long[]::new);
+    return connection.preparedQuery("SELECT * FROM jobs WHERE run_id = ANY($1) ORDER BY run_id, position")
+        .execute(Tuple.of(ids))
+        .map(rows -> {
+          Map<Long, List<StoredJob>> jobsByRun = new HashMap<>();
+          for (Row row : rows) {
+            StoredJob job = readJob(row);
+            jobsByRun.computeIfAbsent(job.runId(), id -> new ArrayList<>()).add(job);
+          }
+          List<StoredRun> result = new ArrayList<>(runs.size());
+          for (StoredRun run : runs) {
+            result.add(new StoredRun(run.id(), run.project(), run.pipelineName(), run.source(), run.trigger(),
+                run.requestedBy(), run.createdAt(), run.state(), run.finishedAt(),
+                jobsByRun.getOrDefault(run.id(), List.of())));
+          }
+          return result;
+        });
+  }
+
+  @Override
+  public Future<RunPage> listRuns(RunQuery query) {
+    String sql = "SELECT * FROM runs WHERE id < $1" + (query.project() == null ? "" : " AND project = $3")
+        + " ORDER BY id DESC LIMIT $2";
+    Tuple parameters = Tuple.of(query.before() == null ? Long.MAX_VALUE : query.before(), query.limit() + 1);
+    if (query.project() != null) {
+      parameters.addString(query.project());
+    }
+    return pool.withConnection(connection -> connection.preparedQuery(sql).execute(parameters).compose(rows -> {
+      List<StoredRun> runs = new ArrayList<>();
+      for (Row row : rows) {
+        runs.add(readRun(row, List.of()));
+      }
+      Long next = null;
+      if (runs.size() > query.limit()) {
+        runs = runs.subList(0, query.limit());
+        next = runs.get(runs.size() - 1).id();
+      }
+      List<StoredRun> page = runs;
+      Long nextBefore = next;
+      if (page.isEmpty()) {
+        return Future.succeededFuture(new RunPage(List.of(), null));
+      }
+      Long[] ids = page.stream().map(StoredRun::id).toArray(Long[]::new);
+      return connection.preparedQuery("SELECT run_id, state, COUNT(*) FROM jobs WHERE run_id = ANY($1) GROUP BY run_id, state")
+          .execute(Tuple.of(ids))
+          .map(counts -> {
+            Map<Long, Map<JobState, Integer>> byRun = new HashMap<>();
+            for (Row row : counts) {
+              byRun.computeIfAbsent(row.getLong(0), id -> new EnumMap<>(JobState.class))
+                  .put(JobState.valueOf(row.getString(1)), row.getLong(2).intValue());
+            }
+            List<RunSummary> summaries = new ArrayList<>(page.size());
+            for (StoredRun run : page) {
+              summaries.add(new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
+                  run.requestedBy(), run.createdAt(), run.finishedAt(), byRun.getOrDefault(run.id(), Map.of())));
+            }
+            return new RunPage(summaries, nextBefore);
+          });
+    }));
+  }
+
+  @Override
+  public Future<List<EventRecord>> events(long runId, long afterSeq, int limit) {
+    return pool.preparedQuery("SELECT seq, at, run_id, job_id, type, data_json FROM events WHERE run_id = $1 AND seq > $2"
+            + " ORDER BY seq LIMIT $3")
+        .execute(Tuple.of(runId, afterSeq, limit))
+        .map(rows -> {
+          List<EventRecord> events = new ArrayList<>();
+          for (Row row : rows) {
+            events.add(new EventRecord(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getString(4),
+                json(row.getString(5), JSON_OBJECT)));
+          }
+          return events;
+        });
+  }
+
+  @Override
+  public Future<Void> saveToken(String tokenSha256, String name, Role role) {
+    return pool.preparedQuery("INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES ($1, $2, $3, $4)")
+        .execute(Tuple.of(tokenSha256, name, role.name(), System.currentTimeMillis()))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<Optional<TokenInfo>> findToken(String tokenSha256) {
+    return pool.preparedQuery("SELECT name, role FROM api_tokens WHERE token_sha256 = $1")
+        .execute(Tuple.of(tokenSha256))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Optional.empty();
+          }
+          Row row = rows.iterator().next();
+          return Optional.of(new TokenInfo(row.getString(0), Role.valueOf(row.getString(1))));
+        });
+  }
+
+  @Override
+  public Future<Boolean> hasTokens() {
+    return pool.query("SELECT COUNT(*) FROM api_tokens").execute()
+        .map(rows -> rows.iterator().next().getLong(0) > 0);
+  }
+
+  private static StoredRun readRun(Row row, List<StoredJob> jobs) {
+    return new StoredRun(
+        row.getLong("id"),
+        row.getString("project"),
+        row.getString("pipeline_name"),
+        json(row.getString("source_json"), SourceSpec.class),
+        Trigger.valueOf(row.getString("trigger_kind")),
+        row.getString("requested_by"),
+        row.getLong("created_at"),
+        RunState.valueOf(row.getString("state")),
+        row.getLong("finished_at"),
+        jobs);
+  }
+
+  private static StoredJob readJob(Row row) {
+    String tail = row.getString("log_tail_json");
+    JobStatus status = new JobStatus(
+        JobState.valueOf(row.getString("state")),
+        row.getInteger("attempt"),
+        row.getLong("token"),
+        row.getString("drone"),
+        row.getInteger("retries_used"),
+        row.getInteger("infra_retries_used"),
+        row.getInteger("exit_code"),
+        row.getString("failed_step"),
+        tail == null ? List.of() : json(tail, STRING_LIST),
+        row.getString("reason"),
+        row.getLong("queued_at"),
+        row.getLong("started_at"),
+        row.getLong("finished_at"));
+    return new StoredJob(row.getLong("id"), row.getLong("run_id"), json(row.getString("plan_json"), PlannedJob.class), status);
+  }
+
+  private static <T> T json(String text, Class<T> type) {
+    try {
+      return ProtocolJson.mapper().readValue(text, type);
+    } catch (IOException e) {
+      throw new IllegalStateException("unreadable " + type.getSimpleName() + " in the store: " + e.getMessage(), e);
+    }
+  }
+
+  private static <T> T json(String text, TypeReference<T> type) {
+    try {
+      return ProtocolJson.mapper().readValue(text, type);
+    } catch (IOException e) {
+      throw new IllegalStateException("unreadable JSON in the store: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,5 +1,6 @@
 package org.buildswarm.deploy;
 
+import org.buildswarm.protocol.config.SettingsFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,6 +11,7 @@ import picocli.CommandLine.Command;
     versionProvider = SwarmCli.Version.class,
     description = "A build swarm: an orchestrator, drones and a gateway on a Vert.x event bus.",
     subcommands = {UpCommand.class, RunCommand.class, StatusCommand.class, LogsCommand.class, CancelCommand.class,
+        OrchestratorCommand.class, GatewayCommand.class, DroneCommand.class,
         DroneModeCommands.Drain.class, DroneModeCommands.Pause.class, DroneModeCommands.Resume.class,
         SimulateCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCli {
@@ -23,10 +25,61 @@ public final class SwarmCli {
   public static final int UNAVAILABLE = 3;
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    CommandLine commandLine;
+    try {
+      commandLine = commandLine(args, System.getenv());
+    } catch (SettingsFile.SettingsException e) {
+      System.err.println("swarm: " + e.getMessage());
+      System.exit(BAD_INPUT);
+      return;
+    } catch (java.io.IOException e) {
+      System.err.println("swarm: cannot read the settings file: " + e.getMessage());
+      System.exit(BAD_INPUT);
+      return;
+    }
+    System.exit(commandLine.execute(args));
   }
 
   public static CommandLine commandLine() {
+    try {
+      return commandLine(new String[0], java.util.Map.of());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The command line with every option's default taken from the environment and the settings file
+   * named by {@code --config} (found in {@code args}); unknown settings in the file are refused.
+   */
+  public static CommandLine commandLine(String[] args, java.util.Map<String, String> environment)
+      throws java.io.IOException, SettingsFile.SettingsException {
+    SettingsFile file = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = SettingsFile.read(java.nio.file.Path.of(args[i + 1]));
+      } else if (args[i].startsWith("--config=")) {
+        file = SettingsFile.read(java.nio.file.Path.of(args[i].substring("--config=".length())));
+      }
+    }
+    CommandLine commandLine = base();
+    SettingsDefaults defaults = new SettingsDefaults(file, environment);
+    for (CommandLine sub : commandLine.getSubcommands().values()) {
+      sub.setDefaultValueProvider(defaults);
+    }
+    if (file != null && args.length > 0 && commandLine.getSubcommands().containsKey(args[0])) {
+      java.util.Set<String> known = new java.util.HashSet<>();
+      for (CommandLine.Model.OptionSpec option : commandLine.getSubcommands().get(args[0]).getCommandSpec().options()) {
+        if (!option.usageHelp() && !option.versionHelp() && !option.longestName().equals("--config")) {
+          known.add(SettingsDefaults.key(option));
+        }
+      }
+      file.checkKnown(known);
+    }
+    return commandLine;
+  }
+
+  private static CommandLine base() {
     CommandLine commandLine = new CommandLine(new SwarmCli());
     commandLine.setExitCodeExceptionMapper(failure -> UNAVAILABLE); // bad options already exit with 2 (USAGE)
     return commandLine;

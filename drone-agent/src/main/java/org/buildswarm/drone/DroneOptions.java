@@ -77,6 +77,11 @@ public record DroneOptions(
         keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
   }
 
+  public DroneOptions withKeepFailedWorkspaces(boolean keep) {
+    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+        keep, registerRetryMs, logChunkBytes, logPollMs);
+  }
+
   public DroneOptions withMode(DroneMode newMode) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, newMode, ephemeral, killGraceMs,
         keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import org.buildswarm.drone.impl.HostProbe;
 import org.buildswarm.drone.impl.JobRunner;
+import org.buildswarm.drone.impl.Leftovers;
 import org.buildswarm.drone.impl.LogShipper;
 import org.buildswarm.drone.impl.SourceFetcher;
 import org.buildswarm.protocol.Addresses;
@@ -38,6 +39,7 @@ import org.buildswarm.protocol.message.HeartbeatReply;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.Ping;
 import org.buildswarm.protocol.message.RegisterDrone;
 import org.buildswarm.protocol.message.ReportReply;
 
@@ -52,6 +54,7 @@ public final class DroneVerticle extends VerticleBase {
   private static final long REPORT_RETRY_MS = 1_000;
   private static final long REQUEST_TIMEOUT_MS = 10_000;
   private static final long REFUSED_RETRY_MS = 30_000;
+  private static final long SELF_CHECK_MS = 5_000;
 
   private final DroneOptions options;
   private final Promise<Void> ephemeralDone = Promise.promise();
@@ -73,6 +76,7 @@ public final class DroneVerticle extends VerticleBase {
   private long heartbeatTimer = -1;
   private long heartbeatIntervalMs = 2_000;
   private long retryTimer = -1;
+  private long checkTimer = -1;
 
   private static final class Attempt {
     final AssignJob job;
@@ -118,9 +122,27 @@ public final class DroneVerticle extends VerticleBase {
     baseEnv = baseEnvironment();
     shipper = new LogShipper(vertx, options.logChunkBytes(), REQUEST_TIMEOUT_MS);
     shipper.start(options.logPollMs());
-    commands = vertx.eventBus().consumer(Addresses.drone(options.name()), this::onCommand);
     retryTimer = vertx.setPeriodic(REPORT_RETRY_MS, id -> resendReports());
-    return commands.completion().onSuccess(v -> register());
+    checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
+    // A drone that was killed may have left jobs running: its attempts belong to others by now.
+    return vertx.executeBlocking(() -> Leftovers.clean(work.resolve("jobs"), work.resolve("logs"), options.killGraceMs()))
+        .compose(stopped -> {
+          if (stopped > 0) {
+            LOG.warning("stopped " + stopped + " job process group(s) left running by a previous drone " + options.name());
+          }
+          return listen();
+        })
+        .onSuccess(v -> register());
+  }
+
+  /** (Re)creates the consumer of this drone's commands. */
+  private Future<Void> listen() {
+    MessageConsumer<Object> previous = commands;
+    Future<Void> gone = previous == null ? Future.succeededFuture() : previous.unregister();
+    return gone.transform(ignored -> {
+      commands = vertx.eventBus().consumer(Addresses.drone(options.name()), this::onCommand);
+      return commands.completion();
+    });
   }
 
   @Override
@@ -140,6 +162,7 @@ public final class DroneVerticle extends VerticleBase {
         .eventually(() -> {
           shipper.stop();
           vertx.cancelTimer(retryTimer);
+          vertx.cancelTimer(checkTimer);
           jobThreads.shutdownNow();
           helpers.shutdown();
           return commands.unregister();
@@ -210,15 +233,32 @@ public final class DroneVerticle extends VerticleBase {
       killStale(body.kill());
       if (body.reregister()) {
         LOG.info("the orchestrator asked drone " + options.name() + " to register again");
-        register();
+        listen().onComplete(relistened -> register());
       }
     });
+  }
+
+  /** Whether the cluster still routes this drone's address to it; re-subscribes if not. */
+  private void checkReachable() {
+    if (stopping || commands == null) {
+      return;
+    }
+    vertx.eventBus().request(Addresses.drone(options.name()), new Ping(options.name()),
+        new DeliveryOptions().setSendTimeout(SELF_CHECK_MS)).onFailure(failure -> {
+          if (failure instanceof ReplyException reply && reply.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS
+              && !stopping) {
+            LOG.warning("the cluster lost drone " + options.name() + "'s subscription; subscribing again");
+            listen().onComplete(done -> register());
+          }
+        });
   }
 
   // ---- commands ------------------------------------------------------------------------------
 
   private void onCommand(Message<Object> message) {
-    if (message.body() instanceof AssignJob assignment) {
+    if (message.body() instanceof Ping ping) {
+      message.reply(ping);
+    } else if (message.body() instanceof AssignJob assignment) {
       message.reply(accept(assignment));
     } else if (message.body() instanceof ChangeMode change) {
       if (change.epoch() >= epoch && change.mode() != mode) {

@@ -31,6 +31,7 @@ import org.buildswarm.protocol.api.CancelRequest;
 import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
+import org.buildswarm.protocol.api.GetStatus;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
@@ -63,6 +64,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private OrchestratorCore core;
   private EventJournal journal;
   private long tickTimer = -1;
+  private long checkTimer = -1;
+  private static final long SELF_CHECK_MS = 5_000;
   private boolean scheduleQueued;
 
   /** @param store owned by this verticle from now on: started here and closed on undeploy */
@@ -103,6 +106,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
             core.tick();
             scheduleSoon();
           });
+          checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
         })
         .onSuccess(v -> LOG.info("orchestrator up, epoch " + core.epoch()));
@@ -111,10 +115,27 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(tickTimer);
+    vertx.cancelTimer(checkTimer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     return Future.join(unregistered)
         .eventually(() -> journal == null ? Future.succeededFuture() : journal.drain())
         .eventually(store::close);
+  }
+
+  /**
+   * Whether the cluster still routes the orchestrator's addresses here. After a partition heals a
+   * subscription can go missing; then every consumer is registered again.
+   */
+  private void checkReachable() {
+    vertx.eventBus().request(Addresses.STATUS, new GetStatus(), new DeliveryOptions().setSendTimeout(SELF_CHECK_MS))
+        .onFailure(failure -> {
+          if (failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
+            LOG.warning("the cluster lost the orchestrator's subscriptions; subscribing again");
+            List<MessageConsumer<?>> old = new ArrayList<>(consumers);
+            consumers.clear();
+            Future.join(old.stream().map(MessageConsumer::unregister).toList()).onComplete(done -> registerConsumers());
+          }
+        });
   }
 
   private void registerConsumers() {
@@ -254,6 +275,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       if (result.succeeded()) {
         core.assignAcknowledged(drone, assignment.attempt(), result.result().body());
       } else {
+        if (result.cause() instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
+          core.drones().unreachable(drone);
+        }
         core.assignFailed(drone, assignment.attempt(), result.cause().getMessage());
       }
       scheduleSoon();

@@ -32,6 +32,7 @@ import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobStarted;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
+import org.buildswarm.protocol.message.Ping;
 import org.buildswarm.protocol.message.RegisterDrone;
 import org.buildswarm.protocol.message.ReportReply;
 
@@ -47,7 +48,7 @@ public final class ProtocolCodecs {
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
-      SetDroneMode.class, ChangeMode.class, DroneView.class);
+      SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

@@ -37,7 +37,16 @@ final class SwarmProcess implements AutoCloseable {
 
   static SwarmProcess start(Path workingDirectory, String name, Map<String, String> env, String... args)
       throws IOException {
+    return startIn(null, workingDirectory, name, env, args);
+  }
+
+  /** Starts {@code swarm ARGS} inside a network namespace (null: this one). */
+  static SwarmProcess startIn(String namespace, Path workingDirectory, String name, Map<String, String> env, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
+    if (namespace != null) {
+      command.addAll(List.of("ip", "netns", "exec", namespace));
+    }
     command.add(checkout().resolve("swarm").toString());
     command.addAll(List.of(args));
     Path out = workingDirectory.resolve(name + ".out");
@@ -64,6 +73,29 @@ final class SwarmProcess implements AutoCloseable {
     public String toString() {
       return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
     }
+  }
+
+  /** Waits for a line of output matching {@code pattern}; returns its first group (or the whole match). */
+  String awaitOutput(Pattern pattern, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Matcher matcher = pattern.matcher(stdout());
+      if (matcher.find()) {
+        return matcher.groupCount() > 0 ? matcher.group(1) : matcher.group();
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("process exited with " + process.exitValue() + " before printing " + pattern + "\n"
+            + output());
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no " + pattern + " within " + timeout + "\n" + output());
+  }
+
+  /** kill -9: no shutdown hook, no goodbye. */
+  void kill() throws InterruptedException {
+    process.toHandle().destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
   }
 
   /** Waits for {@code swarm up} to print its URL. */

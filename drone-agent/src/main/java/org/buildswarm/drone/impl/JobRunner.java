@@ -112,6 +112,11 @@ public final class JobRunner implements Runnable {
     for (long group : groups) {
       ProcessGroups.terminate(group, killGraceMs);
     }
+    try {
+      Files.deleteIfExists(workspace.resolveSibling(workspace.getFileName() + Leftovers.SUFFIX));
+    } catch (IOException e) {
+      LOG.warning("cannot remove the process group record of " + workspace + ": " + e.getMessage());
+    }
     result = finishLog(result);
     boolean keep = keepFailedWorkspace && result.outcome() != JobOutcome.SUCCEEDED;
     if (!keep) {
@@ -194,6 +199,12 @@ public final class JobRunner implements Runnable {
     long group = process.pid(); // setsid made the step the leader of a group with its own pid
     groups.add(group);
     currentGroup = group;
+    Path marker = workspace.resolveSibling(workspace.getFileName() + Leftovers.SUFFIX);
+    try {
+      Leftovers.record(marker, group);
+    } catch (IOException e) {
+      LOG.warning("cannot record process group " + group + ": " + e.getMessage());
+    }
     if (stopAs != null) {
       helpers.execute(() -> ProcessGroups.terminate(group, killGraceMs));
     }

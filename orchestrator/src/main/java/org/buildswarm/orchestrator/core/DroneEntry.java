@@ -36,6 +36,8 @@ final class DroneEntry {
   long memoryTotalBytes;
   long memoryAvailableBytes;
   long groundedUntil;
+  /** The cluster did not route an assignment to it: it must subscribe and register again. */
+  boolean mustRelisten;
   final Deque<Long> infraFailures = new ArrayDeque<>();
   /** Attempts on it, by job id. */
   final Map<Long, JobEntry> attempts = new LinkedHashMap<>();

@@ -123,6 +123,10 @@ public final class DroneRoster {
     if (drone == null || drone.presence != Presence.ONLINE) {
       return new HeartbeatReply(true, List.of());
     }
+    if (drone.mustRelisten) {
+      drone.mustRelisten = false;
+      return new HeartbeatReply(true, List.of());
+    }
     long now = core.now();
     drone.lastSeenAt = now;
     drone.leaseExpiresAt = now + options.leaseMs();
@@ -175,6 +179,14 @@ public final class DroneRoster {
       core.commandDrone(name, new ChangeMode(core.epoch(), mode, "set by " + (requestedBy == null ? "an operator" : requestedBy)));
     }
     return java.util.Optional.of(CoreViews.drone(drone, core.now()));
+  }
+
+  /** An assignment to the drone found no subscriber: have it subscribe and register again. */
+  public void unreachable(String name) {
+    DroneEntry drone = drones.get(name);
+    if (drone != null) {
+      drone.mustRelisten = true;
+    }
   }
 
   /** Declares drones past their lease lost and requeues their attempts, each exactly once. */

@@ -501,7 +501,7 @@ public final class PipelineBinder {
   }
 
   /** " (did you mean "steps"?)" when a known name is within two edits. */
-  static String suggestion(String typed, Set<String> known) {
+  public static String suggestion(String typed, Set<String> known) {
     String best = null;
     int bestDistance = 3;
     for (String candidate : known.stream().sorted().toList()) {

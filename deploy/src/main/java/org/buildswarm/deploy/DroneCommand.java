@@ -1,0 +1,92 @@
+package org.buildswarm.deploy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.buildswarm.deploy.cluster.ClusterSettings;
+import org.buildswarm.drone.DroneOptions;
+import org.buildswarm.drone.DroneVerticle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code swarm drone}: a build host's agent (a lite cluster member: it holds no cluster data). */
+@Command(name = "drone", mixinStandardHelpOptions = true,
+    description = "Run a drone: it joins the swarm, offers this host's cores and runs the jobs it is given.")
+final class DroneCommand extends NodeCommand {
+  @Option(names = "--name", description = "Unique name in the swarm (default: the host name).")
+  String name;
+
+  @Option(names = "--cores", defaultValue = "0", description = "Cores offered to jobs (default: all of this host's).")
+  int cores;
+
+  @Option(names = "--labels", split = ",", description = "Labels jobs can ask for, comma separated (default: OS and "
+      + "architecture).")
+  List<String> labels;
+
+  @Option(names = "--work-dir", defaultValue = ".buildswarm/drone",
+      description = "Workspaces, log spool and Git mirror cache (default: ${DEFAULT-VALUE}).")
+  Path workDirectory;
+
+  @Option(names = "--join-token-file", required = true, description = "File holding the swarm's join token.")
+  Path joinTokenFile;
+
+  @Option(names = "--ephemeral", description = "Run one job, then leave the swarm and exit.")
+  boolean ephemeral;
+
+  @Option(names = "--kill-grace", defaultValue = "10",
+      description = "Seconds a stopped job's processes get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
+  int killGraceSeconds;
+
+  @Option(names = "--keep-failed-workspaces", description = "Leave a failed job's workspace for inspection.")
+  boolean keepFailedWorkspaces;
+
+  private String deploymentId;
+  private final Promise<Void> ended = Promise.promise();
+
+  @Override
+  boolean liteMember() {
+    return true;
+  }
+
+  @Override
+  String role() {
+    return "drone";
+  }
+
+  @Override
+  Future<?> deploy(Vertx vertx, ClusterSettings settings) throws Exception {
+    String token = Files.readString(joinTokenFile, StandardCharsets.UTF_8).trim();
+    DroneOptions options = DroneOptions.defaults(workDirectory, token).withEphemeral(ephemeral)
+        .withKillGraceMs(killGraceSeconds * 1000L);
+    if (name != null && !name.isBlank()) {
+      options = options.withName(name);
+    }
+    if (cores > 0) {
+      options = options.withCores(cores);
+    }
+    if (labels != null && !labels.isEmpty()) {
+      options = options.withLabels(labels);
+    }
+    if (keepFailedWorkspaces) {
+      options = options.withKeepFailedWorkspaces(true);
+    }
+    DroneVerticle drone = new DroneVerticle(options);
+    System.out.println("drone " + options.name() + ": " + options.cores() + " cores, labels " + options.labels());
+    drone.ephemeralDone().onComplete(done -> ended.tryComplete());
+    return vertx.deployVerticle(drone).onSuccess(id -> deploymentId = id);
+  }
+
+  @Override
+  Future<Void> ended() {
+    return ended.future();
+  }
+
+  @Override
+  Future<Void> beforeLeaving(Vertx vertx) {
+    return deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+  }
+}

@@ -1,0 +1,87 @@
+package org.buildswarm.deploy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import org.buildswarm.deploy.cluster.ClusterSettings;
+import org.buildswarm.orchestrator.OrchestratorOptions;
+import org.buildswarm.orchestrator.OrchestratorVerticle;
+import org.buildswarm.orchestrator.core.CoreOptions;
+import org.buildswarm.orchestrator.store.Store;
+import org.buildswarm.orchestrator.store.Stores;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.api.Role;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code swarm orchestrator}: plans and schedules for the whole swarm (a cluster data member). */
+@Command(name = "orchestrator", mixinStandardHelpOptions = true,
+    description = "Run the orchestrator of a swarm: it joins the cluster as a data member, keeps state in the store, "
+        + "and plans and places every job.")
+final class OrchestratorCommand extends NodeCommand {
+  @Option(names = "--store", description = "postgresql://user:password@host:port/database (default: an embedded H2 "
+      + "file in --data; one orchestrator only).")
+  String store;
+
+  @Option(names = "--data", defaultValue = ".buildswarm/orchestrator",
+      description = "Directory for the embedded store (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--join-token-file", required = true,
+      description = "File holding the secret drones must present to join (only its SHA-256 is kept in memory).")
+  Path joinTokenFile;
+
+  @Option(names = "--admin-token-file", description = "If the store has no API token yet, create an admin token and "
+      + "write it to this file (mode 600).")
+  Path adminTokenFile;
+
+  @Option(names = "--heartbeat", defaultValue = "2", description = "Seconds between drone heartbeats (default: ${DEFAULT-VALUE}).")
+  int heartbeatSeconds;
+
+  @Option(names = "--lease", defaultValue = "10",
+      description = "Seconds a silent drone keeps its jobs before they are requeued (default: ${DEFAULT-VALUE}).")
+  int leaseSeconds;
+
+  @Override
+  boolean liteMember() {
+    return false;
+  }
+
+  @Override
+  String role() {
+    return "orchestrator";
+  }
+
+  @Override
+  Future<?> deploy(Vertx vertx, ClusterSettings settings) throws Exception {
+    String joinToken = Files.readString(joinTokenFile, StandardCharsets.UTF_8).trim();
+    if (joinToken.length() < 16) {
+      throw new IOException("the join token in " + joinTokenFile + " is shorter than 16 characters");
+    }
+    Files.createDirectories(data);
+    Store storeToUse = Stores.open(vertx, store, data);
+    OrchestratorOptions options = OrchestratorOptions.defaults(settings.bindAddress(), Secrets.sha256Hex(joinToken))
+        .withCore(CoreOptions.defaults(Secrets.sha256Hex(joinToken))
+            .withLease(heartbeatSeconds * 1000L, leaseSeconds * 1000L));
+    System.out.println("orchestrator store: " + Stores.describe(store, data));
+    return vertx.deployVerticle(new OrchestratorVerticle(options, storeToUse))
+        .compose(id -> adminTokenFile == null ? Future.succeededFuture() : storeToUse.hasTokens().compose(any -> {
+          if (any) {
+            return Future.succeededFuture();
+          }
+          String token = Secrets.newToken(new SecureRandom());
+          try {
+            Files.writeString(adminTokenFile, token + "\n");
+            Files.setPosixFilePermissions(adminTokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+          } catch (IOException e) {
+            return Future.failedFuture(e);
+          }
+          System.out.println("created an admin API token in " + adminTokenFile);
+          return storeToUse.saveToken(Secrets.sha256Hex(token), "admin", Role.ADMIN);
+        }));
+  }
+}

@@ -1,0 +1,27 @@
+package org.buildswarm.deploy.cluster;
+
+import java.util.List;
+
+/**
+ * How a node joins the swarm's event bus.
+ *
+ * @param name the cluster's name; nodes of other clusters are ignored (default {@value #DEFAULT_NAME})
+ * @param members Hazelcast addresses ({@code host:port}) of the orchestrators and gateways; joining is
+ *     TCP/IP to these, never multicast
+ * @param bindAddress the address this node binds (resolved; see {@link TailnetAddress})
+ * @param clusterPort Hazelcast's port on this node (default {@value #DEFAULT_CLUSTER_PORT})
+ * @param eventBusPort the event bus's port on this node (default {@value #DEFAULT_EVENT_BUS_PORT})
+ * @param liteMember drones join as lite members: they hold no cluster data
+ * @param tls event-bus TLS with client certificates; null for none (the tailnet encrypts anyway)
+ */
+public record ClusterSettings(
+    String name, List<String> members, String bindAddress, int clusterPort, int eventBusPort, boolean liteMember,
+    TlsSettings tls) {
+  public static final String DEFAULT_NAME = "buildswarm";
+  public static final int DEFAULT_CLUSTER_PORT = 5701;
+  public static final int DEFAULT_EVENT_BUS_PORT = 5710;
+
+  public ClusterSettings {
+    members = List.copyOf(members);
+  }
+}

@@ -1,0 +1,64 @@
+package org.buildswarm.deploy.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.buildswarm.protocol.ProtocolCodecs;
+
+/** Builds a clustered Vert.x for a node: Hazelcast over TCP/IP with an explicit member list, on one address. */
+public final class ClusteredVertx {
+  private ClusteredVertx() {}
+
+  public static Future<Vertx> start(ClusterSettings settings) {
+    Config hazelcast = ConfigUtil.loadConfig(); // keeps the maps Vert.x needs
+    hazelcast.setClusterName(settings.name());
+    hazelcast.setLiteMember(settings.liteMember());
+    hazelcast.setProperty("hazelcast.logging.type", "jdk");
+    hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
+    hazelcast.setProperty("hazelcast.local.localAddress", settings.bindAddress());
+    hazelcast.setProperty("hazelcast.socket.bind.any", "false");
+    // Notice a silent member in seconds, not the default minute, and heal partitions soon after.
+    hazelcast.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hazelcast.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
+    hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
+    hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
+    hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
+    NetworkConfig network = hazelcast.getNetworkConfig();
+    network.setPort(settings.clusterPort()).setPortAutoIncrement(false);
+    network.getInterfaces().setEnabled(true).addInterface(settings.bindAddress());
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
+
+    EventBusOptions eventBus = new EventBusOptions()
+        .setHost(settings.bindAddress())
+        .setPort(settings.eventBusPort())
+        .setClusterPublicHost(settings.bindAddress())
+        .setClusterPublicPort(settings.eventBusPort());
+    if (settings.tls() != null) {
+      eventBus.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(settings.tls().certificate().toString())
+              .setKeyPath(settings.tls().privateKey().toString()))
+          .setTrustOptions(new PemTrustOptions().addCertPath(settings.tls().authority().toString()))
+          .setClientAuth(ClientAuth.REQUIRED);
+    }
+    return Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(eventBus))
+        .withClusterManager(new HazelcastClusterManager(hazelcast))
+        .buildClustered()
+        .map(vertx -> {
+          ProtocolCodecs.register(vertx.eventBus());
+          return vertx;
+        });
+  }
+}

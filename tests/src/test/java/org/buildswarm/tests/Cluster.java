@@ -1,0 +1,109 @@
+package org.buildswarm.tests;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * A swarm of separate processes on one machine: an orchestrator, a gateway and drones, each its
+ * own JVM started through {@code ./swarm}, joined over Hazelcast on one address. Closing it stops
+ * every process it started.
+ */
+final class Cluster implements AutoCloseable {
+  final Path directory;
+  final String address;
+  final String name = "test-" + UUID.randomUUID().toString().substring(0, 8);
+  final Path joinToken;
+  final int orchestratorPort;
+  final int gatewayPort;
+  private final List<SwarmProcess> processes = new ArrayList<>();
+  SwarmProcess orchestrator;
+  SwarmProcess gateway;
+  String url;
+  Api api;
+
+  Cluster(Path directory, String address) throws IOException {
+    this.directory = directory;
+    this.address = address;
+    this.joinToken = directory.resolve("join.token");
+    Files.writeString(joinToken, "join-" + UUID.randomUUID() + "\n");
+    this.orchestratorPort = freePort();
+    this.gatewayPort = freePort();
+  }
+
+  String members() {
+    return address + ":" + orchestratorPort + "," + address + ":" + gatewayPort;
+  }
+
+  /** Starts the orchestrator and the gateway and waits until the API answers. */
+  void startCore(String... orchestratorOptions) throws Exception {
+    List<String> args = new ArrayList<>(List.of("orchestrator", "--cluster-name", name, "--members", members(),
+        "--bind", address, "--cluster-port", Integer.toString(orchestratorPort), "--event-bus-port",
+        Integer.toString(freePort()), "--join-token-file", joinToken.toString(), "--admin-token-file",
+        directory.resolve("admin.token").toString(), "--data", directory.resolve("orchestrator").toString()));
+    args.addAll(List.of(orchestratorOptions));
+    orchestrator = start("orchestrator", null, args);
+    gateway = start("gateway", null, List.of("gateway", "--cluster-name", name, "--members", members(), "--bind", address,
+        "--cluster-port", Integer.toString(gatewayPort), "--event-bus-port", Integer.toString(freePort()),
+        "--http-host", "127.0.0.1", "--http-port", "0", "--data", directory.resolve("gateway").toString()));
+    orchestrator.awaitOutput(Pattern.compile("buildswarm orchestrator ready"), Duration.ofSeconds(120));
+    url = gateway.awaitOutput(Pattern.compile("UI and API:\\s+(http://\\S+)"), Duration.ofSeconds(120));
+    api = new Api(url, Files.readString(directory.resolve("admin.token")).trim());
+  }
+
+  /** Starts a drone (in a network namespace if given) and waits until the orchestrator lists it online. */
+  SwarmProcess startDrone(String droneName, int cores, String namespace, String bind, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("drone", "--cluster-name", name, "--members", members(), "--bind", bind,
+        "--cluster-port", Integer.toString(freePort()), "--event-bus-port", Integer.toString(freePort()),
+        "--join-token-file", joinToken.toString(), "--name", droneName, "--cores", Integer.toString(cores),
+        "--labels", "linux,node-" + droneName, "--work-dir", directory.resolve("drone-" + droneName).toString(),
+        "--kill-grace", "2"));
+    args.addAll(List.of(extra));
+    SwarmProcess drone = start("drone-" + droneName + "-" + processes.size(), namespace, args);
+    awaitDroneState(droneName, "online", Duration.ofSeconds(120), drone);
+    return drone;
+  }
+
+  SwarmProcess start(String logName, String namespace, List<String> args) throws IOException {
+    SwarmProcess process = SwarmProcess.startIn(namespace, directory, logName, Map.of(), args.toArray(String[]::new));
+    processes.add(process);
+    return process;
+  }
+
+  void awaitDroneState(String droneName, String state, Duration timeout, SwarmProcess watch) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (var drone : api.get("/api/v1/drones").json().path("drones")) {
+        if (drone.path("name").asText().equals(droneName) && drone.path("state").asText().equals(state)) {
+          return;
+        }
+      }
+      if (watch != null && !watch.process.isAlive()) {
+        throw new AssertionError("drone " + droneName + " exited\n" + watch.output());
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("drone " + droneName + " not " + state + " within " + timeout
+        + (watch == null ? "" : "\n" + watch.output()));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      processes.get(i).close();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package org.buildswarm.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The swarm as separate processes on loopback: an orchestrator, a gateway and three drones, each
+ * its own JVM in one Hazelcast cluster. Runs a DAG across the drones, survives kill -9 of a drone
+ * mid-job, and refuses a drone with the wrong join token.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterSystemTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  private static final long LEASE_MS = 10_000;
+
+  @TempDir
+  static Path work;
+
+  static Cluster cluster;
+  static Map<String, SwarmProcess> drones = new HashMap<>();
+
+  @BeforeAll
+  static void startSwarm() throws Exception {
+    cluster = new Cluster(work, "127.0.0.1");
+    cluster.startCore();
+    for (String name : List.of("d1", "d2", "d3")) {
+      drones.put(name, cluster.startDrone(name, 2, null, "127.0.0.1"));
+    }
+  }
+
+  @AfterAll
+  static void stopSwarm() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+  }
+
+  @Test
+  @Order(1)
+  void dagRunsToSuccessAcrossDroneProcesses() throws Exception {
+    Path example = SwarmProcess.checkout().resolve("examples/diamond");
+    long run = submit("diamond", Files.readString(example.resolve(".buildswarm.yml")), example);
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).as("%s", detail).isEqualTo("SUCCEEDED");
+    Set<String> used = new HashSet<>();
+    detail.path("jobs").forEach(job -> used.add(job.path("drone").asText()));
+    assertThat(used).as("jobs spread over drone processes").hasSizeGreaterThan(1);
+    long packageJob = jobs(detail).get("package").path("id").asLong();
+    assertThat(cluster.api.awaitLog(packageJob, Duration.ofSeconds(30))).contains("packaged on Linux");
+  }
+
+  @Test
+  @Order(2)
+  void killedDronesJobCompletesElsewhereExactlyOnceAndTheDroneRejoins() throws Exception {
+    Path marker = work.resolve("victim-started");
+    long run = submit("kill", """
+        jobs:
+          long:
+            labels: [linux]
+            steps:
+              - run: touch %s; sleep 4; echo finished on $BUILDSWARM_JOB_NAME
+        """.formatted(marker));
+    JsonNode running = awaitJob(run, "long", job -> job.path("state").asText().equals("RUNNING"));
+    String victim = running.path("drone").asText();
+    while (!Files.exists(marker)) {
+      Thread.sleep(50);
+    }
+    long killedAt = System.currentTimeMillis();
+    drones.get(victim).kill();
+
+    JsonNode requeued = awaitJob(run, "long", job -> job.path("attempt").asInt() == 2);
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).isEqualTo("SUCCEEDED");
+    JsonNode job = jobs(detail).get("long");
+    assertThat(job.path("drone").asText()).isNotEqualTo(victim);
+    JsonNode events = cluster.api.get("/api/v1/runs/" + run + "/events").json().path("events");
+    long requeuedAt = 0;
+    int successes = 0;
+    for (JsonNode event : events) {
+      if (event.path("type").asText().equals("job.requeued")) {
+        requeuedAt = event.path("at").asLong();
+        assertThat(event.path("data").path("reason").asText()).contains("drone " + victim + " was lost");
+      }
+      successes += event.path("type").asText().equals("job.succeeded") ? 1 : 0;
+    }
+    assertThat(successes).as("recorded exactly once").isEqualTo(1);
+    assertThat(requeuedAt - killedAt).as("requeued within lease + 5 s of the kill").isBetween(0L, LEASE_MS + 5_000);
+    assertThat(requeued.path("attempt").asInt()).isEqualTo(2);
+
+    // Restarted on the same work directory, the drone cleans up, rejoins and gets work again.
+    drones.put(victim, cluster.startDrone(victim, 2, null, "127.0.0.1"));
+    long pinned = submit("rejoin", "jobs:\n  here:\n    labels: [node-" + victim + "]\n    steps: [\"true\"]\n");
+    JsonNode after = cluster.api.awaitRun(pinned, TIMEOUT);
+    assertThat(after.path("run").path("state").asText()).isEqualTo("SUCCEEDED");
+    assertThat(jobs(after).get("here").path("drone").asText()).isEqualTo(victim);
+  }
+
+  @Test
+  @Order(3)
+  void droneWithTheWrongJoinTokenIsRefusedWithTheReasonOnBothSides() throws Exception {
+    Path badToken = work.resolve("bad.token");
+    Files.writeString(badToken, "not-the-swarms-token-at-all\n");
+    SwarmProcess intruder = cluster.start("intruder", null, List.of("drone", "--cluster-name", cluster.name,
+        "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port", Integer.toString(Cluster.freePort()),
+        "--event-bus-port", Integer.toString(Cluster.freePort()), "--join-token-file", badToken.toString(),
+        "--name", "intruder", "--work-dir", work.resolve("intruder").toString()));
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!intruder.stderr().contains("refused drone intruder: join token not accepted")
+        && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(intruder.stderr()).contains("the orchestrator refused drone intruder: join token not accepted");
+    assertThat(cluster.orchestrator.stderr()).contains("refused drone intruder: join token not accepted");
+    JsonNode droneList = cluster.api.get("/api/v1/drones").json().path("drones");
+    droneList.forEach(drone -> assertThat(drone.path("name").asText()).isNotEqualTo("intruder"));
+    long run = submit("refused", "jobs:\n  there:\n    labels: [node-intruder]\n    steps: [\"true\"]\n");
+    assertThat(awaitJob(run, "there", job -> job.path("state").asText().equals("UNSCHEDULABLE"))
+        .path("reason").asText()).contains("no registered drone has the labels [node-intruder]");
+    intruder.close();
+  }
+
+  @Test
+  @Order(4)
+  void droneSpeakingAnotherProtocolVersionIsRefusedWithBothVersions() throws Exception {
+    // This JVM joins the swarm as a lite member, the way a drone of another release would.
+    io.vertx.core.Vertx node = org.buildswarm.deploy.cluster.ClusteredVertx.start(new org.buildswarm.deploy.cluster.ClusterSettings(
+        cluster.name, List.of(cluster.members().split(",")), "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null))
+        .toCompletionStage().toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      String token = Files.readString(cluster.joinToken).trim();
+      var register = new org.buildswarm.protocol.message.RegisterDrone("future", org.buildswarm.protocol.ProtocolVersion.CURRENT + 1,
+          token, "elsewhere", 4, List.of(), org.buildswarm.protocol.DroneMode.ACTIVE, false, List.of());
+      Throwable refused = node.eventBus().request(org.buildswarm.protocol.Addresses.DRONE_REGISTER, register,
+              new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(30_000))
+          .toCompletionStage().toCompletableFuture().handle((reply, failure) -> failure).get();
+      assertThat(refused).isNotNull();
+      assertThat(refused.getCause() == null ? refused.getMessage() : refused.getCause().getMessage())
+          .contains("protocol version " + (org.buildswarm.protocol.ProtocolVersion.CURRENT + 1))
+          .contains("orchestrator's version " + org.buildswarm.protocol.ProtocolVersion.CURRENT);
+      assertThat(cluster.orchestrator.stderr()).contains("refused drone future: protocol version");
+      cluster.api.get("/api/v1/drones").json().path("drones")
+          .forEach(drone -> assertThat(drone.path("name").asText()).isNotEqualTo("future"));
+    } finally {
+      node.close().toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  static long submit(String project, String yaml) throws Exception {
+    return ClusterSystemTestSupport.submit(cluster, work, project, yaml);
+  }
+
+  static long submit(String project, String yaml, Path source) throws Exception {
+    return ClusterSystemTestSupport.submit(cluster, source, project, yaml);
+  }
+
+  static Map<String, JsonNode> jobs(JsonNode detail) {
+    return ClusterSystemTestSupport.jobs(detail);
+  }
+
+  static JsonNode awaitJob(long run, String name, java.util.function.Predicate<JsonNode> condition) throws Exception {
+    return ClusterSystemTestSupport.awaitJob(cluster, run, name, condition);
+  }
+}

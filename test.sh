@@ -6,8 +6,9 @@ set -eu
 cd "$(dirname "$0")"
 
 # Debian packages the tests use: kill (procps) and setsid (util-linux) for process groups,
-# PostgreSQL (the tests start their own throwaway servers as the postgres user).
-packages="procps util-linux postgresql"
+# PostgreSQL (the tests start their own throwaway servers as the postgres user), ip (network
+# namespaces for partition tests) and openssl (certificates for event-bus TLS tests).
+packages="procps util-linux postgresql iproute2 openssl"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
   for package in $packages; do

@@ -32,6 +32,21 @@ public final class ClusteredVertx {
     hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
     hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
+    // The swarm's metrics come from Micrometer; Hazelcast's own monitors only cost threads and memory.
+    hazelcast.getMetricsConfig().setEnabled(false);
+    hazelcast.setProperty("hazelcast.health.monitoring.level", "OFF");
+    hazelcast.setProperty("hazelcast.slow.operation.detector.enabled", "false");
+    if (settings.liteMember()) {
+      // A drone holds no cluster data: a handful of Hazelcast threads is plenty, and its memory
+      // belongs to the builds it runs.
+      hazelcast.setProperty("hazelcast.partition.operation.thread.count", "1");
+      hazelcast.setProperty("hazelcast.operation.generic.thread.count", "1");
+      hazelcast.setProperty("hazelcast.event.thread.count", "1");
+      hazelcast.setProperty("hazelcast.io.thread.count", "1");
+      hazelcast.setProperty("hazelcast.io.input.thread.count", "1");
+      hazelcast.setProperty("hazelcast.io.output.thread.count", "1");
+      hazelcast.setProperty("hazelcast.response.thread.count", "1");
+    }
     NetworkConfig network = hazelcast.getNetworkConfig();
     network.setPort(settings.clusterPort()).setPortAutoIncrement(false);
     network.getInterfaces().setEnabled(true).addInterface(settings.bindAddress());
@@ -52,8 +67,12 @@ public final class ClusteredVertx {
           .setTrustOptions(new PemTrustOptions().addCertPath(settings.tls().authority().toString()))
           .setClientAuth(ClientAuth.REQUIRED);
     }
+    VertxOptions vertxOptions = new VertxOptions().setEventBusOptions(eventBus);
+    if (settings.liteMember()) {
+      vertxOptions.setEventLoopPoolSize(2).setWorkerPoolSize(4).setInternalBlockingPoolSize(4);
+    }
     return Vertx.builder()
-        .with(new VertxOptions().setEventBusOptions(eventBus))
+        .with(vertxOptions)
         .withClusterManager(new HazelcastClusterManager(hazelcast))
         .buildClustered()
         .map(vertx -> {

@@ -63,6 +63,8 @@ public final class JobRunner implements Runnable {
   private volatile JobOutcome stopAs;
   private volatile String stopReason;
   private LogWriter log;
+  /** When the first step's process started: what "started" means to everyone watching. */
+  private long firstSpawn;
 
   public JobRunner(AssignJob job, Path workspace, Path logFile, SourceFetcher fetcher, Map<String, String> baseEnv,
       long killGraceMs, boolean keepFailedWorkspace, Executor helpers, Listener listener) {
@@ -117,6 +119,10 @@ public final class JobRunner implements Runnable {
     } catch (IOException e) {
       LOG.warning("cannot remove the process group record of " + workspace + ": " + e.getMessage());
     }
+    if (firstSpawn > 0 && result.startedAt() != firstSpawn) {
+      result = new Result(result.outcome(), result.exitCode(), result.failedStep(), result.logTail(), firstSpawn,
+          result.finishedAt(), result.message());
+    }
     result = finishLog(result);
     boolean keep = keepFailedWorkspace && result.outcome() != JobOutcome.SUCCEEDED;
     if (!keep) {
@@ -141,7 +147,6 @@ public final class JobRunner implements Runnable {
       return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(),
           "could not prepare the source: " + e.getMessage());
     }
-    listener.started(startedAt);
     long deadline = startedAt + job.execution().timeoutMs();
     List<Step> steps = job.execution().steps();
     for (int i = 0; i < steps.size(); i++) {
@@ -195,6 +200,10 @@ public final class JobRunner implements Runnable {
       process = builder.start();
     } catch (IOException e) {
       throw new IOException("cannot start /bin/sh: " + e.getMessage(), e);
+    }
+    if (firstSpawn == 0) {
+      firstSpawn = System.currentTimeMillis();
+      listener.started(firstSpawn);
     }
     long group = process.pid(); // setsid made the step the leader of a group with its own pid
     groups.add(group);

@@ -1,7 +1,6 @@
 package org.buildswarm.drone.impl;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,31 +74,76 @@ public final class ProcessGroups {
     }
   }
 
-  /** Live (non-zombie) processes whose process group is {@code pgid}. */
+  /**
+   * Live (non-zombie) processes whose process group is {@code pgid}. Every member was started after
+   * the group's leader, and Linux hands out pids in increasing order, so only pids from
+   * {@code pgid} up to the newest pid need a look — unless the pid counter wrapped around since,
+   * which is checked, and then every process is.
+   */
   public static List<Long> members(long pgid) {
     List<Long> members = new ArrayList<>();
+    long newest = newestPid();
+    boolean wrapped = newest < pgid;
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC, "[0-9]*")) {
       for (Path entry : entries) {
-        String stat;
+        long pid = Long.parseLong(entry.getFileName().toString());
+        if (!wrapped && (pid < pgid || pid > newest) && pid != pgid) {
+          continue;
+        }
+        byte[] stat;
         try {
-          stat = Files.readString(entry.resolve("stat"), StandardCharsets.UTF_8);
+          stat = Files.readAllBytes(entry.resolve("stat"));
         } catch (IOException | RuntimeException gone) {
           continue; // exited while we looked
         }
-        int end = stat.lastIndexOf(')');
-        if (end < 0) {
-          continue;
-        }
-        String[] fields = stat.substring(end + 2).split(" ");
-        if (fields.length > 2 && !"Z".equals(fields[0]) && !"X".equals(fields[0])
-            && Long.parseLong(fields[2]) == pgid) {
-          members.add(Long.parseLong(entry.getFileName().toString()));
+        if (inGroup(stat, pgid)) {
+          members.add(pid);
         }
       }
     } catch (IOException e) {
       LOG.warning("cannot list /proc: " + e.getMessage());
     }
     return members;
+  }
+
+  /** The most recently created pid (the last field of /proc/loadavg), or the largest possible if unknown. */
+  static long newestPid() {
+    try {
+      String loadavg = Files.readString(PROC.resolve("loadavg")).trim();
+      return Long.parseLong(loadavg.substring(loadavg.lastIndexOf(' ') + 1));
+    } catch (IOException | RuntimeException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * Whether a /proc/PID/stat line ("pid (comm) state ppid pgrp ...") is of a live member of the
+   * group. Parsed from bytes: this runs once per process on the host for every finished job.
+   */
+  static boolean inGroup(byte[] stat, long pgid) {
+    int end = stat.length - 1;
+    while (end >= 0 && stat[end] != ')') {
+      end--;
+    }
+    int position = end + 2; // the state field
+    if (end < 0 || position >= stat.length || stat[position] == 'Z' || stat[position] == 'X') {
+      return false;
+    }
+    int field = 0;
+    long value = 0;
+    for (int i = position; i < stat.length; i++) {
+      byte b = stat[i];
+      if (b == ' ') {
+        if (field == 2) {
+          return value == pgid;
+        }
+        field++;
+        value = 0;
+      } else if (field == 2) {
+        value = value * 10 + (b - '0');
+      }
+    }
+    return false;
   }
 
   private static void sleep(long millis) {

@@ -14,8 +14,9 @@ import org.buildswarm.protocol.api.RunEvent;
 /**
  * Server-Sent Events: every {@link RunEvent} the orchestrator publishes, optionally for one run,
  * with a comment every few seconds so proxies keep the stream open and clients notice a dead one.
- * One event-bus subscription per gateway fans out to all clients; a client too slow to keep up is
- * disconnected rather than buffered without bound. Used on one context only.
+ * One event-bus subscription per gateway fans out to all clients, held only while a client is
+ * connected (so a gateway nobody watches does not decode every event of a busy swarm); a client too
+ * slow to keep up is disconnected rather than buffered without bound. Used on one context only.
  */
 public final class LiveEvents {
   private static final long KEEPALIVE_MS = 15_000;
@@ -33,13 +34,21 @@ public final class LiveEvents {
   }
 
   public Future<Void> start() {
-    consumer = vertx.eventBus().consumer(Addresses.RUN_EVENTS, message -> broadcast(message.body()));
     keepalive = vertx.setPeriodic(KEEPALIVE_MS, id -> {
       for (Client client : Set.copyOf(clients)) {
         client.response().write(": keepalive\n\n");
       }
     });
-    return consumer.completion();
+    return Future.succeededFuture();
+  }
+
+  private void subscribeIfWatched() {
+    if (!clients.isEmpty() && consumer == null) {
+      consumer = vertx.eventBus().consumer(Addresses.RUN_EVENTS, message -> broadcast(message.body()));
+    } else if (clients.isEmpty() && consumer != null) {
+      consumer.unregister();
+      consumer = null;
+    }
   }
 
   public Future<Void> stop() {
@@ -48,7 +57,9 @@ public final class LiveEvents {
       client.response().end();
     }
     clients.clear();
-    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    MessageConsumer<RunEvent> subscribed = consumer;
+    consumer = null;
+    return subscribed == null ? Future.succeededFuture() : subscribed.unregister();
   }
 
   /** Clients connected now. */
@@ -74,10 +85,19 @@ public final class LiveEvents {
         .putHeader("x-accel-buffering", "no")
         .putHeader("content-encoding", "identity"); // compression would hold events back
     response.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
-    response.write(": connected\nretry: 2000\n\n");
     Client client = new Client(response, runFilter);
     clients.add(client);
-    response.closeHandler(v -> clients.remove(client));
+    response.closeHandler(v -> {
+      clients.remove(client);
+      subscribeIfWatched();
+    });
+    subscribeIfWatched();
+    // Tell the client it is connected once the subscription is in place, so it misses nothing after.
+    consumer.completion().onComplete(done -> {
+      if (clients.contains(client)) {
+        response.write(": connected\nretry: 2000\n\n");
+      }
+    });
   }
 
   private void broadcast(RunEvent event) {
@@ -89,6 +109,7 @@ public final class LiveEvents {
       if (client.response().writeQueueFull()) {
         clients.remove(client);
         client.response().reset();
+        subscribeIfWatched();
         continue;
       }
       if (frame == null) {

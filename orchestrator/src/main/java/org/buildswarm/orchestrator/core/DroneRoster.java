@@ -41,6 +41,15 @@ public final class DroneRoster {
   /** Operators' settings for drones that have not registered since this orchestrator started. */
   private final Map<String, DroneMode> savedOperatorModes = new HashMap<>();
   private final Map<Long, Long> assignedAt = new HashMap<>();
+  /** Registered drones or their sizes and labels changed: which jobs can run anywhere may have too. */
+  private boolean changed;
+
+  /** Whether the drones changed since the last call (and forgets it). */
+  boolean consumeChanged() {
+    boolean was = changed;
+    changed = false;
+    return was;
+  }
 
   DroneRoster(CoreOptions options, OrchestratorCore core) {
     this.options = options;
@@ -84,6 +93,7 @@ public final class DroneRoster {
     drone.reportedMode = request.mode();
     drone.ephemeral = request.ephemeral();
     drone.presence = Presence.ONLINE;
+    changed = true;
     drone.lastSeenAt = now;
     drone.leaseExpiresAt = now + options.leaseMs();
     Map<String, Object> data = new LinkedHashMap<>();
@@ -194,6 +204,7 @@ public final class DroneRoster {
     for (DroneEntry drone : drones.values()) {
       if (drone.presence != Presence.LOST && drone.leaseExpiresAt <= now) {
         drone.presence = Presence.LOST;
+        changed = true;
         core.counters().leasesExpired++;
         core.recordSwarmEvent("drone.lost", Map.of("drone", drone.name, "attempts", drone.attempts.size(),
             "silentMs", now - drone.lastSeenAt), status(drone));
@@ -264,6 +275,17 @@ public final class DroneRoster {
 
   Collection<DroneEntry> all() {
     return drones.values();
+  }
+
+  /** Free cores of drones that take work now. */
+  int freeAcceptingCores(long now) {
+    int free = 0;
+    for (DroneEntry drone : drones.values()) {
+      if (drone.accepting(now)) {
+        free += Math.max(0, drone.cores - drone.busyCores());
+      }
+    }
+    return free;
   }
 
   Collection<DroneSlot> slots(long now) {

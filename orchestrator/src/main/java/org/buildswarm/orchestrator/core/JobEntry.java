@@ -46,6 +46,8 @@ final class JobEntry {
   /** When the current attempt was assigned; 0 when no attempt is open. */
   long attemptAssignedAt;
   Long attemptStartedAt;
+  /** How the scheduler sees it while it waits (built when it is enqueued). */
+  org.buildswarm.orchestrator.schedule.ReadyJob candidate;
   /** An attempt change to store with the next recorded change of this job. */
   org.buildswarm.orchestrator.store.AttemptStatus pendingAttempt;
   /** Tokens of attempts whose final report was applied, so a resent one is acknowledged, not counted stale. */

@@ -70,7 +70,7 @@ public final class OrchestratorCore {
   private final ArrayDeque<RunEntry> finishedRuns = new ArrayDeque<>();
   private final Map<Long, JobEntry> jobs = new HashMap<>();
   /** QUEUED and UNSCHEDULABLE jobs, the scheduler's input. */
-  private final Set<JobEntry> ready = new LinkedHashSet<>();
+  private final ReadyQueue ready = new ReadyQueue();
 
   public OrchestratorCore(CoreOptions options, Scheduler scheduler, LongSupplier clock, Effects effects, long epoch) {
     this.options = options;
@@ -128,7 +128,7 @@ public final class OrchestratorCore {
       } else if (job.isReady()) {
         job.readySince = job.queuedAt == null ? now : job.queuedAt;
         job.unschedulableSince = now;
-        ready.add(job);
+        ready.add(job, now);
       }
     }
     for (JobEntry job : run.jobs) {
@@ -217,27 +217,60 @@ public final class OrchestratorCore {
 
   // ---- scheduling ----------------------------------------------------------------------------
 
-  /** One scheduling round over every ready job; placements become assignments. */
+  /** How many of each project's best jobs a round looks at first (more if cores stay free). */
+  static final int FIRST_WINDOW = 32;
+
+  /**
+   * One scheduling round; placements become assignments. A round looks at the jobs enqueued since
+   * the last one and at the best few of every project, widening only while cores stay free and
+   * jobs were left out; after the drones changed it looks at everything once.
+   */
   public void schedule() {
     if (ready.isEmpty()) {
       return;
     }
     long now = now();
-    List<ReadyJob> candidates = new ArrayList<>(ready.size());
-    Map<Long, JobEntry> byId = new HashMap<>();
-    for (JobEntry job : ready) {
-      if (job.notBefore > now) {
-        continue;
-      }
-      byId.put(job.id, job);
-      candidates.add(new ReadyJob(job.id, job.run.project, job.run.trigger.priority(), job.plan.criticalPathMs(),
-          job.plan.estimateMs(), job.readySince, job.plan.cores(), job.plan.labels(), job.avoid));
+    ready.releaseDue(now);
+    boolean dronesChanged = roster.consumeChanged();
+    List<JobEntry> fresh = ready.takeFresh();
+    if (!dronesChanged && fresh.isEmpty() && roster.freeAcceptingCores(now) == 0) {
+      return; // nothing can be placed and nothing new needs a verdict
     }
-    if (candidates.isEmpty()) {
+    if (dronesChanged) {
+      List<JobEntry> everything = new ArrayList<>(ready.waitingJobs());
+      everything.addAll(ready.unschedulable());
+      round(everything, now);
       return;
     }
-    Collection<DroneSlot> slots = roster.slots(now);
-    SchedulingResult result = scheduler.schedule(new SchedulingInput(now, candidates, slots, roster.runningCoresByProject()));
+    java.util.Set<JobEntry> candidates = new java.util.LinkedHashSet<>(fresh);
+    int perProject = Math.max(FIRST_WINDOW, 2 * roster.freeAcceptingCores(now));
+    while (true) {
+      ReadyQueue.Window window = ready.window(perProject);
+      candidates.addAll(window.jobs());
+      round(new ArrayList<>(candidates), now);
+      if (!window.truncated() || roster.freeAcceptingCores(now) == 0 || perProject >= ready.size()) {
+        return;
+      }
+      candidates.clear();
+      perProject *= 4;
+    }
+  }
+
+  /** Runs the scheduler over these candidates and applies its placements and verdicts. */
+  private void round(List<JobEntry> candidates, long now) {
+    List<ReadyJob> input = new ArrayList<>(candidates.size());
+    Map<Long, JobEntry> byId = new HashMap<>();
+    for (JobEntry job : candidates) {
+      if (ready.contains(job)) {
+        byId.put(job.id, job);
+        input.add(job.candidate);
+      }
+    }
+    if (input.isEmpty()) {
+      return;
+    }
+    SchedulingResult result = scheduler.schedule(new SchedulingInput(now, input, roster.slots(now),
+        roster.runningCoresByProject()));
     Set<Long> unschedulable = new java.util.HashSet<>();
     for (Unschedulable verdict : result.unschedulable()) {
       unschedulable.add(verdict.jobId());
@@ -247,6 +280,7 @@ public final class OrchestratorCore {
       if (job.state == JobState.UNSCHEDULABLE && !unschedulable.contains(job.id)) {
         job.state = JobState.QUEUED;
         job.reason = null;
+        ready.markSchedulable(job);
         record(job, now, "job.schedulable", Map.of(), null);
       }
     }
@@ -264,6 +298,7 @@ public final class OrchestratorCore {
     }
     job.state = JobState.UNSCHEDULABLE;
     job.reason = reason;
+    ready.markUnschedulable(job);
     record(job, now, "job.unschedulable", Map.of("reason", reason), null);
   }
 
@@ -447,7 +482,7 @@ public final class OrchestratorCore {
     roster.expireLeases(now);
     if (options.unschedulableGraceMs() >= 0) {
       List<JobEntry> expired = new ArrayList<>();
-      for (JobEntry job : ready) {
+      for (JobEntry job : ready.unschedulable()) {
         if (job.state == JobState.UNSCHEDULABLE && now - job.unschedulableSince >= options.unschedulableGraceMs()) {
           expired.add(job);
         }
@@ -490,7 +525,7 @@ public final class OrchestratorCore {
     if (!ownFailure) {
       job.notBefore = 0;
     }
-    ready.add(job);
+    ready.add(job, now);
     record(job, now, type, Map.of("reason", reason), null);
   }
 
@@ -498,7 +533,7 @@ public final class OrchestratorCore {
     job.state = JobState.QUEUED;
     job.queuedAt = now;
     job.readySince = now;
-    ready.add(job);
+    ready.add(job, now);
     record(job, now, "job.queued", Map.of(), null);
   }
 
@@ -657,7 +692,7 @@ public final class OrchestratorCore {
       }
     }
     Long oldest = null;
-    for (JobEntry job : ready) {
+    for (JobEntry job : ready.all()) {
       oldest = oldest == null ? job.readySince : Math.min(oldest, job.readySince);
     }
     int online = 0;

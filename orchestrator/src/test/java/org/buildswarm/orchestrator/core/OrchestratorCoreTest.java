@@ -432,6 +432,25 @@ class OrchestratorCoreTest {
   }
 
   @Test
+  void aJobThatFitsIsFoundBehindManyThatDoNotFitNow() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.submit("jobs:\n  hog: {cores: 3, steps: [x]}\n");
+    StringBuilder yaml = new StringBuilder("jobs:\n");
+    for (int i = 0; i < 200; i++) {
+      yaml.append("  wide").append(i).append(": {cores: 4, steps: [x]}\n");
+    }
+    yaml.append("  head: {steps: [x]}\n  small: {needs: head, cores: 1, steps: [x]}\n");
+    long run = f.submit(yaml.toString());
+    // "head" (critical path 2 jobs long) sorts before the 200 wide jobs: placed at once in the 1 free core.
+    assertThat(f.job(run, "head").state()).isEqualTo(JobState.ASSIGNED);
+    f.finish(f.assignmentOf("head"), JobOutcome.SUCCEEDED);
+    // "small" now ranks behind 200 four-core jobs that cannot start; it still gets the free core.
+    assertThat(f.job(run, "small").state()).isEqualTo(JobState.ASSIGNED);
+    assertThat(f.core.readyJobs()).isEqualTo(200);
+  }
+
+  @Test
   void manualRunsGoBeforeCronRunsAndProjectsShareFairly() {
     CoreFixture f = new CoreFixture();
     long nightly = f.submit("jobs:\n  n1: {steps: [x]}\n  n2: {steps: [x]}\n", "big", Trigger.CRON);

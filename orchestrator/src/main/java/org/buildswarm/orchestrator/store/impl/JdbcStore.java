@@ -55,6 +55,9 @@ public final class JdbcStore implements Store {
   private final AutoCloseable closer;
   private final WorkerExecutor writes;
   private final WorkerExecutor reads;
+  /** The one writer thread's own connection, with its statements prepared once (H2 parses SQL on every prepare). */
+  private Connection writer;
+  private final Map<String, PreparedStatement> prepared = new HashMap<>();
 
   /**
    * @param closer releases the data source's connections on {@link #close()}
@@ -97,6 +100,7 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Void> close() {
     return this.<Void>write(() -> {
+      closeWriter();
       closer.close();
       return null;
     }).eventually(() -> writes.close()).eventually(() -> reads.close());
@@ -111,8 +115,8 @@ public final class JdbcStore implements Store {
         rows.next();
         epoch = rows.getLong(1);
       }
-      try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO epochs (epoch, holder, started_at) VALUES (?, ?, ?)")) {
+      {
+        PreparedStatement insert = statement(connection, "INSERT INTO epochs (epoch, holder, started_at) VALUES (?, ?, ?)", false);
         insert.setLong(1, epoch);
         insert.setString(2, holder);
         insert.setLong(3, System.currentTimeMillis());
@@ -126,10 +130,10 @@ public final class JdbcStore implements Store {
   public Future<CreatedRun> createRun(NewRun run) {
     return write(() -> inTransaction(connection -> {
       long runId;
-      try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-              + " requested_by, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          Statement.RETURN_GENERATED_KEYS)) {
+      {
+        PreparedStatement insert = statement(connection,
+            "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
+                + " requested_by, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
         insert.setString(1, run.project());
         insert.setString(2, run.pipelineName());
         insert.setString(3, run.file());
@@ -143,9 +147,9 @@ public final class JdbcStore implements Store {
         runId = generatedKey(insert);
       }
       List<Long> jobIds = new ArrayList<>(run.jobs().size());
-      try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES (?, ?, ?, ?, ?)",
-          Statement.RETURN_GENERATED_KEYS)) {
+      {
+        PreparedStatement insert = statement(connection,
+            "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES (?, ?, ?, ?, ?)", true);
         for (PlannedJob job : run.jobs()) {
           insert.setLong(1, runId);
           insert.setInt(2, job.index());
@@ -176,12 +180,12 @@ public final class JdbcStore implements Store {
     }
     return write(() -> inTransaction(connection -> {
       insertEvents(connection, changes);
-      try (PreparedStatement jobUpdate = connection.prepareStatement(
-              "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
-                  + " exit_code = ?, failed_step = ?, log_tail_json = ?, reason = ?, queued_at = ?, started_at = ?,"
-                  + " finished_at = ? WHERE id = ?");
-          PreparedStatement runUpdate = connection.prepareStatement(
-              "UPDATE runs SET state = ?, finished_at = ? WHERE id = ?")) {
+      {
+        PreparedStatement jobUpdate = statement(connection,
+            "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
+                + " exit_code = ?, failed_step = ?, log_tail_json = ?, reason = ?, queued_at = ?, started_at = ?,"
+                + " finished_at = ? WHERE id = ?", false);
+        PreparedStatement runUpdate = statement(connection, "UPDATE runs SET state = ?, finished_at = ? WHERE id = ?", false);
         // Only the last status of each row matters; earlier ones in the batch are superseded.
         Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
         Map<Long, StateChange> lastRunChange = new LinkedHashMap<>();
@@ -216,48 +220,58 @@ public final class JdbcStore implements Store {
     }));
   }
 
-  /** Attempts are opened, updated and closed in order; a drone row is replaced by its latest. */
-  private static void writeAttemptsAndDrones(Connection connection, List<StateChange> changes) throws SQLException {
-    try (PreparedStatement update = connection.prepareStatement(
-            "UPDATE attempts SET started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at),"
-                + " outcome = COALESCE(?, outcome), exit_code = COALESCE(?, exit_code) WHERE job_id = ? AND attempt = ?");
-        PreparedStatement insert = connection.prepareStatement(
-            "INSERT INTO attempts (job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        PreparedStatement drone = connection.prepareStatement(
-            "MERGE INTO drones KEY (name) VALUES (?, ?, ?, ?, ?, ?)")) {
-      for (StateChange change : changes) {
-        AttemptStatus attempt = change.attempt();
-        if (attempt != null) {
-          setLong(update, 1, attempt.startedAt());
-          setLong(update, 2, attempt.endedAt());
-          update.setString(3, attempt.outcome());
-          setInteger(update, 4, attempt.exitCode());
-          update.setLong(5, attempt.jobId());
-          update.setInt(6, attempt.attempt());
-          if (update.executeUpdate() == 0) {
-            insert.setLong(1, attempt.jobId());
-            insert.setInt(2, attempt.attempt());
-            insert.setLong(3, attempt.token());
-            insert.setString(4, attempt.drone());
-            insert.setLong(5, attempt.assignedAt());
-            setLong(insert, 6, attempt.startedAt());
-            setLong(insert, 7, attempt.endedAt());
-            insert.setString(8, attempt.outcome());
-            setInteger(insert, 9, attempt.exitCode());
-            insert.executeUpdate();
-          }
+  /** Each attempt of the batch is written once, as the batch leaves it; a drone row is replaced by its latest. */
+  private void writeAttemptsAndDrones(Connection connection, List<StateChange> changes) throws SQLException {
+    List<AttemptStatus> attempts = new ArrayList<>(AttemptStatus.latest(changes));
+    if (!attempts.isEmpty()) {
+      PreparedStatement update = statement(connection,
+          "UPDATE attempts SET started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at),"
+              + " outcome = COALESCE(?, outcome), exit_code = COALESCE(?, exit_code) WHERE job_id = ? AND attempt = ?", false);
+      for (AttemptStatus attempt : attempts) {
+        setLong(update, 1, attempt.startedAt());
+        setLong(update, 2, attempt.endedAt());
+        update.setString(3, attempt.outcome());
+        setInteger(update, 4, attempt.exitCode());
+        update.setLong(5, attempt.jobId());
+        update.setInt(6, attempt.attempt());
+        update.addBatch();
+      }
+      int[] updated = update.executeBatch();
+      PreparedStatement insert = statement(connection,
+          "INSERT INTO attempts (job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code)"
+              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", false);
+      boolean inserts = false;
+      for (int i = 0; i < attempts.size(); i++) {
+        if (updated[i] == 0) {
+          AttemptStatus attempt = attempts.get(i);
+          insert.setLong(1, attempt.jobId());
+          insert.setInt(2, attempt.attempt());
+          insert.setLong(3, attempt.token());
+          insert.setString(4, attempt.drone());
+          insert.setLong(5, attempt.assignedAt());
+          setLong(insert, 6, attempt.startedAt());
+          setLong(insert, 7, attempt.endedAt());
+          insert.setString(8, attempt.outcome());
+          setInteger(insert, 9, attempt.exitCode());
+          insert.addBatch();
+          inserts = true;
         }
-        DroneStatus status = change.drone();
-        if (status != null) {
-          drone.setString(1, status.name());
-          drone.setString(2, status.host());
-          drone.setInt(3, status.cores());
-          drone.setString(4, ProtocolJson.toJson(status.labels()));
-          drone.setString(5, status.operatorMode() == null ? null : status.operatorMode().name());
-          drone.setLong(6, status.lastSeenAt());
-          drone.executeUpdate();
-        }
+      }
+      if (inserts) {
+        insert.executeBatch();
+      }
+    }
+    for (StateChange change : changes) {
+      DroneStatus status = change.drone();
+      if (status != null) {
+        PreparedStatement drone = statement(connection, "MERGE INTO drones KEY (name) VALUES (?, ?, ?, ?, ?, ?)", false);
+        drone.setString(1, status.name());
+        drone.setString(2, status.host());
+        drone.setInt(3, status.cores());
+        drone.setString(4, ProtocolJson.toJson(status.labels()));
+        drone.setString(5, status.operatorMode() == null ? null : status.operatorMode().name());
+        drone.setLong(6, status.lastSeenAt());
+        drone.executeUpdate();
       }
     }
   }
@@ -406,8 +420,9 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Void> saveToken(String tokenSha256, String name, Role role) {
     return write(() -> inTransaction(connection -> {
-      try (PreparedStatement insert = connection.prepareStatement(
-          "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)")) {
+      {
+        PreparedStatement insert = statement(connection,
+            "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)", false);
         insert.setString(1, tokenSha256);
         insert.setString(2, name);
         insert.setString(3, role.name());
@@ -537,9 +552,10 @@ public final class JdbcStore implements Store {
     setLong(update, 13, status.finishedAt());
   }
 
-  private static void insertEvents(Connection connection, List<StateChange> changes) throws SQLException {
-    try (PreparedStatement insert = connection.prepareStatement(
-        "INSERT INTO events (at, run_id, job_id, type, data_json) VALUES (?, ?, ?, ?, ?)")) {
+  private void insertEvents(Connection connection, List<StateChange> changes) throws SQLException {
+    {
+      PreparedStatement insert = statement(connection,
+          "INSERT INTO events (at, run_id, job_id, type, data_json) VALUES (?, ?, ?, ?, ?)", false);
       for (StateChange change : changes) {
         insert.setLong(1, change.at());
         insert.setLong(2, change.runId());
@@ -588,18 +604,49 @@ public final class JdbcStore implements Store {
     T run(Connection connection) throws Exception;
   }
 
+  /** Runs on the writer thread, in a transaction on the writer's connection. */
   private <T> T inTransaction(TransactionBody<T> body) throws Exception {
-    try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(false);
-      try {
-        T result = body.run(connection);
-        connection.commit();
-        return result;
-      } catch (Exception e) {
-        connection.rollback();
-        throw e;
-      }
+    if (writer == null || writer.isClosed()) {
+      prepared.clear();
+      writer = dataSource.getConnection();
+      writer.setAutoCommit(false);
     }
+    try {
+      T result = body.run(writer);
+      writer.commit();
+      return result;
+    } catch (Exception e) {
+      try {
+        writer.rollback();
+      } catch (SQLException broken) {
+        // the connection is gone; it is replaced below
+      }
+      closeWriter(); // fresh connection and statements: no half-built batch survives a failure
+      throw e;
+    }
+  }
+
+  /** A statement of the writer's connection, prepared once. */
+  private PreparedStatement statement(Connection connection, String sql, boolean generatedKeys) throws SQLException {
+    PreparedStatement statement = prepared.get(sql);
+    if (statement == null) {
+      statement = generatedKeys ? connection.prepareStatement(sql, Statement.RETURN_GENERATED_KEYS)
+          : connection.prepareStatement(sql);
+      prepared.put(sql, statement);
+    }
+    return statement;
+  }
+
+  private void closeWriter() {
+    try {
+      if (writer != null) {
+        writer.close();
+      }
+    } catch (SQLException e) {
+      // already broken
+    }
+    writer = null;
+    prepared.clear();
   }
 
   private <T> Future<T> write(Callable<T> work) {

@@ -191,12 +191,11 @@ public final class PgStore implements Store {
   private static Future<Void> writeAttemptsAndDrones(SqlConnection connection, List<StateChange> changes) {
     List<Tuple> attempts = new ArrayList<>();
     List<Tuple> drones = new ArrayList<>();
+    for (AttemptStatus attempt : AttemptStatus.latest(changes)) {
+      attempts.add(Tuple.from(new Object[] {attempt.jobId(), attempt.attempt(), attempt.token(), attempt.drone(),
+          attempt.assignedAt(), attempt.startedAt(), attempt.endedAt(), attempt.outcome(), attempt.exitCode()}));
+    }
     for (StateChange change : changes) {
-      AttemptStatus attempt = change.attempt();
-      if (attempt != null) {
-        attempts.add(Tuple.from(new Object[] {attempt.jobId(), attempt.attempt(), attempt.token(), attempt.drone(),
-            attempt.assignedAt(), attempt.startedAt(), attempt.endedAt(), attempt.outcome(), attempt.exitCode()}));
-      }
       DroneStatus drone = change.drone();
       if (drone != null) {
         drones.add(Tuple.of(drone.name(), drone.host(), drone.cores(), ProtocolJson.toJson(drone.labels()),

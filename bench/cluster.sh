@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 mvn -q -B -ntp -DskipTests install
 mvn -q -B -ntp -pl bench dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 cd bench
-exec java -cp "target/classes:$(cat target/classpath.txt)" org.buildswarm.bench.ClusterBenchmark \
+exec java ${BENCH_JAVA_OPTS:-} -cp "target/classes:$(cat target/classpath.txt)" org.buildswarm.bench.ClusterBenchmark \
   ../deploy/target/buildswarm "${@:-2 4}"

@@ -40,7 +40,7 @@ import org.buildswarm.protocol.ProtocolJson;
 public final class ClusterBenchmark {
   private static final int JOBS = 2_000;
   private static final int CHAIN = 200;
-  private static final int CORES_PER_DRONE = 2;
+  private static final int CORES_PER_DRONE = Integer.getInteger("coresPerDrone", 2);
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   public static void main(String[] args) throws Exception {

@@ -44,7 +44,7 @@ public final class ProtocolCodecs {
   public static final List<Class<?>> MESSAGE_TYPES = List.of(
       RegisterDrone.class, DroneRegistered.class, Heartbeat.class, HeartbeatReply.class,
       AssignJob.class, AssignReply.class, CancelAttempt.class, JobStarted.class, JobFinished.class,
-      ReportReply.class, LogChunk.class, LogAck.class,
+      ReportReply.class, LogAck.class,
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
@@ -55,6 +55,7 @@ public final class ProtocolCodecs {
     for (Class<?> type : MESSAGE_TYPES) {
       registerOne(eventBus, type);
     }
+    eventBus.registerDefaultCodec(LogChunk.class, new org.buildswarm.protocol.impl.LogChunkCodec());
   }
 
   private static <T> void registerOne(EventBus eventBus, Class<T> type) {

@@ -124,6 +124,8 @@ public final class JobRunner implements Runnable {
           result.finishedAt(), result.message());
     }
     result = finishLog(result);
+    // Report first: removing the workspace is not part of the job, and must not delay the next one.
+    listener.finished(result);
     boolean keep = keepFailedWorkspace && result.outcome() != JobOutcome.SUCCEEDED;
     if (!keep) {
       try {
@@ -132,7 +134,6 @@ public final class JobRunner implements Runnable {
         LOG.warning("could not remove workspace " + workspace + ": " + e.getMessage());
       }
     }
-    listener.finished(result);
   }
 
   private Result runSteps(long startedAt) throws IOException {

@@ -82,6 +82,10 @@ class JobRunnerTest {
     String log = Files.readString(ran.log());
     assertThat(log).contains("==> [1/2] write", "==> [2/2] read", "hello from job on 2 cores", "==> succeeded");
     assertThat(log.indexOf("[1/2]")).isLessThan(log.indexOf("[2/2]"));
+    long deadline = System.currentTimeMillis() + 10_000; // removed right after the report
+    while (Files.exists(ran.workspace()) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
     assertThat(ran.workspace()).as("workspace removed after success").doesNotExist();
   }
 

@@ -386,8 +386,12 @@ public final class OrchestratorCore {
     }
     long now = now();
     job.reportedTokens.add(report.attempt().token());
-    if (job.attemptStartedAt == null && report.startedAt() > 0) {
+    if (job.state == JobState.ASSIGNED && report.startedAt() > 0) {
+      // It ended before its "started" report went out: record the start from the result.
+      job.state = JobState.RUNNING;
+      job.startedAt = report.startedAt();
       job.attemptStartedAt = report.startedAt();
+      record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
     closeAttempt(job, report.finishedAt() > 0 ? report.finishedAt() : now, report.outcome().name(), report.exitCode());
     roster.detach(roster.get(report.drone()), job);

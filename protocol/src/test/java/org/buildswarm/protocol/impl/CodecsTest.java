@@ -1,0 +1,51 @@
+package org.buildswarm.protocol.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.JobExecution;
+import org.buildswarm.protocol.message.LogChunk;
+import org.buildswarm.protocol.message.RegisterDrone;
+import org.buildswarm.protocol.message.SourceSpec;
+import org.buildswarm.protocol.message.Step;
+import org.junit.jupiter.api.Test;
+
+/** What crosses the clustered event bus comes out as it went in. */
+class CodecsTest {
+  private static <T> T roundTrip(io.vertx.core.eventbus.MessageCodec<T, T> codec, T value) {
+    Buffer buffer = Buffer.buffer().appendString("prefix");
+    codec.encodeToWire(buffer, value);
+    return codec.decodeFromWire(6, buffer);
+  }
+
+  @Test
+  void recordsSurviveTheWire() {
+    AssignJob assignment = new AssignJob(3, new AttemptRef(42, 2, 99), 7, "test (17, linux)",
+        new JobExecution(List.of(new Step("make", "make -j$BUILDSWARM_CORES")), Map.of("A", "b"), 4, 60_000,
+            new SourceSpec(SourceSpec.GIT, "https://example.org/r.git", "abc")));
+    assertThat(roundTrip(new RecordMessageCodec<>(AssignJob.class), assignment)).isEqualTo(assignment);
+    RegisterDrone register = new RegisterDrone("d", 1, "t", "h", 8, List.of("linux"), DroneMode.PAUSED, true,
+        List.of(new AttemptRef(1, 1, 1)));
+    assertThat(roundTrip(new RecordMessageCodec<>(RegisterDrone.class), register)).isEqualTo(register);
+  }
+
+  @Test
+  void logChunksTravelAsRawBytes() {
+    byte[] data = "line one\nünïcödé\n\u0000binary\n".getBytes(StandardCharsets.UTF_8);
+    LogChunk chunk = new LogChunk(new AttemptRef(5, 3, Long.MAX_VALUE), 1L << 40, data, true);
+    LogChunk back = roundTrip(new LogChunkCodec(), chunk);
+    assertThat(back.attempt()).isEqualTo(chunk.attempt());
+    assertThat(back.offset()).isEqualTo(chunk.offset());
+    assertThat(back.eof()).isTrue();
+    assertThat(back.data()).isEqualTo(data);
+    Buffer wire = Buffer.buffer();
+    new LogChunkCodec().encodeToWire(wire, chunk);
+    assertThat(wire.length()).isEqualTo(33 + data.length);
+  }
+}

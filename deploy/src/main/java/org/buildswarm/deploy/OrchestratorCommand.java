@@ -9,10 +9,11 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.orchestrator.OrchestratorOptions;
-import org.buildswarm.orchestrator.OrchestratorVerticle;
+import org.buildswarm.orchestrator.OrchestratorNode;
 import org.buildswarm.orchestrator.core.CoreOptions;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.Stores;
+import org.buildswarm.orchestrator.store.impl.PgStoreOptions;
 import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.api.Role;
 import picocli.CommandLine.Command;
@@ -63,15 +64,30 @@ final class OrchestratorCommand extends NodeCommand {
       throw new IOException("the join token in " + joinTokenFile + " is shorter than 16 characters");
     }
     Files.createDirectories(data);
-    Store storeToUse = Stores.open(vertx, store, data);
-    OrchestratorOptions options = OrchestratorOptions.defaults(settings.bindAddress(), Secrets.sha256Hex(joinToken))
+    String nodeName = settings.bindAddress() + ":" + settings.clusterPort();
+    OrchestratorOptions options = OrchestratorOptions.defaults(nodeName, Secrets.sha256Hex(joinToken))
         .withCore(CoreOptions.defaults(Secrets.sha256Hex(joinToken))
             .withLease(heartbeatSeconds * 1000L, leaseSeconds * 1000L));
     System.out.println("orchestrator store: " + Stores.describe(store, data));
-    return vertx.deployVerticle(new OrchestratorVerticle(options, storeToUse))
-        .compose(id -> adminTokenFile == null ? Future.succeededFuture() : storeToUse.hasTokens().compose(any -> {
+    // On PostgreSQL several orchestrators may share the store: the one holding the leader lock leads.
+    PgStoreOptions election = store == null || store.isBlank() ? null : PgStoreOptions.fromUri(store);
+    if (election != null) {
+      System.out.println("orchestrator " + nodeName + ": leads while it holds the leader lock, stands by otherwise");
+    }
+    return ensureAdminToken(vertx)
+        .compose(v -> vertx.deployVerticle(new OrchestratorNode(options, () -> Stores.open(vertx, store, data), election)));
+  }
+
+  /** Creates the first admin token (if the store has none and a file is given), with a store of its own. */
+  private Future<Void> ensureAdminToken(Vertx vertx) {
+    if (adminTokenFile == null) {
+      return Future.succeededFuture();
+    }
+    Store storeToUse = Stores.open(vertx, store, data);
+    return storeToUse.start()
+        .compose(started -> storeToUse.hasTokens().compose(any -> {
           if (any) {
-            return Future.succeededFuture();
+            return Future.<Void>succeededFuture();
           }
           String token = Secrets.newToken(new SecureRandom());
           try {
@@ -82,6 +98,7 @@ final class OrchestratorCommand extends NodeCommand {
           }
           System.out.println("created an admin API token in " + adminTokenFile);
           return storeToUse.saveToken(Secrets.sha256Hex(token), "admin", Role.ADMIN);
-        }));
+        }))
+        .eventually(storeToUse::close);
   }
 }

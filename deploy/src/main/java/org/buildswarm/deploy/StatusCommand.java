@@ -24,8 +24,11 @@ final class StatusCommand extends ApiCommand {
     List<String> jobs = new ArrayList<>();
     status.path("jobsByState").fields().forEachRemaining(entry -> jobs.add(entry.getValue().asInt() + " "
         + entry.getKey().toLowerCase(Locale.ROOT)));
-    System.out.printf(Locale.ROOT, "orchestrator  epoch %d, %d active run(s)%s%n", status.path("epoch").asLong(),
-        status.path("activeRuns").asInt(), jobs.isEmpty() ? "" : ": " + String.join(", ", jobs));
+    System.out.printf(Locale.ROOT, "orchestrator  %s, epoch %d, %d active run(s)%s%n", status.path("leader").asText(),
+        status.path("epoch").asLong(), status.path("activeRuns").asInt(), jobs.isEmpty() ? "" : ": " + String.join(", ", jobs));
+    if (!status.path("storeAvailable").asBoolean(true)) {
+      System.out.printf(Locale.ROOT, "store         NOT AVAILABLE: %d state change(s) waiting%n", status.path("eventsPending").asLong());
+    }
     if (status.hasNonNull("oldestQueuedAt")) {
       System.out.printf(Locale.ROOT, "queue         oldest ready job waiting %.0fs%n",
           (status.path("at").asLong() - status.path("oldestQueuedAt").asLong()) / 1000.0);

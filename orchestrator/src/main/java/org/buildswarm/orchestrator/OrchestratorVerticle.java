@@ -63,6 +63,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private OrchestratorCore core;
   private EventJournal journal;
+  private final io.vertx.core.Promise<Void> fenced = io.vertx.core.Promise.promise();
   private long tickTimer = -1;
   private long checkTimer = -1;
   private static final long SELF_CHECK_MS = 5_000;
@@ -74,6 +75,11 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     this.store = store;
   }
 
+  /** Completes if the store refuses this orchestrator's writes because a newer one took over. */
+  public Future<Void> fenced() {
+    return fenced.future();
+  }
+
   /** The core, for in-process inspection (tests, metrics); use only on this verticle's context. */
   public OrchestratorCore core() {
     return core;
@@ -82,6 +88,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   @Override
   public Future<?> start() {
     journal = new EventJournal(vertx, store, options.journalBatch());
+    journal.onFenced(failure -> fenced.tryComplete());
     return store.start()
         .compose(v -> store.beginEpoch(options.nodeName()))
         .compose(epoch -> {
@@ -199,7 +206,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         scheduleSoon();
       }, () -> message.fail(ApiFailures.NOT_FOUND, "no drone " + request.drone()));
     });
-    on(Addresses.STATUS, message -> message.reply(core.status(!journal.failing(), journal.backlog())));
+    on(Addresses.STATUS, message -> message.reply(core.status(options.nodeName(), !journal.failing(), journal.backlog())));
     this.<VerifyToken>on(Addresses.TOKEN_VERIFY, message -> reply(message,
         store.findToken(message.body().tokenSha256()).compose(found -> found.isPresent()
             ? Future.succeededFuture(found.get())
@@ -236,6 +243,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     }).onComplete(result -> {
       if (result.succeeded()) {
         message.reply(result.result());
+      } else if (result.cause() instanceof org.buildswarm.orchestrator.store.FencedException) {
+        fenced.tryComplete();
+        message.fail(ApiFailures.UNAVAILABLE, "this orchestrator is no longer the leader; try again");
       } else {
         LOG.log(Level.WARNING, "could not store a run", result.cause());
         message.fail(ApiFailures.UNAVAILABLE, "the run could not be stored: " + result.cause().getMessage());

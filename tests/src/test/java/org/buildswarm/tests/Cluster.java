@@ -23,39 +23,84 @@ final class Cluster implements AutoCloseable {
   final Path joinToken;
   final int orchestratorPort;
   final int gatewayPort;
+  /** Cluster ports of the second, third… orchestrators (high availability). */
+  final List<Integer> moreOrchestratorPorts = new ArrayList<>();
   private final List<SwarmProcess> processes = new ArrayList<>();
   SwarmProcess orchestrator;
+  final List<SwarmProcess> orchestrators = new ArrayList<>();
   SwarmProcess gateway;
   String url;
   Api api;
 
   Cluster(Path directory, String address) throws IOException {
+    this(directory, address, 1);
+  }
+
+  Cluster(Path directory, String address, int orchestratorCount) throws IOException {
     this.directory = directory;
     this.address = address;
     this.joinToken = directory.resolve("join.token");
     Files.writeString(joinToken, "join-" + UUID.randomUUID() + "\n");
     this.orchestratorPort = freePort();
     this.gatewayPort = freePort();
+    for (int i = 1; i < orchestratorCount; i++) {
+      moreOrchestratorPorts.add(freePort());
+    }
   }
 
   String members() {
-    return address + ":" + orchestratorPort + "," + address + ":" + gatewayPort;
+    StringBuilder members = new StringBuilder(address + ":" + orchestratorPort);
+    moreOrchestratorPorts.forEach(port -> members.append(',').append(address).append(':').append(port));
+    return members.append(',').append(address).append(':').append(gatewayPort).toString();
   }
 
-  /** Starts the orchestrator and the gateway and waits until the API answers. */
-  void startCore(String... orchestratorOptions) throws Exception {
+  /** Starts (or restarts) orchestrator number {@code index} (0 is the first) and returns its process. */
+  SwarmProcess startOrchestrator(int index, String... options) throws Exception {
+    int port = index == 0 ? orchestratorPort : moreOrchestratorPorts.get(index - 1);
     List<String> args = new ArrayList<>(List.of("orchestrator", "--cluster-name", name, "--members", members(),
-        "--bind", address, "--cluster-port", Integer.toString(orchestratorPort), "--event-bus-port",
-        Integer.toString(freePort()), "--join-token-file", joinToken.toString(), "--admin-token-file",
-        directory.resolve("admin.token").toString(), "--data", directory.resolve("orchestrator").toString()));
-    args.addAll(List.of(orchestratorOptions));
-    orchestrator = start("orchestrator", null, args);
+        "--bind", address, "--cluster-port", Integer.toString(port), "--event-bus-port", Integer.toString(freePort()),
+        "--join-token-file", joinToken.toString(), "--data", directory.resolve("orchestrator-" + index).toString()));
+    if (index == 0) {
+      args.addAll(List.of("--admin-token-file", directory.resolve("admin.token").toString()));
+    }
+    args.addAll(List.of(options));
+    SwarmProcess process = start("orchestrator-" + index + "-" + processes.size(), null, args);
+    process.awaitOutput(Pattern.compile("buildswarm orchestrator ready"), Duration.ofSeconds(120));
+    return process;
+  }
+
+  /** The cluster port of the orchestrator named (as status names it: address:port). */
+  int orchestratorIndex(String leader) {
+    if (leader.endsWith(":" + orchestratorPort)) {
+      return 0;
+    }
+    for (int i = 0; i < moreOrchestratorPorts.size(); i++) {
+      if (leader.endsWith(":" + moreOrchestratorPorts.get(i))) {
+        return i + 1;
+      }
+    }
+    throw new AssertionError("no orchestrator " + leader);
+  }
+
+  /** Starts the orchestrator(s) and the gateway and waits until the API answers. */
+  void startCore(String... orchestratorOptions) throws Exception {
     gateway = start("gateway", null, List.of("gateway", "--cluster-name", name, "--members", members(), "--bind", address,
         "--cluster-port", Integer.toString(gatewayPort), "--event-bus-port", Integer.toString(freePort()),
         "--http-host", "127.0.0.1", "--http-port", "0", "--data", directory.resolve("gateway").toString()));
-    orchestrator.awaitOutput(Pattern.compile("buildswarm orchestrator ready"), Duration.ofSeconds(120));
+    orchestrator = startOrchestrator(0, orchestratorOptions);
+    orchestrators.add(orchestrator);
+    for (int i = 1; i <= moreOrchestratorPorts.size(); i++) {
+      orchestrators.add(startOrchestrator(i, orchestratorOptions));
+    }
     url = gateway.awaitOutput(Pattern.compile("UI and API:\\s+(http://\\S+)"), Duration.ofSeconds(120));
     api = new Api(url, Files.readString(directory.resolve("admin.token")).trim());
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (api.get("/api/v1/status").status() != 200) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no orchestrator answers\n" + orchestrator.output());
+      }
+      Thread.sleep(200);
+    }
   }
 
   /** Starts a drone (in a network namespace if given) and waits until the orchestrator lists it online. */

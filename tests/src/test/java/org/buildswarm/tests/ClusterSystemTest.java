@@ -162,6 +162,45 @@ class ClusterSystemTest {
     }
   }
 
+  @Test
+  @Order(5)
+  void restartedOrchestratorKeepsQueuedWorkAndAdoptsWhatKeptRunning() throws Exception {
+    StringBuilder yaml = new StringBuilder("jobs:\n");
+    for (int i = 0; i < 8; i++) {
+      yaml.append("  j").append(i).append(": {cores: 2, labels: [linux], steps: [\"sleep 4\"]}\n");
+    }
+    long run = submit("restart", yaml.toString());
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    Map<String, JsonNode> jobs = jobs(cluster.api.get("/api/v1/runs/" + run).json());
+    while (jobs.values().stream().filter(job -> job.path("state").asText().equals("RUNNING")).count() < 3
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      jobs = jobs(cluster.api.get("/api/v1/runs/" + run).json());
+    }
+    Thread.sleep(500); // let the orchestrator write what it knows
+    List<String> runningAtKill = jobs.values().stream().filter(job -> job.path("state").asText().equals("RUNNING"))
+        .map(job -> job.path("name").asText()).toList();
+    assertThat(runningAtKill).hasSize(3);
+
+    cluster.orchestrator.kill();
+    cluster.orchestrator = cluster.startOrchestrator(0);
+
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).as("%s", detail).isEqualTo("SUCCEEDED");
+    Map<String, JsonNode> finished = jobs(detail);
+    for (String name : runningAtKill) {
+      assertThat(finished.get(name).path("attempt").asInt()).as("%s kept running and was adopted, not restarted", name)
+          .isEqualTo(1);
+    }
+    Map<Long, Integer> successes = new HashMap<>();
+    for (JsonNode event : cluster.api.get("/api/v1/runs/" + run + "/events?limit=10000").json().path("events")) {
+      if (event.path("type").asText().equals("job.succeeded")) {
+        successes.merge(event.path("jobId").asLong(), 1, Integer::sum);
+      }
+    }
+    assertThat(successes).hasSize(8).allSatisfy((job, count) -> assertThat(count).isEqualTo(1));
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   static long submit(String project, String yaml) throws Exception {

@@ -683,7 +683,7 @@ public final class OrchestratorCore {
   }
 
   /** The orchestrator at a glance; the caller adds what it knows of the store. */
-  public SwarmStatus status(boolean storeAvailable, long eventsPending) {
+  public SwarmStatus status(String leader, boolean storeAvailable, long eventsPending) {
     long now = now();
     Map<JobState, Integer> byState = new java.util.EnumMap<>(JobState.class);
     int activeRuns = 0;
@@ -709,7 +709,7 @@ public final class OrchestratorCore {
         busy += drone.busyCores();
       }
     }
-    return new SwarmStatus(epoch, now, activeRuns, byState, oldest, online, total, busy, counters.staleReports,
+    return new SwarmStatus(leader, epoch, now, activeRuns, byState, oldest, online, total, busy, counters.staleReports,
         counters.leasesExpired, counters.jobsFinished(), storeAvailable, eventsPending);
   }
 

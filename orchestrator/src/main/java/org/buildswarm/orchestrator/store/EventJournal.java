@@ -25,6 +25,7 @@ public final class EventJournal {
   private final int maxBatch;
   private final ArrayDeque<StateChange> queue = new ArrayDeque<>();
   private final java.util.TreeMap<Long, List<Promise<Void>>> waiters = new java.util.TreeMap<>();
+  private io.vertx.core.Handler<FencedException> fenced = failure -> { };
   private boolean writing;
   private boolean failing;
   private long retryDelayMs = 100;
@@ -35,6 +36,11 @@ public final class EventJournal {
     this.vertx = vertx;
     this.store = store;
     this.maxBatch = maxBatch;
+  }
+
+  /** Called (once) if the store refuses writes because a newer orchestrator took over; writing stops. */
+  public void onFenced(io.vertx.core.Handler<FencedException> handler) {
+    this.fenced = handler;
   }
 
   /** Must be called on the owning context. */
@@ -103,6 +109,10 @@ public final class EventJournal {
           waiters.pollFirstEntry().getValue().forEach(Promise::tryComplete);
         }
         writeNext();
+      } else if (result.cause() instanceof FencedException fencedOff) {
+        LOG.severe(fencedOff.getMessage() + "; " + (queue.size() + batch.size()) + " state changes are not written");
+        failing = true;
+        fenced.handle(fencedOff);
       } else {
         if (!failing) {
           LOG.log(Level.WARNING, "the store is not taking events (" + result.cause().getMessage() + "); "

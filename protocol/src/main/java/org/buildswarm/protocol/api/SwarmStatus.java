@@ -7,11 +7,13 @@ import org.buildswarm.protocol.JobState;
  * The orchestrator at a glance: for readiness checks, {@code swarm status} and metrics.
  *
  * @param jobsByState jobs of active runs, by state
+ * @param leader the orchestrator answering (its node name)
  * @param oldestQueuedAt when the longest-waiting ready job became ready (epoch ms), null if none
  * @param storeAvailable false while the store refuses writes (events wait and are retried)
  * @param eventsPending state changes not yet written to the store
  */
 public record SwarmStatus(
+    String leader,
     long epoch,
     long at,
     int activeRuns,

@@ -23,6 +23,7 @@ import org.buildswarm.orchestrator.plan.PlannedJob;
 import org.buildswarm.orchestrator.store.AttemptStatus;
 import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DroneStatus;
+import org.buildswarm.orchestrator.store.FencedException;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
 import org.buildswarm.orchestrator.store.StateChange;
@@ -59,6 +60,8 @@ public final class PgStore implements Store {
   private final Vertx vertx;
   private final PgStoreOptions options;
   private Pool pool;
+  /** This orchestrator's epoch once begun; writes are refused if a newer one exists. */
+  private volatile long epoch = -1;
 
   public PgStore(Vertx vertx, PgStoreOptions options) {
     this.vertx = vertx;
@@ -108,12 +111,25 @@ public final class PgStore implements Store {
           return connection.preparedQuery("INSERT INTO epochs (epoch, holder, started_at) VALUES ($1, $2, $3)")
               .execute(Tuple.of(epoch, holder, System.currentTimeMillis()))
               .map(done -> epoch);
-        }));
+        }))
+        .onSuccess(begun -> this.epoch = begun);
+  }
+
+  /** Fails the transaction if another orchestrator began a newer epoch (the fence behind the leader lock). */
+  private Future<Void> checkFence(SqlConnection connection) {
+    long mine = epoch;
+    if (mine < 0) {
+      return Future.succeededFuture();
+    }
+    return connection.query("SELECT COALESCE(MAX(epoch), 0) FROM epochs").execute().compose(rows -> {
+      long newest = rows.iterator().next().getLong(0);
+      return newest > mine ? Future.failedFuture(new FencedException(mine, newest)) : Future.succeededFuture();
+    });
   }
 
   @Override
   public Future<CreatedRun> createRun(NewRun run) {
-    return pool.withTransaction(connection -> connection.preparedQuery(
+    return pool.withTransaction(connection -> checkFence(connection).compose(fenced -> connection.preparedQuery(
             "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
                 + " requested_by, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
         .execute(Tuple.from(new Object[] {run.project(), run.pipelineName(), run.file(), run.pipelineYaml(),
@@ -132,7 +148,7 @@ public final class PgStore implements Store {
               .map(PgStore::batchIds);
           return jobIds.compose(ids -> insertEvents(connection, List.of(createdEvent(runId, run)))
               .map(done -> new CreatedRun(runId, ids)));
-        }));
+        })));
   }
 
   private static List<Long> batchIds(RowSet<Row> rows) {
@@ -177,7 +193,8 @@ public final class PgStore implements Store {
     List<Tuple> runUpdates = new ArrayList<>(lastRunChange.size());
     lastRunChange.forEach((id, change) -> runUpdates.add(Tuple.of(change.runStatus().state().name(),
         change.runStatus().finishedAt(), id)));
-    return pool.withTransaction(connection -> insertEvents(connection, changes)
+    return pool.withTransaction(connection -> checkFence(connection)
+        .compose(fenced -> insertEvents(connection, changes))
         .compose(v -> jobUpdates.isEmpty() ? Future.succeededFuture()
             : connection.preparedQuery(JOB_UPDATE).executeBatch(jobUpdates).mapEmpty())
         .compose(v -> runUpdates.isEmpty() ? Future.succeededFuture()

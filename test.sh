@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 # Debian packages the tests use: kill (procps) and setsid (util-linux) for process groups,
 # PostgreSQL (the tests start their own throwaway servers as the postgres user), ip (network
-# namespaces for partition tests) and openssl (certificates for event-bus TLS tests).
-packages="procps util-linux postgresql iproute2 openssl"
+# namespaces for partition tests), openssl (certificates for event-bus TLS tests) and prometheus
+# (a real scraper of /metrics).
+packages="procps util-linux postgresql iproute2 openssl prometheus"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
   for package in $packages; do
@@ -25,12 +26,14 @@ fi
 
 tmp=${TMPDIR:-/tmp}
 temp_before=" $(ls -A "$tmp" | tr '\n' ' ') "
-processes_before=" $(pgrep -f 'org[.]buildswarm' | tr '\n' ' ') "
+# Processes the tests start: swarm JVMs, Prometheus, the browser and its driver.
+started_by_tests='org[.]buildswarm|prometheus --config[.]file|chromedriver|/chromium'
+processes_before=" $(pgrep -f "$started_by_tests" | tr '\n' ' ') "
 
 mvn -B -ntp verify
 
 status=0
-for pid in $(pgrep -f 'org[.]buildswarm' || true); do
+for pid in $(pgrep -f "$started_by_tests" || true); do
   case "$processes_before" in
     *" $pid "*) ;;
     *) echo "left running by the suite: $(ps -o args= -p "$pid" || true)" >&2; status=1 ;;

@@ -31,6 +31,11 @@ final class GatewayCommand extends NodeCommand {
   }
 
   @Override
+  boolean keepsMetrics() {
+    return true;
+  }
+
+  @Override
   String role() {
     return "gateway";
   }
@@ -39,7 +44,8 @@ final class GatewayCommand extends NodeCommand {
   Future<?> deploy(Vertx vertx, ClusterSettings settings) {
     String host = httpHost == null || httpHost.isBlank() ? settings.bindAddress() : httpHost;
     LogStore logs = new LogStore(data.resolve("logs"));
-    GatewayVerticle gateway = new GatewayVerticle(GatewayOptions.defaults(data).withAddress(host, httpPort), logs);
+    GatewayVerticle gateway = new GatewayVerticle(GatewayOptions.defaults(data).withAddress(host, httpPort), logs,
+        metrics().registry(), true);
     return vertx.deployVerticle(new LogSinkVerticle(logs))
         .compose(id -> vertx.deployVerticle(gateway))
         .onSuccess(id -> System.out.println("UI and API:   http://" + host + ":" + gateway.port() + "/"));

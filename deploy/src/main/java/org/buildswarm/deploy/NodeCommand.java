@@ -8,6 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.deploy.cluster.ClusteredVertx;
+import org.buildswarm.deploy.impl.ProcessMetrics;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -24,6 +25,7 @@ abstract class NodeCommand implements Callable<Integer> {
   ClusterOptions cluster;
 
   private volatile Vertx vertx;
+  private ProcessMetrics metrics;
 
   /** Deploys this node's verticles on the clustered Vert.x; the future completes when it is ready. */
   abstract Future<?> deploy(Vertx vertx, ClusterSettings settings) throws Exception;
@@ -40,6 +42,16 @@ abstract class NodeCommand implements Callable<Integer> {
 
   abstract boolean liteMember();
 
+  /** Whether this node keeps JVM and Vert.x metrics for /metrics (drones do not: their memory is for builds). */
+  boolean keepsMetrics() {
+    return false;
+  }
+
+  /** This process's metrics, when it {@link #keepsMetrics() keeps them}. */
+  final ProcessMetrics metrics() {
+    return metrics;
+  }
+
   abstract String role();
 
   @Override
@@ -53,7 +65,8 @@ abstract class NodeCommand implements Callable<Integer> {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     try {
-      vertx = ClusteredVertx.start(settings).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      metrics = keepsMetrics() ? new ProcessMetrics(role()) : null;
+      vertx = ClusteredVertx.start(settings, metrics).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
       deploy(vertx, settings).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();

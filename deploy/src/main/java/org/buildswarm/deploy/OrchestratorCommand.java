@@ -11,6 +11,7 @@ import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.orchestrator.OrchestratorOptions;
 import org.buildswarm.orchestrator.OrchestratorNode;
 import org.buildswarm.orchestrator.core.CoreOptions;
+import org.buildswarm.orchestrator.metrics.SwarmMetrics;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.Stores;
 import org.buildswarm.orchestrator.store.impl.PgStoreOptions;
@@ -53,6 +54,11 @@ final class OrchestratorCommand extends NodeCommand {
   }
 
   @Override
+  boolean keepsMetrics() {
+    return true;
+  }
+
+  @Override
   String role() {
     return "orchestrator";
   }
@@ -75,7 +81,8 @@ final class OrchestratorCommand extends NodeCommand {
       System.out.println("orchestrator " + nodeName + ": leads while it holds the leader lock, stands by otherwise");
     }
     return ensureAdminToken(vertx)
-        .compose(v -> vertx.deployVerticle(new OrchestratorNode(options, () -> Stores.open(vertx, store, data), election)));
+        .compose(v -> vertx.deployVerticle(new OrchestratorNode(options, () -> Stores.open(vertx, store, data), election,
+            new SwarmMetrics(metrics().registry()))));
   }
 
   /** Creates the first admin token (if the store has none and a file is given), with a store of its own. */

@@ -2,11 +2,13 @@ package org.buildswarm.deploy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import org.buildswarm.deploy.impl.ProcessMetrics;
 import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.drone.DroneOptions;
 import org.buildswarm.drone.DroneVerticle;
@@ -16,6 +18,7 @@ import org.buildswarm.gateway.LogSinkVerticle;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.orchestrator.OrchestratorOptions;
 import org.buildswarm.orchestrator.OrchestratorVerticle;
+import org.buildswarm.orchestrator.metrics.SwarmMetrics;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.Stores;
 import org.buildswarm.protocol.ProtocolCodecs;
@@ -45,6 +48,7 @@ public final class SingleHostSwarm {
   private final Options options;
   private final StateDirectory state;
   private Vertx vertx;
+  private ProcessMetrics metrics;
   private GatewayVerticle gateway;
   private String droneId;
   private DroneOptions droneOptions;
@@ -82,12 +86,15 @@ public final class SingleHostSwarm {
     } catch (IOException e) {
       return Future.failedFuture(new IOException("cannot prepare " + state.root() + ": " + e.getMessage(), e));
     }
-    vertx = Vertx.vertx();
+    metrics = new ProcessMetrics("swarm");
+    vertx = metrics.instrument(Vertx.builder(), new VertxOptions()).build();
     ProtocolCodecs.register(vertx.eventBus());
     Store store = Stores.open(vertx, options.storeUri(), state.root());
     OrchestratorOptions orchestratorOptions = OrchestratorOptions.defaults(hostName(), Secrets.sha256Hex(joinToken));
     LogStore logs = new LogStore(state.resolve("logs"));
-    gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs);
+    // One process, one registry: the gateway's /metrics shows the orchestrator's series directly.
+    gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs,
+        metrics.registry(), false);
     DroneOptions drone = DroneOptions.defaults(state.resolve("drone"), joinToken);
     if (options.droneName() != null) {
       drone = drone.withName(options.droneName());
@@ -101,7 +108,7 @@ public final class SingleHostSwarm {
     drone = drone.withKillGraceMs(options.killGraceMs());
     droneOptions = drone;
     DroneOptions finalDrone = drone;
-    return vertx.deployVerticle(new OrchestratorVerticle(orchestratorOptions, store))
+    return vertx.deployVerticle(new OrchestratorVerticle(orchestratorOptions, store, new SwarmMetrics(metrics.registry())))
         .compose(id -> ensureAdminToken(store, adminToken))
         .compose(v -> vertx.deployVerticle(new LogSinkVerticle(logs)))
         .compose(id -> vertx.deployVerticle(gateway))
@@ -143,6 +150,7 @@ public final class SingleHostSwarm {
     }
     vertx.close().toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
     vertx = null;
+    metrics.close();
   }
 
   private static String hostName() {

@@ -1,11 +1,13 @@
 package org.buildswarm.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Map;
@@ -15,8 +17,12 @@ import org.buildswarm.gateway.impl.Authenticator;
 import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
 import org.buildswarm.gateway.impl.LogStore;
+import org.buildswarm.gateway.impl.PrometheusText;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.MetricsText;
+import org.buildswarm.protocol.api.SwarmStatus;
 
 /**
  * The HTTP front door: the REST API, the web UI (static files from the classpath), live events
@@ -27,12 +33,39 @@ public final class GatewayVerticle extends VerticleBase {
 
   private final GatewayOptions options;
   private final LogStore logs;
+  private final PrometheusMeterRegistry registry;
+  private final boolean includeOrchestratorMetrics;
   private HttpServer server;
   private LiveEvents live;
 
   public GatewayVerticle(GatewayOptions options, LogStore logs) {
+    this(options, logs, null, false);
+  }
+
+  /**
+   * @param registry this process's metrics (served at /metrics); null for none
+   * @param includeOrchestratorMetrics add the orchestrator's metrics to /metrics (when it is another process)
+   */
+  public GatewayVerticle(GatewayOptions options, LogStore logs,
+      PrometheusMeterRegistry registry, boolean includeOrchestratorMetrics) {
     this.options = options;
     this.logs = logs;
+    this.registry = registry;
+    this.includeOrchestratorMetrics = includeOrchestratorMetrics;
+  }
+
+  /** /metrics: this process's metrics and, in a swarm, the orchestrator's (the whole swarm, one target). */
+  private void metrics(RoutingContext ctx) {
+    String local = registry == null ? "" : registry.scrape();
+    Future<String> remote = !includeOrchestratorMetrics ? Future.succeededFuture("")
+        : vertx.eventBus().<MetricsText>request(Addresses.METRICS,
+                new GetMetrics(), new DeliveryOptions().setSendTimeout(5_000))
+            .map(reply -> reply.body().text())
+            .otherwise("# the orchestrator did not answer\nbuildswarm_orchestrator_up 0\n");
+    remote.onComplete(result -> ctx.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .putHeader("cache-control", "no-store")
+        .end(PrometheusText.merge(java.util.List.of(local, result.result()))));
   }
 
   /** The port actually bound (useful with port 0). */
@@ -50,10 +83,11 @@ public final class GatewayVerticle extends VerticleBase {
     });
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     router.get("/health/live").handler(ctx -> HttpReplies.json(ctx, 200, Map.of("status", "UP")));
+    router.get("/metrics").handler(this::metrics);
     router.get("/health/ready").handler(ctx -> vertx.eventBus()
         .request(Addresses.STATUS, new GetStatus(), new DeliveryOptions().setSendTimeout(2_000))
         .onSuccess(reply -> {
-          boolean store = reply.body() instanceof org.buildswarm.protocol.api.SwarmStatus status && status.storeAvailable();
+          boolean store = reply.body() instanceof SwarmStatus status && status.storeAvailable();
           HttpReplies.json(ctx, store ? 200 : 503, Map.of("status", store ? "UP" : "DOWN", "orchestrator", "reachable",
               "store", store ? "available" : "unavailable"));
         })

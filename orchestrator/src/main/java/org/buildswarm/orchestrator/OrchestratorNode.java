@@ -5,6 +5,7 @@ import io.vertx.core.VerticleBase;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import org.buildswarm.orchestrator.ha.LeaderLock;
+import org.buildswarm.orchestrator.metrics.SwarmMetrics;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.impl.PgStoreOptions;
 
@@ -23,6 +24,7 @@ public final class OrchestratorNode extends VerticleBase {
   private final OrchestratorOptions options;
   private final Supplier<Store> stores;
   private final PgStoreOptions election;
+  private final SwarmMetrics metrics;
   private LeaderLock lock;
   private String leading;
   private boolean stopping;
@@ -34,10 +36,12 @@ public final class OrchestratorNode extends VerticleBase {
    * @param stores a fresh store for each time this node starts leading
    * @param election where the leader lock lives; null to lead without election (one orchestrator)
    */
-  public OrchestratorNode(OrchestratorOptions options, Supplier<Store> stores, PgStoreOptions election) {
+  public OrchestratorNode(OrchestratorOptions options, Supplier<Store> stores, PgStoreOptions election,
+      SwarmMetrics metrics) {
     this.options = options;
     this.stores = stores;
     this.election = election;
+    this.metrics = metrics;
   }
 
   /** Whether this node is the leader now. */
@@ -85,7 +89,7 @@ public final class OrchestratorNode extends VerticleBase {
 
   private Future<String> lead() {
     long myTerm = ++term;
-    OrchestratorVerticle orchestrator = new OrchestratorVerticle(options, stores.get());
+    OrchestratorVerticle orchestrator = new OrchestratorVerticle(options, stores.get(), metrics);
     Future<Void> lockLost = lock == null ? null : lock.lost();
     return vertx.deployVerticle(orchestrator).onSuccess(id -> {
       leading = id;

@@ -17,6 +17,7 @@ import org.buildswarm.orchestrator.core.DroneRoster;
 import org.buildswarm.orchestrator.core.Effects;
 import org.buildswarm.orchestrator.core.OrchestratorCore;
 import org.buildswarm.orchestrator.core.StoredViews;
+import org.buildswarm.orchestrator.metrics.SwarmMetrics;
 import org.buildswarm.orchestrator.plan.Planner;
 import org.buildswarm.orchestrator.plan.RunPlan;
 import org.buildswarm.orchestrator.schedule.impl.BestFitScheduler;
@@ -60,6 +61,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
 
   private final OrchestratorOptions options;
   private final Store store;
+  private final SwarmMetrics metrics;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private OrchestratorCore core;
   private EventJournal journal;
@@ -71,8 +73,18 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
 
   /** @param store owned by this verticle from now on: started here and closed on undeploy */
   public OrchestratorVerticle(OrchestratorOptions options, Store store) {
+    this(options, store, null);
+  }
+
+  /**
+   * @param store owned by this verticle from now on: started here and closed on undeploy
+   * @param metrics the process's swarm metrics (scraped through {@link Addresses#METRICS}); null for none
+   */
+  public OrchestratorVerticle(OrchestratorOptions options, Store store,
+      SwarmMetrics metrics) {
     this.options = options;
     this.store = store;
+    this.metrics = metrics;
   }
 
   /** Completes if the store refuses this orchestrator's writes because a newer one took over. */
@@ -112,6 +124,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
           tickTimer = vertx.setPeriodic(options.tickIntervalMs(), id -> {
             core.tick();
             scheduleSoon();
+            if (metrics != null) {
+              metrics.refresh(core.status(options.nodeName(), !journal.failing(), journal.backlog()), core.droneList());
+            }
           });
           checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
@@ -196,6 +211,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       }
     });
     on(Addresses.DRONE_LIST, message -> message.reply(core.droneList()));
+    on(Addresses.METRICS, message -> message.reply(new org.buildswarm.protocol.api.MetricsText(
+        metrics == null ? "" : metrics.scrape())));
     this.<SetDroneMode>on(Addresses.DRONE_MODE, message -> {
       SetDroneMode request = message.body();
       if (refuseWhileStoreIsAway(message)) {
@@ -302,6 +319,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   @Override
   public void record(StateChange change) {
     journal.append(change);
+    if (metrics != null) {
+      metrics.observe(change);
+    }
   }
 
   @Override

@@ -36,6 +36,8 @@ public final class Addresses {
   public static final String DRONE_LIST = PREFIX + "api.drone.list";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.SetDroneMode}. */
   public static final String DRONE_MODE = PREFIX + "api.drone.mode";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetMetrics}. */
+  public static final String METRICS = PREFIX + "api.metrics";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetStatus}. */
   public static final String STATUS = PREFIX + "api.status";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */

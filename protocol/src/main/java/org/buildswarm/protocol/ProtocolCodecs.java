@@ -8,6 +8,8 @@ import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.GetMetrics;
+import org.buildswarm.protocol.api.MetricsText;
 import org.buildswarm.protocol.api.SetDroneMode;
 import org.buildswarm.protocol.api.DroneView;
 import org.buildswarm.protocol.api.SwarmStatus;
@@ -48,7 +50,7 @@ public final class ProtocolCodecs {
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
-      SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class);
+      SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

@@ -3,6 +3,7 @@ package org.buildswarm.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,6 +69,37 @@ class ClusterSystemTest {
 
   @Test
   @Order(2)
+  void prometheusSeesTheQueueAndEveryDroneThroughTheGatewaysMetrics() throws Exception {
+    URI gateway = URI.create(cluster.url);
+    try (PrometheusServer prometheus = PrometheusServer.start(work.resolve("prometheus"),
+        gateway.getHost() + ":" + gateway.getPort())) {
+      // Per-drone gauges come from heartbeats, exported by the orchestrator and served by the gateway.
+      JsonNode cores = prometheus.awaitValue("buildswarm_drone_cores{state=\"total\"}", value -> value == 2, TIMEOUT);
+      Set<String> droneNames = new HashSet<>();
+      cores.forEach(series -> droneNames.add(series.path("metric").path("drone").asText()));
+      assertThat(droneNames).containsAll(drones.keySet());
+      prometheus.awaitValue("sum(buildswarm_drone_up)", value -> value >= 3, TIMEOUT);
+      prometheus.awaitValue("buildswarm_jobs_total{result=\"succeeded\"}", value -> value >= 5, TIMEOUT);
+
+      long run = submit("gpu", """
+          jobs:
+            train:
+              labels: [gpu]
+              steps:
+                - run: echo never
+          """);
+      prometheus.awaitValue("buildswarm_queue_jobs{state=\"unschedulable\"}", value -> value == 1, TIMEOUT);
+      assertThat(cluster.api.post("/api/v1/runs/" + run + "/cancel", Map.of()).status()).isEqualTo(200);
+      prometheus.awaitValue("buildswarm_queue_jobs{state=\"unschedulable\"}", value -> value == 0, TIMEOUT);
+      prometheus.awaitValue("buildswarm_jobs_total{result=\"cancelled\"}", value -> value >= 1, TIMEOUT);
+      // The gateway's own process metrics share the target.
+      assertThat(prometheus.query("jvm_memory_used_bytes{role=\"gateway\"}")).isNotEmpty();
+      assertThat(prometheus.query("vertx_http_server_requests_total{role=\"gateway\"}")).isNotEmpty();
+    }
+  }
+
+  @Test
+  @Order(3)
   void killedDronesJobCompletesElsewhereExactlyOnceAndTheDroneRejoins() throws Exception {
     Path marker = work.resolve("victim-started");
     long run = submit("kill", """
@@ -113,7 +145,7 @@ class ClusterSystemTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void droneWithTheWrongJoinTokenIsRefusedWithTheReasonOnBothSides() throws Exception {
     Path badToken = work.resolve("bad.token");
     Files.writeString(badToken, "not-the-swarms-token-at-all\n");
@@ -137,7 +169,7 @@ class ClusterSystemTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void droneSpeakingAnotherProtocolVersionIsRefusedWithBothVersions() throws Exception {
     // This JVM joins the swarm as a lite member, the way a drone of another release would.
     io.vertx.core.Vertx node = org.buildswarm.deploy.cluster.ClusteredVertx.start(new org.buildswarm.deploy.cluster.ClusterSettings(
@@ -163,7 +195,7 @@ class ClusterSystemTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void restartedOrchestratorKeepsQueuedWorkAndAdoptsWhatKeptRunning() throws Exception {
     StringBuilder yaml = new StringBuilder("jobs:\n");
     for (int i = 0; i < 8; i++) {

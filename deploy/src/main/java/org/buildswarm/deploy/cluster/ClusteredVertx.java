@@ -5,6 +5,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
@@ -12,6 +13,7 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.buildswarm.deploy.impl.ProcessMetrics;
 import org.buildswarm.protocol.ProtocolCodecs;
 
 /** Builds a clustered Vert.x for a node: Hazelcast over TCP/IP with an explicit member list, on one address. */
@@ -19,6 +21,11 @@ public final class ClusteredVertx {
   private ClusteredVertx() {}
 
   public static Future<Vertx> start(ClusterSettings settings) {
+    return start(settings, null);
+  }
+
+  /** @param metrics where the node's Vert.x metrics go; null for none (drones: their memory is for builds) */
+  public static Future<Vertx> start(ClusterSettings settings, ProcessMetrics metrics) {
     Config hazelcast = ConfigUtil.loadConfig(); // keeps the maps Vert.x needs
     hazelcast.setClusterName(settings.name());
     hazelcast.setLiteMember(settings.liteMember());
@@ -71,8 +78,8 @@ public final class ClusteredVertx {
     if (settings.liteMember()) {
       vertxOptions.setEventLoopPoolSize(2).setWorkerPoolSize(4).setInternalBlockingPoolSize(4);
     }
-    return Vertx.builder()
-        .with(vertxOptions)
+    VertxBuilder builder = metrics == null ? Vertx.builder().with(vertxOptions) : metrics.instrument(Vertx.builder(), vertxOptions);
+    return builder
         .withClusterManager(new HazelcastClusterManager(hazelcast))
         .buildClustered()
         .map(vertx -> {

@@ -28,7 +28,7 @@ abstract class ApiCommand implements Callable<Integer> {
       return run(client);
     } catch (SwarmClient.ApiException e) {
       System.err.println("swarm " + name() + ": " + e.getMessage());
-      return e.status() == 404 || e.status() == 400 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
+      return e.status() >= 400 && e.status() < 500 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
     } catch (IOException e) {
       System.err.println("swarm " + name() + ": cannot reach the swarm at " + client.base() + ": " + e.getMessage());
       return SwarmCli.UNAVAILABLE;

@@ -104,7 +104,7 @@ final class OrchestratorCommand extends NodeCommand {
             return Future.failedFuture(e);
           }
           System.out.println("created an admin API token in " + adminTokenFile);
-          return storeToUse.saveToken(Secrets.sha256Hex(token), "admin", Role.ADMIN);
+          return storeToUse.saveToken(Secrets.sha256Hex(token), "admin", Role.ADMIN).<Void>mapEmpty();
         }))
         .eventually(storeToUse::close);
   }

@@ -124,12 +124,17 @@ public final class SingleHostSwarm {
         });
   }
 
-  /** The admin token lives in a file next to the store; the store keeps only its hash. */
+  /**
+   * The admin token lives in a file next to the store; the store keeps only its hash. A new file
+   * (the old one deleted) gets a name of its own if "admin" is taken by the token it replaced.
+   */
   private static Future<Void> ensureAdminToken(Store store, String adminToken) {
     String hash = Secrets.sha256Hex(adminToken);
     return store.findToken(hash).compose(found -> found.isPresent()
         ? Future.succeededFuture()
-        : store.saveToken(hash, "admin", Role.ADMIN));
+        : store.saveToken(hash, "admin", Role.ADMIN).compose(saved -> saved
+            ? Future.succeededFuture()
+            : store.saveToken(hash, "admin-" + hash.substring(0, 8), Role.ADMIN).mapEmpty()));
   }
 
   /**

@@ -2,9 +2,6 @@ package org.buildswarm.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -14,22 +11,8 @@ class SimulateCommandTest {
   @TempDir
   Path directory;
 
-  private record Outcome(int status, String out, String err) {}
-
-  private static Outcome swarm(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-      int status = SwarmCli.commandLine().execute(args);
-      return new Outcome(status, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static Cli.Outcome swarm(String... args) {
+    return Cli.swarm(args);
   }
 
   @Test
@@ -42,7 +25,7 @@ class SimulateCommandTest {
                  {"id":"k","cores":1,"duration_ms":1000,"needs":["i"]}]}
         """);
     Path svg = directory.resolve("timeline.svg");
-    Outcome outcome = swarm("simulate", workload.toString(), "--timeline", svg.toString());
+    Cli.Outcome outcome = swarm("simulate", workload.toString(), "--timeline", svg.toString());
     assertThat(outcome.status()).as(outcome.err()).isZero();
     assertThat(outcome.out())
         .contains("jobs:                3 run on 2 drones (6 cores)")
@@ -57,7 +40,7 @@ class SimulateCommandTest {
   void badWorkloadsAreNamedWithLineAndColumn() throws Exception {
     Path typo = directory.resolve("typo.json");
     Files.writeString(typo, "{\"drones\":[],\n \"jobs\":[{\"id\":\"x\",\"duraton_ms\":5}]}");
-    Outcome outcome = swarm("simulate", typo.toString());
+    Cli.Outcome outcome = swarm("simulate", typo.toString());
     assertThat(outcome.status()).isEqualTo(SwarmCli.BAD_INPUT);
     assertThat(outcome.err()).contains(typo + ":2:").contains("Unrecognized field \"duraton_ms\"");
 
@@ -72,7 +55,7 @@ class SimulateCommandTest {
   void jobsNoDroneCanRunMakeItFail() throws Exception {
     Path workload = directory.resolve("big.json");
     Files.writeString(workload, "{\"drones\":[{\"name\":\"a\",\"cores\":2}],\"jobs\":[{\"id\":\"huge\",\"cores\":8,\"duration_ms\":5}]}");
-    Outcome outcome = swarm("simulate", workload.toString());
+    Cli.Outcome outcome = swarm("simulate", workload.toString());
     assertThat(outcome.status()).isEqualTo(SwarmCli.RUN_FAILED);
     assertThat(outcome.out()).contains("not run (1):", "huge: unschedulable: needs 8 cores; the largest drone has 2");
   }

@@ -18,6 +18,7 @@ import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.gateway.impl.PrometheusText;
+import org.buildswarm.gateway.impl.TokenRoutes;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.GetStatus;
@@ -94,6 +95,7 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(failure -> HttpReplies.json(ctx, 503, Map.of("status", "DOWN", "orchestrator", "unreachable"))));
     Authenticator auth = new Authenticator(vertx, options.tokenCacheMs(), options.requestTimeoutMs());
     new ApiRoutes(vertx, auth, logs, live, options.requestTimeoutMs()).mount(router);
+    new TokenRoutes(vertx, auth, options.requestTimeoutMs()).mount(router);
     router.route("/api/*").handler(ctx -> HttpReplies.error(ctx, 404, "not_found", "no such API: "
         + ctx.request().method() + " " + ctx.request().path(), null));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setDirectoryListing(false)

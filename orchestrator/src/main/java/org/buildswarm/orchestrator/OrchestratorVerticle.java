@@ -40,6 +40,11 @@ import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.SetDroneMode;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.api.CreateToken;
+import org.buildswarm.protocol.api.DeleteToken;
+import org.buildswarm.protocol.api.TokenList;
+import org.buildswarm.protocol.api.TokenSummary;
+import org.buildswarm.protocol.api.TokensChanged;
 import org.buildswarm.protocol.api.VerifyToken;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
@@ -227,7 +232,37 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     this.<VerifyToken>on(Addresses.TOKEN_VERIFY, message -> reply(message,
         store.findToken(message.body().tokenSha256()).compose(found -> found.isPresent()
             ? Future.succeededFuture(found.get())
-            : Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ApiFailures.UNAUTHORIZED, "unknown token")))));
+            : refusal(ApiFailures.UNAUTHORIZED, "unknown token"))));
+    on(Addresses.TOKEN_LIST, message -> reply(message, store.listTokens().map(TokenList::new)));
+    this.<CreateToken>on(Addresses.TOKEN_CREATE, message -> {
+      CreateToken request = message.body();
+      reply(message, store.saveToken(request.tokenSha256(), request.name(), request.role()).compose(saved -> {
+        if (!saved) {
+          return refusal(ApiFailures.CONFLICT, "a token named \"" + request.name() + "\" exists; revoke it first or choose "
+              + "another name");
+        }
+        LOG.info(request.requestedBy() + " created API token \"" + request.name() + "\" (" + request.role() + ")");
+        return Future.succeededFuture(new TokenSummary(request.name(), request.role(), System.currentTimeMillis()));
+      }));
+    });
+    this.<DeleteToken>on(Addresses.TOKEN_DELETE, message -> {
+      DeleteToken request = message.body();
+      reply(message, store.listTokens().compose(tokens -> {
+        TokenSummary token = tokens.stream().filter(t -> t.name().equals(request.name())).findFirst().orElse(null);
+        if (token == null) {
+          return refusal(ApiFailures.NOT_FOUND, "no API token named \"" + request.name() + "\"");
+        }
+        return store.deleteToken(request.name()).compose(deleted -> {
+          if (!deleted) {
+            return refusal(ApiFailures.CONFLICT, "\"" + request.name() + "\" is the last admin token; create another admin "
+                + "token before revoking it");
+          }
+          LOG.info(request.requestedBy() + " revoked API token \"" + request.name() + "\"");
+          vertx.eventBus().publish(Addresses.TOKENS_CHANGED, new TokensChanged(request.name()));
+          return Future.succeededFuture(token);
+        });
+      }));
+    });
   }
 
   private void submit(Message<SubmitRun> message) {
@@ -362,6 +397,10 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       }
     });
     consumers.add(consumer);
+  }
+
+  private static <T> Future<T> refusal(int code, String reason) {
+    return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, reason));
   }
 
   private static <T> void reply(Message<?> message, Future<T> result) {

@@ -43,6 +43,15 @@ public final class Addresses {
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
   public static final String TOKEN_VERIFY = PREFIX + "api.token.verify";
 
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListTokens}. */
+  public static final String TOKEN_LIST = PREFIX + "api.token.list";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.CreateToken}. */
+  public static final String TOKEN_CREATE = PREFIX + "api.token.create";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.DeleteToken}. */
+  public static final String TOKEN_DELETE = PREFIX + "api.token.delete";
+  /** Orchestrator → gateways (publish): {@link org.buildswarm.protocol.api.TokensChanged}. */
+  public static final String TOKENS_CHANGED = PREFIX + "events.tokens";
+
   /** Orchestrator → everyone (publish): {@link org.buildswarm.protocol.api.RunEvent}. */
   public static final String RUN_EVENTS = PREFIX + "events.run";
 

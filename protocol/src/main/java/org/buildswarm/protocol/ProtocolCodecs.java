@@ -20,7 +20,13 @@ import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.api.CreateToken;
+import org.buildswarm.protocol.api.DeleteToken;
+import org.buildswarm.protocol.api.ListTokens;
 import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.TokenList;
+import org.buildswarm.protocol.api.TokenSummary;
+import org.buildswarm.protocol.api.TokensChanged;
 import org.buildswarm.protocol.api.VerifyToken;
 import org.buildswarm.protocol.impl.RecordMessageCodec;
 import org.buildswarm.protocol.message.AssignJob;
@@ -50,7 +56,8 @@ public final class ProtocolCodecs {
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
-      SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class);
+      SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
+      ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

@@ -67,22 +67,31 @@ public final class SwarmClient {
     return created.get("id").asLong();
   }
 
-  /** GET a JSON resource. */
+  /** GET a JSON resource (with the token, for the few reads that need one). */
   public JsonNode get(String path) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(base.resolve(path.startsWith("/") ? path.substring(1) : path))
-        .timeout(Duration.ofSeconds(30)).GET().build());
+    return send(request(path).GET().build());
   }
 
   /** POST with the token; the body is JSON (or nothing). */
   public JsonNode post(String path, Object body) throws IOException, InterruptedException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path.startsWith("/") ? path.substring(1) : path))
-        .timeout(Duration.ofSeconds(30))
+    return send(request(path)
         .header("content-type", "application/json")
-        .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(body)));
+        .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(body)))
+        .build());
+  }
+
+  /** DELETE with the token. */
+  public JsonNode delete(String path) throws IOException, InterruptedException {
+    return send(request(path).DELETE().build());
+  }
+
+  private HttpRequest.Builder request(String path) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path.startsWith("/") ? path.substring(1) : path))
+        .timeout(Duration.ofSeconds(30));
     if (token != null) {
       request.header("authorization", "Bearer " + token);
     }
-    return send(request.build());
+    return request;
   }
 
   /** A job's log from {@code offset}: its text, its size so far and whether it is complete. */

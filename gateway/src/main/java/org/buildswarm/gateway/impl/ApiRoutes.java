@@ -21,7 +21,6 @@ import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.SetDroneMode;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
-import org.buildswarm.protocol.api.TokenInfo;
 import org.buildswarm.protocol.message.SourceSpec;
 
 /** The REST API under {@code /api/v1}: each route asks the orchestrator over the event bus. */
@@ -180,8 +179,7 @@ public final class ApiRoutes {
   }
 
   private static String principal(RoutingContext ctx) {
-    TokenInfo info = ctx.get(Authenticator.PRINCIPAL);
-    return info == null ? null : info.name();
+    return Authenticator.principalName(ctx);
   }
 
 }

@@ -33,10 +33,23 @@ public final class Authenticator {
 
   private record Cached(TokenInfo info, long until) {}
 
+  /** Call on the context that uses it: revocations anywhere in the swarm empty the cache. */
   public Authenticator(Vertx vertx, long cacheMs, long timeoutMs) {
     this.vertx = vertx;
     this.cacheMs = cacheMs;
     this.timeoutMs = timeoutMs;
+    vertx.eventBus().consumer(Addresses.TOKENS_CHANGED, message -> forgetAll());
+  }
+
+  /** Trusts nothing it verified before (a token was revoked). */
+  public void forgetAll() {
+    cache.clear();
+  }
+
+  /** The name of the token a request was made with, or null before authentication. */
+  public static String principalName(RoutingContext ctx) {
+    TokenInfo info = ctx.get(PRINCIPAL);
+    return info == null ? null : info.name();
   }
 
   /** A route handler that lets the request through only for a token with at least {@code role}. */

@@ -8,6 +8,7 @@ import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.TokenSummary;
 
 /**
  * Durable state of the swarm. Two implementations pass one contract suite: an embedded H2 file
@@ -48,8 +49,20 @@ public interface Store {
   /** Every drone ever registered, with the mode an operator set. */
   Future<List<DroneStatus>> drones();
 
-  /** Saves an API token by its SHA-256 (hex); the raw token is never stored. */
-  Future<Void> saveToken(String tokenSha256, String name, Role role);
+  /**
+   * Saves an API token by its SHA-256 (hex); the raw token is never stored. Completes with false,
+   * saving nothing, if a token of that name exists.
+   */
+  Future<Boolean> saveToken(String tokenSha256, String name, Role role);
+
+  /** API tokens, oldest first: names and roles, never hashes. */
+  Future<List<TokenSummary>> listTokens();
+
+  /**
+   * Deletes the token named, unless it is the last admin token. Completes with false if nothing
+   * was deleted (no such token, or the last admin).
+   */
+  Future<Boolean> deleteToken(String name);
 
   Future<Optional<TokenInfo>> findToken(String tokenSha256);
 

@@ -1,6 +1,7 @@
 package org.buildswarm.orchestrator.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,6 +16,7 @@ import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.EventRecord;
 import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.TokenSummary;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.message.SourceSpec;
@@ -185,6 +187,24 @@ public abstract class StoreContract {
       assertThat(info.role()).isEqualTo(Role.DEVELOPER);
     });
     assertThat(await(store.findToken("cd".repeat(32)))).isEmpty();
+  }
+
+  @Test
+  void tokenNamesAreUniqueAndTheLastAdminStays() throws Exception {
+    assertThat(await(store.saveToken("a1".repeat(32), "root", Role.ADMIN))).isTrue();
+    assertThat(await(store.saveToken("b2".repeat(32), "root", Role.VIEWER))).as("name taken").isFalse();
+    assertThat(await(store.findToken("b2".repeat(32)))).isEmpty();
+    assertThat(await(store.saveToken("c3".repeat(32), "bob", Role.DEVELOPER))).isTrue();
+    assertThat(await(store.listTokens())).extracting(TokenSummary::name, TokenSummary::role)
+        .containsExactly(tuple("root", Role.ADMIN), tuple("bob", Role.DEVELOPER));
+
+    assertThat(await(store.deleteToken("root"))).as("the last admin").isFalse();
+    assertThat(await(store.deleteToken("nobody"))).isFalse();
+    assertThat(await(store.deleteToken("bob"))).isTrue();
+    assertThat(await(store.findToken("c3".repeat(32)))).isEmpty();
+    assertThat(await(store.saveToken("d4".repeat(32), "root2", Role.ADMIN))).isTrue();
+    assertThat(await(store.deleteToken("root"))).isTrue();
+    assertThat(await(store.listTokens())).extracting(TokenSummary::name).containsExactly("root2");
   }
 
   @Test

@@ -39,6 +39,7 @@ import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.TokenSummary;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.flywaydb.core.Flyway;
 
@@ -418,18 +419,48 @@ public final class JdbcStore implements Store {
   }
 
   @Override
-  public Future<Void> saveToken(String tokenSha256, String name, Role role) {
+  public Future<Boolean> saveToken(String tokenSha256, String name, Role role) {
     return write(() -> inTransaction(connection -> {
-      {
-        PreparedStatement insert = statement(connection,
-            "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)", false);
-        insert.setString(1, tokenSha256);
-        insert.setString(2, name);
-        insert.setString(3, role.name());
-        insert.setLong(4, System.currentTimeMillis());
-        insert.executeUpdate();
+      try (PreparedStatement taken = connection.prepareStatement("SELECT 1 FROM api_tokens WHERE name = ?")) {
+        taken.setString(1, name);
+        try (ResultSet rows = taken.executeQuery()) {
+          if (rows.next()) {
+            return false;
+          }
+        }
       }
-      return null;
+      PreparedStatement insert = statement(connection,
+          "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)", false);
+      insert.setString(1, tokenSha256);
+      insert.setString(2, name);
+      insert.setString(3, role.name());
+      insert.setLong(4, System.currentTimeMillis());
+      insert.executeUpdate();
+      return true;
+    }));
+  }
+
+  @Override
+  public Future<List<TokenSummary>> listTokens() {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          Statement statement = connection.createStatement();
+          ResultSet rows = statement.executeQuery("SELECT name, role, created_at FROM api_tokens ORDER BY created_at, name")) {
+        List<TokenSummary> tokens = new ArrayList<>();
+        while (rows.next()) {
+          tokens.add(new TokenSummary(rows.getString(1), Role.valueOf(rows.getString(2)), rows.getLong(3)));
+        }
+        return tokens;
+      }
+    });
+  }
+
+  @Override
+  public Future<Boolean> deleteToken(String name) {
+    return write(() -> inTransaction(connection -> {
+      PreparedStatement delete = statement(connection, "DELETE FROM api_tokens WHERE name = ? AND (role <> 'ADMIN' OR (SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN') > 1)", false);
+      delete.setString(1, name);
+      return delete.executeUpdate() == 1;
     }));
   }
 

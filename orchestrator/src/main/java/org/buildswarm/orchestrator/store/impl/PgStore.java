@@ -40,6 +40,7 @@ import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.TokenSummary;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.flywaydb.core.Flyway;
 
@@ -390,10 +391,28 @@ public final class PgStore implements Store {
   }
 
   @Override
-  public Future<Void> saveToken(String tokenSha256, String name, Role role) {
-    return pool.preparedQuery("INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES ($1, $2, $3, $4)")
+  public Future<Boolean> saveToken(String tokenSha256, String name, Role role) {
+    return pool.preparedQuery("INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES ($1, $2, $3, $4)"
+            + " ON CONFLICT (name) DO NOTHING")
         .execute(Tuple.of(tokenSha256, name, role.name(), System.currentTimeMillis()))
-        .mapEmpty();
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  @Override
+  public Future<List<TokenSummary>> listTokens() {
+    return pool.query("SELECT name, role, created_at FROM api_tokens ORDER BY created_at, name").execute()
+        .map(rows -> {
+          List<TokenSummary> tokens = new ArrayList<>();
+          rows.forEach(row -> tokens.add(new TokenSummary(row.getString(0), Role.valueOf(row.getString(1)), row.getLong(2))));
+          return tokens;
+        });
+  }
+
+  @Override
+  public Future<Boolean> deleteToken(String name) {
+    return pool.preparedQuery("DELETE FROM api_tokens WHERE name = $1 AND (role <> 'ADMIN' OR (SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN') > 1)")
+        .execute(Tuple.of(name))
+        .map(rows -> rows.rowCount() == 1);
   }
 
   @Override

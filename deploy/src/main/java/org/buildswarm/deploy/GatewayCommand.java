@@ -22,8 +22,20 @@ final class GatewayCommand extends NodeCommand {
   int httpPort;
 
   @Option(names = "--data", defaultValue = ".buildswarm/gateway",
-      description = "Directory for job logs (default: ${DEFAULT-VALUE}).")
+      description = "Directory for job logs, artifacts and the status snapshot (default: ${DEFAULT-VALUE}).")
   Path data;
+
+  @Option(names = "--advertise-url", description = "URL drones use to reach this gateway (default: http://HTTP-HOST:PORT/,"
+      + " with the cluster address when listening on 0.0.0.0).")
+  String advertiseUrl;
+
+  @Option(names = "--max-artifact-bytes", defaultValue = "" + GatewayOptions.DEFAULT_MAX_ARTIFACT_BYTES,
+      description = "Largest artifact accepted (default: ${DEFAULT-VALUE}).")
+  long maxArtifactBytes;
+
+  @Option(names = "--artifact-versions-kept", defaultValue = "" + GatewayOptions.DEFAULT_ARTIFACT_VERSIONS_KEPT,
+      description = "Versions of each artifact kept besides those a channel points to; 0 keeps all (default: ${DEFAULT-VALUE}).")
+  int artifactVersionsKept;
 
   @Override
   boolean liteMember() {
@@ -44,8 +56,15 @@ final class GatewayCommand extends NodeCommand {
   Future<?> deploy(Vertx vertx, ClusterSettings settings) {
     String host = httpHost == null || httpHost.isBlank() ? settings.bindAddress() : httpHost;
     LogStore logs = new LogStore(data.resolve("logs"));
-    GatewayVerticle gateway = new GatewayVerticle(GatewayOptions.defaults(data).withAddress(host, httpPort), logs,
-        metrics().registry(), true);
+    GatewayOptions options = GatewayOptions.defaults(data).withAddress(host, httpPort)
+        .withLimits(GatewayOptions.DEFAULT_MAX_BODY_BYTES, maxArtifactBytes)
+        .withRetention(artifactVersionsKept, GatewayOptions.DEFAULT_RETENTION_INTERVAL_MS);
+    if (advertiseUrl != null && !advertiseUrl.isBlank()) {
+      options = options.withAdvertisedUrl(advertiseUrl);
+    } else if (host.equals("0.0.0.0") || host.equals("::")) {
+      options = options.withAdvertisedUrl("http://" + settings.bindAddress() + ":" + httpPort + "/");
+    }
+    GatewayVerticle gateway = new GatewayVerticle(options, logs, metrics().registry(), true);
     return vertx.deployVerticle(new LogSinkVerticle(logs))
         .compose(id -> vertx.deployVerticle(gateway))
         .onSuccess(id -> System.out.println("UI and API:   http://" + host + ":" + gateway.port() + "/"));

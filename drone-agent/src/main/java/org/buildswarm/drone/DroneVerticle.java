@@ -17,8 +17,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
+import org.buildswarm.drone.impl.ArtifactPublisher;
 import org.buildswarm.drone.impl.HostProbe;
 import org.buildswarm.drone.impl.JobRunner;
 import org.buildswarm.drone.impl.Leftovers;
@@ -28,6 +30,8 @@ import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.api.ApiFailures;
+import org.buildswarm.protocol.api.FindGateway;
+import org.buildswarm.protocol.api.GatewayInfo;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
 import org.buildswarm.protocol.message.AttemptRef;
@@ -53,6 +57,8 @@ public final class DroneVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(DroneVerticle.class.getName());
   private static final long REPORT_RETRY_MS = 1_000;
   private static final long REQUEST_TIMEOUT_MS = 10_000;
+  /** The longest one artifact upload may take before it is tried again. */
+  private static final java.time.Duration ARTIFACT_UPLOAD_TIMEOUT = java.time.Duration.ofMinutes(15);
   private static final long REFUSED_RETRY_MS = 30_000;
   private static final long SELF_CHECK_MS = 5_000;
   /**
@@ -68,6 +74,7 @@ public final class DroneVerticle extends VerticleBase {
   private MessageConsumer<Object> commands;
   private ExecutorService jobThreads;
   private ExecutorService helpers;
+  private ArtifactPublisher artifacts;
   private SourceFetcher fetcher;
   private LogShipper shipper;
   private Map<String, String> baseEnv;
@@ -126,6 +133,7 @@ public final class DroneVerticle extends VerticleBase {
     fetcher = new SourceFetcher(work.resolve("git-mirrors"), Set.of(work));
     baseEnv = baseEnvironment();
     shipper = new LogShipper(vertx, options.logChunkBytes(), REQUEST_TIMEOUT_MS);
+    artifacts = new ArtifactPublisher(this::findGateway, ARTIFACT_UPLOAD_TIMEOUT, 1_000);
     shipper.start(options.logPollMs());
     retryTimer = vertx.setPeriodic(REPORT_RETRY_MS, id -> resendReports());
     checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
@@ -323,7 +331,7 @@ public final class DroneVerticle extends VerticleBase {
     Path work = options.workDirectory().toAbsolutePath();
     Path logFile = work.resolve("logs").resolve(key + ".log");
     attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, baseEnv,
-        options.killGraceMs(), options.keepFailedWorkspaces(), helpers, new JobRunner.Listener() {
+        options.killGraceMs(), options.keepFailedWorkspaces(), helpers, artifacts, new JobRunner.Listener() {
           @Override
           public void started(long startedAt) {
             context.runOnContext(v -> {
@@ -419,6 +427,20 @@ public final class DroneVerticle extends VerticleBase {
     if (options.ephemeral() && ephemeralTaken && attempts.isEmpty()) {
       LOG.info("ephemeral drone " + options.name() + " ran its job; leaving");
       ephemeralDone.tryComplete();
+    }
+  }
+
+  /** A gateway's URL, asked over the event bus; called on a job's thread, so it may wait. */
+  private String findGateway() {
+    try {
+      return vertx.eventBus().<GatewayInfo>request(Addresses.GATEWAY_FIND, new FindGateway(),
+              new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
+          .toCompletionStage().toCompletableFuture().get(REQUEST_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS).body().url();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while looking for a gateway");
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("no gateway answers: " + (e.getCause() == null ? e : e.getCause()).getMessage());
     }
   }
 

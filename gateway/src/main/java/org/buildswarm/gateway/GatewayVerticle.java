@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,6 +14,8 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Map;
 import java.util.logging.Logger;
 import org.buildswarm.gateway.impl.ApiRoutes;
+import org.buildswarm.gateway.impl.ArtifactRepository;
+import org.buildswarm.gateway.impl.ArtifactRoutes;
 import org.buildswarm.gateway.impl.Authenticator;
 import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
@@ -20,6 +23,7 @@ import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.gateway.impl.PrometheusText;
 import org.buildswarm.gateway.impl.TokenRoutes;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.api.GatewayInfo;
 import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.GetStatus;
 import org.buildswarm.protocol.api.MetricsText;
@@ -36,15 +40,20 @@ public final class GatewayVerticle extends VerticleBase {
   private final LogStore logs;
   private final PrometheusMeterRegistry registry;
   private final boolean includeOrchestratorMetrics;
+  /** Uploads and unreferenced blobs younger than this are never collected (an upload may be in flight). */
+  static final long RETENTION_GRACE_MS = 60 * 60 * 1000;
+
   private HttpServer server;
   private LiveEvents live;
+  private ArtifactRepository artifacts;
+  private long retention = -1;
 
   public GatewayVerticle(GatewayOptions options, LogStore logs) {
-    this(options, logs, null, false);
+    this(options, logs, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
   }
 
   /**
-   * @param registry this process's metrics (served at /metrics); null for none
+   * @param registry this process's metrics (served at /metrics)
    * @param includeOrchestratorMetrics add the orchestrator's metrics to /metrics (when it is another process)
    */
   public GatewayVerticle(GatewayOptions options, LogStore logs,
@@ -57,7 +66,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   /** /metrics: this process's metrics and, in a swarm, the orchestrator's (the whole swarm, one target). */
   private void metrics(RoutingContext ctx) {
-    String local = registry == null ? "" : registry.scrape();
+    String local = registry.scrape();
     Future<String> remote = !includeOrchestratorMetrics ? Future.succeededFuture("")
         : vertx.eventBus().<MetricsText>request(Addresses.METRICS,
                 new GetMetrics(), new DeliveryOptions().setSendTimeout(5_000))
@@ -77,11 +86,16 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     live = new LiveEvents(vertx);
+    artifacts = new ArtifactRepository(options.dataDirectory().resolve("artifacts"));
+    Authenticator auth = new Authenticator(vertx, options.tokenCacheMs(), options.requestTimeoutMs());
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       ctx.response().putHeader("x-content-type-options", "nosniff");
       ctx.next();
     });
+    ArtifactRoutes artifactRoutes = new ArtifactRoutes(vertx, auth, artifacts, options.maxArtifactBytes(),
+        options.requestTimeoutMs(), registry);
+    artifactRoutes.mountUploads(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     router.get("/health/live").handler(ctx -> HttpReplies.json(ctx, 200, Map.of("status", "UP")));
     router.get("/metrics").handler(this::metrics);
@@ -93,8 +107,8 @@ public final class GatewayVerticle extends VerticleBase {
               "store", store ? "available" : "unavailable"));
         })
         .onFailure(failure -> HttpReplies.json(ctx, 503, Map.of("status", "DOWN", "orchestrator", "unreachable"))));
-    Authenticator auth = new Authenticator(vertx, options.tokenCacheMs(), options.requestTimeoutMs());
     new ApiRoutes(vertx, auth, logs, live, options.requestTimeoutMs()).mount(router);
+    artifactRoutes.mount(router);
     new TokenRoutes(vertx, auth, options.requestTimeoutMs()).mount(router);
     router.route("/api/*").handler(ctx -> HttpReplies.error(ctx, 404, "not_found", "no such API: "
         + ctx.request().method() + " " + ctx.request().path(), null));
@@ -108,13 +122,40 @@ public final class GatewayVerticle extends VerticleBase {
     });
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
         .setCompressionSupported(true));
-    return live.start()
+    return vertx.executeBlocking(() -> {
+          artifacts.open();
+          return null;
+        })
+        .compose(v -> live.start())
         .compose(v -> server.requestHandler(router).listen())
-        .onSuccess(s -> LOG.info("gateway listening on http://" + options.host() + ":" + s.actualPort() + "/"));
+        .onSuccess(s -> {
+          LOG.info("gateway listening on http://" + options.host() + ":" + s.actualPort() + "/");
+          vertx.eventBus().consumer(Addresses.GATEWAY_FIND, message -> message.reply(new GatewayInfo(advertisedUrl())));
+          retention = vertx.setPeriodic(options.retentionIntervalMs(), id -> retain());
+        });
+  }
+
+  /** The URL others in the swarm reach this gateway at. */
+  public String advertisedUrl() {
+    return options.advertisedUrl() != null ? options.advertisedUrl()
+        : "http://" + options.host() + ":" + server.actualPort() + "/";
+  }
+
+  /** One retention pass over the artifact repository, off the event loop. */
+  public Future<ArtifactRepository.Retained> retain() {
+    return vertx.executeBlocking(() -> artifacts.retain(options.artifactVersionsKept(), RETENTION_GRACE_MS), false)
+        .onSuccess(done -> {
+          if (done.versionsDeleted() + done.blobsDeleted() + done.uploadsAbandoned() > 0) {
+            LOG.info("artifact retention: " + done.versionsDeleted() + " version(s), " + done.blobsDeleted() + " blob(s) ("
+                + done.bytesFreed() + " bytes), " + done.uploadsAbandoned() + " abandoned upload(s) removed");
+          }
+        })
+        .onFailure(failure -> LOG.warning("artifact retention failed: " + failure));
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(retention);
     return live.stop().eventually(() -> server == null ? Future.succeededFuture() : server.close());
   }
 }

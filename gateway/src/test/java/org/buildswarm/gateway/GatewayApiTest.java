@@ -65,7 +65,8 @@ class GatewayApiTest {
             : SubmitResult.created(41)));
     vertx.eventBus().consumer(Addresses.RUN_GET, message -> message.fail(ApiFailures.NOT_FOUND, "no run 7"));
     LogStore logs = new LogStore(data.resolve("logs"));
-    GatewayOptions options = new GatewayOptions("127.0.0.1", 0, data, 1024, 2_000, 30_000);
+    GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withLimits(1024, 1024 * 1024)
+        .withTimeouts(2_000, 30_000);
     GatewayVerticle gateway = new GatewayVerticle(options, logs);
     await(vertx.deployVerticle(new LogSinkVerticle(logs)));
     await(vertx.deployVerticle(gateway));

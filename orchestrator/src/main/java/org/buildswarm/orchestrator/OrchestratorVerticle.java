@@ -45,6 +45,7 @@ import org.buildswarm.protocol.api.DeleteToken;
 import org.buildswarm.protocol.api.TokenList;
 import org.buildswarm.protocol.api.TokenSummary;
 import org.buildswarm.protocol.api.TokensChanged;
+import org.buildswarm.protocol.api.VerifyJobToken;
 import org.buildswarm.protocol.api.VerifyToken;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
@@ -233,6 +234,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         store.findToken(message.body().tokenSha256()).compose(found -> found.isPresent()
             ? Future.succeededFuture(found.get())
             : refusal(ApiFailures.UNAUTHORIZED, "unknown token"))));
+    this.<VerifyJobToken>on(Addresses.JOB_TOKEN_VERIFY, message -> core.verifyJobToken(message.body().jobToken())
+        .ifPresentOrElse(message::reply, () -> message.fail(ApiFailures.UNAUTHORIZED,
+            "the job token is not valid, or its attempt is no longer current")));
     on(Addresses.TOKEN_LIST, message -> reply(message, store.listTokens().map(TokenList::new)));
     this.<CreateToken>on(Addresses.TOKEN_CREATE, message -> {
       CreateToken request = message.body();

@@ -43,6 +43,12 @@ public final class Addresses {
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
   public static final String TOKEN_VERIFY = PREFIX + "api.token.verify";
 
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyJobToken}. */
+  public static final String JOB_TOKEN_VERIFY = PREFIX + "api.jobtoken.verify";
+  /** Drone → any gateway: {@link org.buildswarm.protocol.api.FindGateway}. */
+  public static final String GATEWAY_FIND = PREFIX + "gateway.find";
+  /** Gateway → everyone (publish): {@link org.buildswarm.protocol.api.ArtifactPublished}. */
+  public static final String ARTIFACT_EVENTS = PREFIX + "events.artifact";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListTokens}. */
   public static final String TOKEN_LIST = PREFIX + "api.token.list";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.CreateToken}. */

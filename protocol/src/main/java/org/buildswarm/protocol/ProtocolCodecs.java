@@ -20,7 +20,12 @@ import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.api.ArtifactPublished;
 import org.buildswarm.protocol.api.CreateToken;
+import org.buildswarm.protocol.api.FindGateway;
+import org.buildswarm.protocol.api.GatewayInfo;
+import org.buildswarm.protocol.api.JobTokenInfo;
+import org.buildswarm.protocol.api.VerifyJobToken;
 import org.buildswarm.protocol.api.DeleteToken;
 import org.buildswarm.protocol.api.ListTokens;
 import org.buildswarm.protocol.api.TokenInfo;
@@ -57,7 +62,8 @@ public final class ProtocolCodecs {
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
       SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
-      ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class);
+      ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class,
+      VerifyJobToken.class, JobTokenInfo.class, FindGateway.class, GatewayInfo.class, ArtifactPublished.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

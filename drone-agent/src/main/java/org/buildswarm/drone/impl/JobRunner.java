@@ -56,6 +56,7 @@ public final class JobRunner implements Runnable {
   private final long killGraceMs;
   private final boolean keepFailedWorkspace;
   private final Executor helpers;
+  private final ArtifactPublisher artifacts;
   private final Listener listener;
 
   private final Set<Long> groups = ConcurrentHashMap.newKeySet();
@@ -67,7 +68,7 @@ public final class JobRunner implements Runnable {
   private long firstSpawn;
 
   public JobRunner(AssignJob job, Path workspace, Path logFile, SourceFetcher fetcher, Map<String, String> baseEnv,
-      long killGraceMs, boolean keepFailedWorkspace, Executor helpers, Listener listener) {
+      long killGraceMs, boolean keepFailedWorkspace, Executor helpers, ArtifactPublisher artifacts, Listener listener) {
     this.job = job;
     this.workspace = workspace;
     this.logFile = logFile;
@@ -76,6 +77,7 @@ public final class JobRunner implements Runnable {
     this.killGraceMs = killGraceMs;
     this.keepFailedWorkspace = keepFailedWorkspace;
     this.helpers = helpers;
+    this.artifacts = artifacts;
     this.listener = listener;
   }
 
@@ -172,6 +174,12 @@ public final class JobRunner implements Runnable {
         return new Result(JobOutcome.FAILED, stepResult.exitCode(), step.name(), stepTail, startedAt,
             System.currentTimeMillis(), "step \"" + step.name() + "\" exited with " + stepResult.exitCode());
       }
+    }
+    String artifactProblem = artifacts == null ? null : artifacts.publish(job, workspace, log::line);
+    if (artifactProblem != null) {
+      log.line("==> " + artifactProblem);
+      return new Result(JobOutcome.FAILED, 0, null, List.of(artifactProblem), startedAt, System.currentTimeMillis(),
+          artifactProblem);
     }
     return new Result(JobOutcome.SUCCEEDED, 0, null, List.of(), startedAt, System.currentTimeMillis(), null);
   }

@@ -37,13 +37,13 @@ class JobRunnerTest {
 
   private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, Step... steps) {
     AssignJob job = new AssignJob(1, new AttemptRef(42, 1, 7), 3, "job",
-        new JobExecution(List.of(steps), env, 2, timeoutMs, source));
+        new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of()), "job-token");
     CompletableFuture<Long> started = new CompletableFuture<>();
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
     JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
-        Map.of("PATH", System.getenv("PATH")), graceMs, false, threads, new JobRunner.Listener() {
+        Map.of("PATH", System.getenv("PATH")), graceMs, false, threads, null, new JobRunner.Listener() {
           @Override
           public void started(long at) {
             started.complete(at);

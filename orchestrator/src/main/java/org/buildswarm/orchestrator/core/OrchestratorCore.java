@@ -35,6 +35,8 @@ import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.SwarmStatus;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
+import org.buildswarm.protocol.api.JobTokenInfo;
+import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.CancelAttempt;
 import org.buildswarm.protocol.message.JobExecution;
@@ -62,6 +64,7 @@ public final class OrchestratorCore {
   private final long epoch;
   private final DroneRoster roster;
   private final CoreCounters counters = new CoreCounters();
+  private final JobTokens jobTokens;
   private long tokenCounter;
 
   /** Expected duration of a job, by project and pipeline job name: a moving average of its successes. */
@@ -79,6 +82,7 @@ public final class OrchestratorCore {
     this.effects = effects;
     this.epoch = epoch;
     this.roster = new DroneRoster(options, this);
+    this.jobTokens = new JobTokens(String.valueOf(options.joinTokenSha256()));
   }
 
   public long epoch() {
@@ -321,8 +325,9 @@ public final class OrchestratorCore {
     }
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), job.plan.env(), job.plan.cores(), job.plan.timeoutMs(),
-        job.run.source);
-    effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution));
+        job.run.source, job.plan.artifacts());
+    effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
+        jobTokens.mint(job.attemptRef())));
   }
 
   // ---- reports from drones --------------------------------------------------------------------
@@ -439,7 +444,8 @@ public final class OrchestratorCore {
   private void jobFailed(JobEntry job, JobFinished report, long now) {
     String what = report.outcome() == org.buildswarm.protocol.message.JobOutcome.TIMED_OUT
         ? "timed out after " + formatMillis(job.plan.timeoutMs())
-        : (report.failedStep() == null ? "failed" : "step \"" + report.failedStep() + "\" exited with " + report.exitCode());
+        : report.failedStep() != null ? "step \"" + report.failedStep() + "\" exited with " + report.exitCode()
+        : report.message() != null && !report.message().isBlank() ? report.message() : "failed";
     if (job.cancelRequested) {
       settle(job, JobState.CANCELLED, "cancelled", now);
       return;
@@ -458,6 +464,21 @@ public final class OrchestratorCore {
     } else {
       settle(job, JobState.FAILED, what, now);
     }
+  }
+
+  /**
+   * Who may act for the attempt a job token names, while that attempt is the job's current one on
+   * a drone; empty for a forged, malformed or stale token.
+   */
+  public Optional<JobTokenInfo> verifyJobToken(String token) {
+    return jobTokens.verify(token).flatMap(attempt -> {
+      JobEntry job = jobs.get(attempt.jobId());
+      if (job == null || !job.state.isOnDrone() || job.token != attempt.token() || job.attempt != attempt.attempt()) {
+        return Optional.empty();
+      }
+      return Optional.of(new JobTokenInfo(job.run.project, job.run.id, job.id, job.attempt, job.plan.name(),
+          job.plan.artifacts().stream().map(ArtifactSpec::name).toList()));
+    });
   }
 
   private boolean isCurrent(JobEntry job, String drone, AttemptRef attempt) {

@@ -3,6 +3,7 @@ package org.buildswarm.orchestrator.plan;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.message.Step;
 
 /**
@@ -14,6 +15,7 @@ import org.buildswarm.protocol.message.Step;
  * @param needs indexes of the jobs it needs
  * @param estimateMs expected duration, used to rank by critical path
  * @param criticalPathMs the longest chain of estimates from this job to the end of the run
+ * @param artifacts files to publish when the steps succeed (matrix expressions substituted)
  */
 public record PlannedJob(
     int index,
@@ -28,11 +30,13 @@ public record PlannedJob(
     long retryBackoffMs,
     List<Integer> needs,
     long estimateMs,
-    long criticalPathMs) {
+    long criticalPathMs,
+    List<ArtifactSpec> artifacts) {
   public PlannedJob {
     labels = Set.copyOf(labels);
     env = Map.copyOf(env);
     steps = List.copyOf(steps);
     needs = List.copyOf(needs);
+    artifacts = artifacts == null ? List.of() : List.copyOf(artifacts); // plans stored before artifacts existed
   }
 }

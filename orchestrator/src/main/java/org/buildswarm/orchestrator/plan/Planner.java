@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
+import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.message.Step;
 import org.buildswarm.protocol.pipeline.JobDefinition;
 import org.buildswarm.protocol.pipeline.Need;
@@ -87,8 +88,11 @@ public final class Planner {
     Set<String> labels = new LinkedHashSet<>();
     job.labels().forEach(label -> labels.add(substitute(label, values)));
     long timeout = (job.timeout() == null ? options.defaultTimeout() : job.timeout()).toMillis();
+    List<ArtifactSpec> artifacts = new ArrayList<>();
+    job.artifacts().forEach(artifact -> artifacts.add(
+        new ArtifactSpec(substitute(artifact.name(), values), substitute(artifact.path(), values))));
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
-        job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath);
+        job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts);
   }
 
   /** The first line of the command, shortened: what a person would call the step. */

@@ -53,6 +53,32 @@ class OrchestratorCoreTest {
   }
 
   @Test
+  void aJobTokenActsForItsAttemptOnlyWhileThatAttemptIsCurrent() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("""
+        jobs:
+          package: {steps: [make], artifacts: [dist/app.tar.gz, {path: out/app.jar, name: app-jar}]}
+        """);
+    AssignJob assignment = f.assignmentOf("package");
+    assertThat(assignment.execution().artifacts()).extracting(a -> a.name()).containsExactly("app.tar.gz", "app-jar");
+    assertThat(f.core.verifyJobToken(assignment.jobToken())).hasValueSatisfying(info -> {
+      assertThat(info.runId()).isEqualTo(run);
+      assertThat(info.attempt()).isEqualTo(1);
+      assertThat(info.artifacts()).containsExactly("app.tar.gz", "app-jar");
+    });
+    String token = assignment.jobToken();
+    String forged = token.substring(0, token.lastIndexOf('.') + 1) + "00".repeat(16);
+    assertThat(f.core.verifyJobToken(forged)).isEmpty();
+    assertThat(f.core.verifyJobToken(token.replaceFirst("\\.1\\.", ".2."))).as("another attempt's").isEmpty();
+    assertThat(f.core.verifyJobToken("garbage")).isEmpty();
+    assertThat(new JobTokens("another swarm").verify(token)).as("another swarm's key").isEmpty();
+
+    f.finish(assignment, JobOutcome.SUCCEEDED);
+    assertThat(f.core.verifyJobToken(token)).as("its attempt is over").isEmpty();
+  }
+
+  @Test
   void failedJobSkipsEverythingDownstreamAndFailsTheRun() {
     CoreFixture f = new CoreFixture();
     f.register("d1", 8);

@@ -1,4 +1,10 @@
 package org.buildswarm.protocol.message;
 
-/** Orchestrator → drone: run this attempt. The drone answers with {@link AssignReply}. */
-public record AssignJob(long epoch, AttemptRef attempt, long runId, String jobName, JobExecution execution) {}
+/**
+ * Orchestrator → drone: run this attempt. The drone answers with {@link AssignReply}.
+ *
+ * @param jobToken the attempt's credential toward gateways (artifact uploads); valid only while the
+ *     attempt is current
+ */
+public record AssignJob(long epoch, AttemptRef attempt, long runId, String jobName, JobExecution execution,
+    String jobToken) {}

@@ -3,12 +3,14 @@ package org.buildswarm.protocol.pipeline;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.buildswarm.protocol.message.ArtifactSpec;
 
 /**
  * A job as written in the pipeline file, validated but not yet expanded (see {@code matrix}).
  *
  * @param timeout null when the file sets none (the orchestrator's default applies)
  * @param matrix null when the job has no matrix
+ * @param artifacts files published when the steps succeed (names and paths may use matrix expressions)
  */
 public record JobDefinition(
     String name,
@@ -20,7 +22,8 @@ public record JobDefinition(
     Map<String, String> env,
     Duration timeout,
     RetryPolicy retries,
-    Matrix matrix) {
+    Matrix matrix,
+    List<ArtifactSpec> artifacts) {
   public static final int DEFAULT_CORES = 1;
 
   public JobDefinition {
@@ -29,5 +32,6 @@ public record JobDefinition(
     labels = List.copyOf(labels);
     env = Map.copyOf(env);
     retries = retries == null ? RetryPolicy.NONE : retries;
+    artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
   }
 }

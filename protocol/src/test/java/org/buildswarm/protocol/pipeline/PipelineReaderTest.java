@@ -82,6 +82,46 @@ class PipelineReaderTest {
   }
 
   @Test
+  void artifactsArePathsOrPathsWithNames() throws Exception {
+    Pipeline pipeline = read("""
+        jobs:
+          package:
+            steps: [make dist]
+            artifacts:
+              - dist/app.tar.gz
+              - {path: target/app.jar, name: app-jar}
+        """);
+    assertThat(pipeline.jobs().get(0).artifacts()).containsExactly(
+        new org.buildswarm.protocol.message.ArtifactSpec("app.tar.gz", "dist/app.tar.gz"),
+        new org.buildswarm.protocol.message.ArtifactSpec("app-jar", "target/app.jar"));
+  }
+
+  @Test
+  void artifactPathsThatLeaveTheWorkspaceAndBadNamesAreRefusedWhereWritten() {
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          package:
+            steps: [make]
+            artifacts:
+              - ../secrets.txt
+              - /etc/passwd
+              - {path: out/a.txt, name: "../a"}
+              - {path: out/b.txt, name: same}
+              - {path: out/c.txt, name: same}
+          variants:
+            matrix: {os: [linux, mac]}
+            steps: [make]
+            artifacts: [out/app.bin, {path: out/app.bin, name: "app-${{ matrix.os }}"}]
+        """);
+    assertThat(problems).hasSize(5);
+    assertAt(problems.get(0), 5, 9, "must not climb out of the workspace");
+    assertAt(problems.get(1), 6, 9, "must be relative to the workspace");
+    assertAt(problems.get(2), 7, 33, "artifact name \"../a\" must start with a letter or digit");
+    assertAt(problems.get(3), 9, 33, "two artifacts are named \"same\"");
+    assertAt(problems.get(4), 13, 17, "is the same for every matrix variant");
+  }
+
+  @Test
   void syntaxErrorNamesLineAndColumn() {
     PipelineProblem problem = onlyProblem("""
         jobs:

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildswarm.protocol.ArtifactNames;
+import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.pipeline.JobDefinition;
 import org.buildswarm.protocol.pipeline.Matrix;
 import org.buildswarm.protocol.pipeline.Need;
@@ -31,7 +33,9 @@ import org.buildswarm.protocol.pipeline.impl.YamlNode.ScalarNode;
  */
 public final class PipelineBinder {
   static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs");
-  static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix");
+  static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
+      "artifacts");
+  static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
   static final Set<String> STEP_KEYS = Set.of("name", "run");
   static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
 
@@ -115,11 +119,13 @@ public final class PipelineBinder {
     Map<String, String> env = bindEnv(job, where);
     Duration timeout = bindTimeout(job, where);
     RetryPolicy retries = bindRetries(job, where);
+    List<ArtifactSpec> artifacts = bindArtifacts(job, where, matrix);
     checkExpressions(job, matrix, where);
     if (problems.size() > before) {
       return null;
     }
-    return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix);
+    return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
+        artifacts);
   }
 
   private List<StepDefinition> bindSteps(MapNode job, String where, SourceLocation jobAt) {
@@ -321,6 +327,74 @@ public final class PipelineBinder {
     return new RetryPolicy(count, backoff);
   }
 
+  /**
+   * {@code artifacts:} a list of workspace paths, or of {@code {path, name}}. Names are checked
+   * after matrix expansion too; a matrix job must vary each name so its variants do not collide.
+   */
+  private List<ArtifactSpec> bindArtifacts(MapNode job, String where, Matrix matrix) {
+    Entry entry = job.entries().get("artifacts");
+    List<ArtifactSpec> artifacts = new ArrayList<>();
+    if (entry == null) {
+      return artifacts;
+    }
+    if (!(entry.value() instanceof ListNode list)) {
+      problem(entry.value().location(), where + ": \"artifacts\" must be a list of paths or {path, name}, not "
+          + entry.value().describe());
+      return artifacts;
+    }
+    Set<String> names = new LinkedHashSet<>();
+    for (YamlNode item : list.items()) {
+      ScalarNode path;
+      ScalarNode name = null;
+      if (item instanceof ScalarNode scalar && !scalar.isNull()) {
+        path = scalar;
+      } else if (item instanceof MapNode map) {
+        checkKeys(map, ARTIFACT_KEYS, where + " artifact");
+        Entry pathEntry = map.entries().get("path");
+        Entry nameEntry = map.entries().get("name");
+        if (pathEntry == null || !(pathEntry.value() instanceof ScalarNode p) || p.isNull()) {
+          problem(pathEntry == null ? map.location() : pathEntry.value().location(), where + ": an artifact needs a \"path\"");
+          continue;
+        }
+        path = p;
+        if (nameEntry != null) {
+          if (!(nameEntry.value() instanceof ScalarNode n) || n.isNull()) {
+            problem(nameEntry.value().location(), where + ": artifact \"name\" must be text, not " + nameEntry.value().describe());
+            continue;
+          }
+          name = n;
+        }
+      } else {
+        problem(item.location(), where + ": an artifact is a path or {path, name}, not " + item.describe());
+        continue;
+      }
+      String pathProblem = ArtifactNames.pathProblem(path.text());
+      if (pathProblem != null) {
+        problem(path.location(), where + ": artifact path \"" + path.text().replace("\0", "\\0") + "\" " + pathProblem);
+        continue;
+      }
+      String artifactName = name == null ? ArtifactNames.defaultName(path.text()) : name.text();
+      SourceLocation nameAt = name == null ? path.location() : name.location();
+      String plain = EXPRESSION.matcher(artifactName).replaceAll("x");
+      if (!ArtifactNames.isSegment(plain)) {
+        problem(nameAt, where + ": artifact name \"" + artifactName + "\" must start with a letter or digit and hold only "
+            + "letters, digits, '.', '_', '+' and '-' (at most 128)");
+        continue;
+      }
+      if (matrix != null && !EXPRESSION.matcher(artifactName).find()) {
+        problem(nameAt, where + ": artifact name \"" + artifactName + "\" is the same for every matrix variant; put a "
+            + "${{ matrix.<axis> }} in its name");
+        continue;
+      }
+      if (!names.add(artifactName)) {
+        problem(nameAt, where + ": two artifacts are named \"" + artifactName + "\"");
+        continue;
+      }
+      artifacts.add(new ArtifactSpec(artifactName, path.text()));
+    }
+    return artifacts;
+  }
+
   private Matrix bindMatrix(MapNode job, String where) {
     Entry entry = job.entries().get("matrix");
     if (entry == null) {
@@ -381,6 +455,7 @@ public final class PipelineBinder {
     collectScalars(job.entries().get("steps"), scalars);
     collectScalars(job.entries().get("env"), scalars);
     collectScalars(job.entries().get("labels"), scalars);
+    collectScalars(job.entries().get("artifacts"), scalars);
     for (ScalarNode scalar : scalars) {
       Matcher expression = EXPRESSION.matcher(scalar.text());
       while (expression.find()) {

@@ -1,0 +1,77 @@
+package org.buildswarm.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Jobs publish the files they declare: through the drone, the job token and the gateway, into the repository. */
+class ArtifactPublishingTest {
+  @TempDir
+  Path directory;
+
+  private LocalSwarm swarm;
+
+  @BeforeEach
+  void start() throws Exception {
+    swarm = LocalSwarm.start(directory, 2);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    swarm.close();
+  }
+
+  private JsonNode runToEnd(String pipeline) throws Exception {
+    LocalSwarm.Reply created = swarm.post("/api/v1/runs", swarm.adminToken, Map.of("project", "shop", "pipeline", pipeline));
+    assertThat(created.status()).as("%s", created.json()).isEqualTo(201);
+    long run = created.json().path("id").asLong();
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      JsonNode detail = swarm.get("/api/v1/runs/" + run, null).json();
+      if (detail.path("run").path("finishedAt").isNumber()) {
+        return detail;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("run " + run + " did not finish");
+  }
+
+  @Test
+  void aSucceededJobsArtifactIsTheNewLatestVersion() throws Exception {
+    JsonNode detail = runToEnd("""
+        jobs:
+          package:
+            steps:
+              - mkdir -p dist && echo "built in run $BUILDSWARM_RUN_ID" > dist/app.txt
+            artifacts:
+              - dist/app.txt
+        """);
+    assertThat(detail.path("run").path("state").asText()).as("%s", detail).isEqualTo("SUCCEEDED");
+    long run = detail.path("run").path("id").asLong();
+    LocalSwarm.Reply latest = swarm.get("/api/v1/artifacts/shop/app.txt/channels/latest/content", null);
+    assertThat(latest.status()).isEqualTo(200);
+    assertThat(latest.raw().body()).isEqualTo("built in run " + run + "\n");
+    assertThat(latest.raw().headers().firstValue("x-artifact-version")).hasValue(run + ".1");
+    long job = detail.path("jobs").get(0).path("id").asLong();
+    assertThat(swarm.get("/api/v1/jobs/" + job + "/log", null).raw().body()).contains("published artifact \"app.txt\"");
+  }
+
+  @Test
+  void aDeclaredFileThatIsMissingFailsTheJobAndPublishesNothing() throws Exception {
+    JsonNode detail = runToEnd("""
+        jobs:
+          package:
+            steps: ["true"]
+            artifacts: [{path: dist/app.txt, name: app}]
+        """);
+    assertThat(detail.path("run").path("state").asText()).isEqualTo("FAILED");
+    assertThat(detail.path("jobs").get(0).path("reason").asText()).contains("artifact \"app\": no file at dist/app.txt");
+    assertThat(swarm.get("/api/v1/artifacts/shop", null).status()).isEqualTo(404);
+  }
+}

@@ -1,101 +1,397 @@
-// buildswarm UI: plain ES module, no build step. State comes from /api/v1, live updates over SSE.
+// buildswarm UI: plain ES modules, no build step. State comes from /api/v1; live updates over SSE.
+// The overview is polled too: it is how the page learns that it is looking at a snapshot.
+import { api, send, token, setToken, esc, when, clock, took, badge, bytes } from './lib.js';
+import { jobGraph } from './graph.js';
+
 const view = document.getElementById('view');
 const liveDot = document.getElementById('live');
 const liveText = document.getElementById('live-text');
+const account = document.getElementById('account');
+const flash = document.getElementById('flash');
 
-const api = async (path) => {
-  const response = await fetch(`/api/v1${path}`, { headers: { accept: 'application/json' } });
-  if (!response.ok) throw new Error(`${response.status} ${path}`);
-  return response.json();
-};
+const POLL_MS = 3000;
+let overview = null; // the last /api/v1/overview answer (live or snapshot)
+let me = null; // { name, role } of the signed-in token
 
-const esc = (text) => String(text ?? '').replace(/[&<>"']/g,
-  (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const when = (ms) => (ms ? new Date(ms).toLocaleString() : '');
-const took = (from, to) => (from ? `${(((to ?? Date.now()) - from) / 1000).toFixed(1)}s` : '');
-const badge = (state) => `<span class="state ${esc(state)}">${esc(String(state).toLowerCase())}</span>`;
+// ---- freshness ---------------------------------------------------------------------------------
 
-async function showRuns() {
-  const page = await api('/runs?limit=50');
-  const rows = page.runs.map((run) => `
-    <tr class="clickable" data-run="${run.id}">
+function showFreshness(state, text) {
+  liveDot.className = `dot ${state}`;
+  liveDot.title = text;
+  liveText.textContent = text;
+  document.body.dataset.freshness = state;
+}
+
+async function refreshOverview() {
+  try {
+    overview = await api('/overview');
+    if (overview.live) showFreshness('live', 'live');
+    else showFreshness('stale', `snapshot from ${clock(overview.snapshotAt)}`);
+  } catch (error) {
+    overview = null;
+    showFreshness('down', error.status ? 'orchestrator unreachable, no snapshot yet' : 'gateway unreachable');
+  }
+  return overview;
+}
+
+// ---- actions -----------------------------------------------------------------------------------
+
+function say(message, bad = false) {
+  flash.textContent = message;
+  flash.className = bad ? 'flash bad' : 'flash';
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => { flash.className = 'flash hidden'; }, 6000);
+}
+
+async function act(label, method, path, body) {
+  try {
+    const result = await send(method, path, body);
+    say(`${label}: done`);
+    renderSoon();
+    return result;
+  } catch (error) {
+    say(`${label}: ${error.message}`, true);
+    return null;
+  }
+}
+
+const can = (role) => me && ['viewer', 'developer', 'admin'].indexOf(me.role) >= ['viewer', 'developer', 'admin'].indexOf(role);
+const button = (action, label, attrs = '', role = 'developer') =>
+  `<button data-action="${action}" ${attrs} ${can(role) ? '' : `disabled title="needs a ${role} token"`}>${label}</button>`;
+
+// ---- views -------------------------------------------------------------------------------------
+
+function tiles(o) {
+  const s = o.status;
+  const queued = (s.jobsByState.QUEUED ?? 0);
+  const unschedulable = (s.jobsByState.UNSCHEDULABLE ?? 0);
+  const running = (s.jobsByState.RUNNING ?? 0) + (s.jobsByState.ASSIGNED ?? 0);
+  return `<div class="tiles">
+    <div class="tile"><b>${s.activeRuns}</b><span>active runs</span></div>
+    <div class="tile"><b>${running}</b><span>jobs running</span></div>
+    <div class="tile"><b>${queued}</b><span>queued${s.oldestQueuedAt ? ` · oldest ${took(s.oldestQueuedAt)}` : ''}</span></div>
+    <div class="tile ${unschedulable ? 'warn' : ''}"><b>${unschedulable}</b><span>unschedulable</span></div>
+    <div class="tile"><b>${s.coresBusy}/${s.coresTotal}</b><span>cores busy on ${s.dronesOnline} drone(s)</span></div>
+    <div class="tile ${s.storeAvailable ? '' : 'bad'}"><b>${s.storeAvailable ? 'ok' : 'down'}</b><span>store</span></div>
+  </div>`;
+}
+
+function runRows(runs) {
+  return runs.map((run) => `
+    <tr class="clickable" data-href="#/runs/${run.id}">
       <td>#${run.id}</td><td>${esc(run.project)}</td><td>${badge(run.state)}</td>
       <td>${Object.entries(run.jobCounts).map(([s, n]) => `${n} ${esc(s.toLowerCase())}`).join(', ')}</td>
+      <td class="muted">${esc(String(run.trigger).toLowerCase())} · ${esc(run.requestedBy ?? '')}</td>
       <td class="muted">${when(run.createdAt)}</td><td class="muted">${took(run.createdAt, run.finishedAt)}</td>
     </tr>`).join('');
-  view.innerHTML = `<h2>Runs</h2><table><thead><tr><th>Run</th><th>Project</th><th>State</th><th>Jobs</th>
-    <th>Started</th><th>Took</th></tr></thead><tbody>${rows || '<tr><td colspan="6" class="muted">No runs yet. '
-    + 'Try <code>swarm run</code>.</td></tr>'}</tbody></table>`;
-  view.querySelectorAll('tr[data-run]').forEach((row) => row.addEventListener('click', () => {
-    location.hash = `#/runs/${row.dataset.run}`;
-  }));
 }
+
+function runsTable(runs) {
+  return `<table><thead><tr><th>Run</th><th>Project</th><th>State</th><th>Jobs</th><th>Trigger</th><th>Started</th>
+    <th>Took</th></tr></thead><tbody>${runRows(runs) || '<tr><td colspan="7" class="muted">No runs yet. '
+    + 'Try <code>swarm run</code> or “New run”.</td></tr>'}</tbody></table>`;
+}
+
+function queueTable(queue) {
+  const rows = queue.jobs.map((q) => `
+    <tr class="clickable" data-href="#/runs/${q.job.runId}">
+      <td>${esc(q.job.name)}</td><td>#${q.job.runId} ${esc(q.project)}</td><td>${badge(q.job.state)}</td>
+      <td>${q.job.cores}</td><td>${esc(q.job.labels.join(', '))}</td><td class="muted">${took(q.readySince)}</td>
+      <td class="reason">${esc(q.job.reason ?? (q.notBefore ? `retry at ${clock(q.notBefore)}` : ''))}</td>
+    </tr>`).join('');
+  return `<table class="queue"><thead><tr><th>Job</th><th>Run</th><th>State</th><th>Cores</th><th>Labels</th>
+    <th>Waiting</th><th>Why</th></tr></thead><tbody>${rows
+    || '<tr><td colspan="7" class="muted">Nothing is waiting for a drone.</td></tr>'}</tbody></table>
+    ${queue.total > queue.jobs.length ? `<p class="muted">and ${queue.total - queue.jobs.length} more</p>` : ''}`;
+}
+
+function dronesTable(drones) {
+  const rows = drones.map((d) => {
+    const share = d.cores ? Math.round((100 * d.busyCores) / d.cores) : 0;
+    const memory = d.memoryTotalBytes > 0 ? `${bytes(d.memoryTotalBytes - d.memoryAvailableBytes)} / ${bytes(d.memoryTotalBytes)}` : '';
+    const actions = ['online', 'grounded'].includes(d.state)
+      ? button('drain', 'Drain', `data-drone="${esc(d.name)}"`, 'admin') + button('pause', 'Pause', `data-drone="${esc(d.name)}"`, 'admin')
+      : ['draining', 'paused'].includes(d.state) ? button('resume', 'Resume', `data-drone="${esc(d.name)}"`, 'admin') : '';
+    return `<tr data-drone-row="${esc(d.name)}"><td>${esc(d.name)}<div class="muted small">${esc(d.host ?? '')}</div></td>
+      <td><span class="drone-state ${esc(d.state)}">${esc(d.state)}</span></td>
+      <td><span class="bar" title="${share}%"><span style="width:${share}%"></span></span> ${d.busyCores}/${d.cores}</td>
+      <td>${esc(d.labels.join(', '))}</td><td>${d.load1 >= 0 ? d.load1.toFixed(2) : ''}</td><td>${memory}</td>
+      <td class="muted">${d.runningJobs.length ? d.runningJobs.map((j) => `job ${j}`).join(', ') : ''}</td>
+      <td class="muted">${clock(d.lastSeenAt)}</td><td class="actions">${actions}</td></tr>`;
+  }).join('');
+  return `<table><thead><tr><th>Drone</th><th>State</th><th>Cores</th><th>Labels</th><th>Load</th><th>Memory</th>
+    <th>Running</th><th>Last seen</th><th></th></tr></thead><tbody>${rows
+    || '<tr><td colspan="9" class="muted">No drones have joined.</td></tr>'}</tbody></table>`;
+}
+
+function needOverview() {
+  if (!overview) throw new Error('the swarm cannot be reached and there is no snapshot yet');
+  return overview;
+}
+
+async function showHome() {
+  const o = needOverview();
+  view.innerHTML = `${tiles(o)}
+    <div class="columns"><section><h2>Recent runs</h2>${runsTable(o.runs.runs.slice(0, 12))}</section>
+    <section><h2>Queue</h2>${queueTable({ ...o.queue, jobs: o.queue.jobs.slice(0, 12) })}</section></div>
+    <h2>Drones</h2>${dronesTable(o.drones.drones)}`;
+}
+
+async function showRuns() {
+  let runs;
+  try {
+    runs = (await api('/runs?limit=50')).runs;
+  } catch (error) {
+    runs = needOverview().runs.runs;
+  }
+  view.innerHTML = `<div class="title"><h2>Runs</h2>${button('new-run', 'New run')}</div>
+    <form id="new-run" class="panel hidden">
+      <label>Project <input name="project" placeholder="from the pipeline's name"></label>
+      <label>Pipeline (<code>.buildswarm.yml</code>)<textarea name="pipeline" rows="10" spellcheck="false">jobs:
+  hello:
+    steps:
+      - run: echo hello from $BUILDSWARM_DRONE</textarea></label>
+      <button type="submit">Start run</button> <span class="muted" id="new-run-problems"></span>
+    </form>${runsTable(runs)}`;
+  view.querySelector('#new-run').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    try {
+      const created = await send('POST', '/runs', { project: form.get('project') || undefined, pipeline: form.get('pipeline') });
+      location.hash = `#/runs/${created.id}`;
+    } catch (error) {
+      const problems = error.body?.error?.details;
+      document.getElementById('new-run-problems').textContent = problems
+        ? problems.map((p) => `line ${p.line}, column ${p.column}: ${p.message}`).join('; ') : error.message;
+    }
+  });
+}
+
+let openJob = null; // the job whose log is shown on the run page
+let logFollow = null; // { jobId, attempt, offset, timer }
 
 async function showRun(id) {
   const detail = await api(`/runs/${id}`);
+  const run = detail.run;
+  const active = !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.state);
   const rows = detail.jobs.map((job) => `
-    <tr class="clickable" data-job="${job.id}">
+    <tr class="clickable ${String(job.id) === String(openJob) ? 'selected' : ''}" data-job="${job.id}">
       <td>${esc(job.name)}</td><td>${badge(job.state)}</td><td>${esc(job.drone ?? '')}</td><td>${job.cores}</td>
-      <td>${esc(job.needs.join(', '))}</td><td class="muted">${took(job.startedAt, job.finishedAt)}</td>
+      <td>${job.attempt}</td><td class="muted">${took(job.startedAt, job.finishedAt)}</td>
       <td class="reason">${esc(job.reason ?? '')}</td>
+      <td class="actions">${['QUEUED', 'WAITING', 'ASSIGNED', 'RUNNING', 'UNSCHEDULABLE', 'RETRY_WAIT'].includes(job.state)
+        ? button('cancel-job', 'Cancel', `data-job-id="${job.id}"`) : ''}</td>
     </tr>`).join('');
-  view.innerHTML = `<p><a href="#/">← runs</a></p>
-    <h2>Run #${detail.run.id} · ${esc(detail.run.project)} ${badge(detail.run.state)}</h2>
-    <table><thead><tr><th>Job</th><th>State</th><th>Drone</th><th>Cores</th><th>Needs</th><th>Took</th><th></th></tr></thead>
-    <tbody>${rows}</tbody></table><div id="log"></div>`;
-  view.querySelectorAll('tr[data-job]').forEach((row) => row.addEventListener('click', () => showLog(row.dataset.job)));
-  if (openLog) showLog(openLog);
+  view.innerHTML = `<p><a href="#/runs">← runs</a></p>
+    <div class="title"><h2>Run #${run.id} · ${esc(run.project)} ${badge(run.state)}</h2>
+      <span class="muted">${esc(String(run.trigger).toLowerCase())} by ${esc(run.requestedBy ?? '?')} · ${when(run.createdAt)}
+      · ${took(run.createdAt, run.finishedAt)}</span>
+      ${active ? button('cancel-run', 'Cancel run', `data-run="${run.id}"`) : ''}
+      ${button('rerun', 'Re-run', `data-run="${run.id}"`)}</div>
+    <div class="graph">${jobGraph(detail.jobs, openJob)}</div>
+    <table><thead><tr><th>Job</th><th>State</th><th>Drone</th><th>Cores</th><th>Attempt</th><th>Took</th><th></th><th></th>
+    </tr></thead><tbody>${rows}</tbody></table><div id="log"></div>`;
+  if (openJob && detail.jobs.some((job) => String(job.id) === String(openJob))) followLog(openJob, true);
 }
 
-let openLog = null;
-async function showLog(jobId) {
-  openLog = jobId;
+function stopLog() {
+  if (logFollow) clearTimeout(logFollow.timer);
+  logFollow = null;
+}
+
+/** Shows a job's log and keeps appending new bytes until the log is complete (a live tail). */
+async function followLog(jobId, keep = false) {
   const target = document.getElementById('log');
   if (!target) return;
-  const response = await fetch(`/api/v1/jobs/${jobId}/log`);
-  const text = response.ok ? await response.text() : '(no log yet)';
-  target.innerHTML = `<h2>Log of job ${esc(jobId)}</h2><pre class="log">${esc(text)}</pre>`;
+  if (keep && logFollow && logFollow.jobId === String(jobId) && logFollow.text !== undefined) {
+    target.innerHTML = logFrame(jobId, logFollow.text, logFollow.complete);
+    scrollLog();
+    return;
+  }
+  stopLog();
+  openJob = String(jobId);
+  logFollow = { jobId: String(jobId), offset: 0, text: '', complete: false, timer: null };
+  const mine = logFollow;
+  const poll = async () => {
+    if (logFollow !== mine) return;
+    try {
+      const response = await fetch(`/api/v1/jobs/${jobId}/log?offset=${mine.offset}`);
+      if (response.ok) {
+        const chunk = await response.text();
+        mine.text += chunk;
+        mine.offset = Number(response.headers.get('x-log-size') ?? mine.offset + chunk.length);
+        mine.complete = response.headers.get('x-log-complete') === 'true';
+      }
+    } catch (error) { /* the next poll tries again */ }
+    const box = document.getElementById('log');
+    if (box && logFollow === mine) {
+      box.innerHTML = logFrame(jobId, mine.text || '(no output yet)', mine.complete);
+      scrollLog();
+    }
+    if (!mine.complete && logFollow === mine) mine.timer = setTimeout(poll, 1000);
+  };
+  poll();
+}
+
+const logFrame = (jobId, text, complete) => `<div class="title"><h2>Log of job ${esc(jobId)}</h2>
+  <span class="muted">${complete ? 'complete' : '<span class="dot live pulse"></span> following'}</span></div>
+  <pre class="log" id="log-text">${esc(text)}</pre>`;
+
+function scrollLog() {
+  const pre = document.getElementById('log-text');
+  if (pre) pre.scrollTop = pre.scrollHeight;
+}
+
+async function showQueue() {
+  let queue;
+  try {
+    queue = await api('/queue?limit=500');
+  } catch (error) {
+    queue = needOverview().queue;
+  }
+  view.innerHTML = `<h2>Queue</h2><p class="muted">Jobs waiting for a drone, longest-waiting first. A job no drone could
+    ever run is <b>unschedulable</b> and says why.</p>${queueTable(queue)}`;
 }
 
 async function showDrones() {
-  const list = await api('/drones');
-  const rows = list.drones.map((d) => `
-    <tr><td>${esc(d.name)}</td><td>${esc(d.state)}</td>
-      <td><span class="bar"><span style="width:${d.cores ? (100 * d.busyCores) / d.cores : 0}%"></span></span>
-        ${d.busyCores}/${d.cores}</td>
-      <td>${esc(d.labels.join(', '))}</td><td>${d.load1 >= 0 ? d.load1.toFixed(2) : ''}</td></tr>`).join('');
-  view.innerHTML = `<h2>Drones</h2><table><thead><tr><th>Drone</th><th>State</th><th>Cores</th><th>Labels</th>
-    <th>Load</th></tr></thead><tbody>${rows || '<tr><td colspan="5" class="muted">No drones.</td></tr>'}</tbody></table>`;
+  let list;
+  try {
+    list = await api('/drones');
+  } catch (error) {
+    list = needOverview().drones;
+  }
+  view.innerHTML = `<h2>Drones</h2>${dronesTable(list.drones)}`;
 }
+
+async function showArtifacts() {
+  const { projects } = await api('/artifacts');
+  const sections = await Promise.all(projects.map(async (project) => {
+    const { artifacts } = await api(`/artifacts/${encodeURIComponent(project)}`);
+    const rows = artifacts.map((a) => `<tr class="clickable" data-href="#/artifacts/${esc(project)}/${esc(a.name)}">
+      <td>${esc(a.name)}</td><td>${a.versions}</td><td>${esc(a.newest?.version ?? '')}</td>
+      <td>${Object.values(a.channels).map((c) => `<span class="channel">${esc(c.channel)} → ${esc(c.version)}</span>`).join(' ')}</td>
+      <td class="muted">${when(a.newest?.createdAt)}</td></tr>`).join('');
+    return `<h3>${esc(project)}</h3><table><thead><tr><th>Artifact</th><th>Versions</th><th>Newest</th><th>Channels</th>
+      <th>Published</th></tr></thead><tbody>${rows}</tbody></table>`;
+  }));
+  view.innerHTML = `<h2>Artifacts</h2>${sections.join('') || '<p class="muted">No artifacts yet. Jobs publish them with '
+    + '<code>artifacts:</code> in the pipeline.</p>'}`;
+}
+
+async function showArtifact(project, name) {
+  const base = `/artifacts/${encodeURIComponent(project)}/${encodeURIComponent(name)}`;
+  const artifact = await api(base);
+  const histories = await Promise.all(Object.keys(artifact.channels).map(async (channel) =>
+    [channel, (await api(`${base}/channels/${encodeURIComponent(channel)}`)).history]));
+  const versionRows = artifact.versions.map((v) => `<tr><td>${esc(v.version)}</td><td>${bytes(v.size)}</td>
+    <td class="mono">${esc(v.sha256.slice(0, 12))}…</td><td>${esc(v.publishedBy ?? '')}${v.runId
+    ? ` · <a href="#/runs/${v.runId}">run #${v.runId}</a>` : ''}</td><td class="muted">${when(v.createdAt)}</td>
+    <td><a href="/api/v1${base}/versions/${encodeURIComponent(v.version)}/content" download>download</a></td></tr>`).join('');
+  const channelBlocks = histories.map(([channel, history]) => {
+    const current = artifact.channels[channel];
+    const moves = history.slice().reverse().map((m) => `<tr><td>${esc(m.version)}</td><td class="muted">${esc(m.previous ?? '')}
+      </td><td>${esc(m.by)}</td><td class="muted">${when(m.at)}</td><td class="actions">${m.version !== current.version
+      ? button('move-channel', 'Move back here', `data-channel="${esc(channel)}" data-version="${esc(m.version)}"`) : '<b>current</b>'}</td></tr>`).join('');
+    return `<h3>${esc(channel)} → ${esc(current.version)}</h3><table><thead><tr><th>Version</th><th>Was</th><th>By</th>
+      <th>When</th><th></th></tr></thead><tbody>${moves}</tbody></table>`;
+  }).join('');
+  view.innerHTML = `<p><a href="#/artifacts">← artifacts</a></p><h2>${esc(project)} / ${esc(name)}</h2>
+    <section class="panel"><h2>Deployments and channels</h2><p class="muted">A channel points at one version; moving it
+    back is an instant rollback.</p>${channelBlocks || '<p class="muted">No channels.</p>'}</section>
+    <h2>Versions (${artifact.totalVersions})</h2><table><thead><tr><th>Version</th><th>Size</th><th>SHA-256</th>
+    <th>Published by</th><th>When</th><th></th></tr></thead><tbody>${versionRows}</tbody></table>`;
+  view.dataset.artifact = base;
+}
+
+// ---- routing and rendering ---------------------------------------------------------------------
 
 async function render() {
   const hash = location.hash || '#/';
   const run = hash.match(/^#\/runs\/(\d+)/);
+  const artifact = hash.match(/^#\/artifacts\/([^/]+)\/([^/]+)/);
+  document.querySelectorAll('header nav a').forEach((a) => a.classList.toggle('current',
+    a.getAttribute('href') === '#/' ? hash === '#/' : hash.startsWith(a.getAttribute('href'))));
+  if (!run) { openJob = null; stopLog(); }
   try {
     if (run) await showRun(run[1]);
+    else if (hash.startsWith('#/runs')) await showRuns();
+    else if (hash.startsWith('#/queue')) await showQueue();
     else if (hash.startsWith('#/drones')) await showDrones();
-    else { openLog = null; await showRuns(); }
+    else if (artifact) await showArtifact(decodeURIComponent(artifact[1]), decodeURIComponent(artifact[2]));
+    else if (hash.startsWith('#/artifacts')) await showArtifacts();
+    else await showHome();
   } catch (error) {
-    view.innerHTML = `<p class="muted">Could not load: ${esc(error.message)}</p>`;
+    view.innerHTML = `<p class="muted">Could not load this page: ${esc(error.message)}</p>`;
   }
 }
 
 let pending = null;
-const renderSoon = () => {
-  if (!pending) pending = setTimeout(() => { pending = null; render(); }, 150);
-};
+function renderSoon() {
+  // Do not redraw under a user typing into a form.
+  if (view.querySelector('form:not(.hidden)')) return;
+  if (!pending) pending = setTimeout(() => { pending = null; render(); }, 200);
+}
+
+view.addEventListener('click', (event) => {
+  const target = event.target.closest('[data-action], [data-job], [data-href]');
+  if (!target || target.disabled) return;
+  const d = target.dataset;
+  switch (d.action) {
+    case 'new-run': view.querySelector('#new-run').classList.toggle('hidden'); return;
+    case 'cancel-run': act(`Cancel run #${d.run}`, 'POST', `/runs/${d.run}/cancel`, {}); return;
+    case 'cancel-job': act(`Cancel job ${d.jobId}`, 'POST', `/runs/${location.hash.match(/\d+/)[0]}/jobs/${d.jobId}/cancel`, {}); return;
+    case 'rerun': send('POST', `/runs/${d.run}/rerun`, {}).then((created) => { location.hash = `#/runs/${created.id}`; },
+      (error) => say(`Re-run: ${error.message}`, true)); return;
+    case 'drain': case 'pause': case 'resume': act(`${d.action} ${d.drone}`, 'POST', `/drones/${encodeURIComponent(d.drone)}/${d.action}`, {}); return;
+    case 'move-channel': act(`Move ${d.channel} to ${d.version}`, 'PUT', `${view.dataset.artifact}/channels/${encodeURIComponent(d.channel)}`,
+      { version: d.version }); return;
+    default: break;
+  }
+  if (d.job) { openJob = d.job; followLog(d.job); view.querySelectorAll('[data-job]').forEach((row) =>
+    row.classList.toggle('selected', row.dataset.job === d.job)); return; }
+  if (d.href) location.hash = d.href;
+});
+
+// ---- sign-in -----------------------------------------------------------------------------------
+
+async function showAccount() {
+  me = null;
+  if (token()) {
+    try { me = await api('/whoami'); } catch (error) { if (error.status === 401) setToken(null); }
+  }
+  account.innerHTML = me ? `<span class="muted">${esc(me.name)} (${esc(me.role)})</span> <button id="sign-out">Sign out</button>`
+    : '<button id="sign-in">Sign in with a token</button>';
+  account.querySelector('button').addEventListener('click', () => {
+    if (me) setToken(null);
+    else {
+      const entered = window.prompt('API token (swarm token create NAME --role developer):');
+      if (entered) setToken(entered.trim());
+    }
+    showAccount().then(render);
+  });
+}
+
+// ---- live events -------------------------------------------------------------------------------
 
 function connect() {
   const events = new EventSource('/api/v1/events');
-  events.onopen = () => { liveDot.className = 'dot live'; liveText.textContent = 'live'; };
-  events.onerror = () => { liveDot.className = 'dot stale'; liveText.textContent = 'reconnecting…'; };
   events.onmessage = renderSoon;
   for (const type of ['run.created', 'run.finished', 'job.queued', 'job.assigned', 'job.started', 'job.succeeded',
-    'job.failed', 'job.skipped', 'job.cancelled', 'job.requeued', 'job.unschedulable', 'job.retry_scheduled']) {
-    events.addEventListener(type, renderSoon);
+    'job.failed', 'job.skipped', 'job.cancelled', 'job.requeued', 'job.unschedulable', 'job.retry_scheduled',
+    'job.schedulable', 'drone.registered', 'drone.mode', 'drone.lost', 'drone.grounded', 'artifact.published']) {
+    events.addEventListener(type, () => { refreshOverview().then(renderSoon); });
   }
 }
 
 window.addEventListener('hashchange', render);
+await showAccount();
+await refreshOverview();
 render();
 connect();
+setInterval(async () => {
+  const wasLive = overview?.live;
+  await refreshOverview();
+  // Pages built from the overview follow it; others redraw when the swarm comes back.
+  const hash = location.hash || '#/';
+  if (hash === '#/' || hash.startsWith('#/drones') || hash.startsWith('#/queue') || (!wasLive && overview?.live)) renderSoon();
+}, POLL_MS);

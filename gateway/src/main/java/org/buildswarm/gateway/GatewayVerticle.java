@@ -21,6 +21,7 @@ import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.gateway.impl.PrometheusText;
+import org.buildswarm.gateway.impl.StatusSnapshots;
 import org.buildswarm.gateway.impl.TokenRoutes;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.api.GatewayInfo;
@@ -47,6 +48,10 @@ public final class GatewayVerticle extends VerticleBase {
   private LiveEvents live;
   private ArtifactRepository artifacts;
   private long retention = -1;
+  private long snapshotTimer = -1;
+  private StatusSnapshots snapshots;
+  /** The status snapshot's file name in the data directory. */
+  public static final String SNAPSHOT_FILE = "status-snapshot.json";
 
   public GatewayVerticle(GatewayOptions options, LogStore logs) {
     this(options, logs, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
@@ -107,7 +112,9 @@ public final class GatewayVerticle extends VerticleBase {
               "store", store ? "available" : "unavailable"));
         })
         .onFailure(failure -> HttpReplies.json(ctx, 503, Map.of("status", "DOWN", "orchestrator", "unreachable"))));
-    new ApiRoutes(vertx, auth, logs, live, options.requestTimeoutMs()).mount(router);
+    snapshots = new StatusSnapshots(vertx, options.dataDirectory().resolve(SNAPSHOT_FILE),
+        Math.min(options.requestTimeoutMs(), Math.max(1_000, options.snapshotIntervalMs())));
+    new ApiRoutes(vertx, auth, logs, live, snapshots, options.requestTimeoutMs()).mount(router);
     artifactRoutes.mount(router);
     new TokenRoutes(vertx, auth, options.requestTimeoutMs()).mount(router);
     router.route("/api/*").handler(ctx -> HttpReplies.error(ctx, 404, "not_found", "no such API: "
@@ -120,18 +127,24 @@ public final class GatewayVerticle extends VerticleBase {
       LOG.warning("request " + ctx.request().path() + " failed: " + ctx.failure());
       HttpReplies.error(ctx, 500, "internal", "internal error", null);
     });
+    // No cleartext HTTP/2 upgrade: browsers never use it, and Java's HTTP client would otherwise
+    // switch uploads to HTTP/2 mid-request, which only complicates refusing a body early.
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
+        .setHttp2ClearTextEnabled(false)
         .setCompressionSupported(true));
     return vertx.executeBlocking(() -> {
           artifacts.open();
           return null;
         })
         .compose(v -> live.start())
+        .compose(v -> snapshots.load())
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> {
           LOG.info("gateway listening on http://" + options.host() + ":" + s.actualPort() + "/");
           vertx.eventBus().consumer(Addresses.GATEWAY_FIND, message -> message.reply(new GatewayInfo(advertisedUrl())));
           retention = vertx.setPeriodic(options.retentionIntervalMs(), id -> retain());
+          // An orchestrator that is away simply leaves the last snapshot in place.
+          snapshotTimer = vertx.setPeriodic(0, options.snapshotIntervalMs(), id -> snapshots.capture());
         });
   }
 
@@ -156,6 +169,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(retention);
+    vertx.cancelTimer(snapshotTimer);
     return live.stop().eventually(() -> server == null ? Future.succeededFuture() : server.close());
   }
 }

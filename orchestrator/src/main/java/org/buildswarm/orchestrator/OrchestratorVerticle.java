@@ -23,16 +23,20 @@ import org.buildswarm.orchestrator.plan.RunPlan;
 import org.buildswarm.orchestrator.schedule.impl.BestFitScheduler;
 import org.buildswarm.orchestrator.store.EventJournal;
 import org.buildswarm.orchestrator.store.NewRun;
+import org.buildswarm.orchestrator.store.PipelineText;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.StoredRun;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.ApiFailures;
 import org.buildswarm.protocol.api.CancelRequest;
 import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.GetQueue;
+import org.buildswarm.protocol.api.RerunRequest;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
@@ -217,6 +221,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       }
     });
     on(Addresses.DRONE_LIST, message -> message.reply(core.droneList()));
+    this.<GetQueue>on(Addresses.QUEUE_LIST, message -> message.reply(core.queue(
+        message.body().limit() <= 0 ? GetQueue.DEFAULT_LIMIT : Math.min(message.body().limit(), 10_000))));
+    this.<RerunRequest>on(Addresses.RUN_RERUN, this::rerun);
     on(Addresses.METRICS, message -> message.reply(new org.buildswarm.protocol.api.MetricsText(
         metrics == null ? "" : metrics.scrape())));
     this.<SetDroneMode>on(Addresses.DRONE_MODE, message -> {
@@ -270,7 +277,11 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   private void submit(Message<SubmitRun> message) {
-    SubmitRun request = message.body();
+    submit(message.body(), message::reply, message::fail);
+  }
+
+  private void submit(SubmitRun request, java.util.function.Consumer<Object> reply,
+      java.util.function.BiConsumer<Integer, String> fail) {
     String file = request.file() == null ? PipelineReader.DEFAULT_FILE : request.file();
     OrchestratorCore history = core;
     // Parsing and planning are CPU work proportional to the file: keep them off the event loop.
@@ -298,18 +309,37 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       });
     }).onComplete(result -> {
       if (result.succeeded()) {
-        message.reply(result.result());
+        reply.accept(result.result());
       } else if (result.cause() instanceof org.buildswarm.orchestrator.store.FencedException) {
         fenced.tryComplete();
-        message.fail(ApiFailures.UNAVAILABLE, "this orchestrator is no longer the leader; try again");
+        fail.accept(ApiFailures.UNAVAILABLE, "this orchestrator is no longer the leader; try again");
       } else {
         LOG.log(Level.WARNING, "could not store a run", result.cause());
-        message.fail(ApiFailures.UNAVAILABLE, "the run could not be stored: " + result.cause().getMessage());
+        fail.accept(ApiFailures.UNAVAILABLE, "the run could not be stored: " + result.cause().getMessage());
       }
     });
   }
 
   private record Parsed(RunPlan plan, PipelineException problems) {}
+
+  /** The same pipeline file, from the same source, as a new manual run (planned afresh, with today's estimates). */
+  private void rerun(Message<RerunRequest> message) {
+    RerunRequest request = message.body();
+    if (refuseWhileStoreIsAway(message)) {
+      return;
+    }
+    store.findPipeline(request.runId()).onComplete(found -> {
+      if (found.failed()) {
+        message.fail(ApiFailures.UNAVAILABLE, "the run could not be read: " + found.cause().getMessage());
+      } else if (found.result().isEmpty()) {
+        message.fail(ApiFailures.NOT_FOUND, "no run " + request.runId());
+      } else {
+        PipelineText original = found.result().get();
+        submit(new SubmitRun(original.project(), original.file(), original.yaml(), original.source(), Trigger.MANUAL,
+            request.requestedBy()), message::reply, message::fail);
+      }
+    });
+  }
 
   private Future<RunPage> listRuns(RunQuery query) {
     return store.listRuns(query).map(page -> {

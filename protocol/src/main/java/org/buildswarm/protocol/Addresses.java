@@ -40,6 +40,10 @@ public final class Addresses {
   public static final String METRICS = PREFIX + "api.metrics";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetStatus}. */
   public static final String STATUS = PREFIX + "api.status";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetQueue}. */
+  public static final String QUEUE_LIST = PREFIX + "api.queue";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RerunRequest}. */
+  public static final String RUN_RERUN = PREFIX + "api.run.rerun";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
   public static final String TOKEN_VERIFY = PREFIX + "api.token.verify";
 

@@ -8,6 +8,10 @@ import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.GetQueue;
+import org.buildswarm.protocol.api.QueueList;
+import org.buildswarm.protocol.api.QueuedJob;
+import org.buildswarm.protocol.api.RerunRequest;
 import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.MetricsText;
 import org.buildswarm.protocol.api.SetDroneMode;
@@ -61,7 +65,8 @@ public final class ProtocolCodecs {
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
-      SetDroneMode.class, ChangeMode.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
+      SetDroneMode.class, ChangeMode.class, GetQueue.class, QueueList.class, QueuedJob.class,
+      RerunRequest.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
       ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class,
       VerifyJobToken.class, JobTokenInfo.class, FindGateway.class, GatewayInfo.class, ArtifactPublished.class);
 

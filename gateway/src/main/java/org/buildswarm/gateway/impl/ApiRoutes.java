@@ -5,9 +5,12 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.eventbus.Message;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.CancelRequest;
@@ -15,6 +18,8 @@ import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.GetQueue;
+import org.buildswarm.protocol.api.RerunRequest;
 import org.buildswarm.protocol.api.ListDrones;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunQuery;
@@ -29,19 +34,33 @@ public final class ApiRoutes {
   private final Authenticator auth;
   private final LogStore logs;
   private final LiveEvents live;
+  private final StatusSnapshots snapshots;
   private final DeliveryOptions delivery;
+  /** Status reads give up sooner: with a snapshot to fall back on, a quick stale answer beats a slow one. */
+  private final DeliveryOptions statusDelivery;
 
-  public ApiRoutes(Vertx vertx, Authenticator auth, LogStore logs, LiveEvents live, long timeoutMs) {
+  public ApiRoutes(Vertx vertx, Authenticator auth, LogStore logs, LiveEvents live, StatusSnapshots snapshots,
+      long timeoutMs) {
     this.vertx = vertx;
     this.auth = auth;
     this.logs = logs;
     this.live = live;
+    this.snapshots = snapshots;
     this.delivery = new DeliveryOptions().setSendTimeout(timeoutMs);
+    this.statusDelivery = new DeliveryOptions().setSendTimeout(Math.min(timeoutMs, STATUS_TIMEOUT_MS));
   }
+
+  static final long STATUS_TIMEOUT_MS = 3_000;
 
   public void mount(Router router) {
     router.post("/api/v1/runs").handler(auth.require(Role.DEVELOPER)).handler(this::submit);
     router.get("/api/v1/runs").handler(this::listRuns);
+    router.post("/api/v1/runs/:run/rerun").handler(auth.require(Role.DEVELOPER)).handler(ctx -> withId(ctx, "run", id ->
+        vertx.eventBus().<SubmitResult>request(Addresses.RUN_RERUN, new RerunRequest(id, principal(ctx)), delivery)
+            .onComplete(result -> created(ctx, result))));
+    router.get("/api/v1/overview").handler(this::overview);
+    router.get("/api/v1/queue").handler(ctx -> askOrSnapshot(ctx, Addresses.QUEUE_LIST,
+        new GetQueue((int) longParam(ctx, "limit", GetQueue.DEFAULT_LIMIT)), StatusSnapshots.QUEUE));
     router.get("/api/v1/runs/:run").handler(ctx -> withId(ctx, "run", id -> ask(ctx, Addresses.RUN_GET, new GetRun(id))));
     router.get("/api/v1/runs/:run/events").handler(ctx -> withId(ctx, "run", id -> {
       long after = longParam(ctx, "after", 0);
@@ -55,13 +74,15 @@ public final class ApiRoutes {
         .handler(ctx -> withId(ctx, "run", run -> withId(ctx, "job", job ->
             ask(ctx, Addresses.CANCEL, new CancelRequest(run, job, principal(ctx))))));
     router.get("/api/v1/jobs/:job/log").handler(ctx -> withId(ctx, "job", id -> log(ctx, id)));
-    router.get("/api/v1/drones").handler(ctx -> ask(ctx, Addresses.DRONE_LIST, new ListDrones()));
+    router.get("/api/v1/drones").handler(ctx -> askOrSnapshot(ctx, Addresses.DRONE_LIST, new ListDrones(),
+        StatusSnapshots.DRONES));
     for (Map.Entry<String, DroneMode> action : Map.of(
         "drain", DroneMode.DRAINING, "pause", DroneMode.PAUSED, "resume", DroneMode.ACTIVE).entrySet()) {
       router.post("/api/v1/drones/:drone/" + action.getKey()).handler(auth.require(Role.ADMIN)).handler(ctx ->
           ask(ctx, Addresses.DRONE_MODE, new SetDroneMode(ctx.pathParam("drone"), action.getValue(), principal(ctx))));
     }
-    router.get("/api/v1/status").handler(ctx -> ask(ctx, Addresses.STATUS, new GetStatus()));
+    router.get("/api/v1/status").handler(ctx -> askOrSnapshot(ctx, Addresses.STATUS, new GetStatus(),
+        StatusSnapshots.STATUS));
     router.get("/api/v1/events").handler(live::stream);
   }
 
@@ -95,20 +116,74 @@ public final class ApiRoutes {
     }
     SubmitRun request = new SubmitRun(body.getString("project"), body.getString("file"), pipeline, source, trigger,
         principal(ctx));
-    vertx.eventBus().<SubmitResult>request(Addresses.RUN_SUBMIT, request, delivery).onComplete(result -> {
-      if (result.failed()) {
-        HttpReplies.failure(ctx, result.cause());
-        return;
+    vertx.eventBus().<SubmitResult>request(Addresses.RUN_SUBMIT, request, delivery)
+        .onComplete(result -> created(ctx, result));
+  }
+
+  private static void created(RoutingContext ctx, io.vertx.core.AsyncResult<Message<SubmitResult>> result) {
+    if (result.failed()) {
+      HttpReplies.failure(ctx, result.cause());
+      return;
+    }
+    SubmitResult submitted = result.result().body();
+    if (!submitted.isValid()) {
+      HttpReplies.error(ctx, 422, "invalid_pipeline", submitted.problems().size() + " problem(s) in the pipeline",
+          submitted.problems());
+      return;
+    }
+    ctx.response().putHeader("location", "/api/v1/runs/" + submitted.runId());
+    HttpReplies.json(ctx, 201, Map.of("id", submitted.runId(), "url", "/api/v1/runs/" + submitted.runId()));
+  }
+
+  /** Status, drones, queue and recent runs in one answer: live, or the last snapshot with live:false. */
+  private void overview(RoutingContext ctx) {
+    snapshots.live().onComplete(result -> {
+      if (result.succeeded()) {
+        Map<String, Object> body = new LinkedHashMap<>(result.result());
+        body.put("live", true);
+        HttpReplies.json(ctx, 200, body);
+      } else {
+        answerFromSnapshot(ctx, result.cause(), snapshots.latest());
       }
-      SubmitResult submitted = result.result().body();
-      if (!submitted.isValid()) {
-        HttpReplies.error(ctx, 422, "invalid_pipeline", submitted.problems().size() + " problem(s) in the pipeline",
-            submitted.problems());
-        return;
-      }
-      ctx.response().putHeader("location", "/api/v1/runs/" + submitted.runId());
-      HttpReplies.json(ctx, 201, Map.of("id", submitted.runId(), "url", "/api/v1/runs/" + submitted.runId()));
     });
+  }
+
+  /**
+   * Asks the orchestrator; if it cannot be reached, answers with that part of the last snapshot,
+   * marked {@code "live": false} with its time. Either way the answer says whether it is live.
+   */
+  private void askOrSnapshot(RoutingContext ctx, String address, Object request, String part) {
+    vertx.eventBus().request(address, request, statusDelivery).onComplete(result -> {
+      if (result.succeeded()) {
+        Map<String, Object> body = ProtocolJson.mapper().convertValue(result.result().body(), PLAIN);
+        body.put("live", true);
+        HttpReplies.json(ctx, 200, body);
+        return;
+      }
+      Map<String, Object> snapshot = snapshots.latest();
+      answerFromSnapshot(ctx, result.cause(), snapshot == null || !(snapshot.get(part) instanceof Map<?, ?> stored)
+          ? null : PLAIN_MAPPER.apply(stored));
+    });
+  }
+
+  private static final com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>> PLAIN =
+      new com.fasterxml.jackson.core.type.TypeReference<>() {};
+  private static final java.util.function.Function<Map<?, ?>, Map<String, Object>> PLAIN_MAPPER = stored -> {
+    Map<String, Object> copy = new LinkedHashMap<>();
+    stored.forEach((key, value) -> copy.put(String.valueOf(key), value));
+    return copy;
+  };
+
+  private void answerFromSnapshot(RoutingContext ctx, Throwable failure, Map<String, Object> snapshot) {
+    if (!HttpReplies.unreachable(failure) || snapshot == null) {
+      HttpReplies.failure(ctx, failure);
+      return;
+    }
+    Map<String, Object> body = new LinkedHashMap<>(snapshot);
+    body.put("live", false);
+    body.put("snapshotAt", snapshots.latestAt());
+    ctx.response().putHeader("x-buildswarm-snapshot-at", Long.toString(snapshots.latestAt()));
+    HttpReplies.json(ctx, 200, body);
   }
 
   private void listRuns(RoutingContext ctx) {

@@ -136,10 +136,20 @@ public final class ArtifactRoutes {
   private static void holdBody(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     request.pause();
+    boolean http2 = request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
     ctx.addHeadersEndHandler(v -> {
-      if (!request.isEnded()) {
+      if (!request.isEnded() && !http2) {
         ctx.response().putHeader("connection", "close");
-        ctx.vertx().runOnContext(written -> request.connection().close());
+      }
+    });
+    ctx.addBodyEndHandler(v -> {
+      if (!request.isEnded()) {
+        if (http2) {
+          // RFC 9113 §8.1: a complete response, then RST_STREAM(NO_ERROR) asks the client to stop sending.
+          ctx.response().reset(0);
+        } else {
+          request.connection().close();
+        }
       }
     });
     ctx.next();

@@ -36,10 +36,16 @@ public final class HttpReplies {
     json(ctx, status, Map.of("error", error));
   }
 
+  /** True if the failure means the orchestrator could not be reached (rather than that it refused). */
+  public static boolean unreachable(Throwable failure) {
+    return failure instanceof ReplyException reply
+        && (reply.failureType() == ReplyFailure.NO_HANDLERS || reply.failureType() == ReplyFailure.TIMEOUT);
+  }
+
   /** Maps an event-bus failure (orchestrator away, or its refusal) to an HTTP error. */
   public static void failure(RoutingContext ctx, Throwable failure) {
     if (failure instanceof ReplyException reply) {
-      if (reply.failureType() == ReplyFailure.NO_HANDLERS || reply.failureType() == ReplyFailure.TIMEOUT) {
+      if (unreachable(reply)) {
         ctx.response().putHeader("retry-after", "5");
         error(ctx, 503, "orchestrator_unavailable", "the orchestrator is not reachable right now; try again shortly", null);
         return;

@@ -9,10 +9,12 @@ import java.util.HashSet;
 import java.util.Set;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolJson;
+import org.buildswarm.protocol.api.ArtifactPublished;
 import org.buildswarm.protocol.api.RunEvent;
 
 /**
- * Server-Sent Events: every {@link RunEvent} the orchestrator publishes, optionally for one run,
+ * Server-Sent Events: every {@link RunEvent} the orchestrator publishes, optionally for one run, and
+ * every artifact published (as {@code artifact.published}, to clients watching everything),
  * with a comment every few seconds so proxies keep the stream open and clients notice a dead one.
  * One event-bus subscription per gateway fans out to all clients, held only while a client is
  * connected (so a gateway nobody watches does not decode every event of a busy swarm); a client too
@@ -25,6 +27,7 @@ public final class LiveEvents {
   private final Vertx vertx;
   private final Set<Client> clients = new HashSet<>();
   private MessageConsumer<RunEvent> consumer;
+  private MessageConsumer<ArtifactPublished> artifactConsumer;
   private long keepalive = -1;
 
   private record Client(HttpServerResponse response, Long run) {}
@@ -45,9 +48,13 @@ public final class LiveEvents {
   private void subscribeIfWatched() {
     if (!clients.isEmpty() && consumer == null) {
       consumer = vertx.eventBus().consumer(Addresses.RUN_EVENTS, message -> broadcast(message.body()));
+      artifactConsumer = vertx.eventBus().consumer(Addresses.ARTIFACT_EVENTS,
+          message -> broadcast(null, "artifact.published", message.body()));
     } else if (clients.isEmpty() && consumer != null) {
       consumer.unregister();
+      artifactConsumer.unregister();
       consumer = null;
+      artifactConsumer = null;
     }
   }
 
@@ -58,8 +65,11 @@ public final class LiveEvents {
     }
     clients.clear();
     MessageConsumer<RunEvent> subscribed = consumer;
+    MessageConsumer<ArtifactPublished> artifactsSubscribed = artifactConsumer;
     consumer = null;
-    return subscribed == null ? Future.succeededFuture() : subscribed.unregister();
+    artifactConsumer = null;
+    return subscribed == null ? Future.succeededFuture()
+        : Future.all(subscribed.unregister(), artifactsSubscribed.unregister()).mapEmpty();
   }
 
   /** Clients connected now. */
@@ -101,9 +111,14 @@ public final class LiveEvents {
   }
 
   private void broadcast(RunEvent event) {
+    broadcast(event.runId(), event.type(), event);
+  }
+
+  /** Sends one event to every client watching it; events of no run go only to clients watching everything. */
+  private void broadcast(Long runId, String type, Object event) {
     String frame = null;
     for (Client client : Set.copyOf(clients)) {
-      if (client.run() != null && client.run() != event.runId()) {
+      if (client.run() != null && !client.run().equals(runId)) {
         continue;
       }
       if (client.response().writeQueueFull()) {
@@ -113,7 +128,7 @@ public final class LiveEvents {
         continue;
       }
       if (frame == null) {
-        frame = "event: " + event.type() + "\ndata: " + ProtocolJson.toJson(event) + "\n\n";
+        frame = "event: " + type + "\ndata: " + ProtocolJson.toJson(event) + "\n\n";
       }
       client.response().write(frame);
     }

@@ -36,6 +36,8 @@ import org.buildswarm.protocol.api.SwarmStatus;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AssignReply;
 import org.buildswarm.protocol.api.JobTokenInfo;
+import org.buildswarm.protocol.api.QueueList;
+import org.buildswarm.protocol.api.QueuedJob;
 import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.CancelAttempt;
@@ -732,6 +734,18 @@ public final class OrchestratorCore {
     }
     return new SwarmStatus(leader, epoch, now, activeRuns, byState, oldest, online, total, busy, counters.staleReports,
         counters.leasesExpired, counters.jobsFinished(), storeAvailable, eventsPending);
+  }
+
+  /** Jobs waiting for a drone, longest-waiting first, at most {@code limit} of them. */
+  public QueueList queue(int limit) {
+    List<JobEntry> waiting = new ArrayList<>(ready.all());
+    waiting.sort(java.util.Comparator.comparingLong((JobEntry job) -> job.readySince).thenComparingLong(job -> job.id));
+    List<QueuedJob> shown = new ArrayList<>(Math.min(limit, waiting.size()));
+    for (JobEntry job : waiting.subList(0, Math.min(Math.max(0, limit), waiting.size()))) {
+      shown.add(new QueuedJob(CoreViews.job(job), job.run.project, job.run.trigger.priority(), job.readySince,
+          job.notBefore > now() ? job.notBefore : 0));
+    }
+    return new QueueList(shown, waiting.size(), ready.unschedulable().size());
   }
 
   /** Jobs waiting for a drone (QUEUED or UNSCHEDULABLE). */

@@ -37,6 +37,9 @@ public interface Store {
   /** One run with its jobs, or empty. */
   Future<Optional<StoredRun>> findRun(long runId);
 
+  /** The pipeline file a run was submitted with, or empty if there is no such run. */
+  Future<Optional<PipelineText>> findPipeline(long runId);
+
   /** Runs newest first, with job counts. */
   Future<RunPage> listRuns(RunQuery query);
 

@@ -25,6 +25,7 @@ import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
+import org.buildswarm.orchestrator.store.PipelineText;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.StoredJob;
@@ -351,6 +352,24 @@ public final class JdbcStore implements Store {
             return Optional.empty();
           }
           return Optional.of(withJobs(connection, readRun(rows, List.of())));
+        }
+      }
+    });
+  }
+
+  @Override
+  public Future<Optional<PipelineText>> findPipeline(long runId) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement("SELECT * FROM runs WHERE id = ?")) {
+        query.setLong(1, runId);
+        try (ResultSet rows = query.executeQuery()) {
+          if (!rows.next()) {
+            return Optional.empty();
+          }
+          StoredRun run = readRun(rows, List.of());
+          return Optional.of(new PipelineText(run.project(), rows.getString("pipeline_file"),
+              rows.getString("pipeline_yaml"), run.source()));
         }
       }
     });

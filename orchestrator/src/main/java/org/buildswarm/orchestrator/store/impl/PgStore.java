@@ -26,6 +26,7 @@ import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.FencedException;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
+import org.buildswarm.orchestrator.store.PipelineText;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.StoredJob;
@@ -308,6 +309,19 @@ public final class PgStore implements Store {
           return withJobs(connection, List.of(readRun(rows.iterator().next(), List.of())))
               .map(list -> Optional.of(list.get(0)));
         }));
+  }
+
+  @Override
+  public Future<Optional<PipelineText>> findPipeline(long runId) {
+    return pool.preparedQuery("SELECT * FROM runs WHERE id = $1").execute(Tuple.of(runId)).map(rows -> {
+      if (rows.size() == 0) {
+        return Optional.<PipelineText>empty();
+      }
+      Row row = rows.iterator().next();
+      StoredRun run = readRun(row, List.of());
+      return Optional.of(new PipelineText(run.project(), row.getString("pipeline_file"), row.getString("pipeline_yaml"),
+          run.source()));
+    });
   }
 
   private Future<List<StoredRun>> withJobs(SqlConnection connection, List<StoredRun> runs) {

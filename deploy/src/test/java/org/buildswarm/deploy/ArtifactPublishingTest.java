@@ -30,7 +30,10 @@ class ArtifactPublishingTest {
   private JsonNode runToEnd(String pipeline) throws Exception {
     LocalSwarm.Reply created = swarm.post("/api/v1/runs", swarm.adminToken, Map.of("project", "shop", "pipeline", pipeline));
     assertThat(created.status()).as("%s", created.json()).isEqualTo(201);
-    long run = created.json().path("id").asLong();
+    return awaitEnd(created.json().path("id").asLong());
+  }
+
+  private JsonNode awaitEnd(long run) throws Exception {
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {
       JsonNode detail = swarm.get("/api/v1/runs/" + run, null).json();
@@ -60,6 +63,38 @@ class ArtifactPublishingTest {
     assertThat(latest.raw().headers().firstValue("x-artifact-version")).hasValue(run + ".1");
     long job = detail.path("jobs").get(0).path("id").asLong();
     assertThat(swarm.get("/api/v1/jobs/" + job + "/log", null).raw().body()).contains("published artifact \"app.txt\"");
+  }
+
+  @Test
+  void aReRunPublishesTheNextVersionAndMovingTheChannelBackIsARollback() throws Exception {
+    JsonNode first = runToEnd("""
+        jobs:
+          package:
+            steps:
+              - mkdir -p dist && echo "built in run $BUILDSWARM_RUN_ID" > dist/app.txt
+            artifacts: [dist/app.txt]
+        """);
+    long firstRun = first.path("run").path("id").asLong();
+    LocalSwarm.Reply rerun = swarm.post("/api/v1/runs/" + firstRun + "/rerun", swarm.adminToken, Map.of());
+    assertThat(rerun.status()).as("%s", rerun.json()).isEqualTo(201);
+    long secondRun = rerun.json().path("id").asLong();
+    JsonNode second = awaitEnd(secondRun);
+    assertThat(second.path("run").path("state").asText()).isEqualTo("SUCCEEDED");
+    assertThat(second.path("run").path("trigger").asText()).isEqualTo("MANUAL");
+    assertThat(swarm.get("/api/v1/artifacts/shop/app.txt/channels/latest/content", null).raw().body())
+        .isEqualTo("built in run " + secondRun + "\n");
+
+    LocalSwarm.Reply back = swarm.put("/api/v1/artifacts/shop/app.txt/channels/latest", swarm.adminToken,
+        Map.of("version", firstRun + ".1"));
+    assertThat(back.status()).as("%s", back.json()).isEqualTo(200);
+    assertThat(swarm.get("/api/v1/artifacts/shop/app.txt/channels/latest/content", null).raw().body())
+        .isEqualTo("built in run " + firstRun + "\n");
+    JsonNode history = swarm.get("/api/v1/artifacts/shop/app.txt/channels/latest", null).json().path("history");
+    assertThat(history).hasSize(3);
+    assertThat(history.get(2).path("previous").asText()).isEqualTo(secondRun + ".1");
+
+    assertThat(swarm.post("/api/v1/runs/999/rerun", swarm.adminToken, Map.of()).status()).isEqualTo(404);
+    assertThat(swarm.post("/api/v1/runs/" + firstRun + "/rerun", null, Map.of()).status()).isEqualTo(401);
   }
 
   @Test

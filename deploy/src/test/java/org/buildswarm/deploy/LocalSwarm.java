@@ -73,6 +73,11 @@ final class LocalSwarm implements AutoCloseable {
         .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(body))).build());
   }
 
+  Reply put(String path, String token, Object body) throws Exception {
+    return send(request(path, token).header("content-type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(body))).build());
+  }
+
   Reply delete(String path, String token) throws Exception {
     return send(request(path, token).DELETE().build());
   }

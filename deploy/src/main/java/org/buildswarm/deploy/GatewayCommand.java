@@ -37,6 +37,10 @@ final class GatewayCommand extends NodeCommand {
       description = "Versions of each artifact kept besides those a channel points to; 0 keeps all (default: ${DEFAULT-VALUE}).")
   int artifactVersionsKept;
 
+  @Option(names = "--snapshot-interval", defaultValue = "" + GatewayOptions.DEFAULT_SNAPSHOT_INTERVAL_MS / 1000,
+      description = "Seconds between status snapshots, served while the orchestrator is unreachable (default: ${DEFAULT-VALUE}).")
+  long snapshotIntervalSeconds;
+
   @Override
   boolean liteMember() {
     return false;
@@ -58,7 +62,8 @@ final class GatewayCommand extends NodeCommand {
     LogStore logs = new LogStore(data.resolve("logs"));
     GatewayOptions options = GatewayOptions.defaults(data).withAddress(host, httpPort)
         .withLimits(GatewayOptions.DEFAULT_MAX_BODY_BYTES, maxArtifactBytes)
-        .withRetention(artifactVersionsKept, GatewayOptions.DEFAULT_RETENTION_INTERVAL_MS);
+        .withRetention(artifactVersionsKept, GatewayOptions.DEFAULT_RETENTION_INTERVAL_MS)
+        .withSnapshotInterval(Math.max(1, snapshotIntervalSeconds) * 1000);
     if (advertiseUrl != null && !advertiseUrl.isBlank()) {
       options = options.withAdvertisedUrl(advertiseUrl);
     } else if (host.equals("0.0.0.0") || host.equals("::")) {

@@ -24,7 +24,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 mkdir -p "$work/www" "$work/state"
+chmod 755 "$work" "$work/www"   # nginx's workers run as an unprivileged user
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$work/www/artifact.bin"
+chmod 644 "$work/www/artifact.bin"
 sha=$(sha256sum "$work/www/artifact.bin" | cut -d' ' -f1)
 
 # The swarm on its embedded default, one core for its drone (the drone stays idle).
@@ -42,6 +44,7 @@ token=$(cat "$work/state/admin.token")
 curl -sf -X PUT -H "authorization: Bearer $token" -H "x-checksum-sha256: $sha" \
   --data-binary @"$work/www/artifact.bin" "$url/api/v1/artifacts/bench/artifact.bin/versions/1" > /dev/null
 curl -sf "$url/api/v1/status" > "$work/www/status.json"
+chmod 644 "$work/www/status.json"
 
 # nginx as a distribution would run it for static files: sendfile, one worker per core, no access log.
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -131,7 +131,9 @@ public final class GatewayVerticle extends VerticleBase {
     // switch uploads to HTTP/2 mid-request, which only complicates refusing a body early.
     server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
         .setHttp2ClearTextEnabled(false)
-        .setCompressionSupported(true));
+        // No compression: with it in the pipeline Netty cannot sendfile() artifacts, which halved
+        // download throughput (bench/gateway.sh); API answers are small and mostly on a LAN/tailnet.
+        .setCompressionSupported(false));
     return vertx.executeBlocking(() -> {
           artifacts.open();
           return null;

@@ -14,7 +14,9 @@ public final class H2Stores {
 
   public static Store inDirectory(Vertx vertx, Path dataDirectory) {
     String url = "jdbc:h2:file:" + dataDirectory.toAbsolutePath().resolve(FILE_NAME)
-        + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
+        // No store.trace.db beside the data: every failure already reaches the caller (and its log)
+        // as an exception, and a trace file written late would outlive a removed data directory.
+        + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64;TRACE_LEVEL_FILE=0";
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "buildswarm", "");
     pool.setMaxConnections(8);
     return new JdbcStore(vertx, pool, pool::dispose, 4);

@@ -109,11 +109,12 @@ function dronesTable(drones) {
   const rows = drones.map((d) => {
     const share = d.cores ? Math.round((100 * d.busyCores) / d.cores) : 0;
     const memory = d.memoryTotalBytes > 0 ? `${bytes(d.memoryTotalBytes - d.memoryAvailableBytes)} / ${bytes(d.memoryTotalBytes)}` : '';
-    const actions = ['online', 'grounded'].includes(d.state)
+    const actions = ['online', 'grounded', 'unavailable'].includes(d.state)
       ? button('drain', 'Drain', `data-drone="${esc(d.name)}"`, 'admin') + button('pause', 'Pause', `data-drone="${esc(d.name)}"`, 'admin')
       : ['draining', 'paused'].includes(d.state) ? button('resume', 'Resume', `data-drone="${esc(d.name)}"`, 'admin') : '';
     return `<tr data-drone-row="${esc(d.name)}"><td>${esc(d.name)}<div class="muted small">${esc(d.host ?? '')}</div></td>
-      <td><span class="drone-state ${esc(d.state)}">${esc(d.state)}</span></td>
+      <td><span class="drone-state ${esc(d.state)}">${esc(d.state)}</span>${d.reason
+        ? `<div class="reason">${esc(d.reason)}</div>` : ''}</td>
       <td><span class="bar" title="${share}%"><span style="width:${share}%"></span></span> ${d.busyCores}/${d.cores}</td>
       <td>${esc(d.labels.join(', '))}</td><td>${d.load1 >= 0 ? d.load1.toFixed(2) : ''}</td><td>${memory}</td>
       <td class="muted">${d.runningJobs.length ? d.runningJobs.map((j) => `job ${j}`).join(', ') : ''}</td>

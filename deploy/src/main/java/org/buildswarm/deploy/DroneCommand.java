@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.drone.DroneOptions;
+import org.buildswarm.drone.HostLimits;
 import org.buildswarm.drone.DroneVerticle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +45,16 @@ final class DroneCommand extends NodeCommand {
   @Option(names = "--keep-failed-workspaces", description = "Leave a failed job's workspace for inspection.")
   boolean keepFailedWorkspaces;
 
+  @Option(names = "--min-free-disk-mb", defaultValue = "" + HostLimits.DEFAULT_MIN_FREE_DISK_BYTES / (1024 * 1024),
+      description = "Take no new work while the work directory's file system has less free (MiB; 0: no check; "
+          + "default: ${DEFAULT-VALUE}).")
+  long minFreeDiskMib;
+
+  @Option(names = "--max-load-per-cpu", defaultValue = "" + HostLimits.DEFAULT_MAX_LOAD_PER_CPU,
+      description = "Take no new work while the host's 1-minute load per CPU is above this (0: no check; "
+          + "default: ${DEFAULT-VALUE}).")
+  double maxLoadPerCpu;
+
   private String deploymentId;
   private final Promise<Void> ended = Promise.promise();
 
@@ -61,7 +72,8 @@ final class DroneCommand extends NodeCommand {
   Future<?> deploy(Vertx vertx, ClusterSettings settings) throws Exception {
     String token = Files.readString(joinTokenFile, StandardCharsets.UTF_8).trim();
     DroneOptions options = DroneOptions.defaults(workDirectory, token).withEphemeral(ephemeral)
-        .withKillGraceMs(killGraceSeconds * 1000L);
+        .withKillGraceMs(killGraceSeconds * 1000L)
+        .withHostLimits(new HostLimits(minFreeDiskMib * 1024 * 1024, maxLoadPerCpu));
     if (name != null && !name.isBlank()) {
       options = options.withName(name);
     }

@@ -21,6 +21,7 @@ import org.buildswarm.protocol.DroneMode;
  *     (default {@value #DEFAULT_REGISTER_RETRY_MS})
  * @param logChunkBytes largest log chunk sent at once (default {@value #DEFAULT_LOG_CHUNK_BYTES})
  * @param logPollMs how often log spools are checked for new output (default {@value #DEFAULT_LOG_POLL_MS})
+ * @param hostLimits when the host takes no new work: low disk, over-subscribed (default {@link HostLimits#defaults()})
  */
 public record DroneOptions(
     String name,
@@ -34,7 +35,8 @@ public record DroneOptions(
     boolean keepFailedWorkspaces,
     long registerRetryMs,
     int logChunkBytes,
-    long logPollMs) {
+    long logPollMs,
+    HostLimits hostLimits) {
   public static final long DEFAULT_KILL_GRACE_MS = 10_000;
   public static final long DEFAULT_REGISTER_RETRY_MS = 1_000;
   public static final int DEFAULT_LOG_CHUNK_BYTES = 64 * 1024;
@@ -43,48 +45,54 @@ public record DroneOptions(
   public DroneOptions {
     labels = List.copyOf(labels);
     mode = mode == null ? DroneMode.ACTIVE : mode;
+    hostLimits = hostLimits == null ? HostLimits.defaults() : hostLimits;
   }
 
   /** A drone with the defaults above, named and sized for this machine. */
   public static DroneOptions defaults(Path workDirectory, String joinToken) {
     return new DroneOptions(defaultName(), Runtime.getRuntime().availableProcessors(), defaultLabels(), workDirectory,
         joinToken, DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, false, DEFAULT_REGISTER_RETRY_MS,
-        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS);
+        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostLimits.defaults());
   }
 
   public DroneOptions withName(String newName) {
     return new DroneOptions(newName, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
   }
 
   public DroneOptions withCores(int newCores) {
     return new DroneOptions(name, newCores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
   }
 
   public DroneOptions withLabels(List<String> newLabels) {
     return new DroneOptions(name, cores, newLabels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
   }
 
   public DroneOptions withKillGraceMs(long grace) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, grace,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
   }
 
   public DroneOptions withEphemeral(boolean once) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, once, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
   }
 
   public DroneOptions withKeepFailedWorkspaces(boolean keep) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keep, registerRetryMs, logChunkBytes, logPollMs);
+        keep, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
   }
 
   public DroneOptions withMode(DroneMode newMode) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, newMode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+  }
+
+  public DroneOptions withHostLimits(HostLimits limits) {
+    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, limits);
   }
 
   static String defaultName() {

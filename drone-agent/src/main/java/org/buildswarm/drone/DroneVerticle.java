@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.buildswarm.drone.impl.ArtifactPublisher;
 import org.buildswarm.drone.impl.HostProbe;
@@ -83,6 +84,8 @@ public final class DroneVerticle extends VerticleBase {
   private boolean registered;
   private boolean registering;
   private boolean stopping;
+  /** Why the host takes no new work (low disk, over-subscribed), from the last probe; null if it does. */
+  private String unavailable;
   private boolean ephemeralTaken;
   private String refusal;
   private long heartbeatTimer = -1;
@@ -237,8 +240,15 @@ public final class DroneVerticle extends VerticleBase {
       return;
     }
     vertx.executeBlocking(() -> HostProbe.read(options.workDirectory()), false).compose(reading -> {
+      String refusal = options.hostLimits().refusal(reading.diskFreeBytes(), reading.load1(),
+          Runtime.getRuntime().availableProcessors());
+      if (!java.util.Objects.equals(refusal, unavailable)) {
+        LOG.log(refusal == null ? Level.INFO : Level.WARNING, refusal == null
+            ? "drone " + options.name() + " takes work again" : "drone " + options.name() + " takes no new work: " + refusal);
+      }
+      unavailable = refusal;
       Heartbeat heartbeat = new Heartbeat(options.name(), epoch, freeCores(), reading.load1(),
-          reading.memoryTotalBytes(), reading.memoryAvailableBytes(), reading.diskFreeBytes(), mode, refs());
+          reading.memoryTotalBytes(), reading.memoryAvailableBytes(), reading.diskFreeBytes(), mode, refs(), refusal);
       return vertx.eventBus().<HeartbeatReply>request(Addresses.DRONE_HEARTBEAT, heartbeat,
           new DeliveryOptions().setSendTimeout(heartbeatIntervalMs * 2));
     }).onSuccess(reply -> {
@@ -308,6 +318,9 @@ public final class DroneVerticle extends VerticleBase {
     }
     if (options.ephemeral() && ephemeralTaken) {
       return AssignReply.refuse("ephemeral drone already ran its job");
+    }
+    if (unavailable != null) {
+      return AssignReply.refuse(unavailable);
     }
     int free = freeCores();
     if (assignment.execution().cores() > free) {

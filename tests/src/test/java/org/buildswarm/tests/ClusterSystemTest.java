@@ -170,6 +170,32 @@ class ClusterSystemTest {
 
   @Test
   @Order(5)
+  void aDroneWhoseHostIsLowOnDiskSaysSoAndGetsNoWork() throws Exception {
+    // No file system here has an exabyte free, so this drone's host counts as full.
+    SwarmProcess full = cluster.start("drone-full", null, List.of("drone", "--cluster-name", cluster.name, "--members",
+        cluster.members(), "--bind", "127.0.0.1", "--cluster-port", Integer.toString(Cluster.freePort()),
+        "--event-bus-port", Integer.toString(Cluster.freePort()), "--join-token-file", cluster.joinToken.toString(),
+        "--name", "full", "--cores", "2", "--labels", "linux,node-full", "--work-dir", work.resolve("drone-full").toString(),
+        "--min-free-disk-mb", Long.toString(1L << 40)));
+    try {
+      cluster.awaitDroneState("full", "unavailable", TIMEOUT, full);
+      JsonNode view = null;
+      for (JsonNode drone : cluster.api.get("/api/v1/drones").json().path("drones")) {
+        view = drone.path("name").asText().equals("full") ? drone : view;
+      }
+      assertThat(view.path("reason").asText()).startsWith("disk space low: ").contains("free in the work directory");
+      long run = submit("full", "jobs:\n  there:\n    labels: [node-full]\n    steps: [\"true\"]\n");
+      Thread.sleep(3_000);
+      JsonNode job = awaitJob(run, "there", any -> true);
+      assertThat(job.path("state").asText()).as("waits for the drone to recover, not unschedulable").isEqualTo("QUEUED");
+      assertThat(cluster.api.post("/api/v1/runs/" + run + "/cancel", Map.of()).status()).isEqualTo(200);
+    } finally {
+      full.close();
+    }
+  }
+
+  @Test
+  @Order(5)
   void droneSpeakingAnotherProtocolVersionIsRefusedWithBothVersions() throws Exception {
     // This JVM joins the swarm as a lite member, the way a drone of another release would.
     io.vertx.core.Vertx node = org.buildswarm.deploy.cluster.ClusteredVertx.start(new org.buildswarm.deploy.cluster.ClusterSettings(

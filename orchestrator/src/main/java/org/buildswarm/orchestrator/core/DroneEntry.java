@@ -36,6 +36,8 @@ final class DroneEntry {
   long memoryTotalBytes;
   long memoryAvailableBytes;
   long groundedUntil;
+  /** Why the drone's host takes no new work (from its heartbeat), or null. */
+  String unavailable;
   /** The cluster did not route an assignment to it: it must subscribe and register again. */
   boolean mustRelisten;
   final Deque<Long> infraFailures = new ArrayDeque<>();
@@ -64,10 +66,11 @@ final class DroneEntry {
   }
 
   boolean accepting(long now) {
-    return presence == Presence.ONLINE && mode() == DroneMode.ACTIVE && !isGrounded(now) && !(ephemeral && ephemeralUsed);
+    return presence == Presence.ONLINE && mode() == DroneMode.ACTIVE && !isGrounded(now) && unavailable == null
+        && !(ephemeral && ephemeralUsed);
   }
 
-  /** The state users see: online, draining, paused, grounded, lost. */
+  /** The state users see: online, draining, paused, grounded, unavailable, reconnecting, lost. */
   String visibleState(long now) {
     if (presence == Presence.LOST) {
       return "lost";
@@ -77,6 +80,9 @@ final class DroneEntry {
     }
     if (isGrounded(now)) {
       return "grounded";
+    }
+    if (unavailable != null && mode() == DroneMode.ACTIVE) {
+      return "unavailable";
     }
     return switch (mode()) {
       case ACTIVE -> "online";

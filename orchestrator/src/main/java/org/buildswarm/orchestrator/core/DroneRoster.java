@@ -144,6 +144,12 @@ public final class DroneRoster {
     drone.memoryTotalBytes = heartbeat.memoryTotalBytes();
     drone.memoryAvailableBytes = heartbeat.memoryAvailableBytes();
     drone.reportedMode = heartbeat.mode();
+    if (!java.util.Objects.equals(drone.unavailable, heartbeat.unavailable())) {
+      drone.unavailable = heartbeat.unavailable();
+      changed = true;
+      core.recordSwarmEvent(drone.unavailable == null ? "drone.available" : "drone.unavailable",
+          drone.unavailable == null ? Map.of("drone", drone.name) : Map.of("drone", drone.name, "reason", drone.unavailable));
+    }
     if (drone.operatorMode != null && drone.operatorMode != heartbeat.mode()) {
       core.commandDrone(drone.name, new ChangeMode(core.epoch(), drone.operatorMode, "set by an operator"));
     }

@@ -135,7 +135,7 @@ final class CoreFixture implements Effects {
 
   HeartbeatReply heartbeatWith(String drone, AttemptRef... running) {
     return core.drones().heartbeat(new Heartbeat(drone, core.epoch(), 0, 0.5, 1L << 30, 1L << 29, 1L << 35,
-        DroneMode.ACTIVE, List.of(running)));
+        DroneMode.ACTIVE, List.of(running), null));
   }
 
   /** Lets time pass in heartbeat-sized steps while these drones stay healthy. */

@@ -402,17 +402,40 @@ class OrchestratorCoreTest {
   void pausedAndDrainingDronesGetNoWork() {
     CoreFixture f = new CoreFixture();
     f.register("d1", 4);
-    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 0, DroneMode.PAUSED, List.of()));
+    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 0, DroneMode.PAUSED, List.of(), null));
     long run = f.submit("jobs:\n  a: {steps: [x]}\n");
     assertThat(f.assignments).isEmpty();
     assertThat(f.job(run, "a").state()).isEqualTo(JobState.QUEUED);
     assertThat(f.core.droneList().drones().get(0).state()).isEqualTo("paused");
-    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 0, DroneMode.DRAINING, List.of()));
+    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 0, DroneMode.DRAINING, List.of(), null));
     f.core.schedule();
     assertThat(f.assignments).isEmpty();
     f.heartbeat("d1");
     f.core.schedule();
     assertThat(f.assignments).hasSize(1);
+  }
+
+  @Test
+  void aDroneWhoseHostIsLowOnDiskOrOverloadedGetsNoWorkUntilItRecovers() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    String reason = "disk space low: 900 MiB free in the work directory, needs 2048 MiB";
+    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 900L << 20,
+        DroneMode.ACTIVE, List.of(), reason));
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    assertThat(f.assignments).isEmpty();
+    assertThat(f.job(run, "a").state()).as("queued, not unschedulable: the drone can recover").isEqualTo(JobState.QUEUED);
+    org.buildswarm.protocol.api.DroneView view = f.core.droneList().drones().get(0);
+    assertThat(view.state()).isEqualTo("unavailable");
+    assertThat(view.reason()).isEqualTo(reason);
+    assertThat(f.changes).anySatisfy(change -> {
+      assertThat(change.type()).isEqualTo("drone.unavailable");
+      assertThat(change.data()).containsEntry("reason", reason);
+    });
+    f.heartbeat("d1");
+    f.core.schedule();
+    assertThat(f.assignments).hasSize(1);
+    assertThat(f.core.droneList().drones().get(0).state()).isEqualTo("online");
   }
 
   @Test

@@ -3,7 +3,8 @@ package org.buildswarm.protocol.api;
 import java.util.List;
 
 /**
- * A drone as the orchestrator sees it. {@code state}: online, draining, paused, grounded, lost.
+ * A drone as the orchestrator sees it. {@code state}: online, draining, paused, grounded,
+ * unavailable, reconnecting, lost; {@code reason} says why it is grounded or unavailable.
  */
 public record DroneView(
     String name,
@@ -16,7 +17,8 @@ public record DroneView(
     long memoryTotalBytes,
     long memoryAvailableBytes,
     List<Long> runningJobs,
-    long lastSeenAt) {
+    long lastSeenAt,
+    String reason) {
   public DroneView {
     labels = labels == null ? List.of() : List.copyOf(labels);
     runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);

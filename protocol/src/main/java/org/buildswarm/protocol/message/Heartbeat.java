@@ -3,7 +3,11 @@ package org.buildswarm.protocol.message;
 import java.util.List;
 import org.buildswarm.protocol.DroneMode;
 
-/** Renews a drone's lease and reports its capacity and what it runs. */
+/**
+ * Renews a drone's lease and reports its capacity and what it runs.
+ *
+ * @param unavailable why the drone takes no new work now (low disk, over-subscribed host), null if it does
+ */
 public record Heartbeat(
     String drone,
     long epoch,
@@ -13,7 +17,8 @@ public record Heartbeat(
     long memoryAvailableBytes,
     long diskFreeBytes,
     DroneMode mode,
-    List<AttemptRef> running) {
+    List<AttemptRef> running,
+    String unavailable) {
   public Heartbeat {
     running = running == null ? List.of() : List.copyOf(running);
     mode = mode == null ? DroneMode.ACTIVE : mode;

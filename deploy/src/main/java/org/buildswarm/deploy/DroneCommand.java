@@ -55,6 +55,10 @@ final class DroneCommand extends NodeCommand {
           + "default: ${DEFAULT-VALUE}).")
   double maxLoadPerCpu;
 
+  @Option(names = "--secrets-dir", description = "One file per secret, named like the environment variable it becomes; "
+      + "readable by the drone only (default: WORK-DIR/secrets).")
+  Path secretsDirectory;
+
   private String deploymentId;
   private final Promise<Void> ended = Promise.promise();
 
@@ -82,6 +86,9 @@ final class DroneCommand extends NodeCommand {
     }
     if (labels != null && !labels.isEmpty()) {
       options = options.withLabels(labels);
+    }
+    if (secretsDirectory != null) {
+      options = options.withSecretsDirectory(secretsDirectory);
     }
     if (keepFailedWorkspaces) {
       options = options.withKeepFailedWorkspaces(true);

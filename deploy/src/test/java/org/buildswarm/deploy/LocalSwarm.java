@@ -41,6 +41,11 @@ final class LocalSwarm implements AutoCloseable {
     return new LocalSwarm(swarm, Files.readString(swarm.state().resolve(StateDirectory.ADMIN_TOKEN_FILE)).trim());
   }
 
+  /** Where the local drone reads its secrets. */
+  Path secretsDirectory() {
+    return swarm.drone().secretsDirectory();
+  }
+
   String url() {
     return swarm.url();
   }

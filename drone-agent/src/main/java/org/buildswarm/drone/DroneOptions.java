@@ -22,6 +22,7 @@ import org.buildswarm.protocol.DroneMode;
  * @param logChunkBytes largest log chunk sent at once (default {@value #DEFAULT_LOG_CHUNK_BYTES})
  * @param logPollMs how often log spools are checked for new output (default {@value #DEFAULT_LOG_POLL_MS})
  * @param hostLimits when the host takes no new work: low disk, over-subscribed (default {@link HostLimits#defaults()})
+ * @param secretsDirectory one file per secret, named like the variable (default {@code secrets} in the work directory)
  */
 public record DroneOptions(
     String name,
@@ -36,7 +37,8 @@ public record DroneOptions(
     long registerRetryMs,
     int logChunkBytes,
     long logPollMs,
-    HostLimits hostLimits) {
+    HostLimits hostLimits,
+    Path secretsDirectory) {
   public static final long DEFAULT_KILL_GRACE_MS = 10_000;
   public static final long DEFAULT_REGISTER_RETRY_MS = 1_000;
   public static final int DEFAULT_LOG_CHUNK_BYTES = 64 * 1024;
@@ -46,53 +48,59 @@ public record DroneOptions(
     labels = List.copyOf(labels);
     mode = mode == null ? DroneMode.ACTIVE : mode;
     hostLimits = hostLimits == null ? HostLimits.defaults() : hostLimits;
+    secretsDirectory = secretsDirectory == null ? workDirectory.resolve("secrets") : secretsDirectory;
   }
 
   /** A drone with the defaults above, named and sized for this machine. */
   public static DroneOptions defaults(Path workDirectory, String joinToken) {
     return new DroneOptions(defaultName(), Runtime.getRuntime().availableProcessors(), defaultLabels(), workDirectory,
         joinToken, DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, false, DEFAULT_REGISTER_RETRY_MS,
-        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostLimits.defaults());
+        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostLimits.defaults(), null);
   }
 
   public DroneOptions withName(String newName) {
     return new DroneOptions(newName, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withCores(int newCores) {
     return new DroneOptions(name, newCores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withLabels(List<String> newLabels) {
     return new DroneOptions(name, cores, newLabels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withKillGraceMs(long grace) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, grace,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withEphemeral(boolean once) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, once, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withKeepFailedWorkspaces(boolean keep) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keep, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keep, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withMode(DroneMode newMode) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, newMode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
   }
 
   public DroneOptions withHostLimits(HostLimits limits) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, limits);
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, limits, secretsDirectory);
+  }
+
+  public DroneOptions withSecretsDirectory(Path directory) {
+    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, directory);
   }
 
   static String defaultName() {

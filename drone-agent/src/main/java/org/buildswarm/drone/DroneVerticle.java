@@ -23,6 +23,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.buildswarm.drone.impl.ArtifactPublisher;
 import org.buildswarm.drone.impl.HostProbe;
+import org.buildswarm.drone.impl.Secrets;
 import org.buildswarm.drone.impl.JobRunner;
 import org.buildswarm.drone.impl.Leftovers;
 import org.buildswarm.drone.impl.LogShipper;
@@ -344,7 +345,8 @@ public final class DroneVerticle extends VerticleBase {
     Path work = options.workDirectory().toAbsolutePath();
     Path logFile = work.resolve("logs").resolve(key + ".log");
     attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, baseEnv,
-        options.killGraceMs(), options.keepFailedWorkspaces(), helpers, artifacts, new JobRunner.Listener() {
+        options.killGraceMs(), options.keepFailedWorkspaces(), helpers, artifacts,
+        new Secrets(options.secretsDirectory()), new JobRunner.Listener() {
           @Override
           public void started(long startedAt) {
             context.runOnContext(v -> {

@@ -111,7 +111,7 @@ class HighAvailabilitySystemTest {
     try {
       AssignJob stale = new AssignJob(oldEpoch, new AttemptRef(999_999, 1, (oldEpoch << 32) | 999), run, "ghost",
           new JobExecution(List.of(new Step("ghost", "touch " + work.resolve("ghost"))), Map.of(), 1, 60_000,
-              SourceSpec.none(), List.of()), "forged-job-token");
+              SourceSpec.none(), List.of(), List.of()), "forged-job-token");
       AssignReply reply = node.eventBus().<AssignReply>request(Addresses.drone("d1"), stale,
           new DeliveryOptions().setSendTimeout(30_000)).toCompletionStage().toCompletableFuture().get().body();
       assertThat(reply.accepted()).isFalse();

@@ -57,7 +57,10 @@ public final class JobRunner implements Runnable {
   private final boolean keepFailedWorkspace;
   private final Executor helpers;
   private final ArtifactPublisher artifacts;
+  private final Secrets secrets;
   private final Listener listener;
+  /** The job's secrets by name, once read; injected into every step's environment. */
+  private Map<String, String> secretValues = Map.of();
 
   private final Set<Long> groups = ConcurrentHashMap.newKeySet();
   private volatile long currentGroup = -1;
@@ -68,7 +71,8 @@ public final class JobRunner implements Runnable {
   private long firstSpawn;
 
   public JobRunner(AssignJob job, Path workspace, Path logFile, SourceFetcher fetcher, Map<String, String> baseEnv,
-      long killGraceMs, boolean keepFailedWorkspace, Executor helpers, ArtifactPublisher artifacts, Listener listener) {
+      long killGraceMs, boolean keepFailedWorkspace, Executor helpers, ArtifactPublisher artifacts, Secrets secrets,
+      Listener listener) {
     this.job = job;
     this.workspace = workspace;
     this.logFile = logFile;
@@ -78,6 +82,7 @@ public final class JobRunner implements Runnable {
     this.keepFailedWorkspace = keepFailedWorkspace;
     this.helpers = helpers;
     this.artifacts = artifacts;
+    this.secrets = secrets;
     this.listener = listener;
   }
 
@@ -143,6 +148,20 @@ public final class JobRunner implements Runnable {
     Files.createDirectories(workspace);
     log.line("==> job \"" + job.jobName() + "\", attempt " + job.attempt().attempt() + ", " + job.execution().cores()
         + " core(s), in " + workspace);
+    if (!job.execution().secrets().isEmpty()) {
+      try {
+        if (secrets == null) {
+          throw new Secrets.Missing("this drone has no secrets directory");
+        }
+        secretValues = secrets.resolve(job.execution().secrets());
+      } catch (Secrets.Missing e) {
+        log.line("==> " + e.getMessage());
+        return new Result(JobOutcome.FAILED, -1, null, List.of(e.getMessage()), startedAt, System.currentTimeMillis(),
+            e.getMessage());
+      }
+      log.mask(new Secrets.Masker(secretValues.values()));
+      log.line("==> secrets " + String.join(", ", secretValues.keySet()) + " are in the environment, masked in this log");
+    }
     try {
       fetcher.fetch(job.execution().source(), workspace);
     } catch (IOException e) {
@@ -195,6 +214,7 @@ public final class JobRunner implements Runnable {
     env.clear();
     env.putAll(baseEnv);
     env.putAll(job.execution().env());
+    env.putAll(secretValues);
     env.put("CI", "true");
     env.put("BUILDSWARM", "true");
     env.put("BUILDSWARM_RUN_ID", Long.toString(job.runId()));
@@ -288,18 +308,31 @@ public final class JobRunner implements Runnable {
     return String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0);
   }
 
-  /** The attempt's log file plus the tail of the current step; one writer at a time. */
+  /**
+   * The attempt's log file plus the tail of the current step; one writer at a time. With secrets,
+   * output is held back to whole lines and masked before anything is written, so a secret never
+   * reaches the spool, the gateway or the report.
+   */
   private static final class LogWriter {
+    /** A line longer than this is masked and written in pieces (a secret across the cut is not masked). */
+    private static final int MAX_MASKED_LINE = 64 * 1024;
     private final OutputStream out;
     private final ArrayDeque<String> tail = new ArrayDeque<>();
     private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
+    private final java.io.ByteArrayOutputStream unmasked = new java.io.ByteArrayOutputStream();
+    private Secrets.Masker masker;
     private Thread detached;
 
     LogWriter(OutputStream out) {
       this.out = out;
     }
 
+    synchronized void mask(Secrets.Masker newMasker) {
+      masker = newMasker.isEmpty() ? null : newMasker;
+    }
+
     synchronized void startStep() {
+      flushUnmasked();
       tail.clear();
       partial.reset();
     }
@@ -308,6 +341,34 @@ public final class JobRunner implements Runnable {
       if (Thread.currentThread() == detached) {
         return;
       }
+      if (masker == null) {
+        emit(bytes, length);
+        return;
+      }
+      int lineStart = 0;
+      for (int i = 0; i < length; i++) {
+        if (bytes[i] == '\n') {
+          unmasked.write(bytes, lineStart, i + 1 - lineStart);
+          lineStart = i + 1;
+          flushUnmasked();
+        }
+      }
+      unmasked.write(bytes, lineStart, length - lineStart);
+      if (unmasked.size() > MAX_MASKED_LINE) {
+        flushUnmasked();
+      }
+    }
+
+    private void flushUnmasked() {
+      if (unmasked.size() == 0 || masker == null) {
+        return;
+      }
+      byte[] masked = masker.mask(unmasked.toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+      unmasked.reset();
+      emit(masked, masked.length);
+    }
+
+    private void emit(byte[] bytes, int length) {
       write(bytes, 0, length);
       for (int i = 0; i < length; i++) {
         if (bytes[i] == '\n') {
@@ -321,7 +382,9 @@ public final class JobRunner implements Runnable {
     }
 
     synchronized void line(String text) {
-      byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
+      flushUnmasked();
+      // The drone's own lines too: a step's name is its command, which may print a secret's value.
+      byte[] bytes = ((masker == null ? text : masker.mask(text)) + "\n").getBytes(StandardCharsets.UTF_8);
       if (partial.size() > 0) {
         write(new byte[] {'\n'}, 0, 1);
         remember(partial.toString(StandardCharsets.UTF_8));
@@ -336,6 +399,7 @@ public final class JobRunner implements Runnable {
     }
 
     synchronized List<String> tail() {
+      flushUnmasked();
       List<String> lines = new ArrayList<>(tail);
       if (partial.size() > 0) {
         lines.add(partial.toString(StandardCharsets.UTF_8));
@@ -344,6 +408,7 @@ public final class JobRunner implements Runnable {
     }
 
     synchronized void close() {
+      flushUnmasked();
       try {
         out.close();
       } catch (IOException e) {

@@ -67,7 +67,7 @@ class ArtifactPublisherTest {
 
   private static AssignJob job(ArtifactSpec... artifacts) {
     return new AssignJob(1, new AttemptRef(42, 1, 7), 3, "package", new JobExecution(List.of(new Step("s", "true")),
-        Map.of(), 1, 60_000, SourceSpec.none(), List.of(artifacts)), "42.1.7.cafe");
+        Map.of(), 1, 60_000, SourceSpec.none(), List.of(artifacts), List.of()), "42.1.7.cafe");
   }
 
   private String publish(AssignJob job) {

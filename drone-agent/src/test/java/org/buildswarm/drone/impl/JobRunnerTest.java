@@ -36,14 +36,20 @@ class JobRunnerTest {
       Path log, Path workspace) {}
 
   private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, Step... steps) {
+    return start(timeoutMs, graceMs, env, source, List.of(), steps);
+  }
+
+  private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, List<String> secretNames,
+      Step... steps) {
     AssignJob job = new AssignJob(1, new AttemptRef(42, 1, 7), 3, "job",
-        new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of()), "job-token");
+        new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of(), secretNames), "job-token");
     CompletableFuture<Long> started = new CompletableFuture<>();
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
     JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
-        Map.of("PATH", System.getenv("PATH")), graceMs, false, threads, null, new JobRunner.Listener() {
+        Map.of("PATH", System.getenv("PATH")), graceMs, false, threads, null, new Secrets(work.resolve("secrets")),
+        new JobRunner.Listener() {
           @Override
           public void started(long at) {
             started.complete(at);
@@ -87,6 +93,34 @@ class JobRunnerTest {
       Thread.sleep(10);
     }
     assertThat(ran.workspace()).as("workspace removed after success").doesNotExist();
+  }
+
+  @Test
+  void secretsAreInTheEnvironmentAndMaskedInEveryLineEvenWhenOutputArrivesInPieces() throws Exception {
+    Files.createDirectories(work.resolve("secrets"));
+    Files.writeString(work.resolve("secrets/NPM_TOKEN"), "npm_s3cr3t_value\n");
+    Files.writeString(work.resolve("secrets/DEPLOY_KEY"), "-----BEGIN KEY-----\nAAAAkeymaterial\n-----END KEY-----\n");
+    Ran ran = start(60_000, 2_000, Map.of(), SourceSpec.none(), List.of("NPM_TOKEN", "DEPLOY_KEY"),
+        new Step("use", "test \"$NPM_TOKEN\" = npm_s3cr3t_value; echo \"token=$NPM_TOKEN\"; "
+            // the secret written a few bytes at a time, with pauses, across separate writes
+            + "printf 'again: npm_'; sleep 0.2; printf 's3cr3t'; sleep 0.2; printf '_value done\\n'; "
+            + "echo \"$DEPLOY_KEY\" | sed -n 2p; echo the end"),
+        new Step("fail", "echo \"last words $NPM_TOKEN\"; exit 3"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.FAILED);
+    String log = Files.readString(ran.log());
+    assertThat(log).doesNotContain("s3cr3t").doesNotContain("AAAAkeymaterial")
+        .contains("token=***", "again: *** done", "the end", "secrets NPM_TOKEN, DEPLOY_KEY are in the environment");
+    assertThat(result.logTail()).containsExactly("last words ***");
+  }
+
+  @Test
+  void aSecretTheDroneDoesNotHaveFailsTheJobBeforeAnyStep() throws Exception {
+    Ran ran = start(60_000, 2_000, Map.of(), SourceSpec.none(), List.of("MISSING"), new Step("never", "echo ran"));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.FAILED);
+    assertThat(result.message()).startsWith("secret MISSING is not on this drone (no file ");
+    assertThat(Files.readString(ran.log())).doesNotContain("==> [1/1]");
   }
 
   @Test

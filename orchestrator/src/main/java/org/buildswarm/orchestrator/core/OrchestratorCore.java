@@ -327,7 +327,7 @@ public final class OrchestratorCore {
     }
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), job.plan.env(), job.plan.cores(), job.plan.timeoutMs(),
-        job.run.source, job.plan.artifacts());
+        job.run.source, job.plan.artifacts(), job.plan.secrets());
     effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
         jobTokens.mint(job.attemptRef())));
   }

@@ -16,6 +16,7 @@ import org.buildswarm.protocol.message.Step;
  * @param estimateMs expected duration, used to rank by critical path
  * @param criticalPathMs the longest chain of estimates from this job to the end of the run
  * @param artifacts files to publish when the steps succeed (matrix expressions substituted)
+ * @param secrets names of secrets the drone injects and masks
  */
 public record PlannedJob(
     int index,
@@ -31,12 +32,14 @@ public record PlannedJob(
     List<Integer> needs,
     long estimateMs,
     long criticalPathMs,
-    List<ArtifactSpec> artifacts) {
+    List<ArtifactSpec> artifacts,
+    List<String> secrets) {
   public PlannedJob {
     labels = Set.copyOf(labels);
     env = Map.copyOf(env);
     steps = List.copyOf(steps);
     needs = List.copyOf(needs);
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts); // plans stored before artifacts existed
+    secrets = secrets == null ? List.of() : List.copyOf(secrets);
   }
 }

@@ -92,7 +92,8 @@ public final class Planner {
     job.artifacts().forEach(artifact -> artifacts.add(
         new ArtifactSpec(substitute(artifact.name(), values), substitute(artifact.path(), values))));
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
-        job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts);
+        job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts,
+        job.secrets());
   }
 
   /** The first line of the command, shortened: what a person would call the step. */

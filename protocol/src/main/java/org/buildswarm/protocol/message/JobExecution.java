@@ -7,12 +7,15 @@ import java.util.Map;
  * Everything a drone needs to run a job, independent of the pipeline file it came from.
  *
  * @param artifacts files to publish when the steps succeed
+ * @param secrets names of secrets the drone reads from its own secrets directory, injects as
+ *     environment variables and masks in the log; their values never travel the event bus
  */
 public record JobExecution(
     List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
-    List<ArtifactSpec> artifacts) {
+    List<ArtifactSpec> artifacts, List<String> secrets) {
   public JobExecution {
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
+    secrets = secrets == null ? List.of() : List.copyOf(secrets);
     steps = List.copyOf(steps);
     env = env == null ? Map.of() : Map.copyOf(env);
     source = source == null ? SourceSpec.none() : source;

@@ -11,6 +11,7 @@ import org.buildswarm.protocol.message.ArtifactSpec;
  * @param timeout null when the file sets none (the orchestrator's default applies)
  * @param matrix null when the job has no matrix
  * @param artifacts files published when the steps succeed (names and paths may use matrix expressions)
+ * @param secrets names of secrets the drone injects as environment variables and masks in the log
  */
 public record JobDefinition(
     String name,
@@ -23,7 +24,8 @@ public record JobDefinition(
     Duration timeout,
     RetryPolicy retries,
     Matrix matrix,
-    List<ArtifactSpec> artifacts) {
+    List<ArtifactSpec> artifacts,
+    List<String> secrets) {
   public static final int DEFAULT_CORES = 1;
 
   public JobDefinition {
@@ -33,5 +35,6 @@ public record JobDefinition(
     env = Map.copyOf(env);
     retries = retries == null ? RetryPolicy.NONE : retries;
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
+    secrets = secrets == null ? List.of() : List.copyOf(secrets);
   }
 }

@@ -29,7 +29,7 @@ class CodecsTest {
     AssignJob assignment = new AssignJob(3, new AttemptRef(42, 2, 99), 7, "test (17, linux)",
         new JobExecution(List.of(new Step("make", "make -j$BUILDSWARM_CORES")), Map.of("A", "b"), 4, 60_000,
             new SourceSpec(SourceSpec.GIT, "https://example.org/r.git", "abc"),
-            List.of(new org.buildswarm.protocol.message.ArtifactSpec("app.jar", "target/app.jar"))),
+            List.of(new org.buildswarm.protocol.message.ArtifactSpec("app.jar", "target/app.jar")), List.of("NPM_TOKEN")),
         "42.2.99.0123abcd");
     assertThat(roundTrip(new RecordMessageCodec<>(AssignJob.class), assignment)).isEqualTo(assignment);
     RegisterDrone register = new RegisterDrone("d", 1, "t", "h", 8, List.of("linux"), DroneMode.PAUSED, true,

@@ -122,6 +122,27 @@ class PipelineReaderTest {
   }
 
   @Test
+  void secretsAreVariableNamesNotAlsoInEnv() throws Exception {
+    assertThat(read("""
+        jobs:
+          publish:
+            steps: [npm publish]
+            secrets: [NPM_TOKEN, DEPLOY_KEY]
+        """).jobs().get(0).secrets()).containsExactly("NPM_TOKEN", "DEPLOY_KEY");
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          publish:
+            steps: [npm publish]
+            env: {NPM_TOKEN: plain}
+            secrets: [NPM_TOKEN, 9LIVES, {a: b}]
+        """);
+    assertThat(problems).hasSize(3);
+    assertAt(problems.get(0), 5, 15, "\"NPM_TOKEN\" is both in \"env\" and in \"secrets\"");
+    assertAt(problems.get(1), 5, 26, "secret \"9LIVES\" must be an environment variable name");
+    assertAt(problems.get(2), 5, 34, "\"secrets\" takes a list of secret names");
+  }
+
+  @Test
   void syntaxErrorNamesLineAndColumn() {
     PipelineProblem problem = onlyProblem("""
         jobs:

@@ -34,7 +34,7 @@ import org.buildswarm.protocol.pipeline.impl.YamlNode.ScalarNode;
 public final class PipelineBinder {
   static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs");
   static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
-      "artifacts");
+      "artifacts", "secrets");
   static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
   static final Set<String> STEP_KEYS = Set.of("name", "run");
   static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
@@ -120,12 +120,36 @@ public final class PipelineBinder {
     Duration timeout = bindTimeout(job, where);
     RetryPolicy retries = bindRetries(job, where);
     List<ArtifactSpec> artifacts = bindArtifacts(job, where, matrix);
+    List<String> secrets = bindSecrets(job, where, env);
     checkExpressions(job, matrix, where);
     if (problems.size() > before) {
       return null;
     }
     return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
-        artifacts);
+        artifacts, secrets);
+  }
+
+  /** {@code secrets:} names of environment variables, not also set in {@code env}. */
+  private List<String> bindSecrets(MapNode job, String where, Map<String, String> env) {
+    Entry entry = job.entries().get("secrets");
+    List<String> secrets = new ArrayList<>();
+    if (entry == null) {
+      return secrets;
+    }
+    List<YamlNode> items = entry.value() instanceof ListNode list ? list.items() : List.of(entry.value());
+    for (YamlNode item : items) {
+      if (!(item instanceof ScalarNode scalar) || scalar.isNull()) {
+        problem(item.location(), where + ": \"secrets\" takes a list of secret names, not " + item.describe());
+      } else if (!ENV_NAME.matcher(scalar.text()).matches()) {
+        problem(item.location(), where + ": secret \"" + scalar.text() + "\" must be an environment variable name "
+            + "(letters, digits and _, not starting with a digit)");
+      } else if (env.containsKey(scalar.text())) {
+        problem(item.location(), where + ": \"" + scalar.text() + "\" is both in \"env\" and in \"secrets\"");
+      } else if (!secrets.contains(scalar.text())) {
+        secrets.add(scalar.text());
+      }
+    }
+    return secrets;
   }
 
   private List<StepDefinition> bindSteps(MapNode job, String where, SourceLocation jobAt) {

@@ -10,6 +10,7 @@ import java.util.List;
 import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.drone.DroneOptions;
 import org.buildswarm.drone.HostLimits;
+import org.buildswarm.drone.impl.SourceFetcher;
 import org.buildswarm.drone.DroneVerticle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,8 +43,13 @@ final class DroneCommand extends NodeCommand {
       description = "Seconds a stopped job's processes get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
   int killGraceSeconds;
 
-  @Option(names = "--keep-failed-workspaces", description = "Leave a failed job's workspace for inspection.")
+  @Option(names = "--keep-failed-workspaces", description = "Keep a failed job's workspace for inspection (in "
+      + "WORK-DIR/kept) for --keep-failed-hours.")
   boolean keepFailedWorkspaces;
+
+  @Option(names = "--keep-failed-hours", defaultValue = "24",
+      description = "How long kept workspaces stay before the drone removes them (default: ${DEFAULT-VALUE}).")
+  long keepFailedHours;
 
   @Option(names = "--min-free-disk-mb", defaultValue = "" + HostLimits.DEFAULT_MIN_FREE_DISK_BYTES / (1024 * 1024),
       description = "Take no new work while the work directory's file system has less free (MiB; 0: no check; "
@@ -58,6 +64,11 @@ final class DroneCommand extends NodeCommand {
   @Option(names = "--secrets-dir", description = "One file per secret, named like the environment variable it becomes; "
       + "readable by the drone only (default: WORK-DIR/secrets).")
   Path secretsDirectory;
+
+  @Option(names = "--mirror-cache-mb", defaultValue = "" + SourceFetcher.DEFAULT_MAX_MIRROR_BYTES / (1024 * 1024),
+      description = "Size limit of the Git mirror cache shared by jobs; least recently used mirrors go first "
+          + "(MiB; 0: no limit; default: ${DEFAULT-VALUE}).")
+  long mirrorCacheMib;
 
   private String deploymentId;
   private final Promise<Void> ended = Promise.promise();
@@ -87,11 +98,12 @@ final class DroneCommand extends NodeCommand {
     if (labels != null && !labels.isEmpty()) {
       options = options.withLabels(labels);
     }
+    options = options.withMirrorCacheBytes(mirrorCacheMib * 1024 * 1024);
     if (secretsDirectory != null) {
       options = options.withSecretsDirectory(secretsDirectory);
     }
     if (keepFailedWorkspaces) {
-      options = options.withKeepFailedWorkspaces(true);
+      options = options.withKeepFailedWorkspacesFor(Math.max(1, keepFailedHours) * 60 * 60 * 1000);
     }
     DroneVerticle drone = new DroneVerticle(options);
     System.out.println("drone " + options.name() + ": " + options.cores() + " cores, labels " + options.labels());

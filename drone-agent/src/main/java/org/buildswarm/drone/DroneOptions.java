@@ -16,13 +16,15 @@ import org.buildswarm.protocol.DroneMode;
  * @param mode ACTIVE, or start PAUSED / DRAINING
  * @param ephemeral run one job, then stop
  * @param killGraceMs time between SIGTERM and SIGKILL when stopping a job (default {@value #DEFAULT_KILL_GRACE_MS})
- * @param keepFailedWorkspaces leave the workspace of a failed attempt for inspection
+ * @param keepFailedWorkspacesMs how long the workspace of a failed attempt is kept for inspection (in
+ *     {@code kept/} of the work directory); 0 removes it at once (default)
  * @param registerRetryMs delay between registration attempts while the orchestrator is away
  *     (default {@value #DEFAULT_REGISTER_RETRY_MS})
  * @param logChunkBytes largest log chunk sent at once (default {@value #DEFAULT_LOG_CHUNK_BYTES})
  * @param logPollMs how often log spools are checked for new output (default {@value #DEFAULT_LOG_POLL_MS})
  * @param hostLimits when the host takes no new work: low disk, over-subscribed (default {@link HostLimits#defaults()})
  * @param secretsDirectory one file per secret, named like the variable (default {@code secrets} in the work directory)
+ * @param mirrorCacheBytes the Git mirrors' total size limit; 0: none (default 10 GiB)
  */
 public record DroneOptions(
     String name,
@@ -33,16 +35,18 @@ public record DroneOptions(
     DroneMode mode,
     boolean ephemeral,
     long killGraceMs,
-    boolean keepFailedWorkspaces,
+    long keepFailedWorkspacesMs,
     long registerRetryMs,
     int logChunkBytes,
     long logPollMs,
     HostLimits hostLimits,
-    Path secretsDirectory) {
+    Path secretsDirectory,
+    long mirrorCacheBytes) {
   public static final long DEFAULT_KILL_GRACE_MS = 10_000;
   public static final long DEFAULT_REGISTER_RETRY_MS = 1_000;
   public static final int DEFAULT_LOG_CHUNK_BYTES = 64 * 1024;
   public static final long DEFAULT_LOG_POLL_MS = 100;
+  public static final long DEFAULT_KEEP_FAILED_MS = 24 * 60 * 60 * 1000L;
 
   public DroneOptions {
     labels = List.copyOf(labels);
@@ -54,53 +58,64 @@ public record DroneOptions(
   /** A drone with the defaults above, named and sized for this machine. */
   public static DroneOptions defaults(Path workDirectory, String joinToken) {
     return new DroneOptions(defaultName(), Runtime.getRuntime().availableProcessors(), defaultLabels(), workDirectory,
-        joinToken, DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, false, DEFAULT_REGISTER_RETRY_MS,
-        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostLimits.defaults(), null);
+        joinToken, DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, 0, DEFAULT_REGISTER_RETRY_MS,
+        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostLimits.defaults(), null,
+        org.buildswarm.drone.impl.SourceFetcher.DEFAULT_MAX_MIRROR_BYTES);
   }
 
   public DroneOptions withName(String newName) {
     return new DroneOptions(newName, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withCores(int newCores) {
     return new DroneOptions(name, newCores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withLabels(List<String> newLabels) {
     return new DroneOptions(name, cores, newLabels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withKillGraceMs(long grace) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, grace,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withEphemeral(boolean once) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, once, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
+  /** Keeps failed attempts' workspaces for {@value #DEFAULT_KEEP_FAILED_MS} ms, or not at all. */
   public DroneOptions withKeepFailedWorkspaces(boolean keep) {
+    return withKeepFailedWorkspacesFor(keep ? DEFAULT_KEEP_FAILED_MS : 0);
+  }
+
+  public DroneOptions withKeepFailedWorkspacesFor(long keepMs) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keep, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withMode(DroneMode newMode) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, newMode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withHostLimits(HostLimits limits) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, limits, secretsDirectory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, limits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withSecretsDirectory(Path directory) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspaces, registerRetryMs, logChunkBytes, logPollMs, hostLimits, directory);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, directory, mirrorCacheBytes);
+  }
+
+  public DroneOptions withMirrorCacheBytes(long bytes) {
+    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, bytes);
   }
 
   static String defaultName() {

@@ -93,6 +93,10 @@ public final class DroneVerticle extends VerticleBase {
   private long heartbeatIntervalMs = 2_000;
   private long retryTimer = -1;
   private long checkTimer = -1;
+  private long keptTimer = -1;
+  /** Failed attempts' workspaces kept for inspection, in the work directory (outside jobs/, which a start empties). */
+  static final String KEPT = "kept";
+  private static final long KEPT_SWEEP_MS = 10 * 60 * 1000;
 
   private static final class Attempt {
     final AssignJob job;
@@ -134,13 +138,21 @@ public final class DroneVerticle extends VerticleBase {
     Files.createDirectories(work.resolve("logs"));
     jobThreads = Executors.newCachedThreadPool(daemonThreads("buildswarm-job-" + options.name()));
     helpers = Executors.newCachedThreadPool(daemonThreads("buildswarm-kill-" + options.name()));
-    fetcher = new SourceFetcher(work.resolve("git-mirrors"), Set.of(work));
+    fetcher = new SourceFetcher(work.resolve("git-mirrors"), Set.of(work), options.mirrorCacheBytes());
     baseEnv = baseEnvironment();
     shipper = new LogShipper(vertx, options.logChunkBytes(), REQUEST_TIMEOUT_MS);
     artifacts = new ArtifactPublisher(this::findGateway, ARTIFACT_UPLOAD_TIMEOUT, 1_000);
     shipper.start(options.logPollMs());
     retryTimer = vertx.setPeriodic(REPORT_RETRY_MS, id -> resendReports());
     checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
+    keptTimer = vertx.setPeriodic(0, KEPT_SWEEP_MS, id -> vertx.executeBlocking(() -> JobRunner.expireKept(
+        work.resolve(KEPT), options.keepFailedWorkspacesMs(), System.currentTimeMillis()), false)
+        .onSuccess(removed -> {
+          if (removed > 0) {
+            LOG.info("removed " + removed + " kept workspace(s) older than " + options.keepFailedWorkspacesMs() / 60_000
+                + " minutes");
+          }
+        }));
     // A drone that was killed may have left jobs running: its attempts belong to others by now.
     return vertx.executeBlocking(() -> Leftovers.clean(work.resolve("jobs"), work.resolve("logs"), options.killGraceMs()))
         .compose(stopped -> {
@@ -180,6 +192,7 @@ public final class DroneVerticle extends VerticleBase {
           shipper.stop();
           vertx.cancelTimer(retryTimer);
           vertx.cancelTimer(checkTimer);
+          vertx.cancelTimer(keptTimer);
           jobThreads.shutdownNow();
           helpers.shutdown();
           return commands.unregister();
@@ -345,7 +358,7 @@ public final class DroneVerticle extends VerticleBase {
     Path work = options.workDirectory().toAbsolutePath();
     Path logFile = work.resolve("logs").resolve(key + ".log");
     attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, baseEnv,
-        options.killGraceMs(), options.keepFailedWorkspaces(), helpers, artifacts,
+        options.killGraceMs(), options.keepFailedWorkspacesMs() > 0 ? work.resolve(KEPT) : null, helpers, artifacts,
         new Secrets(options.secretsDirectory()), new JobRunner.Listener() {
           @Override
           public void started(long startedAt) {

@@ -54,7 +54,8 @@ public final class JobRunner implements Runnable {
   private final SourceFetcher fetcher;
   private final Map<String, String> baseEnv;
   private final long killGraceMs;
-  private final boolean keepFailedWorkspace;
+  /** Where a failed attempt's workspace is moved for inspection; null: removed like any other. */
+  private final Path keptWorkspaces;
   private final Executor helpers;
   private final ArtifactPublisher artifacts;
   private final Secrets secrets;
@@ -71,7 +72,7 @@ public final class JobRunner implements Runnable {
   private long firstSpawn;
 
   public JobRunner(AssignJob job, Path workspace, Path logFile, SourceFetcher fetcher, Map<String, String> baseEnv,
-      long killGraceMs, boolean keepFailedWorkspace, Executor helpers, ArtifactPublisher artifacts, Secrets secrets,
+      long killGraceMs, Path keptWorkspaces, Executor helpers, ArtifactPublisher artifacts, Secrets secrets,
       Listener listener) {
     this.job = job;
     this.workspace = workspace;
@@ -79,7 +80,7 @@ public final class JobRunner implements Runnable {
     this.fetcher = fetcher;
     this.baseEnv = baseEnv;
     this.killGraceMs = killGraceMs;
-    this.keepFailedWorkspace = keepFailedWorkspace;
+    this.keptWorkspaces = keptWorkspaces;
     this.helpers = helpers;
     this.artifacts = artifacts;
     this.secrets = secrets;
@@ -130,17 +131,43 @@ public final class JobRunner implements Runnable {
       result = new Result(result.outcome(), result.exitCode(), result.failedStep(), result.logTail(), firstSpawn,
           result.finishedAt(), result.message());
     }
+    boolean keep = keptWorkspaces != null && result.outcome() != JobOutcome.SUCCEEDED && Files.isDirectory(workspace);
+    Path kept = keep ? keptWorkspaces.resolve(workspace.getFileName()) : null;
+    if (keep && log != null) {
+      log.line("==> the workspace is kept for inspection in " + kept);
+    }
     result = finishLog(result);
     // Report first: removing the workspace is not part of the job, and must not delay the next one.
     listener.finished(result);
-    boolean keep = keepFailedWorkspace && result.outcome() != JobOutcome.SUCCEEDED;
-    if (!keep) {
-      try {
+    try {
+      if (keep) {
+        // Out of the jobs folder, which a starting drone empties; the drone removes it when it expires.
+        Files.createDirectories(keptWorkspaces);
+        Files.move(workspace, kept, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.setLastModifiedTime(kept, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+      } else {
         Trees.delete(workspace);
-      } catch (IOException e) {
-        LOG.warning("could not remove workspace " + workspace + ": " + e.getMessage());
+      }
+    } catch (IOException e) {
+      LOG.warning("could not " + (keep ? "keep" : "remove") + " workspace " + workspace + ": " + e.getMessage());
+    }
+  }
+
+  /** Removes kept workspaces older than {@code keepMs}; returns how many. Blocking. */
+  public static int expireKept(Path keptWorkspaces, long keepMs, long now) throws IOException {
+    if (!Files.isDirectory(keptWorkspaces)) {
+      return 0;
+    }
+    int removed = 0;
+    try (var entries = Files.newDirectoryStream(keptWorkspaces)) {
+      for (Path entry : entries) {
+        if (Files.getLastModifiedTime(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis() < now - keepMs) {
+          Trees.delete(entry);
+          removed++;
+        }
       }
     }
+    return removed;
   }
 
   private Result runSteps(long startedAt) throws IOException {

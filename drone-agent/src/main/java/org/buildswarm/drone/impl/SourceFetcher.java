@@ -13,6 +13,12 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.ResetCommand;
@@ -23,23 +29,35 @@ import org.eclipse.jgit.transport.RefSpec;
 /**
  * Puts a job's source into its fresh workspace: nothing, a copy of a local directory, or a Git
  * revision checked out through a bare mirror kept per repository (so each job fetches only what is
- * new). Blocking; runs on the job's thread.
+ * new). The mirrors together stay under a size limit: past it, the least recently used ones that no
+ * job is using are removed. Blocking; runs on the job's thread.
  */
 public final class SourceFetcher {
+  private static final Logger LOG = Logger.getLogger(SourceFetcher.class.getName());
   /** Directory names never copied from a directory source (our own state lives there). */
   static final Set<String> SKIPPED_DIRECTORIES = Set.of(".buildswarm");
 
   private final Path mirrorRoot;
   private final Set<Path> excluded;
-  private final Map<String, Object> mirrorLocks = new ConcurrentHashMap<>();
+  private final long maxMirrorBytes;
+  private final Map<Path, ReentrantLock> mirrorLocks = new ConcurrentHashMap<>();
+  /** Touched on every use: the mirror's place in the least-recently-used order survives restarts. */
+  static final String USED_MARKER = "buildswarm-last-used";
+  public static final long DEFAULT_MAX_MIRROR_BYTES = 10L * 1024 * 1024 * 1024;
 
   /**
    * @param mirrorRoot where bare mirrors are kept
    * @param excluded absolute paths never copied (the drone's own work directory)
+   * @param maxMirrorBytes the mirrors' total size limit; 0 means no limit
    */
-  public SourceFetcher(Path mirrorRoot, Set<Path> excluded) {
+  public SourceFetcher(Path mirrorRoot, Set<Path> excluded, long maxMirrorBytes) {
     this.mirrorRoot = mirrorRoot;
     this.excluded = excluded;
+    this.maxMirrorBytes = maxMirrorBytes;
+  }
+
+  public SourceFetcher(Path mirrorRoot, Set<Path> excluded) {
+    this(mirrorRoot, excluded, DEFAULT_MAX_MIRROR_BYTES);
   }
 
   public void fetch(SourceSpec source, Path workspace) throws IOException {
@@ -93,12 +111,12 @@ public final class SourceFetcher {
     if (revision == null || revision.isBlank()) {
       throw new IOException("a git source needs a revision");
     }
-    Path mirror = mirrorRoot.resolve(HexFormat.of().formatHex(sha1(url)) + ".git");
-    Object lock = mirrorLocks.computeIfAbsent(url, u -> new Object());
+    Path mirror = mirrorFor(url);
+    ReentrantLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantLock());
+    lock.lock();
     try {
-      synchronized (lock) {
-        updateMirror(url, mirror, revision);
-      }
+      updateMirror(url, mirror, revision);
+      Files.writeString(mirror.resolve(USED_MARKER), Long.toString(System.currentTimeMillis()));
       try (Git git = Git.cloneRepository().setURI(mirror.toUri().toString()).setDirectory(workspace.toFile())
           .setNoCheckout(true).setCloneAllBranches(true).call()) {
         // Point the work tree at the exact revision (the default branch follows it).
@@ -106,6 +124,63 @@ public final class SourceFetcher {
       }
     } catch (GitAPIException | RuntimeException e) {
       throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);
+    } finally {
+      lock.unlock();
+    }
+    evictBeyondLimit(mirror);
+  }
+
+  /** The bare mirror of a repository. */
+  Path mirrorFor(String url) {
+    return mirrorRoot.resolve(HexFormat.of().formatHex(sha1(url)) + ".git");
+  }
+
+  /** Removes least recently used mirrors, never {@code keep} nor one in use, until the rest fit the limit. */
+  void evictBeyondLimit(Path keep) throws IOException {
+    if (maxMirrorBytes <= 0 || !Files.isDirectory(mirrorRoot)) {
+      return;
+    }
+    List<Path> mirrors;
+    try (var listing = Files.list(mirrorRoot)) {
+      mirrors = new ArrayList<>(listing.filter(path -> path.getFileName().toString().endsWith(".git")).toList());
+    }
+    Map<Path, Long> sizes = new HashMap<>();
+    long total = 0;
+    for (Path mirror : mirrors) {
+      long size = Trees.size(mirror);
+      sizes.put(mirror, size);
+      total += size;
+    }
+    if (total <= maxMirrorBytes) {
+      return;
+    }
+    mirrors.sort(Comparator.comparingLong(SourceFetcher::lastUsed));
+    for (Path mirror : mirrors) {
+      if (total <= maxMirrorBytes) {
+        return;
+      }
+      if (mirror.equals(keep)) {
+        continue;
+      }
+      ReentrantLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantLock());
+      if (lock.tryLock()) {
+        try {
+          Trees.delete(mirror);
+          total -= sizes.get(mirror);
+          LOG.info("removed Git mirror " + mirror.getFileName() + " (" + sizes.get(mirror) / (1024 * 1024)
+              + " MiB): the mirror cache is over its limit of " + maxMirrorBytes / (1024 * 1024) + " MiB");
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+  }
+
+  private static long lastUsed(Path mirror) {
+    try {
+      return Files.getLastModifiedTime(mirror.resolve(USED_MARKER)).toMillis();
+    } catch (IOException e) {
+      return 0;
     }
   }
 

@@ -8,9 +8,30 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** Deletes directory trees the way a build leaves them: read-only files, symlinks (not followed). */
+/** Deletes and measures directory trees the way a build leaves them: read-only files, symlinks (not followed). */
 public final class Trees {
   private Trees() {}
+
+  /** Bytes in the regular files under {@code root}; files that vanish meanwhile count as nothing. */
+  public static long size(Path root) throws IOException {
+    long[] total = {0};
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return 0;
+    }
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        total[0] += attrs.isRegularFile() ? attrs.size() : 0;
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) {
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return total[0];
+  }
 
   public static void delete(Path root) throws IOException {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -48,7 +48,7 @@ class JobRunnerTest {
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
     JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
-        Map.of("PATH", System.getenv("PATH")), graceMs, false, threads, null, new Secrets(work.resolve("secrets")),
+        Map.of("PATH", System.getenv("PATH")), graceMs, work.resolve("kept"), threads, null, new Secrets(work.resolve("secrets")),
         new JobRunner.Listener() {
           @Override
           public void started(long at) {
@@ -121,6 +121,24 @@ class JobRunnerTest {
     assertThat(result.outcome()).isEqualTo(JobOutcome.FAILED);
     assertThat(result.message()).startsWith("secret MISSING is not on this drone (no file ");
     assertThat(Files.readString(ran.log())).doesNotContain("==> [1/1]");
+  }
+
+  @Test
+  void aFailedWorkspaceIsKeptOutsideTheJobsFolderUntilItExpires() throws Exception {
+    Ran ran = start(new Step("fail", "echo evidence > found.txt; exit 1"));
+    assertThat(ran.result().get(30, TimeUnit.SECONDS).outcome()).isEqualTo(JobOutcome.FAILED);
+    Path kept = work.resolve("kept").resolve(ran.workspace().getFileName());
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!Files.exists(kept.resolve("found.txt")) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(Files.readString(kept.resolve("found.txt"))).isEqualTo("evidence\n");
+    assertThat(Files.readString(ran.log())).contains("==> the workspace is kept for inspection in " + kept);
+    assertThat(ran.workspace()).doesNotExist();
+    long now = System.currentTimeMillis();
+    assertThat(JobRunner.expireKept(work.resolve("kept"), 60_000, now)).as("not yet").isZero();
+    assertThat(JobRunner.expireKept(work.resolve("kept"), 60_000, now + 61_000)).isEqualTo(1);
+    assertThat(kept).doesNotExist();
   }
 
   @Test

@@ -39,4 +39,50 @@ class SourceFetcherGitTest {
       assertThat(mirrors.count()).as("one mirror per repository").isEqualTo(1);
     }
   }
+
+  private static String commit(Path repo, String content) throws Exception {
+    try (Git git = Files.isDirectory(repo.resolve(".git")) ? Git.open(repo.toFile())
+        : Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+      Files.writeString(repo.resolve("content.txt"), content);
+      git.add().addFilepattern(".").call();
+      return git.commit().setMessage(content).setAuthor("t", "t@example.org").setCommitter("t", "t@example.org").call()
+          .getName();
+    }
+  }
+
+  @Test
+  void theMirrorCacheStaysUnderItsLimitByDroppingTheLeastRecentlyUsedMirror() throws Exception {
+    Path a = work.resolve("a");
+    Path b = work.resolve("b");
+    Path c = work.resolve("c");
+    String revA = commit(a, "a".repeat(200_000));
+    String revB = commit(b, "b".repeat(200_000));
+    String revC = commit(c, "c".repeat(200_000));
+    Path mirrors = work.resolve("mirrors");
+    // Room for about two mirrors of these repositories.
+    SourceFetcher probe = new SourceFetcher(mirrors, Set.of(), 0);
+    probe.fetch(new SourceSpec(SourceSpec.GIT, a.toUri().toString(), revA), work.resolve("probe"));
+    long one = Trees.size(mirrors);
+    Trees.delete(mirrors);
+    SourceFetcher fetcher = new SourceFetcher(mirrors, Set.of(), one * 2 + one / 2);
+
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, a.toUri().toString(), revA), work.resolve("ws-a"));
+    Thread.sleep(20);
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, b.toUri().toString(), revB), work.resolve("ws-b"));
+    Thread.sleep(20);
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, a.toUri().toString(), revA), work.resolve("ws-a2")); // a is fresh again
+    Thread.sleep(20);
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, c.toUri().toString(), revC), work.resolve("ws-c"));
+
+    try (var listing = Files.list(mirrors)) {
+      assertThat(listing.count()).as("one mirror dropped").isEqualTo(2);
+    }
+    assertThat(fetcher.mirrorFor(b.toUri().toString())).as("the least recently used").doesNotExist();
+    assertThat(fetcher.mirrorFor(a.toUri().toString())).exists();
+    assertThat(Trees.size(mirrors)).isLessThanOrEqualTo(one * 2 + one / 2);
+    // b was the least recently used: fetching it again clones it anew and still works.
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, b.toUri().toString(), revB), work.resolve("ws-b2"));
+    assertThat(Files.readString(work.resolve("ws-b2/content.txt"))).startsWith("bbb");
+    assertThat(Files.readString(work.resolve("ws-c/content.txt"))).startsWith("ccc");
+  }
 }

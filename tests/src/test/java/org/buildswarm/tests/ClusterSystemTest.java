@@ -95,6 +95,14 @@ class ClusterSystemTest {
       // The gateway's own process metrics share the target.
       assertThat(prometheus.query("jvm_memory_used_bytes{role=\"gateway\"}")).isNotEmpty();
       assertThat(prometheus.query("vertx_http_server_requests_total{role=\"gateway\"}")).isNotEmpty();
+      // Every metric the shipped alert rules use is really scraped (a renamed metric would silence an alert).
+      java.util.regex.Matcher used = java.util.regex.Pattern.compile("buildswarm_[a-z_]+")
+          .matcher(Files.readString(SwarmProcess.checkout().resolve("deploy/prometheus/alerts.yml")));
+      while (used.find()) {
+        if (!used.group().equals("buildswarm_orchestrator_up")) { // present only while the orchestrator is away
+          assertThat(prometheus.query(used.group())).as("%s in a scrape", used.group()).isNotEmpty();
+        }
+      }
     }
   }
 

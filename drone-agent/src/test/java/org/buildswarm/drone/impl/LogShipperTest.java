@@ -1,0 +1,107 @@
+package org.buildswarm.drone.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.ProtocolCodecs;
+import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.LogAck;
+import org.buildswarm.protocol.message.LogChunk;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A sink that is away, then slow, neither stalls the job writing its log nor gets a byte twice. */
+class LogShipperTest {
+  @TempDir
+  Path work;
+
+  private Vertx vertx;
+  private Context context;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    ProtocolCodecs.register(vertx.eventBus());
+    context = vertx.getOrCreateContext();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private <T> T on(Supplier<T> call) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(v -> result.complete(call.get()));
+    return result.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aLogWrittenWhileTheSinkIsAwayThenSlowArrivesWholeAndOnce() throws Exception {
+    AttemptRef attempt = new AttemptRef(7, 1, 99);
+    Path spool = work.resolve("7-1.log");
+    Files.createFile(spool);
+    LogShipper shipper = on(() -> {
+      LogShipper created = new LogShipper(vertx, 4 * 1024, 300);
+      created.start(20);
+      created.track(attempt, spool);
+      return created;
+    });
+
+    // The job writes its whole log while nobody listens (it only ever writes a local file).
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    try (OutputStream out = Files.newOutputStream(spool, java.nio.file.StandardOpenOption.APPEND)) {
+      for (int i = 0; i < 2_000; i++) {
+        byte[] line = ("line " + i + " of a build that does not wait for its log sink\n").getBytes();
+        out.write(line);
+        out.flush();
+        expected.write(line);
+      }
+    }
+    Thread.sleep(300); // tries meanwhile fail with no handler and back off
+
+    // The sink comes back, slower than the drone's patience for its first answers: resends follow.
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    AtomicInteger requests = new AtomicInteger();
+    AtomicInteger ignored = new AtomicInteger();
+    MessageConsumer<LogChunk> consumer = vertx.eventBus().consumer(Addresses.LOG_APPEND, message -> {
+      LogChunk chunk = message.body();
+      int request = requests.incrementAndGet();
+      synchronized (sink) {
+        if (chunk.offset() == sink.size()) {
+          sink.write(chunk.data(), 0, chunk.data().length);
+        } else {
+          ignored.incrementAndGet();
+        }
+      }
+      long length = sink.size();
+      vertx.setTimer(request <= 3 ? 600 : 1, id -> message.reply(new LogAck(length)));
+    });
+    on(() -> {
+      shipper.complete(attempt);
+      return null;
+    });
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (on(shipper::backlog) > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(on(shipper::backlog)).as("everything delivered").isZero();
+    consumer.unregister();
+    assertThat(sink.toByteArray()).as("whole, in order, no byte twice").isEqualTo(expected.toByteArray());
+    assertThat(ignored.get()).as("the slow answers made the drone resend; the resends changed nothing").isPositive();
+    assertThat(spool).as("the spool goes once delivered").doesNotExist();
+  }
+}

@@ -143,6 +143,45 @@ class PipelineReaderTest {
   }
 
   @Test
+  void onSaysWhichPushesSchedulesAndManualStartsRunThePipeline() throws Exception {
+    Pipeline pipeline = read("""
+        on:
+          push:
+            branches: [main, "release/*"]
+            paths-ignore: ["docs/**"]
+          schedule:
+            - cron: "0 3 * * *"
+            - cron: "@weekly"
+          manual: true
+        jobs:
+          build: {steps: [make]}
+        """);
+    assertThat(pipeline.on().push().matches("refs/heads/release/2", List.of("src/a.c"))).isTrue();
+    assertThat(pipeline.on().push().matches("refs/heads/release/2", List.of("docs/a.md"))).isFalse();
+    assertThat(pipeline.on().schedules()).extracting(Object::toString).containsExactly("0 3 * * *", "@weekly");
+    assertThat(pipeline.on().manual()).isTrue();
+    assertThat(read("jobs:\n  build: {steps: [make]}\n").on()).isEqualTo(org.buildswarm.protocol.pipeline.Triggers.DEFAULT);
+    assertThat(read("on: {schedule: [{cron: '0 1 * * *'}]}\njobs:\n  build: {steps: [make]}\n").on().push())
+        .as("listing only a schedule means pushes do not start it").isNull();
+
+    List<PipelineProblem> problems = problems("""
+        on:
+          push: {branch: [main]}
+          schedule:
+            - cron: "0 25 * * *"
+            - "every day"
+          manual: sometimes
+        jobs:
+          build: {steps: [make]}
+        """);
+    assertThat(problems).hasSize(4);
+    assertAt(problems.get(0), 2, 10, "unknown field \"branch\" in \"on.push\" (did you mean \"branches\"?)");
+    assertAt(problems.get(1), 4, 13, "schedule \"0 25 * * *\": hour 25 is outside 0–23");
+    assertAt(problems.get(2), 5, 7, "schedule \"every day\": a cron schedule has 5 fields");
+    assertAt(problems.get(3), 6, 11, "\"manual\" must be true or false");
+  }
+
+  @Test
   void syntaxErrorNamesLineAndColumn() {
     PipelineProblem problem = onlyProblem("""
         jobs:

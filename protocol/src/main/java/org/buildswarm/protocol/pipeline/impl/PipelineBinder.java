@@ -22,6 +22,9 @@ import org.buildswarm.protocol.pipeline.PipelineProblem;
 import org.buildswarm.protocol.pipeline.RetryPolicy;
 import org.buildswarm.protocol.pipeline.SourceLocation;
 import org.buildswarm.protocol.pipeline.StepDefinition;
+import org.buildswarm.protocol.pipeline.Triggers;
+import org.buildswarm.protocol.trigger.CronSchedule;
+import org.buildswarm.protocol.trigger.Glob;
 import org.buildswarm.protocol.pipeline.impl.YamlNode.Entry;
 import org.buildswarm.protocol.pipeline.impl.YamlNode.ListNode;
 import org.buildswarm.protocol.pipeline.impl.YamlNode.MapNode;
@@ -32,7 +35,10 @@ import org.buildswarm.protocol.pipeline.impl.YamlNode.ScalarNode;
  * stopping at the first, so one round trip shows the author all of them.
  */
 public final class PipelineBinder {
-  static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs");
+  static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs", "on");
+  static final Set<String> ON_KEYS = Set.of("push", "schedule", "manual");
+  static final Set<String> PUSH_KEYS = Set.of("branches", "tags", "paths", "paths-ignore");
+  static final Set<String> SCHEDULE_KEYS = Set.of("cron");
   static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
       "artifacts", "secrets");
   static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
@@ -67,6 +73,7 @@ public final class PipelineBinder {
     }
     checkKeys(top, PIPELINE_KEYS, "pipeline");
     String name = optionalText(top, "name", "pipeline name");
+    Triggers on = bindTriggers(top.entries().get("on"));
     Entry jobsEntry = top.entries().get("jobs");
     List<JobDefinition> jobs = new ArrayList<>();
     if (jobsEntry == null) {
@@ -88,7 +95,90 @@ public final class PipelineBinder {
       }
       checkNeeds(jobs, jobMap);
     }
-    return problems.isEmpty() ? new Pipeline(file, name, jobs) : null;
+    return problems.isEmpty() ? new Pipeline(file, name, jobs, on) : null;
+  }
+
+  /**
+   * {@code on:} — {@code push} (true, or {@code {branches, tags, paths, paths-ignore}}),
+   * {@code schedule} (a list of {@code {cron: "…"}}) and {@code manual} (true or false). Listing
+   * only some means only those start the pipeline.
+   */
+  private Triggers bindTriggers(Entry entry) {
+    if (entry == null) {
+      return Triggers.DEFAULT;
+    }
+    if (!(entry.value() instanceof MapNode on)) {
+      problem(entry.value().location(), "\"on\" must be a mapping with push, schedule and/or manual, not "
+          + entry.value().describe());
+      return Triggers.DEFAULT;
+    }
+    checkKeys(on, ON_KEYS, "\"on\"");
+    Triggers.Push push = null;
+    Entry pushEntry = on.entries().get("push");
+    if (pushEntry != null) {
+      if (pushEntry.value() instanceof ScalarNode scalar && (scalar.isNull() || "true".equals(scalar.text()))) {
+        push = Triggers.Push.EVERYTHING;
+      } else if (pushEntry.value() instanceof ScalarNode scalar && "false".equals(scalar.text())) {
+        push = null;
+      } else if (pushEntry.value() instanceof MapNode filters) {
+        checkKeys(filters, PUSH_KEYS, "\"on.push\"");
+        push = new Triggers.Push(globs(filters, "branches"), globs(filters, "tags"), globs(filters, "paths"),
+            globs(filters, "paths-ignore"));
+      } else {
+        problem(pushEntry.value().location(), "\"push\" must be true, false or a mapping of branches, tags, paths and "
+            + "paths-ignore, not " + pushEntry.value().describe());
+      }
+    }
+    List<CronSchedule> schedules = new ArrayList<>();
+    Entry scheduleEntry = on.entries().get("schedule");
+    if (scheduleEntry != null) {
+      List<YamlNode> items = scheduleEntry.value() instanceof ListNode list ? list.items() : List.of(scheduleEntry.value());
+      for (YamlNode item : items) {
+        YamlNode cron = item instanceof MapNode map && map.entries().get("cron") != null
+            ? map.entries().get("cron").value() : item;
+        if (item instanceof MapNode map) {
+          checkKeys(map, SCHEDULE_KEYS, "a schedule");
+        }
+        if (cron instanceof ScalarNode scalar && !scalar.isNull()) {
+          try {
+            schedules.add(CronSchedule.parse(scalar.text()));
+          } catch (IllegalArgumentException e) {
+            problem(cron.location(), "schedule \"" + scalar.text() + "\": " + e.getMessage());
+          }
+        } else {
+          problem(item.location(), "\"schedule\" takes a list of {cron: \"MIN HOUR DAY MONTH WEEKDAY\"}, not "
+              + item.describe());
+        }
+      }
+    }
+    boolean manual = false;
+    Entry manualEntry = on.entries().get("manual");
+    if (manualEntry != null) {
+      if (manualEntry.value() instanceof ScalarNode scalar && (scalar.isNull() || "true".equals(scalar.text()))) {
+        manual = true;
+      } else if (!(manualEntry.value() instanceof ScalarNode scalar && "false".equals(scalar.text()))) {
+        problem(manualEntry.value().location(), "\"manual\" must be true or false, not " + manualEntry.value().describe());
+      }
+    }
+    return new Triggers(push, schedules, manual);
+  }
+
+  private List<Glob> globs(MapNode map, String key) {
+    Entry entry = map.entries().get(key);
+    List<Glob> globs = new ArrayList<>();
+    if (entry == null) {
+      return globs;
+    }
+    List<YamlNode> items = entry.value() instanceof ListNode list ? list.items() : List.of(entry.value());
+    for (YamlNode item : items) {
+      if (item instanceof ScalarNode scalar && !scalar.isNull() && !scalar.text().isEmpty()
+          && !scalar.text().equals("!")) {
+        globs.add(Glob.of(scalar.text()));
+      } else {
+        problem(item.location(), "\"" + key + "\" takes a list of patterns, not " + item.describe());
+      }
+    }
+    return globs;
   }
 
   public List<PipelineProblem> problems() {

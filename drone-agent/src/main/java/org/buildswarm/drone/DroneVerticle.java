@@ -178,6 +178,14 @@ public final class DroneVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(heartbeatTimer);
+    // Say so first: the orchestrator stops placing work here and does not hold the jobs stopped
+    // below against this drone (a restart is not a fault).
+    Heartbeat leaving = new Heartbeat(options.name(), epoch, 0, -1, 0, 0, -1, mode, refs(), Heartbeat.LEAVING);
+    return vertx.eventBus().request(Addresses.DRONE_HEARTBEAT, leaving, new DeliveryOptions().setSendTimeout(2_000))
+        .transform(told -> stopJobsAndLeave());
+  }
+
+  private Future<?> stopJobsAndLeave() {
     for (Attempt attempt : attempts.values()) {
       if (attempt.running) {
         attempt.runner.stop(JobOutcome.INFRA_ERROR, "drone " + options.name() + " is stopping");
@@ -325,7 +333,7 @@ public final class DroneVerticle extends VerticleBase {
       return AssignReply.refuse("epoch " + assignment.epoch() + " is older than " + epoch);
     }
     if (stopping) {
-      return AssignReply.refuse("stopping");
+      return AssignReply.refuse(AssignReply.STOPPING);
     }
     if (mode != DroneMode.ACTIVE) {
       return AssignReply.refuse(mode.name().toLowerCase(java.util.Locale.ROOT));

@@ -57,6 +57,11 @@ final class DroneEntry {
     return busy;
   }
 
+  /** Shutting down (said so in its last heartbeat, or refused work for it): its stopped jobs are not its fault. */
+  boolean isLeaving() {
+    return org.buildswarm.protocol.message.Heartbeat.LEAVING.equals(unavailable);
+  }
+
   boolean isGrounded(long now) {
     return groundedUntil > now;
   }

@@ -91,6 +91,7 @@ public final class DroneRoster {
     drone.cores = request.cores();
     drone.labels = Set.copyOf(request.labels());
     drone.reportedMode = request.mode();
+    drone.unavailable = null; // a drone registering anew is not leaving; its heartbeats say how it is
     drone.ephemeral = request.ephemeral();
     drone.presence = Presence.ONLINE;
     changed = true;

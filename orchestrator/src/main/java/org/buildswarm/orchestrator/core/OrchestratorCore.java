@@ -44,6 +44,7 @@ import org.buildswarm.protocol.message.CancelAttempt;
 import org.buildswarm.protocol.message.JobExecution;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.ReportReply;
 
 /**
@@ -337,6 +338,10 @@ public final class OrchestratorCore {
   /** The drone's answer to an assignment. */
   public void assignAcknowledged(String drone, AttemptRef attempt, AssignReply reply) {
     if (!reply.accepted()) {
+      DroneEntry entry = roster.get(drone);
+      if (AssignReply.STOPPING.equals(reply.reason()) && entry != null) {
+        entry.unavailable = Heartbeat.LEAVING; // its goodbye may still be on the way
+      }
       assignFailed(drone, attempt, "refused: " + reply.reason());
     }
   }
@@ -354,7 +359,9 @@ public final class OrchestratorCore {
     DroneEntry drone = roster.get(droneName);
     if (drone != null) {
       roster.detach(drone, job);
-      roster.infrastructureFailure(drone, now);
+      if (!drone.isLeaving()) {
+        roster.infrastructureFailure(drone, now);
+      }
     }
     if (job.cancelRequested) {
       settle(job, JobState.CANCELLED, "cancelled before it started", now);
@@ -422,7 +429,10 @@ public final class OrchestratorCore {
       }
       case FAILED, TIMED_OUT -> jobFailed(job, report, now);
       case INFRA_ERROR -> {
-        roster.infrastructureFailure(roster.get(report.drone()), now);
+        DroneEntry drone = roster.get(report.drone());
+        if (drone != null && !drone.isLeaving()) {
+          roster.infrastructureFailure(drone, now);
+        }
         infrastructureRequeue(job, now, "drone " + report.drone() + " could not run it: " + report.message());
       }
     }

@@ -331,6 +331,52 @@ class OrchestratorCoreTest {
   }
 
   @Test
+  void aDroneShuttingDownIsNotGroundedForTheJobsItStopsAndGetsNoMoreWork() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.register("d2", 1);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n  b: {steps: [x]}\n  c: {steps: [x]}\n");
+    List<org.buildswarm.protocol.message.AssignJob> onD1 = new java.util.ArrayList<>();
+    for (String job : List.of("a", "b", "c")) {
+      if (f.droneOf(f.assignmentOf(job)).equals("d1")) {
+        onD1.add(f.assignmentOf(job));
+      }
+    }
+    assertThat(onD1).hasSizeGreaterThanOrEqualTo(2);
+    f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 0, -1, 0, 0, -1, DroneMode.ACTIVE,
+        onD1.stream().map(org.buildswarm.protocol.message.AssignJob::attempt).toList(),
+        org.buildswarm.protocol.message.Heartbeat.LEAVING));
+    int before = f.assignmentDrones.size();
+    for (org.buildswarm.protocol.message.AssignJob assignment : onD1) {
+      f.finish(assignment, JobOutcome.INFRA_ERROR);
+    }
+    f.core.schedule();
+    assertThat(f.core.droneList().drones().stream().filter(d -> d.name().equals("d1")).findFirst().orElseThrow().state())
+        .as("not grounded: a restart is not a fault").isEqualTo("unavailable");
+    assertThat(f.count("drone.grounded")).isZero();
+    assertThat(f.assignmentDrones.subList(before, f.assignmentDrones.size())).as("requeued work goes elsewhere")
+        .doesNotContain("d1");
+    f.register("d1", 4); // back after its restart
+    f.heartbeat("d1");
+    f.core.schedule();
+    assertThat(f.core.droneList().drones().stream().filter(d -> d.name().equals("d1")).findFirst().orElseThrow().state())
+        .isEqualTo("online");
+    assertThat(f.job(run, "a").state()).isNotEqualTo(JobState.FAILED);
+  }
+
+  @Test
+  void refusalsOfADroneThatIsStoppingDoNotGroundIt() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("jobs:\n  a: {steps: [x]}\n");
+    f.core.assignAcknowledged("d1", f.assignmentOf("a").attempt(),
+        org.buildswarm.protocol.message.AssignReply.refuse(org.buildswarm.protocol.message.AssignReply.STOPPING));
+    f.core.schedule();
+    assertThat(f.count("drone.grounded")).isZero();
+    assertThat(f.job(run, "a").state()).as("no more offers to a drone on its way out").isEqualTo(JobState.QUEUED);
+  }
+
+  @Test
   void droneWithRepeatedInfrastructureFailuresIsGroundedForACooldown() {
     CoreFixture f = new CoreFixture();
     f.register("bad", 4);

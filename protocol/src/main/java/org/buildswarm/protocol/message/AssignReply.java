@@ -6,6 +6,9 @@ public record AssignReply(boolean accepted, String reason) {
     return new AssignReply(true, null);
   }
 
+  /** The refusal of a drone that is shutting down: not a fault of the drone's. */
+  public static final String STOPPING = "stopping";
+
   public static AssignReply refuse(String reason) {
     return new AssignReply(false, reason);
   }

@@ -19,6 +19,12 @@ public record Heartbeat(
     DroneMode mode,
     List<AttemptRef> running,
     String unavailable) {
+  /**
+   * The {@code unavailable} of a drone's last heartbeat as it shuts down: the orchestrator places
+   * nothing more there, and the jobs the drone then stops and reports lost do not count against it.
+   */
+  public static final String LEAVING = "leaving: the drone is shutting down";
+
   public Heartbeat {
     running = running == null ? List.of() : List.copyOf(running);
     mode = mode == null ? DroneMode.ACTIVE : mode;

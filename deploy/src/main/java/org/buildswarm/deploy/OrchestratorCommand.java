@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.orchestrator.OrchestratorOptions;
+import org.buildswarm.orchestrator.discovery.Project;
+import org.buildswarm.orchestrator.discovery.Projects;
 import org.buildswarm.orchestrator.OrchestratorNode;
 import org.buildswarm.orchestrator.core.CoreOptions;
 import org.buildswarm.orchestrator.metrics.SwarmMetrics;
@@ -40,6 +42,10 @@ final class OrchestratorCommand extends NodeCommand {
   @Option(names = "--admin-token-file", description = "If the store has no API token yet, create an admin token and "
       + "write it to this file (mode 600).")
   Path adminTokenFile;
+
+  @Option(names = "--projects", description = "A YAML file of Git repositories to watch for new commits "
+      + "(docs/discovery.md); the leading orchestrator polls them and starts runs.")
+  Path projectsFile;
 
   @Option(names = "--heartbeat", defaultValue = "2", description = "Seconds between drone heartbeats (default: ${DEFAULT-VALUE}).")
   int heartbeatSeconds;
@@ -74,14 +80,24 @@ final class OrchestratorCommand extends NodeCommand {
     OrchestratorOptions options = OrchestratorOptions.defaults(nodeName, Secrets.sha256Hex(joinToken))
         .withCore(CoreOptions.defaults(Secrets.sha256Hex(joinToken))
             .withLease(heartbeatSeconds * 1000L, leaseSeconds * 1000L));
+    if (projectsFile != null) {
+      try {
+        java.util.List<Project> projects = Projects.read(projectsFile);
+        options = options.withProjects(projects, data.resolve("discovery"));
+        System.out.println("orchestrator watches " + projects.size() + " project(s) from " + projectsFile);
+      } catch (Projects.Invalid invalid) {
+        throw new IOException("the projects file has problems:\n" + invalid.getMessage());
+      }
+    }
     System.out.println("orchestrator store: " + Stores.describe(store, data));
     // On PostgreSQL several orchestrators may share the store: the one holding the leader lock leads.
     PgStoreOptions election = store == null || store.isBlank() ? null : PgStoreOptions.fromUri(store);
     if (election != null) {
       System.out.println("orchestrator " + nodeName + ": leads while it holds the leader lock, stands by otherwise");
     }
+    OrchestratorOptions configured = options;
     return ensureAdminToken(vertx)
-        .compose(v -> vertx.deployVerticle(new OrchestratorNode(options, () -> Stores.open(vertx, store, data), election,
+        .compose(v -> vertx.deployVerticle(new OrchestratorNode(configured, () -> Stores.open(vertx, store, data), election,
             new SwarmMetrics(metrics().registry()))));
   }
 

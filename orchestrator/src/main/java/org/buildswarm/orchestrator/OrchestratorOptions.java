@@ -1,5 +1,8 @@
 package org.buildswarm.orchestrator;
 
+import java.nio.file.Path;
+import java.util.List;
+import org.buildswarm.orchestrator.discovery.Project;
 import org.buildswarm.orchestrator.core.CoreOptions;
 import org.buildswarm.orchestrator.plan.PlannerOptions;
 import org.buildswarm.protocol.pipeline.PipelineLimits;
@@ -15,6 +18,8 @@ import org.buildswarm.protocol.pipeline.PipelineLimits;
  *     elsewhere (default {@value #DEFAULT_ASSIGN_ACK_TIMEOUT_MS})
  * @param tickIntervalMs how often leases and backoffs are checked (default {@value #DEFAULT_TICK_INTERVAL_MS})
  * @param journalBatch most events written in one transaction (default {@value #DEFAULT_JOURNAL_BATCH})
+ * @param projects repositories watched for new commits by the leading orchestrator (default none)
+ * @param discoveryDirectory where work discovery keeps its bare Git mirrors (null when no projects)
  */
 public record OrchestratorOptions(
     String nodeName,
@@ -23,17 +28,31 @@ public record OrchestratorOptions(
     PipelineLimits pipelineLimits,
     long assignAckTimeoutMs,
     long tickIntervalMs,
-    int journalBatch) {
+    int journalBatch,
+    List<Project> projects,
+    Path discoveryDirectory) {
+  public OrchestratorOptions {
+    projects = projects == null ? List.of() : List.copyOf(projects);
+  }
+
   public static final long DEFAULT_ASSIGN_ACK_TIMEOUT_MS = 5_000;
   public static final long DEFAULT_TICK_INTERVAL_MS = 250;
   public static final int DEFAULT_JOURNAL_BATCH = 500;
 
   public static OrchestratorOptions defaults(String nodeName, String joinTokenSha256) {
     return new OrchestratorOptions(nodeName, CoreOptions.defaults(joinTokenSha256), PlannerOptions.defaults(),
-        PipelineLimits.defaults(), DEFAULT_ASSIGN_ACK_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, DEFAULT_JOURNAL_BATCH);
+        PipelineLimits.defaults(), DEFAULT_ASSIGN_ACK_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, DEFAULT_JOURNAL_BATCH,
+        List.of(), null);
   }
 
   public OrchestratorOptions withCore(CoreOptions core) {
-    return new OrchestratorOptions(nodeName, core, planner, pipelineLimits, assignAckTimeoutMs, tickIntervalMs, journalBatch);
+    return new OrchestratorOptions(nodeName, core, planner, pipelineLimits, assignAckTimeoutMs, tickIntervalMs, journalBatch,
+        projects, discoveryDirectory);
+  }
+
+  /** Watches these projects, keeping Git mirrors in {@code directory}. */
+  public OrchestratorOptions withProjects(List<Project> newProjects, Path directory) {
+    return new OrchestratorOptions(nodeName, core, planner, pipelineLimits, assignAckTimeoutMs, tickIntervalMs, journalBatch,
+        newProjects, directory);
   }
 }

@@ -141,6 +141,10 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
           checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
         })
+        // Only the leader looks for work; as a child it stops with this verticle when leadership goes.
+        .compose(v -> options.projects().isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
+            new org.buildswarm.orchestrator.discovery.DiscoveryVerticle(options.projects(), store,
+                options.discoveryDirectory(), options.pipelineLimits())))
         .onSuccess(v -> LOG.info("orchestrator up, epoch " + core.epoch()));
   }
 

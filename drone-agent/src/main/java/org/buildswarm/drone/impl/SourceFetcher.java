@@ -192,7 +192,11 @@ public final class SourceFetcher {
     }
     try (Git git = Git.open(mirror.toFile())) {
       Repository repository = git.getRepository();
-      if (repository.resolve(revision + "^{commit}") == null) {
+      // resolve() throws, rather than answer null, for a full commit id it does not have.
+      boolean present = org.eclipse.jgit.lib.ObjectId.isId(revision)
+          ? repository.getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(revision))
+          : repository.resolve(revision + "^{commit}") != null;
+      if (!present) {
         git.fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/*:refs/*")).setRemoveDeletedRefs(true).call();
       }
     }

@@ -38,6 +38,11 @@ class SourceFetcherGitTest {
     try (var mirrors = Files.list(work.resolve("mirrors"))) {
       assertThat(mirrors.count()).as("one mirror per repository").isEqualTo(1);
     }
+    // A commit made after the mirror was: the mirror fetches it.
+    String third = commit(repo, "3");
+    Path three = work.resolve("ws3");
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, repo.toUri().toString(), third), three);
+    assertThat(Files.readString(three.resolve("content.txt"))).isEqualTo("3");
   }
 
   private static String commit(Path repo, String content) throws Exception {

@@ -2,6 +2,7 @@ package org.buildswarm.orchestrator.store;
 
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.buildswarm.protocol.api.EventRecord;
 import org.buildswarm.protocol.api.Role;
@@ -39,6 +40,12 @@ public interface Store {
 
   /** The pipeline file a run was submitted with, or empty if there is no such run. */
   Future<Optional<PipelineText>> findPipeline(long runId);
+
+  /** The commit last seen on each ref of a project by work discovery (ref → sha). */
+  Future<Map<String, String>> discoveredHeads(String project);
+
+  /** Records the commit now seen on a ref of a project. */
+  Future<Void> saveDiscoveredHead(String project, String ref, String sha);
 
   /** Runs newest first, with job counts. */
   Future<RunPage> listRuns(RunQuery query);

@@ -178,6 +178,17 @@ public abstract class StoreContract {
   }
 
   @Test
+  void discoveredHeadsAreKeptPerProjectAndRef() throws Exception {
+    assertThat(await(store.discoveredHeads("shop"))).isEmpty();
+    await(store.saveDiscoveredHead("shop", "refs/heads/main", "a".repeat(40)));
+    await(store.saveDiscoveredHead("shop", "refs/tags/v1", "b".repeat(40)));
+    await(store.saveDiscoveredHead("shop", "refs/heads/main", "c".repeat(40)));
+    await(store.saveDiscoveredHead("other", "refs/heads/main", "d".repeat(40)));
+    assertThat(await(store.discoveredHeads("shop"))).containsExactly(
+        java.util.Map.entry("refs/heads/main", "c".repeat(40)), java.util.Map.entry("refs/tags/v1", "b".repeat(40)));
+  }
+
+  @Test
   void tokensAreFoundByTheirHashOnly() throws Exception {
     assertThat(await(store.hasTokens())).isFalse();
     await(store.saveToken("ab".repeat(32), "ci", Role.DEVELOPER));

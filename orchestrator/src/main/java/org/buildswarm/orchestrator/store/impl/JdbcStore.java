@@ -460,6 +460,37 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public Future<Map<String, String>> discoveredHeads(String project) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement("SELECT ref, sha FROM discovered_heads WHERE project = ?")) {
+        query.setString(1, project);
+        Map<String, String> heads = new java.util.TreeMap<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            heads.put(rows.getString(1), rows.getString(2));
+          }
+        }
+        return heads;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> saveDiscoveredHead(String project, String ref, String sha) {
+    return write(() -> inTransaction(connection -> {
+      PreparedStatement merge = statement(connection,
+          "MERGE INTO discovered_heads (project, ref, sha, seen_at) KEY (project, ref) VALUES (?, ?, ?, ?)", false);
+      merge.setString(1, project);
+      merge.setString(2, ref);
+      merge.setString(3, sha);
+      merge.setLong(4, System.currentTimeMillis());
+      merge.executeUpdate();
+      return null;
+    }));
+  }
+
+  @Override
   public Future<List<TokenSummary>> listTokens() {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();

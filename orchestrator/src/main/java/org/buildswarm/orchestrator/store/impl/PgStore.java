@@ -413,6 +413,24 @@ public final class PgStore implements Store {
   }
 
   @Override
+  public Future<Map<String, String>> discoveredHeads(String project) {
+    return pool.preparedQuery("SELECT ref, sha FROM discovered_heads WHERE project = $1").execute(Tuple.of(project))
+        .map(rows -> {
+          Map<String, String> heads = new java.util.TreeMap<>();
+          rows.forEach(row -> heads.put(row.getString(0), row.getString(1)));
+          return heads;
+        });
+  }
+
+  @Override
+  public Future<Void> saveDiscoveredHead(String project, String ref, String sha) {
+    return pool.preparedQuery("INSERT INTO discovered_heads (project, ref, sha, seen_at) VALUES ($1, $2, $3, $4)"
+            + " ON CONFLICT (project, ref) DO UPDATE SET sha = EXCLUDED.sha, seen_at = EXCLUDED.seen_at")
+        .execute(Tuple.of(project, ref, sha, System.currentTimeMillis()))
+        .mapEmpty();
+  }
+
+  @Override
   public Future<List<TokenSummary>> listTokens() {
     return pool.query("SELECT name, role, created_at FROM api_tokens ORDER BY created_at, name").execute()
         .map(rows -> {

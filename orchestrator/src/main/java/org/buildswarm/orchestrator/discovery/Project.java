@@ -1,0 +1,22 @@
+package org.buildswarm.orchestrator.discovery;
+
+import java.util.List;
+import org.buildswarm.protocol.trigger.Glob;
+
+/**
+ * A repository the orchestrator watches for new commits.
+ *
+ * @param name the project's name (its runs and artifacts are filed under it)
+ * @param url where to {@code ls-remote} and fetch from (any URL JGit understands)
+ * @param branches branches followed (globs, {@code !} excludes); tags are followed when the
+ *     pipeline's {@code on.push.tags} asks for them
+ * @param pollMs time between two looks at the remote (default {@value #DEFAULT_POLL_MS})
+ * @param file the pipeline file in the repository (default {@code .buildswarm.yml})
+ */
+public record Project(String name, String url, List<Glob> branches, long pollMs, String file) {
+  public static final long DEFAULT_POLL_MS = 60_000;
+
+  public Project {
+    branches = List.copyOf(branches);
+  }
+}

@@ -1,0 +1,163 @@
+package org.buildswarm.orchestrator.discovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.buildswarm.orchestrator.store.Store;
+import org.buildswarm.orchestrator.store.impl.H2Stores;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.ProtocolCodecs;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.SubmitResult;
+import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.pipeline.PipelineLimits;
+import org.buildswarm.protocol.trigger.Glob;
+import org.eclipse.jgit.api.Git;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Polling a real Git repository (made here with JGit) that receives commits, branches and tags. */
+class DiscoveryTest {
+  private static final String PIPELINE = """
+      on:
+        push:
+          paths-ignore: ["docs/**"]
+          tags: ["v*"]
+          branches: ["main", "release/*"]
+      jobs:
+        build: {steps: [make]}
+      """;
+
+  @TempDir
+  Path work;
+
+  private Vertx vertx;
+  private Store store;
+  private Git git;
+  private Path repo;
+  private final List<SubmitRun> submitted = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    ProtocolCodecs.register(vertx.eventBus());
+    store = H2Stores.inDirectory(vertx, work.resolve("state"));
+    await(store.start());
+    vertx.eventBus().<SubmitRun>consumer(Addresses.RUN_SUBMIT, message -> {
+      submitted.add(message.body());
+      message.reply(SubmitResult.created(submitted.size()));
+    });
+    repo = work.resolve("shop");
+    git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    git.close();
+    await(store.close());
+    await(vertx.close());
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private String commit(String path, String content) throws Exception {
+    Path file = repo.resolve(path);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, content);
+    git.add().addFilepattern(".").call();
+    return git.commit().setMessage("change " + path).setAuthor("t", "t@example.org").setCommitter("t", "t@example.org")
+        .call().getName();
+  }
+
+  private DiscoveryVerticle deploy() throws Exception {
+    Project project = new Project("shop", repo.toUri().toString(), List.of(Glob.of("main"), Glob.of("release/*")),
+        3_600_000, ".buildswarm.yml");
+    DiscoveryVerticle discovery = new DiscoveryVerticle(List.of(project), store, work.resolve("mirrors"),
+        PipelineLimits.defaults());
+    await(vertx.deployVerticle(discovery));
+    return discovery;
+  }
+
+  private void pollOnce(DiscoveryVerticle discovery) throws Exception {
+    Project project = new Project("shop", repo.toUri().toString(), List.of(Glob.of("main"), Glob.of("release/*")),
+        3_600_000, ".buildswarm.yml");
+    await(discovery.pollNow(project));
+  }
+
+  @Test
+  void newCommitsStartRunsWhenTheFiltersSayAndNeverTwice() throws Exception {
+    commit(".buildswarm.yml", PIPELINE);
+    String first = commit("src/a.c", "int a;");
+    git.tag().setName("v0.9").call(); // history when the project is first seen: no run
+    DiscoveryVerticle discovery = deploy();
+    pollOnce(discovery);
+    assertThat(submitted).hasSize(1);
+    assertThat(submitted.get(0).source().revision()).isEqualTo(first);
+    assertThat(submitted.get(0).source().location()).isEqualTo(repo.toUri().toString());
+    assertThat(submitted.get(0).trigger()).isEqualTo(Trigger.PUSH);
+    assertThat(submitted.get(0).pipelineYaml()).isEqualTo(PIPELINE);
+
+    commit("docs/guide.md", "how to"); // only ignored paths
+    pollOnce(discovery);
+    assertThat(submitted).as("a docs-only push starts nothing").hasSize(1);
+
+    String third = commit("src/b.c", "int b;");
+    git.branchCreate().setName("feature/x").call(); // not followed
+    git.branchCreate().setName("release/2").call(); // followed, new
+    pollOnce(discovery);
+    assertThat(submitted).extracting(run -> run.source().revision()).containsExactlyInAnyOrder(first, third, third);
+    assertThat(submitted).extracting(SubmitRun::requestedBy)
+        .contains("push to refs/heads/main", "push to refs/heads/release/2");
+
+    git.tag().setName("v1.0").call();
+    pollOnce(discovery);
+    assertThat(submitted.get(submitted.size() - 1).requestedBy()).isEqualTo("push to refs/tags/v1.0");
+    int runs = submitted.size();
+
+    // A restarted orchestrator remembers what it saw.
+    await(vertx.undeploy(vertx.deploymentIDs().iterator().next()));
+    pollOnce(deploy());
+    assertThat(submitted).as("nothing new, nothing started").hasSize(runs);
+  }
+
+  @Test
+  void aProjectsFileWithMistakesNamesThemWithLineAndColumn() throws Exception {
+    Path file = work.resolve("projects.yml");
+    Files.writeString(file, """
+        projects:
+          shop:
+            url: https://git.example.org/shop.git
+            branches: [main]
+            poll: 30s
+          tools:
+            poll: often
+            branch: [main]
+        """);
+    assertThatThrownBy(() -> Projects.read(file)).isInstanceOf(Projects.Invalid.class)
+        .hasMessageContaining(file + ":6:3: project \"tools\" needs a \"url\"")
+        .hasMessageContaining(file + ":7:5: \"poll\" must be a duration")
+        .hasMessageContaining(file + ":8:5: unknown field \"branch\"");
+    Files.writeString(file, """
+        projects:
+          shop:
+            url: https://git.example.org/shop.git
+            branches: [main, "release/*"]
+            poll: 30s
+        """);
+    Project shop = Projects.read(file).get(0);
+    assertThat(shop.pollMs()).isEqualTo(30_000);
+    assertThat(shop.branches()).extracting(Glob::pattern).containsExactly("main", "release/*");
+    assertThat(shop.file()).isEqualTo(".buildswarm.yml");
+  }
+}

@@ -29,6 +29,8 @@ import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.GetStatus;
 import org.buildswarm.protocol.api.MetricsText;
 import org.buildswarm.protocol.api.SwarmStatus;
+import org.buildswarm.protocol.api.WebhookDelivery;
+import org.buildswarm.protocol.api.WebhookResult;
 
 /**
  * The HTTP front door: the REST API, the web UI (static files from the classpath), live events
@@ -83,6 +85,28 @@ public final class GatewayVerticle extends VerticleBase {
         .end(PrometheusText.merge(java.util.List.of(local, result.result()))));
   }
 
+  /**
+   * A Git host's webhook, passed on with its raw body to the leader's work discovery, which checks
+   * the signature with the project's secret (the gateway holds no secrets of projects).
+   */
+  private void webhook(RoutingContext ctx, String provider) {
+    String prefix = provider.equals("github") ? "x-github-" : "x-gitea-";
+    String signature = provider.equals("github") ? ctx.request().getHeader("x-hub-signature-256")
+        : ctx.request().getHeader("x-gitea-signature");
+    byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    WebhookDelivery delivery = new WebhookDelivery(provider, ctx.request().getHeader(prefix + "event"),
+        ctx.request().getHeader(prefix + "delivery"), signature, body);
+    vertx.eventBus().<WebhookResult>request(Addresses.WEBHOOK, delivery,
+        new DeliveryOptions().setSendTimeout(options.requestTimeoutMs())).onComplete(result -> {
+          if (result.succeeded()) {
+            WebhookResult answer = result.result().body();
+            HttpReplies.json(ctx, answer.outcome().equals("polling") ? 202 : 200, answer);
+          } else {
+            HttpReplies.failure(ctx, result.cause());
+          }
+        });
+  }
+
   /** The port actually bound (useful with port 0). */
   public int port() {
     return server.actualPort();
@@ -102,6 +126,10 @@ public final class GatewayVerticle extends VerticleBase {
         options.requestTimeoutMs(), registry);
     artifactRoutes.mountUploads(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
+    router.route("/hooks/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
+    for (String provider : java.util.List.of("github", "gitea")) {
+      router.post("/hooks/" + provider).handler(ctx -> webhook(ctx, provider));
+    }
     router.get("/health/live").handler(ctx -> HttpReplies.json(ctx, 200, Map.of("status", "UP")));
     router.get("/metrics").handler(this::metrics);
     router.get("/health/ready").handler(ctx -> vertx.eventBus()

@@ -44,6 +44,8 @@ public final class Addresses {
   public static final String QUEUE_LIST = PREFIX + "api.queue";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RerunRequest}. */
   public static final String RUN_RERUN = PREFIX + "api.run.rerun";
+  /** Gateway → the leader's work discovery: {@link org.buildswarm.protocol.api.WebhookDelivery}. */
+  public static final String WEBHOOK = PREFIX + "api.webhook";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */
   public static final String TOKEN_VERIFY = PREFIX + "api.token.verify";
 

@@ -12,6 +12,8 @@ import org.buildswarm.protocol.api.GetQueue;
 import org.buildswarm.protocol.api.QueueList;
 import org.buildswarm.protocol.api.QueuedJob;
 import org.buildswarm.protocol.api.RerunRequest;
+import org.buildswarm.protocol.api.WebhookDelivery;
+import org.buildswarm.protocol.api.WebhookResult;
 import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.MetricsText;
 import org.buildswarm.protocol.api.SetDroneMode;
@@ -66,7 +68,7 @@ public final class ProtocolCodecs {
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
       SetDroneMode.class, ChangeMode.class, GetQueue.class, QueueList.class, QueuedJob.class,
-      RerunRequest.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
+      RerunRequest.class, WebhookDelivery.class, WebhookResult.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
       ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class,
       VerifyJobToken.class, JobTokenInfo.class, FindGateway.class, GatewayInfo.class, ArtifactPublished.class);
 

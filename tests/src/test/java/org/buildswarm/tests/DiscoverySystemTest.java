@@ -28,18 +28,28 @@ class DiscoverySystemTest {
   static Cluster cluster;
   static Git git;
   static Path repo;
+  static Git hookedGit;
+  static Path hooked;
+  static final String SECRET = "webhook-secret-" + java.util.UUID.randomUUID();
 
   @BeforeAll
   static void start() throws Exception {
     repo = work.resolve("shop");
     git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call();
+    hooked = work.resolve("hooked");
+    hookedGit = Git.init().setDirectory(hooked.toFile()).setInitialBranch("main").call();
+    Files.writeString(work.resolve("hooked.secret"), SECRET + "\n");
     Files.writeString(work.resolve("projects.yml"), """
         projects:
           shop:
             url: %s
             branches: [main]
             poll: 1s
-        """.formatted(repo.toUri()));
+          hooked:
+            url: %s
+            poll: 1h
+            webhook-secret-file: hooked.secret
+        """.formatted(repo.toUri(), hooked.toUri()));
     cluster = new Cluster(work, "127.0.0.1");
     cluster.startCore("--projects", work.resolve("projects.yml").toString());
     cluster.startDrone("d1", 2, null, "127.0.0.1");
@@ -49,6 +59,9 @@ class DiscoverySystemTest {
   static void stop() throws Exception {
     if (git != null) {
       git.close();
+    }
+    if (hookedGit != null) {
+      hookedGit.close();
     }
     if (cluster != null) {
       cluster.close();
@@ -108,5 +121,68 @@ class DiscoverySystemTest {
     Thread.sleep(3_000); // a few more polls: nothing is started twice
     assertThat(cluster.api.get("/api/v1/runs?project=shop").json().path("runs").size()).isEqualTo(2);
     assertThat(first).isNotEqualTo(second);
+  }
+
+  private static java.net.http.HttpResponse<String> hook(String event, String delivery, String body, String signature)
+      throws Exception {
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.url).resolve("/hooks/github"))
+        .header("content-type", "application/json").header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (signature != null) {
+      request.header("x-hub-signature-256", signature);
+    }
+    return java.net.http.HttpClient.newHttpClient().send(request.build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String sign(String body, String secret) throws Exception {
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(), "HmacSHA256"));
+    return "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body.getBytes()));
+  }
+
+  @Test
+  void aSignedWebhookStartsTheRunATamperedOrReplayedOneStartsNothing() throws Exception {
+    Files.writeString(hooked.resolve(".buildswarm.yml"), "jobs:\n  build:\n    steps: [\"echo hooked build\"]\n");
+    hookedGit.add().addFilepattern(".").call();
+    String sha = hookedGit.commit().setMessage("first").setAuthor("t", "t@example.org")
+        .setCommitter("t", "t@example.org").call().getName();
+    String body = """
+        {"ref": "refs/heads/main", "after": "%s", "deleted": false,
+         "repository": {"clone_url": "%s"}}""".formatted(sha, hooked.toUri());
+
+    assertThat(hook("push", "d-1", body, null).statusCode()).as("unsigned").isEqualTo(401);
+    assertThat(hook("push", "d-1", body, sign(body, "not the secret")).statusCode()).as("wrong secret").isEqualTo(401);
+    assertThat(hook("push", "d-1", body.replace("main", "mainx"), sign(body, SECRET)).statusCode())
+        .as("tampered body").isEqualTo(401);
+    var huge = hook("push", "d-9", "{\"pad\": \"" + "x".repeat(3 * 1024 * 1024) + "\"}", sign(body, SECRET));
+    assertThat(huge.statusCode()).isEqualTo(413);
+
+    var accepted = hook("push", "d-1", body, sign(body, SECRET));
+    assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    JsonNode runs = null;
+    while (System.nanoTime() < deadline) {
+      runs = cluster.api.get("/api/v1/runs?project=hooked").json().path("runs");
+      if (runs.size() == 1 && runs.get(0).path("finishedAt").isNumber()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertThat(runs).hasSize(1);
+    assertThat(log(runs.get(0))).contains("hooked build");
+
+    var replay = hook("push", "d-1", body, sign(body, SECRET));
+    assertThat(replay.statusCode()).isEqualTo(200);
+    assertThat(replay.body()).contains("\"duplicate\"");
+    String deletion = """
+        {"ref": "refs/heads/old", "after": "0000000000000000000000000000000000000000", "deleted": true,
+         "repository": {"clone_url": "%s"}}""".formatted(hooked.toUri());
+    var deleted = hook("push", "d-2", deletion, sign(deletion, SECRET));
+    assertThat(deleted.statusCode()).isEqualTo(200);
+    assertThat(deleted.body()).contains("\"ignored\"");
+    Thread.sleep(2_000);
+    assertThat(cluster.api.get("/api/v1/runs?project=hooked").json().path("runs").size()).isEqualTo(1);
   }
 }

@@ -6,6 +6,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -14,7 +16,10 @@ import org.buildswarm.orchestrator.discovery.impl.GitRemote;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.ApiFailures;
 import org.buildswarm.protocol.api.SubmitResult;
+import org.buildswarm.protocol.api.WebhookDelivery;
+import org.buildswarm.protocol.api.WebhookResult;
 import org.buildswarm.protocol.api.SubmitRun;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.buildswarm.protocol.pipeline.Pipeline;
@@ -42,6 +47,7 @@ public final class DiscoveryVerticle extends VerticleBase {
   private final Map<String, Future<Void>> polling = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
   private GitRemote remote;
+  private io.vertx.core.eventbus.MessageConsumer<WebhookDelivery> webhooks;
 
   /** What one poll found on one ref. */
   private record Found(String ref, String sha, String yaml, boolean start, String why) {}
@@ -56,6 +62,7 @@ public final class DiscoveryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     remote = new GitRemote(mirrorRoot);
+    webhooks = vertx.eventBus().consumer(Addresses.WEBHOOK, this::webhook);
     for (Project project : projects) {
       timers.add(vertx.setPeriodic(0, project.pollMs(), id -> poll(project)));
       LOG.info("watching " + project.url() + " (project " + project.name() + ", branches " + project.branches()
@@ -67,7 +74,63 @@ public final class DiscoveryVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
-    return Future.succeededFuture();
+    return webhooks == null ? Future.succeededFuture() : webhooks.unregister();
+  }
+
+  /**
+   * A push announced by the Git host: checked against the project's secret (HMAC-SHA256 over the
+   * exact body, compared in constant time), recorded by delivery id (a replay starts nothing), and
+   * answered by looking at the project's remote now — the same path as a poll, so the filters,
+   * the changed files and "never twice" are the same, and a deleted branch finds nothing to run.
+   */
+  private void webhook(io.vertx.core.eventbus.Message<WebhookDelivery> message) {
+    WebhookDelivery delivery = message.body();
+    com.fasterxml.jackson.databind.JsonNode payload;
+    try {
+      payload = org.buildswarm.protocol.ProtocolJson.mapper().readTree(delivery.body());
+    } catch (java.io.IOException | RuntimeException e) {
+      payload = null;
+    }
+    Set<String> urls = new HashSet<>();
+    if (payload != null) {
+      for (String key : List.of("clone_url", "ssh_url", "html_url", "git_url", "url")) {
+        String url = payload.path("repository").path(key).asText("");
+        if (!url.isEmpty()) {
+          urls.add(Webhooks.normalize(url));
+        }
+      }
+    }
+    Project project = null;
+    for (Project candidate : projects) {
+      if (candidate.webhookSecret() != null && urls.contains(Webhooks.normalize(candidate.url()))
+          && Webhooks.signatureMatches(delivery.provider(), delivery.signature(), candidate.webhookSecret(),
+              delivery.body())) {
+        project = candidate;
+      }
+    }
+    if (project == null) {
+      message.fail(ApiFailures.UNAUTHORIZED, "the signature does not match the webhook secret of a watched repository");
+      return;
+    }
+    if (delivery.deliveryId() == null || delivery.deliveryId().isBlank()) {
+      message.fail(ApiFailures.BAD_REQUEST, "the delivery has no id header");
+      return;
+    }
+    Project verified = project;
+    String event = delivery.event() == null ? "" : delivery.event();
+    store.recordDelivery(delivery.provider() + ":" + delivery.deliveryId()).onComplete(recorded -> {
+      if (recorded.failed()) {
+        message.fail(ApiFailures.UNAVAILABLE, "the delivery could not be recorded; send it again");
+      } else if (!recorded.result()) {
+        message.reply(new WebhookResult("duplicate", verified.name(), "delivery " + delivery.deliveryId()
+            + " was handled before; nothing started"));
+      } else if (!Webhooks.startsWork(event, delivery.body())) {
+        message.reply(new WebhookResult("ignored", verified.name(), "a " + event + " event starts nothing"));
+      } else {
+        poll(verified);
+        message.reply(new WebhookResult("polling", verified.name(), "looking for new commits of " + verified.name()));
+      }
+    });
   }
 
   /** Looks at a project's remote now (from any thread), as its timer would; completes when done. */

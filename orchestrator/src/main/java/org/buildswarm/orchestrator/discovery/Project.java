@@ -12,11 +12,18 @@ import org.buildswarm.protocol.trigger.Glob;
  *     pipeline's {@code on.push.tags} asks for them
  * @param pollMs time between two looks at the remote (default {@value #DEFAULT_POLL_MS})
  * @param file the pipeline file in the repository (default {@code .buildswarm.yml})
+ * @param webhookSecret the secret webhook deliveries for this repository are signed with; null
+ *     refuses every delivery for it (polling alone then finds its commits)
  */
-public record Project(String name, String url, List<Glob> branches, long pollMs, String file) {
+public record Project(String name, String url, List<Glob> branches, long pollMs, String file, String webhookSecret) {
   public static final long DEFAULT_POLL_MS = 60_000;
 
   public Project {
     branches = List.copyOf(branches);
+  }
+
+  @Override
+  public String toString() {
+    return "Project[" + name + ", " + url + "]"; // never the secret
   }
 }

@@ -32,7 +32,7 @@ import org.buildswarm.protocol.trigger.Glob;
  * Mistakes are reported as {@code file:line:column: message}, all at once.
  */
 public final class Projects {
-  private static final Set<String> KEYS = Set.of("url", "branches", "poll", "file");
+  private static final Set<String> KEYS = Set.of("url", "branches", "poll", "file", "webhook-secret-file");
 
   private Projects() {}
 
@@ -79,7 +79,7 @@ public final class Projects {
       fields.fieldNames().forEachRemaining(key -> {
         if (!KEYS.contains(key)) {
           problems.add(at(file, positions, where + "." + key) + "unknown field \"" + key + "\" in project \"" + name
-              + "\"; allowed: branches, file, poll, url");
+              + "\"; allowed: branches, file, poll, url, webhook-secret-file");
         }
       });
       String url = fields.path("url").asText("");
@@ -109,7 +109,20 @@ public final class Projects {
         }
       }
       String pipelineFile = fields.path("file").asText(PipelineReader.DEFAULT_FILE);
-      projects.add(new Project(name, url, branches, pollMs, pipelineFile));
+      String secret = null;
+      if (fields.has("webhook-secret-file")) {
+        Path secretFile = file.resolveSibling(fields.get("webhook-secret-file").asText());
+        try {
+          secret = Files.readString(secretFile).trim();
+          if (secret.length() < 16) {
+            problems.add(at(file, positions, where + ".webhook-secret-file") + "the webhook secret in " + secretFile
+                + " is shorter than 16 characters");
+          }
+        } catch (IOException e) {
+          problems.add(at(file, positions, where + ".webhook-secret-file") + "cannot read " + secretFile + ": " + e);
+        }
+      }
+      projects.add(new Project(name, url, branches, pollMs, pipelineFile, secret));
     }
     if (!problems.isEmpty()) {
       throw new Invalid(String.join("\n", problems));

@@ -47,6 +47,9 @@ public interface Store {
   /** Records the commit now seen on a ref of a project. */
   Future<Void> saveDiscoveredHead(String project, String ref, String sha);
 
+  /** Records a webhook delivery id; false if it was recorded before (a replay). */
+  Future<Boolean> recordDelivery(String deliveryId);
+
   /** Runs newest first, with job counts. */
   Future<RunPage> listRuns(RunQuery query);
 

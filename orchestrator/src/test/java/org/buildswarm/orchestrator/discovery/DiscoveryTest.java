@@ -82,7 +82,7 @@ class DiscoveryTest {
 
   private DiscoveryVerticle deploy() throws Exception {
     Project project = new Project("shop", repo.toUri().toString(), List.of(Glob.of("main"), Glob.of("release/*")),
-        3_600_000, ".buildswarm.yml");
+        3_600_000, ".buildswarm.yml", null);
     DiscoveryVerticle discovery = new DiscoveryVerticle(List.of(project), store, work.resolve("mirrors"),
         PipelineLimits.defaults());
     await(vertx.deployVerticle(discovery));
@@ -91,7 +91,7 @@ class DiscoveryTest {
 
   private void pollOnce(DiscoveryVerticle discovery) throws Exception {
     Project project = new Project("shop", repo.toUri().toString(), List.of(Glob.of("main"), Glob.of("release/*")),
-        3_600_000, ".buildswarm.yml");
+        3_600_000, ".buildswarm.yml", null);
     await(discovery.pollNow(project));
   }
 

@@ -178,6 +178,13 @@ public abstract class StoreContract {
   }
 
   @Test
+  void aWebhookDeliveryIsRecordedOnce() throws Exception {
+    assertThat(await(store.recordDelivery("72d3162e-cc78-11e3-81ab-4c9367dc0958"))).isTrue();
+    assertThat(await(store.recordDelivery("72d3162e-cc78-11e3-81ab-4c9367dc0958"))).as("a replay").isFalse();
+    assertThat(await(store.recordDelivery("another"))).isTrue();
+  }
+
+  @Test
   void discoveredHeadsAreKeptPerProjectAndRef() throws Exception {
     assertThat(await(store.discoveredHeads("shop"))).isEmpty();
     await(store.saveDiscoveredHead("shop", "refs/heads/main", "a".repeat(40)));

@@ -491,6 +491,26 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public Future<Boolean> recordDelivery(String deliveryId) {
+    return write(() -> inTransaction(connection -> {
+      try (PreparedStatement seen = connection.prepareStatement("SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?")) {
+        seen.setString(1, deliveryId);
+        try (ResultSet rows = seen.executeQuery()) {
+          if (rows.next()) {
+            return false;
+          }
+        }
+      }
+      PreparedStatement insert = statement(connection,
+          "INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES (?, ?)", false);
+      insert.setString(1, deliveryId);
+      insert.setLong(2, System.currentTimeMillis());
+      insert.executeUpdate();
+      return true;
+    }));
+  }
+
+  @Override
   public Future<List<TokenSummary>> listTokens() {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();

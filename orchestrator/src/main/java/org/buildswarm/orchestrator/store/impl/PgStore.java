@@ -431,6 +431,14 @@ public final class PgStore implements Store {
   }
 
   @Override
+  public Future<Boolean> recordDelivery(String deliveryId) {
+    return pool.preparedQuery("INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)"
+            + " ON CONFLICT (delivery_id) DO NOTHING")
+        .execute(Tuple.of(deliveryId, System.currentTimeMillis()))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  @Override
   public Future<List<TokenSummary>> listTokens() {
     return pool.query("SELECT name, role, created_at FROM api_tokens ORDER BY created_at, name").execute()
         .map(rows -> {

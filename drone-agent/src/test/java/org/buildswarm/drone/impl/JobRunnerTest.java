@@ -41,6 +41,12 @@ class JobRunnerTest {
 
   private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, List<String> secretNames,
       Step... steps) {
+    return start(timeoutMs, graceMs, env, source, secretNames, null, steps);
+  }
+
+  /** @param kept where failed workspaces are kept; null removes them (as the drone does by default) */
+  private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, List<String> secretNames,
+      Path kept, Step... steps) {
     AssignJob job = new AssignJob(1, new AttemptRef(42, 1, 7), 3, "job",
         new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of(), secretNames), "job-token");
     CompletableFuture<Long> started = new CompletableFuture<>();
@@ -48,7 +54,7 @@ class JobRunnerTest {
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
     JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
-        Map.of("PATH", System.getenv("PATH")), graceMs, work.resolve("kept"), threads, null, new Secrets(work.resolve("secrets")),
+        Map.of("PATH", System.getenv("PATH")), graceMs, kept, threads, null, new Secrets(work.resolve("secrets")),
         new JobRunner.Listener() {
           @Override
           public void started(long at) {
@@ -125,7 +131,8 @@ class JobRunnerTest {
 
   @Test
   void aFailedWorkspaceIsKeptOutsideTheJobsFolderUntilItExpires() throws Exception {
-    Ran ran = start(new Step("fail", "echo evidence > found.txt; exit 1"));
+    Ran ran = start(60_000, 2_000, Map.of(), SourceSpec.none(), List.of(), work.resolve("kept"),
+        new Step("fail", "echo evidence > found.txt; exit 1"));
     assertThat(ran.result().get(30, TimeUnit.SECONDS).outcome()).isEqualTo(JobOutcome.FAILED);
     Path kept = work.resolve("kept").resolve(ran.workspace().getFileName());
     long deadline = System.currentTimeMillis() + 10_000;

@@ -52,17 +52,42 @@ public final class DiscoveryVerticle extends VerticleBase {
   /** What one poll found on one ref. */
   private record Found(String ref, String sha, String yaml, boolean start, String why) {}
 
+  /** The pipeline whose {@code schedule:} applies: the one on the project's main followed branch. */
+  private record Scheduled(String ref, String sha, String yaml, List<org.buildswarm.protocol.trigger.CronSchedule> crons) {}
+
+  /** What one poll found. */
+  private record Look(List<Found> found, Scheduled scheduled) {}
+
+  /** How often schedules are checked (a cron schedule has minutes as its unit). */
+  public static final long SCHEDULE_CHECK_MS = 15_000;
+
+  private final java.util.function.LongSupplier clock;
+  private final long scheduleCheckMs;
+  private final Map<String, Scheduled> scheduled = new HashMap<>();
+
   public DiscoveryVerticle(List<Project> projects, Store store, Path mirrorRoot, PipelineLimits limits) {
+    this(projects, store, mirrorRoot, limits, System::currentTimeMillis, SCHEDULE_CHECK_MS);
+  }
+
+  /**
+   * @param clock the time schedules are checked against (tests move it)
+   * @param scheduleCheckMs time between schedule checks
+   */
+  public DiscoveryVerticle(List<Project> projects, Store store, Path mirrorRoot, PipelineLimits limits,
+      java.util.function.LongSupplier clock, long scheduleCheckMs) {
     this.projects = List.copyOf(projects);
     this.store = store;
     this.mirrorRoot = mirrorRoot;
     this.limits = limits;
+    this.clock = clock;
+    this.scheduleCheckMs = scheduleCheckMs;
   }
 
   @Override
   public Future<?> start() {
     remote = new GitRemote(mirrorRoot);
     webhooks = vertx.eventBus().consumer(Addresses.WEBHOOK, this::webhook);
+    timers.add(vertx.setPeriodic(scheduleCheckMs, id -> projects.forEach(this::checkSchedules)));
     for (Project project : projects) {
       timers.add(vertx.setPeriodic(0, project.pollMs(), id -> poll(project)));
       LOG.info("watching " + project.url() + " (project " + project.name() + ", branches " + project.branches()
@@ -148,7 +173,12 @@ public final class DiscoveryVerticle extends VerticleBase {
     }
     Future<Void> look = store.discoveredHeads(project.name())
         .compose(known -> vertx.executeBlocking(() -> look(project, known), false))
-        .compose(found -> startRuns(project, found))
+        .compose(seen -> {
+          if (seen.scheduled() != null) {
+            scheduled.put(project.name(), seen.scheduled());
+          }
+          return startRuns(project, seen.found());
+        })
         .onFailure(failure -> LOG.log(Level.WARNING, "polling " + project.url() + " failed: " + failure.getMessage()))
         .eventually(() -> {
           polling.remove(project.name());
@@ -160,10 +190,11 @@ public final class DiscoveryVerticle extends VerticleBase {
     return look;
   }
 
-  private List<Found> look(Project project, Map<String, String> known) throws Exception {
+  private Look look(Project project, Map<String, String> known) throws Exception {
     boolean firstLook = known.isEmpty();
     List<Found> found = new ArrayList<>();
-    for (Map.Entry<String, String> head : remote.heads(project.url()).entrySet()) {
+    Map<String, String> heads = remote.heads(project.url());
+    for (Map.Entry<String, String> head : heads.entrySet()) {
       String ref = head.getKey();
       String sha = head.getValue();
       if (sha.equals(known.get(ref))) {
@@ -194,7 +225,74 @@ public final class DiscoveryVerticle extends VerticleBase {
         found.add(new Found(ref, sha, yaml, true, null));
       }
     }
-    return found;
+    return new Look(found, scheduledPipeline(project, heads));
+  }
+
+  /** The main followed branch (the first one named without wildcards that exists, else the first that matches). */
+  private Scheduled scheduledPipeline(Project project, Map<String, String> heads) throws Exception {
+    String ref = null;
+    for (Glob glob : project.branches()) {
+      String named = "refs/heads/" + glob.pattern();
+      if (!glob.negated() && heads.containsKey(named)) {
+        ref = named;
+        break;
+      }
+    }
+    if (ref == null) {
+      ref = heads.keySet().stream().filter(name -> name.startsWith("refs/heads/")
+          && Glob.anyMatches(project.branches(), name.substring("refs/heads/".length()))).findFirst().orElse(null);
+    }
+    if (ref == null) {
+      return null;
+    }
+    String sha = heads.get(ref);
+    remote.fetch(project.url(), sha);
+    String yaml = remote.read(project.url(), sha, project.file());
+    if (yaml == null) {
+      return new Scheduled(ref, sha, null, List.of());
+    }
+    try {
+      return new Scheduled(ref, sha, yaml, new PipelineReader(limits).read(project.file(), yaml).on().schedules());
+    } catch (PipelineException invalid) {
+      return new Scheduled(ref, sha, yaml, List.of());
+    }
+  }
+
+  /** Checks the project's schedules now (from any thread); completes when done. */
+  public Future<Void> checkSchedulesNow(Project project) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> checkSchedules(project).onComplete(done));
+    return done.future();
+  }
+
+  /**
+   * Starts a run for each schedule due since it last fired: once, however many firings an outage
+   * missed. A schedule seen for the first time starts counting from now.
+   */
+  private Future<Void> checkSchedules(Project project) {
+    Scheduled plan = scheduled.get(project.name());
+    if (plan == null || plan.crons().isEmpty()) {
+      return Future.succeededFuture();
+    }
+    long now = clock.getAsLong();
+    return store.scheduleFires(project.name()).compose(fires -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (org.buildswarm.protocol.trigger.CronSchedule cron : plan.crons()) {
+        Long last = fires.get(cron.expression());
+        if (last == null) {
+          chain = chain.compose(v -> store.saveScheduleFire(project.name(), cron.expression(), now));
+          continue;
+        }
+        long next = cron.nextMillis(last);
+        if (next < 0 || next > now) {
+          continue;
+        }
+        chain = chain.compose(v -> submitRun(project, plan.sha(), plan.yaml(), Trigger.CRON,
+                "schedule " + cron.expression() + " on " + plan.ref()))
+            .compose(v -> store.saveScheduleFire(project.name(), cron.expression(), now));
+      }
+      return chain;
+    }).onFailure(failure -> LOG.warning("checking the schedules of " + project.name() + " failed: " + failure));
   }
 
   private Future<Void> startRuns(Project project, List<Found> found) {
@@ -211,19 +309,23 @@ public final class DiscoveryVerticle extends VerticleBase {
   }
 
   private Future<Void> submit(Project project, Found push) {
-    SubmitRun run = new SubmitRun(project.name(), project.file(), push.yaml(),
-        new SourceSpec(SourceSpec.GIT, project.url(), push.sha()), Trigger.PUSH, "push to " + push.ref());
+    return submitRun(project, push.sha(), push.yaml(), Trigger.PUSH, "push to " + push.ref())
+        .compose(v -> store.saveDiscoveredHead(project.name(), push.ref(), push.sha()));
+  }
+
+  private Future<Void> submitRun(Project project, String sha, String yaml, Trigger trigger, String why) {
+    SubmitRun run = new SubmitRun(project.name(), project.file(), yaml, new SourceSpec(SourceSpec.GIT, project.url(), sha),
+        trigger, why);
     return vertx.eventBus().<SubmitResult>request(Addresses.RUN_SUBMIT, run,
             new DeliveryOptions().setSendTimeout(SUBMIT_TIMEOUT_MS))
-        .compose(reply -> {
+        .map(reply -> {
           SubmitResult result = reply.body();
           if (result.isValid()) {
-            LOG.info(project.name() + ": run " + result.runId() + " for " + push.ref() + " at " + push.sha());
+            LOG.info(project.name() + ": run " + result.runId() + " (" + why + ") at " + sha);
           } else {
-            LOG.warning(project.name() + ": the pipeline at " + push.sha() + " (" + push.ref() + ") is invalid: "
-                + result.problems());
+            LOG.warning(project.name() + ": the pipeline at " + sha + " (" + why + ") is invalid: " + result.problems());
           }
-          return store.saveDiscoveredHead(project.name(), push.ref(), push.sha());
+          return null;
         });
   }
 }

@@ -47,6 +47,12 @@ public interface Store {
   /** Records the commit now seen on a ref of a project. */
   Future<Void> saveDiscoveredHead(String project, String ref, String sha);
 
+  /** When each schedule of a project last started a run (cron expression → epoch ms). */
+  Future<Map<String, Long>> scheduleFires(String project);
+
+  /** Records that a schedule started a run. */
+  Future<Void> saveScheduleFire(String project, String expression, long firedAt);
+
   /** Records a webhook delivery id; false if it was recorded before (a replay). */
   Future<Boolean> recordDelivery(String deliveryId);
 

@@ -132,6 +132,44 @@ class DiscoveryTest {
   }
 
   @Test
+  void schedulesStartRunsOfTheMainBranchOnceWhenDueWithoutMakingUpForMissedOnes() throws Exception {
+    commit(".buildswarm.yml", """
+        on:
+          schedule:
+            - cron: "*/5 * * * *"
+        jobs:
+          nightly: {steps: [make]}
+        """);
+    String head = commit("src/a.c", "int a;");
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(
+        java.time.Instant.parse("2026-11-23T10:01:00Z").toEpochMilli());
+    Project project = new Project("shop", repo.toUri().toString(), List.of(Glob.of("main")), 3_600_000,
+        ".buildswarm.yml", null);
+    DiscoveryVerticle discovery = new DiscoveryVerticle(List.of(project), store, work.resolve("mirrors"),
+        PipelineLimits.defaults(), now::get, 3_600_000);
+    await(vertx.deployVerticle(discovery));
+    await(discovery.pollNow(project));
+    assertThat(submitted).as("only schedules start it: no push run").isEmpty();
+
+    await(discovery.checkSchedulesNow(project));
+    assertThat(submitted).as("a schedule seen first counts from now").isEmpty();
+    now.addAndGet(3 * 60_000); // 10:04
+    await(discovery.checkSchedulesNow(project));
+    assertThat(submitted).isEmpty();
+    now.addAndGet(2 * 60_000); // 10:06: 10:05 was due
+    await(discovery.checkSchedulesNow(project));
+    assertThat(submitted).hasSize(1);
+    assertThat(submitted.get(0).trigger()).isEqualTo(Trigger.CRON);
+    assertThat(submitted.get(0).source().revision()).isEqualTo(head);
+    assertThat(submitted.get(0).requestedBy()).isEqualTo("schedule */5 * * * * on refs/heads/main");
+    await(discovery.checkSchedulesNow(project));
+    assertThat(submitted).as("not twice for one firing").hasSize(1);
+    now.addAndGet(60 * 60_000); // an hour later: eleven firings missed
+    await(discovery.checkSchedulesNow(project));
+    assertThat(submitted).as("one run, not eleven").hasSize(2);
+  }
+
+  @Test
   void aProjectsFileWithMistakesNamesThemWithLineAndColumn() throws Exception {
     Path file = work.resolve("projects.yml");
     Files.writeString(file, """

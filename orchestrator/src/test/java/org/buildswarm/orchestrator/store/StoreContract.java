@@ -178,6 +178,17 @@ public abstract class StoreContract {
   }
 
   @Test
+  void scheduleFiresAreKeptPerProjectAndExpression() throws Exception {
+    assertThat(await(store.scheduleFires("shop"))).isEmpty();
+    await(store.saveScheduleFire("shop", "0 3 * * *", 1_000));
+    await(store.saveScheduleFire("shop", "0 3 * * *", 2_000));
+    await(store.saveScheduleFire("shop", "@weekly", 3_000));
+    await(store.saveScheduleFire("other", "@weekly", 4_000));
+    assertThat(await(store.scheduleFires("shop"))).containsExactly(
+        java.util.Map.entry("0 3 * * *", 2_000L), java.util.Map.entry("@weekly", 3_000L));
+  }
+
+  @Test
   void aWebhookDeliveryIsRecordedOnce() throws Exception {
     assertThat(await(store.recordDelivery("72d3162e-cc78-11e3-81ab-4c9367dc0958"))).isTrue();
     assertThat(await(store.recordDelivery("72d3162e-cc78-11e3-81ab-4c9367dc0958"))).as("a replay").isFalse();

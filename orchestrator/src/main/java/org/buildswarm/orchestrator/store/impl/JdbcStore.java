@@ -491,6 +491,37 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public Future<Map<String, Long>> scheduleFires(String project) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(
+              "SELECT expression, fired_at FROM schedule_fires WHERE project = ?")) {
+        query.setString(1, project);
+        Map<String, Long> fires = new java.util.TreeMap<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            fires.put(rows.getString(1), rows.getLong(2));
+          }
+        }
+        return fires;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> saveScheduleFire(String project, String expression, long firedAt) {
+    return write(() -> inTransaction(connection -> {
+      PreparedStatement merge = statement(connection,
+          "MERGE INTO schedule_fires (project, expression, fired_at) KEY (project, expression) VALUES (?, ?, ?)", false);
+      merge.setString(1, project);
+      merge.setString(2, expression);
+      merge.setLong(3, firedAt);
+      merge.executeUpdate();
+      return null;
+    }));
+  }
+
+  @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
     return write(() -> inTransaction(connection -> {
       try (PreparedStatement seen = connection.prepareStatement("SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?")) {

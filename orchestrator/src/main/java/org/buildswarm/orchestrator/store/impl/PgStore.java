@@ -431,6 +431,25 @@ public final class PgStore implements Store {
   }
 
   @Override
+  public Future<Map<String, Long>> scheduleFires(String project) {
+    return pool.preparedQuery("SELECT expression, fired_at FROM schedule_fires WHERE project = $1")
+        .execute(Tuple.of(project))
+        .map(rows -> {
+          Map<String, Long> fires = new java.util.TreeMap<>();
+          rows.forEach(row -> fires.put(row.getString(0), row.getLong(1)));
+          return fires;
+        });
+  }
+
+  @Override
+  public Future<Void> saveScheduleFire(String project, String expression, long firedAt) {
+    return pool.preparedQuery("INSERT INTO schedule_fires (project, expression, fired_at) VALUES ($1, $2, $3)"
+            + " ON CONFLICT (project, expression) DO UPDATE SET fired_at = EXCLUDED.fired_at")
+        .execute(Tuple.of(project, expression, firedAt))
+        .mapEmpty();
+  }
+
+  @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
     return pool.preparedQuery("INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)"
             + " ON CONFLICT (delivery_id) DO NOTHING")

@@ -27,27 +27,9 @@ class ArtifactPublishingTest {
     swarm.close();
   }
 
-  private JsonNode runToEnd(String pipeline) throws Exception {
-    LocalSwarm.Reply created = swarm.post("/api/v1/runs", swarm.adminToken, Map.of("project", "shop", "pipeline", pipeline));
-    assertThat(created.status()).as("%s", created.json()).isEqualTo(201);
-    return awaitEnd(created.json().path("id").asLong());
-  }
-
-  private JsonNode awaitEnd(long run) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      JsonNode detail = swarm.get("/api/v1/runs/" + run, null).json();
-      if (detail.path("run").path("finishedAt").isNumber()) {
-        return detail;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("run " + run + " did not finish");
-  }
-
   @Test
   void aSucceededJobsArtifactIsTheNewLatestVersion() throws Exception {
-    JsonNode detail = runToEnd("""
+    JsonNode detail = swarm.runToEnd("""
         jobs:
           package:
             steps:
@@ -67,7 +49,7 @@ class ArtifactPublishingTest {
 
   @Test
   void aReRunPublishesTheNextVersionAndMovingTheChannelBackIsARollback() throws Exception {
-    JsonNode first = runToEnd("""
+    JsonNode first = swarm.runToEnd("""
         jobs:
           package:
             steps:
@@ -78,7 +60,7 @@ class ArtifactPublishingTest {
     LocalSwarm.Reply rerun = swarm.post("/api/v1/runs/" + firstRun + "/rerun", swarm.adminToken, Map.of());
     assertThat(rerun.status()).as("%s", rerun.json()).isEqualTo(201);
     long secondRun = rerun.json().path("id").asLong();
-    JsonNode second = awaitEnd(secondRun);
+    JsonNode second = swarm.awaitEnd(secondRun);
     assertThat(second.path("run").path("state").asText()).isEqualTo("SUCCEEDED");
     assertThat(second.path("run").path("trigger").asText()).isEqualTo("MANUAL");
     assertThat(swarm.get("/api/v1/artifacts/shop/app.txt/channels/latest/content", null).raw().body())
@@ -99,7 +81,7 @@ class ArtifactPublishingTest {
 
   @Test
   void aDeclaredFileThatIsMissingFailsTheJobAndPublishesNothing() throws Exception {
-    JsonNode detail = runToEnd("""
+    JsonNode detail = swarm.runToEnd("""
         jobs:
           package:
             steps: ["true"]

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.protocol.ProtocolJson;
 
@@ -39,6 +40,28 @@ final class LocalSwarm implements AutoCloseable {
       throw e;
     }
     return new LocalSwarm(swarm, Files.readString(swarm.state().resolve(StateDirectory.ADMIN_TOKEN_FILE)).trim());
+  }
+
+  /** Submits a pipeline for project "shop" as admin and waits for the run to end; returns its detail. */
+  JsonNode runToEnd(String pipeline) throws Exception {
+    Reply created = post("/api/v1/runs", adminToken, Map.of("project", "shop", "pipeline", pipeline));
+    if (created.status() != 201) {
+      throw new AssertionError("the run was not created: " + created.json());
+    }
+    return awaitEnd(created.json().path("id").asLong());
+  }
+
+  /** Waits for a run to end (60 s at most); returns its detail. */
+  JsonNode awaitEnd(long run) throws Exception {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      JsonNode detail = get("/api/v1/runs/" + run, null).json();
+      if (detail.path("run").path("finishedAt").isNumber()) {
+        return detail;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("run " + run + " did not finish");
   }
 
   /** Where the local drone reads its secrets. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,21 +27,6 @@ class SecretsTest {
     swarm.close();
   }
 
-  private JsonNode runToEnd(String pipeline) throws Exception {
-    LocalSwarm.Reply created = swarm.post("/api/v1/runs", swarm.adminToken, Map.of("project", "shop", "pipeline", pipeline));
-    assertThat(created.status()).as("%s", created.json()).isEqualTo(201);
-    long run = created.json().path("id").asLong();
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      JsonNode detail = swarm.get("/api/v1/runs/" + run, null).json();
-      if (detail.path("run").path("finishedAt").isNumber()) {
-        return detail;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("run " + run + " did not finish");
-  }
-
   private String completeLog(long job) throws Exception {
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
@@ -59,7 +43,7 @@ class SecretsTest {
   void aJobGetsItsSecretAndTheLogShowsOnlyTheMask() throws Exception {
     Files.createDirectories(swarm.secretsDirectory());
     Files.writeString(swarm.secretsDirectory().resolve("REGISTRY_PASSWORD"), "hunter2-but-longer\n");
-    JsonNode detail = runToEnd("""
+    JsonNode detail = swarm.runToEnd("""
         jobs:
           publish:
             secrets: [REGISTRY_PASSWORD]
@@ -74,7 +58,7 @@ class SecretsTest {
 
   @Test
   void aSecretTheDroneLacksFailsTheJobSayingWhich() throws Exception {
-    JsonNode detail = runToEnd("""
+    JsonNode detail = swarm.runToEnd("""
         jobs:
           publish:
             secrets: [NOT_HERE]

@@ -180,9 +180,11 @@ public final class DroneVerticle extends VerticleBase {
     vertx.cancelTimer(heartbeatTimer);
     // Say so first: the orchestrator stops placing work here and does not hold the jobs stopped
     // below against this drone (a restart is not a fault).
+    // Sent, not requested: while Vert.x closes, a reply (or its timeout) may never come, and stopping
+    // must not wait on it. It travels ahead of the reports of the jobs stopped below.
     Heartbeat leaving = new Heartbeat(options.name(), epoch, 0, -1, 0, 0, -1, mode, refs(), Heartbeat.LEAVING);
-    return vertx.eventBus().request(Addresses.DRONE_HEARTBEAT, leaving, new DeliveryOptions().setSendTimeout(2_000))
-        .transform(told -> stopJobsAndLeave());
+    vertx.eventBus().send(Addresses.DRONE_HEARTBEAT, leaving);
+    return stopJobsAndLeave();
   }
 
   private Future<?> stopJobsAndLeave() {

@@ -172,7 +172,10 @@ public final class DiscoveryVerticle extends VerticleBase {
       return going;
     }
     Future<Void> look = store.discoveredHeads(project.name())
-        .compose(known -> vertx.executeBlocking(() -> look(project, known), false))
+        .compose(known -> {
+          Scheduled before = scheduled.get(project.name());
+          return vertx.executeBlocking(() -> look(project, known, before), false);
+        })
         .compose(seen -> {
           if (seen.scheduled() != null) {
             scheduled.put(project.name(), seen.scheduled());
@@ -190,7 +193,7 @@ public final class DiscoveryVerticle extends VerticleBase {
     return look;
   }
 
-  private Look look(Project project, Map<String, String> known) throws Exception {
+  private Look look(Project project, Map<String, String> known, Scheduled before) throws Exception {
     boolean firstLook = known.isEmpty();
     List<Found> found = new ArrayList<>();
     Map<String, String> heads = remote.heads(project.url());
@@ -225,11 +228,11 @@ public final class DiscoveryVerticle extends VerticleBase {
         found.add(new Found(ref, sha, yaml, true, null));
       }
     }
-    return new Look(found, scheduledPipeline(project, heads));
+    return new Look(found, scheduledPipeline(project, heads, before));
   }
 
   /** The main followed branch (the first one named without wildcards that exists, else the first that matches). */
-  private Scheduled scheduledPipeline(Project project, Map<String, String> heads) throws Exception {
+  private Scheduled scheduledPipeline(Project project, Map<String, String> heads, Scheduled before) throws Exception {
     String ref = null;
     for (Glob glob : project.branches()) {
       String named = "refs/heads/" + glob.pattern();
@@ -246,6 +249,9 @@ public final class DiscoveryVerticle extends VerticleBase {
       return null;
     }
     String sha = heads.get(ref);
+    if (before != null && before.ref().equals(ref) && before.sha().equals(sha)) {
+      return before; // the branch has not moved: no need to read and parse its pipeline again
+    }
     remote.fetch(project.url(), sha);
     String yaml = remote.read(project.url(), sha, project.file());
     if (yaml == null) {

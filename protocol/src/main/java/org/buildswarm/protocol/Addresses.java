@@ -44,6 +44,12 @@ public final class Addresses {
   public static final String QUEUE_LIST = PREFIX + "api.queue";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RerunRequest}. */
   public static final String RUN_RERUN = PREFIX + "api.run.rerun";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListEnvironments}. */
+  public static final String ENVIRONMENT_LIST = PREFIX + "api.environments";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RollbackEnvironment}. */
+  public static final String ENVIRONMENT_ROLLBACK = PREFIX + "api.environment.rollback";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.DecideJob}. */
+  public static final String JOB_DECIDE = PREFIX + "api.job.decide";
   /** Gateway → the leader's work discovery: {@link org.buildswarm.protocol.api.WebhookDelivery}. */
   public static final String WEBHOOK = PREFIX + "api.webhook";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyToken}. */

@@ -12,6 +12,11 @@ public enum JobState {
   ASSIGNED,
   /** Its steps are running on a drone. */
   RUNNING,
+  /**
+   * A deploy step whose drone was lost mid-deploy. It is not idempotent, so it is not run again by
+   * itself: it waits for its drone's report or an operator's decision (retry, failed, succeeded).
+   */
+  HELD,
   SUCCEEDED,
   FAILED,
   /** Not run because a job it needs failed or was cancelled. */

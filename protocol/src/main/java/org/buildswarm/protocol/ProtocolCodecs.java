@@ -70,7 +70,10 @@ public final class ProtocolCodecs {
       SetDroneMode.class, ChangeMode.class, GetQueue.class, QueueList.class, QueuedJob.class,
       RerunRequest.class, WebhookDelivery.class, WebhookResult.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
       ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class,
-      VerifyJobToken.class, JobTokenInfo.class, FindGateway.class, GatewayInfo.class, ArtifactPublished.class);
+      VerifyJobToken.class, JobTokenInfo.class, FindGateway.class, GatewayInfo.class, ArtifactPublished.class,
+      org.buildswarm.protocol.api.ListEnvironments.class, org.buildswarm.protocol.api.EnvironmentList.class,
+      org.buildswarm.protocol.api.EnvironmentView.class, org.buildswarm.protocol.api.RollbackEnvironment.class,
+      org.buildswarm.protocol.api.DecideJob.class);
 
   /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
   public static void register(EventBus eventBus) {

@@ -9,15 +9,21 @@ import java.util.Map;
  * @param artifacts files to publish when the steps succeed
  * @param secrets names of secrets the drone reads from its own secrets directory, injects as
  *     environment variables and masks in the log; their values never travel the event bus
+ * @param jobSetPath a workspace file to send back with a successful result (a JSON job set); null for none
  */
 public record JobExecution(
     List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
-    List<ArtifactSpec> artifacts, List<String> secrets) {
+    List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath) {
   public JobExecution {
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
     steps = List.copyOf(steps);
     env = env == null ? Map.of() : Map.copyOf(env);
     source = source == null ? SourceSpec.none() : source;
+  }
+
+  public JobExecution(List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
+      List<ArtifactSpec> artifacts, List<String> secrets) {
+    this(steps, env, cores, timeoutMs, source, artifacts, secrets, null);
   }
 }

@@ -5,6 +5,8 @@ import java.util.List;
 /**
  * Drone → orchestrator: an attempt ended. {@code logTail} holds the last lines of the failing
  * step so the result can be shown even while the full log is still being shipped.
+ *
+ * @param jobSet the job set file's text when the execution named one and the job succeeded; else null
  */
 public record JobFinished(
     String drone,
@@ -15,8 +17,14 @@ public record JobFinished(
     List<String> logTail,
     long startedAt,
     long finishedAt,
-    String message) {
+    String message,
+    String jobSet) {
   public JobFinished {
     logTail = logTail == null ? List.of() : List.copyOf(logTail);
+  }
+
+  public JobFinished(String drone, AttemptRef attempt, JobOutcome outcome, int exitCode, String failedStep,
+      List<String> logTail, long startedAt, long finishedAt, String message) {
+    this(drone, attempt, outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, null);
   }
 }

@@ -12,6 +12,9 @@ import org.buildswarm.protocol.message.ArtifactSpec;
  * @param matrix null when the job has no matrix
  * @param artifacts files published when the steps succeed (names and paths may use matrix expressions)
  * @param secrets names of secrets the drone injects as environment variables and masks in the log
+ * @param deploy null unless the job deploys (then it is a step of its environment's deploy saga)
+ * @param jobSet a file the job writes in its workspace, a JSON job set added to the run when the
+ *     job succeeds; null when it emits none
  */
 public record JobDefinition(
     String name,
@@ -25,7 +28,9 @@ public record JobDefinition(
     RetryPolicy retries,
     Matrix matrix,
     List<ArtifactSpec> artifacts,
-    List<String> secrets) {
+    List<String> secrets,
+    DeployDefinition deploy,
+    String jobSet) {
   public static final int DEFAULT_CORES = 1;
 
   public JobDefinition {

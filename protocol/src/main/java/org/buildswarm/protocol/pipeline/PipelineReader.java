@@ -31,6 +31,18 @@ public final class PipelineReader {
    * @param text the file's content
    */
   public Pipeline read(String file, String text) throws PipelineException {
+    return read(file, text, false);
+  }
+
+  /**
+   * Reads a job set a job emitted: JSON (or YAML) with only {@code jobs:}, each job as in a
+   * pipeline but without {@code deploy:}; problems carry the file's line and column like a pipeline's.
+   */
+  public Pipeline readJobSet(String file, String text) throws PipelineException {
+    return read(file, text, true);
+  }
+
+  private Pipeline read(String file, String text, boolean jobSet) throws PipelineException {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     if (bytes.length > limits.maxBytes()) {
       SourceLocation at = locationOfByte(text, limits.maxBytes());
@@ -44,7 +56,7 @@ public final class PipelineReader {
     } catch (YamlTreeReader.YamlError e) {
       throw new PipelineException(List.of(PipelineProblem.at(file, e.location(), e.getMessage())));
     }
-    PipelineBinder binder = new PipelineBinder(file, limits);
+    PipelineBinder binder = new PipelineBinder(file, limits, jobSet);
     Pipeline pipeline = binder.bind(root);
     if (pipeline == null) {
       throw new PipelineException(binder.problems());

@@ -13,6 +13,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildswarm.protocol.ArtifactNames;
 import org.buildswarm.protocol.message.ArtifactSpec;
+import org.buildswarm.protocol.pipeline.Concurrency;
+import org.buildswarm.protocol.pipeline.DeployDefinition;
+import org.buildswarm.protocol.pipeline.Environment;
 import org.buildswarm.protocol.pipeline.JobDefinition;
 import org.buildswarm.protocol.pipeline.Matrix;
 import org.buildswarm.protocol.pipeline.Need;
@@ -35,12 +38,15 @@ import org.buildswarm.protocol.pipeline.impl.YamlNode.ScalarNode;
  * stopping at the first, so one round trip shows the author all of them.
  */
 public final class PipelineBinder {
-  static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs", "on");
+  static final Set<String> PIPELINE_KEYS = Set.of("name", "jobs", "on", "environments", "concurrency");
+  static final Set<String> ENVIRONMENT_KEYS = Set.of("branches", "protected");
+  static final Set<String> CONCURRENCY_KEYS = Set.of("group", "cancel-in-progress");
+  static final Set<String> DEPLOY_KEYS = Set.of("environment", "idempotent");
   static final Set<String> ON_KEYS = Set.of("push", "schedule", "manual");
   static final Set<String> PUSH_KEYS = Set.of("branches", "tags", "paths", "paths-ignore");
   static final Set<String> SCHEDULE_KEYS = Set.of("cron");
   static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
-      "artifacts", "secrets");
+      "artifacts", "secrets", "deploy", "rollback", "jobset");
   static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
   static final Set<String> STEP_KEYS = Set.of("name", "run");
   static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
@@ -59,10 +65,21 @@ public final class PipelineBinder {
   private final String file;
   private final PipelineLimits limits;
   private final List<PipelineProblem> problems = new ArrayList<>();
+  private final boolean jobSet;
+  static final Set<String> JOB_SET_KEYS = Set.of("jobs");
+  static final Set<String> JOB_SET_JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries",
+      "matrix", "artifacts", "secrets", "jobset");
+  private List<Environment> environments = Environment.DEFAULTS;
 
   public PipelineBinder(String file, PipelineLimits limits) {
+    this(file, limits, false);
+  }
+
+  /** @param jobSet binds a job set a job emitted: only {@code jobs:}, and no deploy jobs */
+  public PipelineBinder(String file, PipelineLimits limits, boolean jobSet) {
     this.file = file;
     this.limits = limits;
+    this.jobSet = jobSet;
   }
 
   /** @return the pipeline, or null when {@link #problems()} is not empty */
@@ -71,9 +88,11 @@ public final class PipelineBinder {
       problem(root.location(), "a pipeline file must be a mapping with a \"jobs:\" key, not " + root.describe());
       return null;
     }
-    checkKeys(top, PIPELINE_KEYS, "pipeline");
+    checkKeys(top, jobSet ? JOB_SET_KEYS : PIPELINE_KEYS, jobSet ? "a job set" : "pipeline");
     String name = optionalText(top, "name", "pipeline name");
     Triggers on = bindTriggers(top.entries().get("on"));
+    environments = bindEnvironments(top.entries().get("environments"));
+    Concurrency concurrency = bindConcurrency(top.entries().get("concurrency"));
     Entry jobsEntry = top.entries().get("jobs");
     List<JobDefinition> jobs = new ArrayList<>();
     if (jobsEntry == null) {
@@ -95,7 +114,150 @@ public final class PipelineBinder {
       }
       checkNeeds(jobs, jobMap);
     }
-    return problems.isEmpty() ? new Pipeline(file, name, jobs, on) : null;
+    return problems.isEmpty() ? new Pipeline(file, name, jobs, on, environments, concurrency) : null;
+  }
+
+  /** {@code environments:} a mapping of names to {@code {branches, protected}}, in priority order. */
+  private List<Environment> bindEnvironments(Entry entry) {
+    if (entry == null) {
+      return Environment.DEFAULTS;
+    }
+    List<Environment> bound = new ArrayList<>();
+    if (!(entry.value() instanceof MapNode map) || map.entries().isEmpty()) {
+      problem(entry.value().location(), "\"environments\" must be a mapping of environment names to "
+          + "{branches, protected}, not " + entry.value().describe());
+      return bound;
+    }
+    for (Entry environment : map.entries().values()) {
+      String where = "environment \"" + environment.key() + "\"";
+      if (!NAME.matcher(environment.key()).matches()) {
+        problem(environment.keyLocation(), "environment name \"" + environment.key() + "\" must start with a letter or "
+            + "digit and hold only letters, digits, '_', '.' and '-'");
+        continue;
+      }
+      if (!(environment.value() instanceof MapNode fields)) {
+        problem(environment.value().location(), where + " must be a mapping with \"branches:\", not "
+            + environment.value().describe());
+        continue;
+      }
+      checkKeys(fields, ENVIRONMENT_KEYS, where);
+      List<Glob> branches = globs(fields, "branches");
+      if (branches.isEmpty() && fields.entries().get("branches") == null) {
+        problem(environment.keyLocation(), where + " needs \"branches:\", the branches that deploy to it");
+      }
+      boolean isProtected = bindFlag(fields, "protected", where);
+      bound.add(new Environment(environment.key(), branches, isProtected));
+    }
+    return bound;
+  }
+
+  /** {@code concurrency:} a group name, or {@code {group, cancel-in-progress}}. */
+  private Concurrency bindConcurrency(Entry entry) {
+    if (entry == null) {
+      return null;
+    }
+    if (entry.value() instanceof ScalarNode scalar && !scalar.isNull() && !scalar.text().isBlank()) {
+      return new Concurrency(scalar.text(), false);
+    }
+    if (!(entry.value() instanceof MapNode map)) {
+      problem(entry.value().location(), "\"concurrency\" must be a group name or {group, cancel-in-progress}, not "
+          + entry.value().describe());
+      return null;
+    }
+    checkKeys(map, CONCURRENCY_KEYS, "\"concurrency\"");
+    String group = optionalText(map, "group", "the concurrency group");
+    if (group == null || group.isBlank()) {
+      if (map.entries().get("group") == null) {
+        problem(entry.keyLocation(), "\"concurrency\" needs a \"group:\" name");
+      }
+      return null;
+    }
+    Matcher expression = EXPRESSION.matcher(group);
+    while (expression.find()) {
+      if (!expression.group(1).equals("branch")) {
+        problem(map.entries().get("group").value().location(), "the concurrency group may use only ${{ branch }}, not "
+            + expression.group());
+      }
+    }
+    return new Concurrency(group, bindFlag(map, "cancel-in-progress", "\"concurrency\""));
+  }
+
+  private boolean bindFlag(MapNode map, String key, String where) {
+    Entry entry = map.entries().get(key);
+    if (entry == null) {
+      return false;
+    }
+    if (entry.value() instanceof ScalarNode scalar && ("true".equals(scalar.text()) || "false".equals(scalar.text()))) {
+      return "true".equals(scalar.text());
+    }
+    problem(entry.value().location(), where + ": \"" + key + "\" must be true or false, not " + entry.value().describe());
+    return false;
+  }
+
+  /**
+   * {@code deploy:} true (the environment of the run's branch), an environment name, or
+   * {@code {environment, idempotent}}; {@code rollback:} steps that undo it.
+   */
+  private DeployDefinition bindDeploy(MapNode job, String where, Matrix matrix) {
+    Entry entry = job.entries().get("deploy");
+    Entry rollbackEntry = job.entries().get("rollback");
+    if (entry == null) {
+      if (rollbackEntry != null) {
+        problem(rollbackEntry.keyLocation(), where + " has \"rollback:\" but no \"deploy:\"; only deploy jobs roll back");
+      }
+      return null;
+    }
+    String environment = null;
+    boolean idempotent = false;
+    if (entry.value() instanceof ScalarNode scalar && "false".equals(scalar.text())) {
+      return null;
+    } else if (entry.value() instanceof ScalarNode scalar && (scalar.isNull() || "true".equals(scalar.text()))) {
+      environment = null;
+    } else if (entry.value() instanceof ScalarNode scalar) {
+      environment = scalar.text();
+      checkEnvironment(environment, scalar.location(), where);
+    } else if (entry.value() instanceof MapNode map) {
+      checkKeys(map, DEPLOY_KEYS, where + " \"deploy\"");
+      environment = optionalText(map, "environment", where + " deploy environment");
+      if (environment != null) {
+        checkEnvironment(environment, map.entries().get("environment").value().location(), where);
+      }
+      idempotent = bindFlag(map, "idempotent", where + " \"deploy\"");
+    } else {
+      problem(entry.value().location(), where + ": \"deploy\" must be true, an environment name or "
+          + "{environment, idempotent}, not " + entry.value().describe());
+    }
+    if (matrix != null) {
+      problem(entry.keyLocation(), where + ": a deploy job cannot have a matrix (deploy steps run one after another)");
+    }
+    if (job.entries().get("jobset") != null) {
+      problem(job.entries().get("jobset").keyLocation(), where + ": a deploy job cannot emit a job set");
+    }
+    List<StepDefinition> rollback = List.of();
+    if (rollbackEntry != null) {
+      rollback = bindSteps(job, "rollback", where + " rollback", rollbackEntry.keyLocation());
+    }
+    return new DeployDefinition(environment, idempotent, rollback);
+  }
+
+  private void checkEnvironment(String environment, SourceLocation at, String where) {
+    if (environments.stream().noneMatch(e -> e.name().equals(environment))) {
+      Set<String> known = new java.util.TreeSet<>();
+      environments.forEach(e -> known.add(e.name()));
+      problem(at, where + " deploys to \"" + environment + "\", which is not an environment" + suggestion(environment, known)
+          + "; environments: " + String.join(", ", known));
+    }
+  }
+
+  private String bindJobSet(MapNode job, String where) {
+    String path = optionalText(job, "jobset", where + " jobset");
+    if (path != null && (path.isBlank() || path.startsWith("/") || path.contains("\u0000")
+        || java.util.Arrays.asList(path.split("/")).contains(".."))) {
+      problem(job.entries().get("jobset").value().location(), where + ": \"jobset\" must be a path inside the workspace, "
+          + "not \"" + path + "\"");
+      return null;
+    }
+    return path;
   }
 
   /**
@@ -200,9 +362,9 @@ public final class PipelineBinder {
       return null;
     }
     String where = "job \"" + name + "\"";
-    checkKeys(job, JOB_KEYS, where);
+    checkKeys(job, jobSet ? JOB_SET_JOB_KEYS : JOB_KEYS, where);
     Matrix matrix = bindMatrix(job, where);
-    List<StepDefinition> steps = bindSteps(job, where, entry.keyLocation());
+    List<StepDefinition> steps = bindSteps(job, "steps", where, entry.keyLocation());
     List<Need> needs = bindNeeds(job, where);
     int cores = bindCores(job, where);
     List<String> labels = bindStrings(job, "labels", where, LABEL, "label");
@@ -211,12 +373,14 @@ public final class PipelineBinder {
     RetryPolicy retries = bindRetries(job, where);
     List<ArtifactSpec> artifacts = bindArtifacts(job, where, matrix);
     List<String> secrets = bindSecrets(job, where, env);
+    DeployDefinition deploy = bindDeploy(job, where, matrix);
+    String jobSet = bindJobSet(job, where);
     checkExpressions(job, matrix, where);
     if (problems.size() > before) {
       return null;
     }
     return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
-        artifacts, secrets);
+        artifacts, secrets, deploy, jobSet);
   }
 
   /** {@code secrets:} names of environment variables, not also set in {@code env}. */
@@ -242,19 +406,19 @@ public final class PipelineBinder {
     return secrets;
   }
 
-  private List<StepDefinition> bindSteps(MapNode job, String where, SourceLocation jobAt) {
-    Entry entry = job.entries().get("steps");
+  private List<StepDefinition> bindSteps(MapNode job, String key, String where, SourceLocation jobAt) {
+    Entry entry = job.entries().get(key);
     List<StepDefinition> steps = new ArrayList<>();
     if (entry == null) {
-      problem(jobAt, where + " has no \"steps:\"; a job needs at least one step");
+      problem(jobAt, where + " has no \"" + key + ":\"; a job needs at least one step");
       return steps;
     }
     if (!(entry.value() instanceof ListNode list)) {
-      problem(entry.value().location(), where + ": \"steps\" must be a list of steps, not " + entry.value().describe());
+      problem(entry.value().location(), where + ": \"" + key + "\" must be a list of steps, not " + entry.value().describe());
       return steps;
     }
     if (list.items().isEmpty()) {
-      problem(entry.keyLocation(), where + " has an empty \"steps:\" list; a job needs at least one step");
+      problem(entry.keyLocation(), where + " has an empty \"" + key + ":\" list; a job needs at least one step");
       return steps;
     }
     int index = 0;
@@ -567,6 +731,7 @@ public final class PipelineBinder {
   private void checkExpressions(MapNode job, Matrix matrix, String where) {
     List<ScalarNode> scalars = new ArrayList<>();
     collectScalars(job.entries().get("steps"), scalars);
+    collectScalars(job.entries().get("rollback"), scalars);
     collectScalars(job.entries().get("env"), scalars);
     collectScalars(job.entries().get("labels"), scalars);
     collectScalars(job.entries().get("artifacts"), scalars);

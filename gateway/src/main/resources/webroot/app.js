@@ -181,7 +181,10 @@ async function showRun(id) {
       <td>${job.attempt}</td><td class="muted">${took(job.startedAt, job.finishedAt)}</td>
       <td class="reason">${esc(job.reason ?? '')}</td>
       <td class="actions">${['QUEUED', 'WAITING', 'ASSIGNED', 'RUNNING', 'UNSCHEDULABLE', 'RETRY_WAIT'].includes(job.state)
-        ? button('cancel-job', 'Cancel', `data-job-id="${job.id}"`) : ''}</td>
+        ? button('cancel-job', 'Cancel', `data-job-id="${job.id}"`) : ''}${job.state === 'HELD'
+        ? ['retry', 'failed', 'succeeded'].map((decision) => button('decide', decision === 'retry' ? 'Run again'
+          : decision === 'failed' ? 'Mark failed' : 'Mark deployed', `data-job-id="${job.id}" data-decision="${decision}"`,
+          'admin')).join(' ') : ''}</td>
     </tr>`).join('');
   view.innerHTML = `<p><a href="#/runs">← runs</a></p>
     <div class="title"><h2>Run #${run.id} · ${esc(run.project)} ${badge(run.state)}</h2>
@@ -304,6 +307,33 @@ async function showArtifact(project, name) {
   view.dataset.artifact = base;
 }
 
+async function showEnvironments() {
+  const { environments } = await api('/environments?history=10');
+  const blocks = environments.map((e) => {
+    const path = `/environments/${encodeURIComponent(e.project)}/${encodeURIComponent(e.name)}/rollback`;
+    const history = e.history.map((h) => `<tr><td class="mono">${esc(short(h.version))}</td><td>${badge(h.state)}</td>
+      <td><a href="#/runs/${h.runId}">run #${h.runId}</a>${h.requestedBy ? ` · by ${esc(h.requestedBy)}` : ''}</td>
+      <td class="muted">${when(h.startedAt)}</td><td class="actions">${['SUCCEEDED', 'ACTIVATED'].includes(h.state)
+        && h.version !== e.currentVersion && !e.deployingRun ? button('rollback-env', 'Roll back here',
+          `data-path="${esc(path)}" data-version="${esc(h.version)}"`) : h.version === e.currentVersion && ['SUCCEEDED',
+          'ACTIVATED'].includes(h.state) ? '<b>current</b>' : ''}</td></tr>`).join('');
+    return `<section class="panel environment" data-environment="${esc(e.project)}/${esc(e.name)}">
+      <h3>${esc(e.project)} / ${esc(e.name)}</h3>
+      <p>now <b class="mono current-version">${esc(short(e.currentVersion) || '—')}</b>${e.currentRun
+        ? ` (<a href="#/runs/${e.currentRun}">run #${e.currentRun}</a>)` : ''} · before
+        <span class="mono previous-version">${esc(short(e.previousVersion) || '—')}</span>
+        ${e.deployingRun ? ` · <span class="state RUNNING">deploying run <a href="#/runs/${e.deployingRun}">#${e.deployingRun}</a></span>` : ''}
+        ${e.previousVersion && !e.deployingRun ? button('rollback-env', 'Roll back to previous', `data-path="${esc(path)}"`) : ''}</p>
+      <table><thead><tr><th>Version</th><th>Outcome</th><th>Run</th><th>When</th><th></th></tr></thead>
+      <tbody>${history}</tbody></table></section>`;
+  }).join('');
+  view.innerHTML = `<h2>Environments</h2><p class="muted">Deploy jobs move an environment's pointer when every step
+    succeeds; rolling back moves it to a version the environment ran before, at once, without running anything.</p>
+    ${blocks || '<p class="muted">Nothing deployed yet. Deploy jobs have <code>deploy:</code> in the pipeline.</p>'}`;
+}
+
+const short = (version) => (version && /^[0-9a-f]{40}$/.test(version) ? version.slice(0, 12) : version ?? '');
+
 // ---- routing and rendering ---------------------------------------------------------------------
 
 async function render() {
@@ -318,6 +348,7 @@ async function render() {
     else if (hash.startsWith('#/runs')) await showRuns();
     else if (hash.startsWith('#/queue')) await showQueue();
     else if (hash.startsWith('#/drones')) await showDrones();
+    else if (hash.startsWith('#/environments')) await showEnvironments();
     else if (artifact) await showArtifact(decodeURIComponent(artifact[1]), decodeURIComponent(artifact[2]));
     else if (hash.startsWith('#/artifacts')) await showArtifacts();
     else await showHome();
@@ -344,6 +375,10 @@ view.addEventListener('click', (event) => {
     case 'rerun': send('POST', `/runs/${d.run}/rerun`, {}).then((created) => { location.hash = `#/runs/${created.id}`; },
       (error) => say(`Re-run: ${error.message}`, true)); return;
     case 'drain': case 'pause': case 'resume': act(`${d.action} ${d.drone}`, 'POST', `/drones/${encodeURIComponent(d.drone)}/${d.action}`, {}); return;
+    case 'rollback-env': act(d.version ? `Roll back to ${d.version}` : 'Roll back', 'POST', d.path,
+      d.version ? { version: d.version } : {}); return;
+    case 'decide': act(`Job ${d.jobId}: ${d.decision}`, 'POST', `/runs/${location.hash.match(/\d+/)[0]}/jobs/${d.jobId}/decide`,
+      { decision: d.decision }); return;
     case 'move-channel': act(`Move ${d.channel} to ${d.version}`, 'PUT', `${view.dataset.artifact}/channels/${encodeURIComponent(d.channel)}`,
       { version: d.version }); return;
     default: break;
@@ -379,7 +414,8 @@ function connect() {
   events.onmessage = renderSoon;
   for (const type of ['run.created', 'run.finished', 'job.queued', 'job.assigned', 'job.started', 'job.succeeded',
     'job.failed', 'job.skipped', 'job.cancelled', 'job.requeued', 'job.unschedulable', 'job.retry_scheduled',
-    'job.schedulable', 'drone.registered', 'drone.mode', 'drone.lost', 'drone.grounded', 'artifact.published']) {
+    'job.schedulable', 'drone.registered', 'drone.mode', 'drone.lost', 'drone.grounded', 'artifact.published',
+    'run.extended', 'deploy.started', 'deploy.succeeded', 'deploy.rolled_back', 'deploy.rollback_failed', 'deploy.held']) {
     events.addEventListener(type, () => { refreshOverview().then(renderSoon); });
   }
 }
@@ -394,5 +430,5 @@ setInterval(async () => {
   await refreshOverview();
   // Pages built from the overview follow it; others redraw when the swarm comes back.
   const hash = location.hash || '#/';
-  if (hash === '#/' || hash.startsWith('#/drones') || hash.startsWith('#/queue') || (!wasLive && overview?.live)) renderSoon();
+  if (hash === '#/' || hash.startsWith('#/drones') || hash.startsWith('#/queue') || hash.startsWith('#/environments') || (!wasLive && overview?.live)) renderSoon();
 }, POLL_MS);

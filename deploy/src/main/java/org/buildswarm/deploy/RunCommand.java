@@ -43,6 +43,13 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--detach", description = "Print the run's id and return without following it.")
   boolean detach;
 
+  @Option(names = "--branch", description = "The branch this run stands for: its deploy jobs deploy to the "
+      + "environment of that branch (without it, deploy jobs are skipped).")
+  String branch;
+
+  @Option(names = "--deploy-version", description = "The version its deploy jobs deploy (default: run-<id>).")
+  String deployVersion;
+
   @Override
   public Integer call() throws Exception {
     Path dir = directory.toAbsolutePath().normalize();
@@ -64,7 +71,16 @@ final class RunCommand implements Callable<Integer> {
     body.put("file", file);
     body.put("pipeline", yaml);
     body.put("trigger", "manual");
-    body.put("source", Map.of("kind", "directory", "location", dir.toString()));
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("kind", "directory");
+    source.put("location", dir.toString());
+    if (branch != null) {
+      source.put("ref", branch);
+    }
+    if (deployVersion != null) {
+      source.put("revision", deployVersion);
+    }
+    body.put("source", source);
     // Follow live events from before the run exists, so every change is seen, in order.
     BlockingQueue<RunEvent> events = new LinkedBlockingQueue<>();
     AutoCloseable stream = null;

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     description = "A build swarm: an orchestrator, drones and a gateway on a Vert.x event bus.",
     subcommands = {UpCommand.class, RunCommand.class, StatusCommand.class, LogsCommand.class, CancelCommand.class,
         OrchestratorCommand.class, GatewayCommand.class, DroneCommand.class,
-        DroneModeCommands.Drain.class, DroneModeCommands.Pause.class, DroneModeCommands.Resume.class, TokenCommand.class,
+        DroneModeCommands.Drain.class, DroneModeCommands.Pause.class, DroneModeCommands.Resume.class, TokenCommand.class, EnvironmentCommand.class,
         SimulateCommand.class, CommandLine.HelpCommand.class})
 public final class SwarmCli {
   /** Exit status: the run (or command) succeeded. */

@@ -115,6 +115,10 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         .compose(v -> store.beginEpoch(options.nodeName()))
         .compose(epoch -> {
           core = new OrchestratorCore(options.core(), new BestFitScheduler(), System::currentTimeMillis, this, epoch);
+          return store.environments();
+        })
+        .compose(environments -> {
+          core.restoreEnvironments(environments);
           return store.loadActiveRuns();
         })
         .compose(active -> store.drones().map(drones -> {
@@ -124,9 +128,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
           return active;
         }))
         .compose(active -> {
-          for (StoredRun run : active) {
-            core.resumeRun(run);
-          }
+          core.resumeRuns(active);
           if (!active.isEmpty()) {
             LOG.info("resumed " + active.size() + " unfinished run(s) in epoch " + core.epoch());
           }
@@ -192,8 +194,17 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     });
     this.<JobStarted>on(Addresses.JOB_STARTED, message -> message.reply(core.started(message.body())));
     this.<JobFinished>on(Addresses.JOB_FINISHED, message -> {
-      // The drone resends until acknowledged, so acknowledge only what is durably written.
-      replyWhenWritten(message, core.finished(message.body()));
+      JobFinished report = message.body();
+      if (report.jobSet() != null && report.outcome() == org.buildswarm.protocol.message.JobOutcome.SUCCEEDED
+          && core.awaits(report)) {
+        planJobSet(report).onComplete(planned -> {
+          // The drone resends until acknowledged, so acknowledge only what is durably written.
+          replyWhenWritten(message, core.finished(report, planned.result()));
+          scheduleSoon();
+        });
+        return;
+      }
+      replyWhenWritten(message, core.finished(report));
       scheduleSoon();
     });
 
@@ -225,6 +236,22 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       }
     });
     on(Addresses.DRONE_LIST, message -> message.reply(core.droneList()));
+    this.<org.buildswarm.protocol.api.ListEnvironments>on(Addresses.ENVIRONMENT_LIST, message ->
+        reply(message, environments(message.body())));
+    this.<org.buildswarm.protocol.api.RollbackEnvironment>on(Addresses.ENVIRONMENT_ROLLBACK, this::rollbackEnvironment);
+    this.<org.buildswarm.protocol.api.DecideJob>on(Addresses.JOB_DECIDE, message -> {
+      if (refuseWhileStoreIsAway(message)) {
+        return;
+      }
+      org.buildswarm.protocol.api.DecideJob request = message.body();
+      String refused = core.decide(request.jobId(), request.decision(), request.requestedBy());
+      if (refused != null) {
+        message.fail(ApiFailures.CONFLICT, refused);
+      } else {
+        replyWhenWritten(message, core.runDetail(request.runId()).orElseThrow());
+        scheduleSoon();
+      }
+    });
     this.<GetQueue>on(Addresses.QUEUE_LIST, message -> message.reply(core.queue(
         message.body().limit() <= 0 ? GetQueue.DEFAULT_LIMIT : Math.min(message.body().limit(), 10_000))));
     this.<RerunRequest>on(Addresses.RUN_RERUN, this::rerun);
@@ -294,7 +321,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         Pipeline pipeline = new PipelineReader(options.pipelineLimits()).read(file, request.pipelineYaml());
         String project = request.project() == null || request.project().isBlank() ? pipeline.name() : request.project();
         Planner planner = new Planner(options.planner(), group -> history.estimateMs(project, group));
-        return new Parsed(planner.plan(pipeline), null);
+        return new Parsed(planner.plan(pipeline, request.source().branch()), null);
       } catch (PipelineException e) {
         return new Parsed(null, e);
       }
@@ -305,7 +332,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       RunPlan plan = parsed.plan();
       String project = request.project() == null || request.project().isBlank() ? plan.pipelineName() : request.project();
       NewRun run = new NewRun(project, plan.pipelineName(), file, request.pipelineYaml(), request.source(),
-          request.trigger(), request.requestedBy(), System.currentTimeMillis(), plan.jobs());
+          request.trigger(), request.requestedBy(), System.currentTimeMillis(), plan.jobs(), plan.concurrencyGroup(),
+          plan.cancelInProgress());
       return store.createRun(run).compose(created -> store.findRun(created.runId())).map(stored -> {
         core.addRun(stored.orElseThrow());
         scheduleSoon();
@@ -325,6 +353,63 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   private record Parsed(RunPlan plan, PipelineException problems) {}
+
+  /** Validates and plans the job set a report carries, off the event loop; a bad one is refused with its positions. */
+  private Future<org.buildswarm.orchestrator.plan.JobSetPlan> planJobSet(JobFinished report) {
+    String file = core.jobSetPath(report.attempt().jobId());
+    return vertx.executeBlocking(() -> {
+      try {
+        Pipeline jobSet = new PipelineReader(options.pipelineLimits()).readJobSet(file, report.jobSet());
+        return new org.buildswarm.orchestrator.plan.JobSetPlan(new Planner(options.planner()).plan(jobSet).jobs(), null);
+      } catch (PipelineException e) {
+        List<String> problems = e.problems().stream().limit(5).map(Object::toString).toList();
+        return org.buildswarm.orchestrator.plan.JobSetPlan.refused(String.join("; ", problems)
+            + (e.problems().size() > 5 ? "; and " + (e.problems().size() - 5) + " more" : ""));
+      }
+    }, false).recover(failure -> Future.succeededFuture(
+        org.buildswarm.orchestrator.plan.JobSetPlan.refused("it could not be read: " + failure)));
+  }
+
+  /** Each environment's pointers (fresh from the core) with its history (from the store). */
+  private Future<org.buildswarm.protocol.api.EnvironmentList> environments(
+      org.buildswarm.protocol.api.ListEnvironments query) {
+    int limit = query.historyLimit() <= 0 ? org.buildswarm.protocol.api.ListEnvironments.DEFAULT_HISTORY
+        : Math.min(query.historyLimit(), 1000);
+    List<org.buildswarm.protocol.api.EnvironmentView> known = core.environments(query.project());
+    List<Future<org.buildswarm.protocol.api.EnvironmentView>> withHistory = new ArrayList<>();
+    for (var environment : known) {
+      withHistory.add(store.deployments(environment.project(), environment.name(), limit).map(history ->
+          new org.buildswarm.protocol.api.EnvironmentView(environment.project(), environment.name(),
+              environment.currentVersion(), environment.currentRun(), environment.previousVersion(),
+              environment.previousRun(), environment.deployingRun(), environment.updatedAt(), history)));
+    }
+    return Future.all(withHistory).map(all -> new org.buildswarm.protocol.api.EnvironmentList(all.list()));
+  }
+
+  /** Instant rollback: to the named version if the environment ran it before, else to its previous one. */
+  private void rollbackEnvironment(Message<org.buildswarm.protocol.api.RollbackEnvironment> message) {
+    if (refuseWhileStoreIsAway(message)) {
+      return;
+    }
+    var request = message.body();
+    Future<Long> deployedBy = request.version() == null ? Future.succeededFuture(null)
+        : store.deployments(request.project(), request.environment(), 10_000).compose(history -> history.stream()
+            .filter(entry -> entry.version().equals(request.version())
+                && ("SUCCEEDED".equals(entry.state()) || "ACTIVATED".equals(entry.state())))
+            .findFirst()
+            .map(entry -> Future.succeededFuture(entry.runId()))
+            .orElseGet(() -> refusal(ApiFailures.NOT_FOUND, request.environment() + " never ran version "
+                + request.version() + "; only versions it ran can be rolled back to")));
+    reply(message, deployedBy.compose(run -> {
+      String refused = core.rollbackEnvironment(request.project(), request.environment(), request.version(), run,
+          request.requestedBy());
+      if (refused != null) {
+        return refusal(refused.contains("has no environment") ? ApiFailures.NOT_FOUND : ApiFailures.CONFLICT, refused);
+      }
+      return journal.whenWritten(journal.appended()).compose(written -> environments(
+          new org.buildswarm.protocol.api.ListEnvironments(request.project(), 0)));
+    }));
+  }
 
   /** The same pipeline file, from the same source, as a new manual run (planned afresh, with today's estimates). */
   private void rerun(Message<RerunRequest> message) {

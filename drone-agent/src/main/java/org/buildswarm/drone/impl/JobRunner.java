@@ -39,7 +39,19 @@ public final class JobRunner implements Runnable {
   /** How the attempt ended. */
   public record Result(
       JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt, long finishedAt,
-      String message) {}
+      String message, String jobSet) {
+    public Result(JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt,
+        long finishedAt, String message) {
+      this(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, null);
+    }
+
+    Result startedAt(long start) {
+      return new Result(outcome, exitCode, failedStep, logTail, start, finishedAt, message, jobSet);
+    }
+  }
+
+  /** The largest job set a job may emit (it travels in one event-bus message). */
+  public static final int MAX_JOB_SET_BYTES = 4 * 1024 * 1024;
 
   /** Callbacks, from the runner's thread. */
   public interface Listener {
@@ -128,8 +140,7 @@ public final class JobRunner implements Runnable {
       LOG.warning("cannot remove the process group record of " + workspace + ": " + e.getMessage());
     }
     if (firstSpawn > 0 && result.startedAt() != firstSpawn) {
-      result = new Result(result.outcome(), result.exitCode(), result.failedStep(), result.logTail(), firstSpawn,
-          result.finishedAt(), result.message());
+      result = result.startedAt(firstSpawn);
     }
     boolean keep = keptWorkspaces != null && result.outcome() != JobOutcome.SUCCEEDED && Files.isDirectory(workspace);
     Path kept = keep ? keptWorkspaces.resolve(workspace.getFileName()) : null;
@@ -227,7 +238,35 @@ public final class JobRunner implements Runnable {
       return new Result(JobOutcome.FAILED, 0, null, List.of(artifactProblem), startedAt, System.currentTimeMillis(),
           artifactProblem);
     }
-    return new Result(JobOutcome.SUCCEEDED, 0, null, List.of(), startedAt, System.currentTimeMillis(), null);
+    String jobSet = null;
+    if (job.execution().jobSetPath() != null) {
+      try {
+        jobSet = readJobSet(job.execution().jobSetPath());
+        log.line("==> emitted the job set " + job.execution().jobSetPath() + " (" + jobSet.length() + " characters)");
+      } catch (IOException e) {
+        String problem = "the job set " + job.execution().jobSetPath() + " could not be read: " + e.getMessage();
+        log.line("==> " + problem);
+        return new Result(JobOutcome.FAILED, 0, null, List.of(problem), startedAt, System.currentTimeMillis(), problem);
+      }
+    }
+    return new Result(JobOutcome.SUCCEEDED, 0, null, List.of(), startedAt, System.currentTimeMillis(), null, jobSet);
+  }
+
+  /** The job set file, which must be a regular file inside the workspace and not too large. */
+  private String readJobSet(String relative) throws IOException {
+    Path root = workspace.toRealPath();
+    Path file = workspace.resolve(relative).normalize();
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("it was not written (no regular file at " + relative + ")");
+    }
+    if (!file.toRealPath().startsWith(root)) {
+      throw new IOException("it points outside the workspace");
+    }
+    long size = Files.size(file);
+    if (size > MAX_JOB_SET_BYTES) {
+      throw new IOException("it is " + size + " bytes; the limit is " + MAX_JOB_SET_BYTES);
+    }
+    return Files.readString(file);
   }
 
   private record StepResult(int exitCode, boolean timedOut) {}

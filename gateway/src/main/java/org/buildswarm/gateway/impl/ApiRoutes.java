@@ -18,7 +18,10 @@ import org.buildswarm.protocol.api.EventPage;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
+import org.buildswarm.protocol.api.DecideJob;
 import org.buildswarm.protocol.api.GetQueue;
+import org.buildswarm.protocol.api.ListEnvironments;
+import org.buildswarm.protocol.api.RollbackEnvironment;
 import org.buildswarm.protocol.api.RerunRequest;
 import org.buildswarm.protocol.api.ListDrones;
 import org.buildswarm.protocol.api.Role;
@@ -84,6 +87,34 @@ public final class ApiRoutes {
     router.get("/api/v1/status").handler(ctx -> askOrSnapshot(ctx, Addresses.STATUS, new GetStatus(),
         StatusSnapshots.STATUS));
     router.get("/api/v1/events").handler(live::stream);
+    router.get("/api/v1/environments").handler(ctx -> ask(ctx, Addresses.ENVIRONMENT_LIST,
+        new ListEnvironments(ctx.queryParams().get("project"), (int) longParam(ctx, "history", 0))));
+    router.post("/api/v1/environments/:project/:environment/rollback").handler(auth.require(Role.DEVELOPER))
+        .handler(ctx -> {
+          JsonObject body = optionalBody(ctx);
+          if (body != null) {
+            ask(ctx, Addresses.ENVIRONMENT_ROLLBACK, new RollbackEnvironment(ctx.pathParam("project"),
+                ctx.pathParam("environment"), body.getString("version"), principal(ctx)));
+          }
+        });
+    router.post("/api/v1/runs/:run/jobs/:job/decide").handler(auth.require(Role.ADMIN))
+        .handler(ctx -> withId(ctx, "run", run -> withId(ctx, "job", job -> {
+          JsonObject body = optionalBody(ctx);
+          if (body != null) {
+            ask(ctx, Addresses.JOB_DECIDE, new DecideJob(run, job, body.getString("decision", ""), principal(ctx)));
+          }
+        })));
+  }
+
+  /** The request's JSON object ({} when empty), or null after answering 400. */
+  private static JsonObject optionalBody(RoutingContext ctx) {
+    try {
+      String text = ctx.body() == null ? null : ctx.body().asString();
+      return text == null || text.isBlank() ? new JsonObject() : new JsonObject(text);
+    } catch (RuntimeException e) {
+      HttpReplies.error(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage(), null);
+      return null;
+    }
   }
 
   private void submit(RoutingContext ctx) {
@@ -104,7 +135,7 @@ public final class ApiRoutes {
       trigger = Trigger.valueOf(body.getString("trigger", "manual").toUpperCase(Locale.ROOT));
       JsonObject sourceJson = body.getJsonObject("source");
       source = sourceJson == null ? SourceSpec.none() : new SourceSpec(sourceJson.getString("kind", SourceSpec.NONE),
-          sourceJson.getString("location"), sourceJson.getString("revision"));
+          sourceJson.getString("location"), sourceJson.getString("revision"), sourceJson.getString("ref"));
     } catch (RuntimeException e) {
       HttpReplies.error(ctx, 400, "bad_request", "bad \"trigger\" or \"source\": " + e.getMessage(), null);
       return;

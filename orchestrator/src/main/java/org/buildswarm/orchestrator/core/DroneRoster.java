@@ -83,7 +83,7 @@ public final class DroneRoster {
       JobEntry job = core.job(attempt.jobId());
       boolean current = job != null && job.state.isOnDrone() && job.token == attempt.token()
           && drone.name.equals(job.drone) && drone.attempts.containsKey(job.id);
-      if (!current) {
+      if (!current && !core.readoptHeld(drone, attempt, now)) {
         kill.add(attempt);
       }
     }
@@ -158,6 +158,9 @@ public final class DroneRoster {
     Set<Long> reported = new HashSet<>();
     for (AttemptRef attempt : heartbeat.running()) {
       JobEntry job = drone.attempts.get(attempt.jobId());
+      if ((job == null || job.token != attempt.token()) && core.readoptHeld(drone, attempt, now)) {
+        job = drone.attempts.get(attempt.jobId());
+      }
       if (job == null || job.token != attempt.token()) {
         kill.add(attempt);
       } else {

@@ -14,7 +14,7 @@ import org.buildswarm.protocol.message.AttemptRef;
 final class JobEntry {
   final long id;
   final RunEntry run;
-  final PlannedJob plan;
+  PlannedJob plan;
   final List<JobEntry> dependents = new ArrayList<>();
   int unmetNeeds;
 
@@ -43,6 +43,10 @@ final class JobEntry {
   /** Drones not to use for this job (failed there, or refused it). */
   final Set<String> avoid = new HashSet<>();
   boolean cancelRequested;
+  /** A rollback job the saga asked for (rollback jobs wait until then, whatever their needs). */
+  boolean rollbackActivated;
+  /** Held back from the ready queue (a deploy waiting for its environment, a run for its group). */
+  boolean parked;
   /** When the current attempt was assigned; 0 when no attempt is open. */
   long attemptAssignedAt;
   Long attemptStartedAt;

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import org.buildswarm.orchestrator.plan.JobSetPlan;
 import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.orchestrator.schedule.Placement;
 import org.buildswarm.orchestrator.schedule.ReadyJob;
@@ -59,6 +60,8 @@ import org.buildswarm.protocol.message.ReportReply;
 public final class OrchestratorCore {
   /** Events about the swarm rather than one run are logged under this run id. */
   public static final long SWARM_RUN_ID = 0;
+  /** Job sets may grow a run to this many jobs, no further. */
+  public static final int MAX_JOBS_PER_RUN = 100_000;
 
   private final CoreOptions options;
   private final Scheduler scheduler;
@@ -68,7 +71,11 @@ public final class OrchestratorCore {
   private final DroneRoster roster;
   private final CoreCounters counters = new CoreCounters();
   private final JobTokens jobTokens;
+  private final DeploySagas sagas;
+  /** Ready jobs held back: deploys waiting for their environment, runs waiting for their concurrency group. */
+  private final Set<JobEntry> parked = new LinkedHashSet<>();
   private long tokenCounter;
+  private long addedJobCounter;
 
   /** Expected duration of a job, by project and pipeline job name: a moving average of its successes. */
   private final Map<String, Long> estimates = new java.util.concurrent.ConcurrentHashMap<>();
@@ -86,6 +93,7 @@ public final class OrchestratorCore {
     this.epoch = epoch;
     this.roster = new DroneRoster(options, this);
     this.jobTokens = new JobTokens(String.valueOf(options.joinTokenSha256()));
+    this.sagas = new DeploySagas(this);
   }
 
   public long epoch() {
@@ -110,6 +118,14 @@ public final class OrchestratorCore {
   public void addRun(StoredRun stored) {
     RunEntry run = track(stored);
     long now = now();
+    if (run.concurrencyGroup != null && run.cancelInProgress) {
+      for (RunEntry older : List.copyOf(runs.values())) {
+        if (older != run && older.id < run.id && inSameGroup(older, run) && !older.state.isTerminal()) {
+          cancel(new CancelRequest(older.id, null, "concurrency group \"" + run.concurrencyGroup + "\" (run " + run.id
+              + " is newer)"));
+        }
+      }
+    }
     for (JobEntry job : run.jobs) {
       if (job.state == JobState.QUEUED) {
         job.state = JobState.WAITING;
@@ -124,10 +140,33 @@ public final class OrchestratorCore {
    * theirs until the drone re-registers (and reports them) or its lease runs out.
    */
   public void resumeRun(StoredRun stored) {
-    RunEntry run = track(stored);
+    resumeRuns(List.of(stored));
+  }
+
+  /**
+   * Takes over the unfinished runs after a restart. Deploys that had begun take their environments
+   * back before any queued job asks for one.
+   */
+  public void resumeRuns(List<StoredRun> stored) {
+    List<RunEntry> tracked = new ArrayList<>();
+    for (StoredRun run : stored) {
+      tracked.add(track(run));
+    }
     long now = now();
+    for (RunEntry run : tracked) {
+      sagas.resume(run, now);
+    }
+    for (RunEntry run : tracked) {
+      resume(run, now);
+    }
+    sagas.advanceAll(now);
+  }
+
+  private void resume(RunEntry run, long now) {
     for (JobEntry job : run.jobs) {
-      if (job.state.isOnDrone()) {
+      if (job.state == JobState.HELD) {
+        job.attemptAssignedAt = 0;
+      } else if (job.state.isOnDrone()) {
         // The attempt's row already holds when it was assigned; this is only a non-zero marker.
         job.attemptAssignedAt = job.startedAt != null ? job.startedAt : job.queuedAt != null ? job.queuedAt : now;
         job.attemptStartedAt = job.startedAt;
@@ -135,7 +174,12 @@ public final class OrchestratorCore {
       } else if (job.isReady()) {
         job.readySince = job.queuedAt == null ? now : job.queuedAt;
         job.unschedulableSince = now;
-        ready.add(job, now);
+        String wait = gate(job, now);
+        if (wait != null) {
+          park(job, wait, now, false);
+        } else {
+          ready.add(job, now);
+        }
       }
     }
     for (JobEntry job : run.jobs) {
@@ -154,6 +198,8 @@ public final class OrchestratorCore {
   private RunEntry track(StoredRun stored) {
     RunEntry run = new RunEntry(stored.id(), stored.project(), stored.pipelineName(), stored.source(),
         stored.trigger(), stored.requestedBy(), stored.createdAt(), stored.state(), stored.finishedAt());
+    run.concurrencyGroup = stored.concurrencyGroup();
+    run.cancelInProgress = stored.cancelInProgress();
     for (StoredJob storedJob : stored.jobs()) {
       JobEntry job = new JobEntry(storedJob.id(), run, storedJob.plan(), storedJob.status().state());
       job.restore(storedJob.status());
@@ -211,7 +257,14 @@ public final class OrchestratorCore {
       if (job.state.isTerminal() || job.cancelRequested) {
         continue;
       }
-      if (job.state.isOnDrone()) {
+      if (DeploySagas.protectedFromCancel(job)) {
+        record(job, now, "job.not_cancelled", Map.of("reason", "it is part of a deploy in progress to "
+            + job.plan.deploy().environment() + ", which is never cancelled; it finishes (or rolls back) first"), null);
+        continue;
+      }
+      if (job.state == JobState.HELD) {
+        settle(job, JobState.CANCELLED, reason, now);
+      } else if (job.state.isOnDrone()) {
         job.cancelRequested = true;
         effects.command(job.drone, new CancelAttempt(epoch, job.attemptRef(), reason));
         record(job, now, "job.cancel_requested", Map.of("drone", job.drone), null);
@@ -327,10 +380,26 @@ public final class OrchestratorCore {
       runStatus = new RunStatus(RunState.RUNNING, null);
     }
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
-    JobExecution execution = new JobExecution(job.plan.steps(), job.plan.env(), job.plan.cores(), job.plan.timeoutMs(),
-        job.run.source, job.plan.artifacts(), job.plan.secrets());
+    JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
+        job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath());
     effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
         jobTokens.mint(job.attemptRef())));
+  }
+
+  /** The job's environment variables; deploy jobs also learn what they deploy and what it replaces. */
+  private Map<String, String> environmentOf(JobEntry job) {
+    if (job.plan.deploy() == null) {
+      return job.plan.env();
+    }
+    Map<String, String> env = new LinkedHashMap<>(job.plan.env());
+    Saga saga = job.run.sagas.get(job.plan.deploy().environment());
+    env.put("BUILDSWARM_ENVIRONMENT", job.plan.deploy().environment());
+    env.put("BUILDSWARM_DEPLOY_VERSION", job.run.version());
+    env.put("BUILDSWARM_PREVIOUS_VERSION", saga == null || saga.previousVersion == null ? "" : saga.previousVersion);
+    if (job.plan.deploy().isRollback()) {
+      env.put("BUILDSWARM_ROLLBACK", "true");
+    }
+    return env;
   }
 
   // ---- reports from drones --------------------------------------------------------------------
@@ -391,6 +460,27 @@ public final class OrchestratorCore {
   }
 
   public ReportReply finished(JobFinished report) {
+    return finished(report, null);
+  }
+
+  /** Whether this report is the one the job waits for (neither stale nor a resend); a cheap check before planning a job set. */
+  public boolean awaits(JobFinished report) {
+    JobEntry job = jobs.get(report.attempt().jobId());
+    return job != null && !job.reportedTokens.contains(report.attempt().token())
+        && isCurrent(job, report.drone(), report.attempt());
+  }
+
+  /** The job set file a job declares (for problems' file name); null if none or unknown. */
+  public String jobSetPath(long jobId) {
+    JobEntry job = jobs.get(jobId);
+    return job == null ? null : job.plan.jobSetPath();
+  }
+
+  /**
+   * @param jobSet the planned job set the report carried (null when none): added to the run when
+   *     the job succeeded; a refused one fails the job
+   */
+  public ReportReply finished(JobFinished report, JobSetPlan jobSet) {
     JobEntry job = jobs.get(report.attempt().jobId());
     if (job != null && job.reportedTokens.contains(report.attempt().token())) {
       return ReportReply.ok(); // a resend of a report already applied (its ack was lost)
@@ -418,7 +508,12 @@ public final class OrchestratorCore {
     switch (report.outcome()) {
       case SUCCEEDED -> {
         learnDuration(job, report.finishedAt() - (job.startedAt == null ? report.startedAt() : job.startedAt));
-        settle(job, JobState.SUCCEEDED, null, now);
+        String refused = job.plan.jobSetPath() == null ? null : extend(job, jobSet, now);
+        if (refused != null) {
+          settle(job, JobState.FAILED, refused, now);
+        } else {
+          settle(job, JobState.SUCCEEDED, null, now);
+        }
       }
       case CANCELLED -> {
         if (job.cancelRequested) {
@@ -494,7 +589,121 @@ public final class OrchestratorCore {
   }
 
   private boolean isCurrent(JobEntry job, String drone, AttemptRef attempt) {
-    return job != null && job.state.isOnDrone() && job.token == attempt.token() && drone.equals(job.drone);
+    return job != null && (job.state.isOnDrone() || job.state == JobState.HELD) && job.token == attempt.token()
+        && drone.equals(job.drone);
+  }
+
+  /**
+   * Adds an emitted job set to the emitter's run, in one stored change.
+   *
+   * @return null when added, else why the emitter fails
+   */
+  private String extend(JobEntry emitter, JobSetPlan jobSet, long now) {
+    if (jobSet == null) {
+      return "it declares the job set " + emitter.plan.jobSetPath() + " but its result carried none";
+    }
+    if (jobSet.problem() != null) {
+      return "its job set was refused: " + jobSet.problem();
+    }
+    RunEntry run = emitter.run;
+    Set<String> names = new java.util.HashSet<>();
+    run.jobs.forEach(job -> names.add(job.plan.name()));
+    for (org.buildswarm.orchestrator.plan.PlannedJob planned : jobSet.jobs()) {
+      if (names.contains(planned.name())) {
+        return "its job set was refused: job \"" + planned.name() + "\" is already a job of this run";
+      }
+    }
+    if (run.jobs.size() + jobSet.jobs().size() > MAX_JOBS_PER_RUN) {
+      return "its job set was refused: the run would have " + (run.jobs.size() + jobSet.jobs().size())
+          + " jobs; the limit is " + MAX_JOBS_PER_RUN;
+    }
+    int base = run.jobs.size();
+    List<JobEntry> added = new ArrayList<>();
+    List<StoredJob> addedRows = new ArrayList<>();
+    for (org.buildswarm.orchestrator.plan.PlannedJob planned : jobSet.jobs()) {
+      List<Integer> needs = new ArrayList<>();
+      planned.needs().forEach(need -> needs.add(base + need));
+      if (needs.isEmpty()) {
+        needs.add(emitter.plan.index());
+      }
+      JobEntry job = new JobEntry((epoch << 32) | ++addedJobCounter, run, planned.at(base + added.size(), needs),
+          JobState.WAITING);
+      added.add(job);
+    }
+    List<JobEntry> laterDependents = List.copyOf(emitter.dependents);
+    for (JobEntry job : added) {
+      run.jobs.add(job);
+      jobs.put(job.id, job);
+    }
+    for (JobEntry job : added) {
+      for (int need : job.plan.needs()) {
+        JobEntry needed = run.jobs.get(need);
+        needed.dependents.add(job);
+        if (needed.state != JobState.SUCCEEDED) {
+          job.unmetNeeds++;
+        }
+      }
+      addedRows.add(new StoredJob(job.id, run.id, job.plan, job.status()));
+    }
+    // What came after the emitter now comes after everything it emitted.
+    List<StoredJob> replanned = new ArrayList<>();
+    for (JobEntry dependent : laterDependents) {
+      List<Integer> needs = new ArrayList<>(dependent.plan.needs());
+      for (JobEntry job : added) {
+        needs.add(job.plan.index());
+        job.dependents.add(dependent);
+        dependent.unmetNeeds++;
+      }
+      dependent.plan = dependent.plan.withNeeds(needs);
+      replanned.add(new StoredJob(dependent.id, run.id, dependent.plan, dependent.status()));
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("emittedBy", emitter.plan.name());
+    data.put("jobs", added.size());
+    effects.record(new StateChange(now, run.id, emitter.id, "run.extended", data, null, null, null, null, null,
+        addedRows, replanned));
+    publish(run, null, "run.extended", null);
+    return null;
+  }
+
+  /**
+   * An operator's decision about a deploy step that was lost mid-deploy ({@link JobState#HELD}):
+   * {@code retry} runs it again, {@code failed} fails it (the saga rolls back), {@code succeeded}
+   * takes it as done.
+   *
+   * @return null when applied, else why not
+   */
+  public String decide(long jobId, String decision, String requestedBy) {
+    JobEntry job = jobs.get(jobId);
+    if (job == null || job.state != JobState.HELD) {
+      return "job " + jobId + " is not held (only deploy steps lost mid-deploy wait for a decision)";
+    }
+    long now = now();
+    String who = requestedBy == null ? "an operator" : requestedBy;
+    switch (decision) {
+      case "retry" -> backToQueue(job, now, "job.requeued", who + " decided to run it again", false);
+      case "failed" -> settle(job, JobState.FAILED, who + " marked the lost deploy step failed", now);
+      case "succeeded" -> settle(job, JobState.SUCCEEDED, null, now);
+      default -> {
+        return "unknown decision \"" + decision + "\"; use retry, failed or succeeded";
+      }
+    }
+    return null;
+  }
+
+  /** A drone that comes back still running a held deploy step gets it back. */
+  boolean readoptHeld(DroneEntry drone, AttemptRef attempt, long now) {
+    JobEntry job = jobs.get(attempt.jobId());
+    if (job == null || job.state != JobState.HELD || job.token != attempt.token() || !drone.name.equals(job.drone)) {
+      return false;
+    }
+    job.state = job.startedAt == null ? JobState.ASSIGNED : JobState.RUNNING;
+    job.reason = null;
+    roster.attach(drone, job, now);
+    job.attemptAssignedAt = now;
+    job.attemptStartedAt = job.startedAt;
+    record(job, now, "job.readopted", Map.of("drone", drone.name), null);
+    return true;
   }
 
   private ReportReply stale(JobEntry job, String drone, AttemptRef attempt, String what) {
@@ -541,6 +750,21 @@ public final class OrchestratorCore {
       settle(job, JobState.CANCELLED, "cancelled", now);
       return;
     }
+    if (job.plan.isDeployStep() && !job.plan.deploy().idempotent() && job.state != JobState.HELD) {
+      // It may have half run: running it again blindly could deploy twice.
+      DroneEntry drone = job.drone == null ? null : roster.get(job.drone);
+      if (drone != null) {
+        roster.detach(drone, job);
+      }
+      job.state = JobState.HELD;
+      job.reason = reason + "; a deploy step that is not idempotent is not run again by itself: waiting for the "
+          + "drone's report or an operator's decision (retry, failed, succeeded)";
+      record(job, now, "deploy.held", Map.of("reason", job.reason), null);
+      return;
+    }
+    if (job.state == JobState.HELD) {
+      return; // still waiting for a decision
+    }
     job.infraRetriesUsed++;
     if (job.infraRetriesUsed > options.infraRetryCap()) {
       settle(job, JobState.FAILED, reason + "; gave up after " + options.infraRetryCap() + " drone failures", now);
@@ -566,17 +790,81 @@ public final class OrchestratorCore {
     record(job, now, type, Map.of("reason", reason), null);
   }
 
-  private void makeReady(JobEntry job, long now) {
+  void makeReady(JobEntry job, long now) {
+    var deploy = job.plan.deploy();
+    if (deploy != null && deploy.isRollback() && !job.rollbackActivated) {
+      return; // runs only if its saga needs it
+    }
+    if (deploy != null && !deploy.isRollback() && deploy.skipReason() != null) {
+      settle(job, JobState.SKIPPED, deploy.skipReason(), now);
+      return;
+    }
+    String wait = gate(job, now);
+    if (wait != null) {
+      park(job, wait, now, true);
+      return;
+    }
     job.state = JobState.QUEUED;
     job.queuedAt = now;
     job.readySince = now;
+    job.reason = null;
     ready.add(job, now);
     record(job, now, "job.queued", Map.of(), null);
+  }
+
+  /** Why a ready job must wait (its concurrency group, its environment), or null when it may be scheduled. */
+  private String gate(JobEntry job, long now) {
+    RunEntry run = job.run;
+    if (run.concurrencyGroup != null && !run.cancelInProgress) {
+      for (RunEntry other : runs.values()) {
+        if (other.id < run.id && !other.state.isTerminal() && inSameGroup(other, run)) {
+          return "waiting for run " + other.id + " of concurrency group \"" + run.concurrencyGroup + "\" to finish";
+        }
+      }
+    }
+    if (job.plan.isDeployStep()) {
+      return sagas.admit(job, now);
+    }
+    return null;
+  }
+
+  private static boolean inSameGroup(RunEntry a, RunEntry b) {
+    return a.concurrencyGroup != null && a.concurrencyGroup.equals(b.concurrencyGroup) && a.project.equals(b.project);
+  }
+
+  private void park(JobEntry job, String why, long now, boolean recordIt) {
+    boolean already = job.parked && why.equals(job.reason);
+    job.state = JobState.QUEUED;
+    job.parked = true;
+    job.reason = why;
+    if (job.queuedAt == null) {
+      job.queuedAt = now;
+    }
+    job.readySince = now;
+    parked.add(job);
+    if (recordIt && !already) {
+      record(job, now, "job.queued", Map.of("reason", why), null);
+    }
+  }
+
+  /** Gives every held-back job another look (an environment or a concurrency group came free). */
+  void releaseParked(long now) {
+    for (JobEntry job : List.copyOf(parked)) {
+      if (job.parked && job.state == JobState.QUEUED && gate(job, now) == null) {
+        parked.remove(job);
+        job.parked = false;
+        makeReady(job, now);
+      }
+    }
   }
 
   /** Ends a job for good; wakes or skips its dependents; finishes the run when it was the last. */
   void settle(JobEntry job, JobState terminal, String reason, long now) {
     ready.remove(job);
+    if (job.parked) {
+      parked.remove(job);
+      job.parked = false;
+    }
     closeAttempt(job, now, terminal.name(), null);
     if (job.state.isOnDrone() && job.drone != null) {
       DroneEntry drone = roster.get(job.drone);
@@ -591,6 +879,10 @@ public final class OrchestratorCore {
     counters.jobsFinished.merge(terminal, 1L, Long::sum);
     record(job, now, "job." + terminal.name().toLowerCase(java.util.Locale.ROOT),
         reason == null ? Map.of() : Map.of("reason", reason), null);
+    if (job.plan.deploy() != null) {
+      // First, so a failed step's saga stops its later steps itself and says why.
+      sagas.settled(job, now);
+    }
     if (terminal == JobState.SUCCEEDED) {
       for (JobEntry dependent : job.dependents) {
         if (--dependent.unmetNeeds == 0 && dependent.state == JobState.WAITING) {
@@ -607,6 +899,7 @@ public final class OrchestratorCore {
   private void skipDependents(JobEntry cause, long now) {
     record Skip(JobEntry job, JobEntry because) {}
     ArrayDeque<Skip> work = new ArrayDeque<>();
+    List<JobEntry> skippedDeploys = new ArrayList<>();
     cause.dependents.forEach(dependent -> work.add(new Skip(dependent, cause)));
     while (!work.isEmpty()) {
       Skip skip = work.poll();
@@ -626,6 +919,12 @@ public final class OrchestratorCore {
       counters.jobsFinished.merge(JobState.SKIPPED, 1L, Long::sum);
       record(job, now, "job.skipped", Map.of("reason", why), null);
       job.dependents.forEach(dependent -> work.add(new Skip(dependent, job)));
+      if (job.plan.deploy() != null) {
+        skippedDeploys.add(job);
+      }
+    }
+    for (JobEntry job : skippedDeploys) {
+      sagas.settled(job, now);
     }
   }
 
@@ -645,6 +944,9 @@ public final class OrchestratorCore {
     effects.record(new StateChange(now, run.id, null, "run." + run.state.name().toLowerCase(java.util.Locale.ROOT),
         Map.of(), null, status));
     publish(run, null, "run.finished", null);
+    if (run.concurrencyGroup != null) {
+      releaseParked(now);
+    }
     finishedRuns.add(run);
     while (finishedRuns.size() > options.finishedRunsKept()) {
       RunEntry evicted = finishedRuns.poll();
@@ -677,8 +979,20 @@ public final class OrchestratorCore {
         job == null ? null : job.state, run.state, job == null ? null : job.drone, reason, now()));
   }
 
+  /** An event about a run as a whole (a deploy saga's progress), with the deploy history change it makes. */
+  void recordRunEvent(RunEntry run, long now, String type, Map<String, Object> data,
+      org.buildswarm.orchestrator.store.DeploymentStatus deployment) {
+    effects.record(new StateChange(now, run.id, null, type, data, null, null, null, null, deployment, null, null));
+    publish(run, null, type, null);
+  }
+
+  void recordEnvironmentEvent(String type, Map<String, Object> data,
+      org.buildswarm.orchestrator.store.DeploymentStatus deployment) {
+    effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null, null, null, deployment, null, null));
+  }
+
   void recordSwarmEvent(String type, Map<String, Object> data) {
-    recordSwarmEvent(type, data, null);
+    recordSwarmEvent(type, data, (DroneStatus) null);
   }
 
   void recordSwarmEvent(String type, Map<String, Object> data, DroneStatus drone) {
@@ -756,6 +1070,53 @@ public final class OrchestratorCore {
           job.notBefore > now() ? job.notBefore : 0));
     }
     return new QueueList(shown, waiting.size(), ready.unschedulable().size());
+  }
+
+  // ---- environments ----------------------------------------------------------------------------
+
+  /** The environments' pointers as stored, before any run is resumed. */
+  public void restoreEnvironments(List<org.buildswarm.protocol.api.EnvironmentView> stored) {
+    for (var environment : stored) {
+      sagas.restore(environment.project(), environment.name(), environment.currentVersion(), environment.currentRun(),
+          environment.previousVersion(), environment.previousRun());
+    }
+  }
+
+  /** Environments known (deployed to, or being deployed to), with their pointers and deploying run; no history. */
+  public List<org.buildswarm.protocol.api.EnvironmentView> environments(String project) {
+    List<org.buildswarm.protocol.api.EnvironmentView> views = new ArrayList<>();
+    for (EnvironmentEntry environment : sagas.all()) {
+      if (project == null || project.equals(environment.project)) {
+        views.add(new org.buildswarm.protocol.api.EnvironmentView(environment.project, environment.name,
+            environment.currentVersion, environment.currentRun, environment.previousVersion, environment.previousRun,
+            environment.deploying == null ? null : environment.deploying.id, now(), List.of()));
+      }
+    }
+    views.sort(java.util.Comparator.comparing(org.buildswarm.protocol.api.EnvironmentView::project)
+        .thenComparing(org.buildswarm.protocol.api.EnvironmentView::name));
+    return views;
+  }
+
+  /**
+   * Instant rollback: points the environment at {@code version} (deployed by {@code deployedByRun}),
+   * or at its previous version when {@code version} is null. Nothing runs.
+   *
+   * @return null when done, else why not
+   */
+  public String rollbackEnvironment(String project, String environment, String version, Long deployedByRun,
+      String requestedBy) {
+    EnvironmentEntry entry = sagas.find(project, environment);
+    if (entry == null) {
+      return "project " + project + " has no environment " + environment;
+    }
+    if (version == null) {
+      if (entry.previousVersion == null) {
+        return environment + " has no previous version to go back to";
+      }
+      version = entry.previousVersion;
+      deployedByRun = entry.previousRun;
+    }
+    return sagas.activate(project, environment, version, deployedByRun == null ? 0 : deployedByRun, requestedBy, now());
   }
 
   /** Jobs waiting for a drone (QUEUED or UNSCHEDULABLE). */

@@ -19,6 +19,16 @@ final class RunEntry {
   RunState state;
   Long finishedAt;
   int terminalJobs;
+  /** Its concurrency group; null when it has none. */
+  String concurrencyGroup;
+  boolean cancelInProgress;
+  /** Its deploy sagas by environment name, once started. */
+  final java.util.Map<String, Saga> sagas = new java.util.HashMap<>();
+
+  /** What this run deploys: its commit, or {@code run-<id>} when it has none. */
+  String version() {
+    return source != null && source.revision() != null && !source.revision().isBlank() ? source.revision() : "run-" + id;
+  }
 
   RunEntry(long id, String project, String pipelineName, SourceSpec source, Trigger trigger, String requestedBy,
       long createdAt, RunState state, Long finishedAt) {

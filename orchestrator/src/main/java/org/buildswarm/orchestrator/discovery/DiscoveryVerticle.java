@@ -293,7 +293,7 @@ public final class DiscoveryVerticle extends VerticleBase {
         if (next < 0 || next > now) {
           continue;
         }
-        chain = chain.compose(v -> submitRun(project, plan.sha(), plan.yaml(), Trigger.CRON,
+        chain = chain.compose(v -> submitRun(project, plan.ref(), plan.sha(), plan.yaml(), Trigger.CRON,
                 "schedule " + cron.expression() + " on " + plan.ref()))
             .compose(v -> store.saveScheduleFire(project.name(), cron.expression(), now));
       }
@@ -315,13 +315,14 @@ public final class DiscoveryVerticle extends VerticleBase {
   }
 
   private Future<Void> submit(Project project, Found push) {
-    return submitRun(project, push.sha(), push.yaml(), Trigger.PUSH, "push to " + push.ref())
+    return submitRun(project, push.ref(), push.sha(), push.yaml(), Trigger.PUSH, "push to " + push.ref())
         .compose(v -> store.saveDiscoveredHead(project.name(), push.ref(), push.sha()));
   }
 
-  private Future<Void> submitRun(Project project, String sha, String yaml, Trigger trigger, String why) {
-    SubmitRun run = new SubmitRun(project.name(), project.file(), yaml, new SourceSpec(SourceSpec.GIT, project.url(), sha),
-        trigger, why);
+  /** @param ref the ref the commit is on ({@code refs/heads/main}): the run's branch picks where it deploys */
+  private Future<Void> submitRun(Project project, String ref, String sha, String yaml, Trigger trigger, String why) {
+    SubmitRun run = new SubmitRun(project.name(), project.file(), yaml,
+        new SourceSpec(SourceSpec.GIT, project.url(), sha, ref), trigger, why);
     return vertx.eventBus().<SubmitResult>request(Addresses.RUN_SUBMIT, run,
             new DeliveryOptions().setSendTimeout(SUBMIT_TIMEOUT_MS))
         .map(reply -> {

@@ -17,6 +17,8 @@ import org.buildswarm.protocol.message.Step;
  * @param criticalPathMs the longest chain of estimates from this job to the end of the run
  * @param artifacts files to publish when the steps succeed (matrix expressions substituted)
  * @param secrets names of secrets the drone injects and masks
+ * @param deploy null unless it is a step of a deploy saga or the rollback of one
+ * @param jobSetPath the workspace file holding the job set it emits; null when none
  */
 public record PlannedJob(
     int index,
@@ -33,7 +35,9 @@ public record PlannedJob(
     long estimateMs,
     long criticalPathMs,
     List<ArtifactSpec> artifacts,
-    List<String> secrets) {
+    List<String> secrets,
+    PlannedDeploy deploy,
+    String jobSetPath) {
   public PlannedJob {
     labels = Set.copyOf(labels);
     env = Map.copyOf(env);
@@ -41,5 +45,21 @@ public record PlannedJob(
     needs = List.copyOf(needs);
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts); // plans stored before artifacts existed
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
+  }
+
+  /** The same job needing these jobs instead (a job set added to the run in front of it). */
+  public PlannedJob withNeeds(List<Integer> newNeeds) {
+    return new PlannedJob(index, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
+        estimateMs, criticalPathMs, artifacts, secrets, deploy, jobSetPath);
+  }
+
+  /** The same job moved to another position of the run, needing these jobs. */
+  public PlannedJob at(int newIndex, List<Integer> newNeeds) {
+    return new PlannedJob(newIndex, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
+        estimateMs, criticalPathMs, artifacts, secrets, deploy, jobSetPath);
+  }
+
+  public boolean isDeployStep() {
+    return deploy != null && deploy.role() == PlannedDeploy.Role.DEPLOY;
   }
 }

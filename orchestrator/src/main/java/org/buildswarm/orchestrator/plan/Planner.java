@@ -11,6 +11,8 @@ import java.util.function.ToLongFunction;
 import java.util.regex.Matcher;
 import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.message.Step;
+import org.buildswarm.protocol.pipeline.Concurrency;
+import org.buildswarm.protocol.pipeline.Environment;
 import org.buildswarm.protocol.pipeline.JobDefinition;
 import org.buildswarm.protocol.pipeline.Need;
 import org.buildswarm.protocol.pipeline.Pipeline;
@@ -40,7 +42,16 @@ public final class Planner {
     this.estimates = estimates;
   }
 
+  /** Plans a run with no known branch: its deploy jobs are skipped. */
   public RunPlan plan(Pipeline pipeline) {
+    return plan(pipeline, null);
+  }
+
+  /**
+   * @param branch the run's branch, which picks the environment its deploy jobs deploy to; null
+   *     when unknown (then nothing deploys)
+   */
+  public RunPlan plan(Pipeline pipeline, String branch) {
     Map<String, List<Integer>> indexesByGroup = new HashMap<>();
     List<Variant> variants = new ArrayList<>();
     for (JobDefinition job : pipeline.jobs()) {
@@ -64,13 +75,62 @@ public final class Planner {
       estimate[i] = known > 0 ? known : options.defaultEstimate().toMillis();
     }
     long[] criticalPath = criticalPaths(needs, estimate);
+    Environment runEnvironment = Environment.forBranch(pipeline.environments(), branch);
+    int rollbackIndex = variants.size();
     for (int i = 0; i < variants.size(); i++) {
-      jobs.add(concrete(i, variants.get(i), needs.get(i), estimate[i], criticalPath[i]));
+      JobDefinition job = variants.get(i).job();
+      PlannedDeploy deploy = null;
+      if (job.deploy() != null) {
+        boolean rollsBack = !job.deploy().rollback().isEmpty();
+        deploy = deployment(job, pipeline, branch, runEnvironment, rollsBack ? rollbackIndex++ : -1);
+      }
+      jobs.add(concrete(i, variants.get(i), needs.get(i), estimate[i], criticalPath[i], deploy));
     }
-    return new RunPlan(pipeline.name() == null ? "pipeline" : pipeline.name(), jobs);
+    // Each rollback is a job of its own, waiting until the saga needs it (or skipped when it does not).
+    for (PlannedJob step : List.copyOf(jobs)) {
+      if (step.isDeployStep() && step.deploy().partner() >= 0) {
+        JobDefinition job = variants.get(step.index()).job();
+        PlannedDeploy undoes = new PlannedDeploy(step.deploy().environment(), step.deploy().protectedEnvironment(),
+            true, PlannedDeploy.Role.ROLLBACK, step.index(), step.deploy().skipReason());
+        List<Step> steps = new ArrayList<>();
+        int number = 0;
+        for (StepDefinition rollback : job.deploy().rollback()) {
+          number++;
+          steps.add(new Step(rollback.name() != null ? rollback.name() : defaultStepName(number, rollback.run()),
+              rollback.run()));
+        }
+        jobs.add(new PlannedJob(step.deploy().partner(), "rollback " + step.name(), step.group(), step.cores(),
+            step.labels(), step.env(), steps, step.timeoutMs(), 0, 0, List.of(), step.estimateMs(), step.estimateMs(),
+            List.of(), step.secrets(), undoes, null));
+      }
+    }
+    Concurrency concurrency = pipeline.concurrency();
+    String group = concurrency == null ? null
+        : concurrency.group().replaceAll("\\$\\{\\{\\s*branch\\s*}}", Matcher.quoteReplacement(branch == null ? "" : branch));
+    return new RunPlan(pipeline.name() == null ? "pipeline" : pipeline.name(), jobs, group,
+        concurrency != null && concurrency.cancelInProgress());
   }
 
-  private PlannedJob concrete(int index, Variant variant, List<Integer> needs, long estimate, long criticalPath) {
+  private static PlannedDeploy deployment(JobDefinition job, Pipeline pipeline, String branch, Environment runEnvironment,
+      int rollbackIndex) {
+    String target = job.deploy().environment() != null ? job.deploy().environment()
+        : runEnvironment != null ? runEnvironment.name() : null;
+    Environment environment = target == null ? null
+        : pipeline.environments().stream().filter(e -> e.name().equals(target)).findFirst().orElse(null);
+    String skipReason = null;
+    if (branch == null) {
+      skipReason = "the run has no branch, so it deploys nowhere";
+    } else if (runEnvironment == null) {
+      skipReason = "branch " + branch + " deploys to no environment";
+    } else if (!runEnvironment.name().equals(target)) {
+      skipReason = "branch " + branch + " deploys to " + runEnvironment.name() + ", not to " + target;
+    }
+    return new PlannedDeploy(target == null ? "" : target, environment != null && environment.protectedEnvironment(),
+        job.deploy().idempotent(), PlannedDeploy.Role.DEPLOY, rollbackIndex, skipReason);
+  }
+
+  private PlannedJob concrete(int index, Variant variant, List<Integer> needs, long estimate, long criticalPath,
+      PlannedDeploy deploy) {
     JobDefinition job = variant.job();
     Map<String, String> values = variant.matrixValues();
     String name = values.isEmpty() ? job.name() : job.name() + " (" + String.join(", ", values.values()) + ")";
@@ -93,7 +153,7 @@ public final class Planner {
         new ArtifactSpec(substitute(artifact.name(), values), substitute(artifact.path(), values))));
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
         job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts,
-        job.secrets());
+        job.secrets(), deploy, job.jobSet());
   }
 
   /** The first line of the command, shortened: what a person would call the step. */

@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.buildswarm.protocol.api.DeploymentView;
+import org.buildswarm.protocol.api.EnvironmentView;
 import org.buildswarm.protocol.api.EventRecord;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunPage;
@@ -55,6 +57,15 @@ public interface Store {
 
   /** Records a webhook delivery id; false if it was recorded before (a replay). */
   Future<Boolean> recordDelivery(String deliveryId);
+
+  /**
+   * Every environment's pointer (what it runs now and ran before), by project and name; without
+   * history or a deploying run, which the caller adds.
+   */
+  Future<List<EnvironmentView>> environments();
+
+  /** An environment's deploys and pointer moves, newest first. */
+  Future<List<DeploymentView>> deployments(String project, String environment, int limit);
 
   /** Runs newest first, with job counts. */
   Future<RunPage> listRuns(RunQuery query);

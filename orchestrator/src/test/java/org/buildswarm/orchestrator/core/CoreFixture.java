@@ -93,10 +93,23 @@ final class CoreFixture implements Effects {
     return run.id();
   }
 
+  /** A push-like run of {@code commit} on {@code branch}: its branch picks where it deploys. */
+  long submitOn(String yaml, String branch, String commit) {
+    StoredRun run = stored(yaml, "project", Trigger.PUSH, new SourceSpec(SourceSpec.GIT, "repo", commit, branch));
+    core.addRun(run);
+    core.schedule();
+    return run.id();
+  }
+
   StoredRun stored(String yaml, String project, Trigger trigger) {
+    return stored(yaml, project, trigger, SourceSpec.none());
+  }
+
+  StoredRun stored(String yaml, String project, Trigger trigger, SourceSpec source) {
     RunPlan plan;
     try {
-      plan = new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml", yaml));
+      plan = new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml", yaml),
+          source.branch());
     } catch (Exception e) {
       throw new AssertionError(e);
     }
@@ -107,8 +120,8 @@ final class CoreFixture implements Effects {
       jobs.add(new StoredJob(nextJobId++, runId, job,
           new JobStatus(state, 0, 0, null, 0, 0, null, null, List.of(), null, null, null, null)));
     }
-    return new StoredRun(runId, project, plan.pipelineName(), SourceSpec.none(), trigger, "tester", time.get(),
-        RunState.QUEUED, null, jobs);
+    return new StoredRun(runId, project, plan.pipelineName(), source, trigger, "tester", time.get(),
+        RunState.QUEUED, null, jobs, plan.concurrencyGroup(), plan.cancelInProgress());
   }
 
   DroneRoster.Registration register(String drone, int cores, String... labels) {

@@ -107,6 +107,73 @@ public abstract class StoreContract {
   }
 
   @Test
+  void jobsAddedByAJobSetAreStoredWithTheirChangeAndTheirDependentsReplanned() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    StoredRun before = await(store.findRun(created.runId())).orElseThrow();
+    StoredJob dependent = before.jobs().get(1);
+    JobStatus waiting = new JobStatus(JobState.WAITING, 0, 0, null, 0, 0, null, null, List.of(), null, null, null, null);
+    StoredJob added = new StoredJob((7L << 32) | 1, created.runId(), dependent.plan().at(2, List.of(0)), waiting);
+    StoredJob replanned = new StoredJob(dependent.id(), created.runId(), dependent.plan().withNeeds(List.of(0, 2)),
+        dependent.status());
+    JobStatus queued = new JobStatus(JobState.QUEUED, 0, 0, null, 0, 0, null, null, List.of(), null, 9L, null, null);
+    await(store.append(List.of(
+        new StateChange(9, created.runId(), before.jobs().get(0).id(), "run.extended", Map.of("jobs", 1), null, null,
+            null, null, null, List.of(added), List.of(replanned)),
+        new StateChange(9, created.runId(), added.id(), "job.queued", Map.of(), queued, null))));
+
+    StoredRun after = await(store.findRun(created.runId())).orElseThrow();
+    assertThat(after.jobs()).extracting(StoredJob::id).containsExactly(before.jobs().get(0).id(), dependent.id(), added.id());
+    assertThat(after.jobs().get(1).plan().needs()).containsExactly(0, 2);
+    assertThat(after.jobs().get(2).plan().index()).isEqualTo(2);
+    assertThat(after.jobs().get(2).status().state()).isEqualTo(JobState.QUEUED);
+  }
+
+  @Test
+  void deploysKeepTheirHistoryAndMoveTheEnvironmentsPointer() throws Exception {
+    await(store.append(List.of(
+        deployment(1, "v1", null, DeploymentStatus.DeployState.STARTED, 10),
+        deployment(1, "v1", null, DeploymentStatus.DeployState.SUCCEEDED, 11),
+        deployment(2, "v2", "v1", DeploymentStatus.DeployState.STARTED, 12),
+        deployment(2, "v2", "v1", DeploymentStatus.DeployState.SUCCEEDED, 13),
+        deployment(3, "v3", "v2", DeploymentStatus.DeployState.STARTED, 14))));
+    await(store.append(List.of(deployment(3, "v3", "v2", DeploymentStatus.DeployState.ROLLED_BACK, 15))));
+    assertThat(await(store.environments())).singleElement().satisfies(environment -> {
+      assertThat(environment.project()).isEqualTo("shop");
+      assertThat(environment.currentVersion()).isEqualTo("v2");
+      assertThat(environment.currentRun()).isEqualTo(2L);
+      assertThat(environment.previousVersion()).isEqualTo("v1");
+    });
+    await(store.append(List.of(new StateChange(16, 0, null, "environment.activated", Map.of(), null, null, null, null,
+        new DeploymentStatus("shop", "prod", 1, "v1", "v2", DeploymentStatus.DeployState.ACTIVATED, 16, "ops"), null,
+        null))));
+
+    assertThat(await(store.environments()).get(0).currentVersion()).isEqualTo("v1");
+    assertThat(await(store.environments()).get(0).previousVersion()).isEqualTo("v2");
+    assertThat(await(store.deployments("shop", "prod", 10)))
+        .extracting(d -> d.version(), d -> d.state(), d -> d.finishedAt(), d -> d.requestedBy())
+        .containsExactly(tuple("v1", "ACTIVATED", 16L, "ops"), tuple("v3", "ROLLED_BACK", 15L, null),
+            tuple("v2", "SUCCEEDED", 13L, null), tuple("v1", "SUCCEEDED", 11L, null));
+    assertThat(await(store.deployments("shop", "stg", 10))).isEmpty();
+  }
+
+  private static StateChange deployment(long run, String version, String previous, DeploymentStatus.DeployState state,
+      long at) {
+    return new StateChange(at, run, null, "deploy." + state.name().toLowerCase(), Map.of(), null, null, null, null,
+        new DeploymentStatus("shop", "prod", run, version, previous, state, at, null), null, null);
+  }
+
+  @Test
+  void aRunKeepsItsConcurrencyGroup() throws Exception {
+    NewRun plain = newRun("p", TWO_JOBS);
+    NewRun grouped = new NewRun(plain.project(), plain.pipelineName(), plain.file(), plain.pipelineYaml(), plain.source(),
+        plain.trigger(), plain.requestedBy(), plain.createdAt(), plain.jobs(), "deploy-main", true);
+    StoredRun run = await(store.findRun(await(store.createRun(grouped)).runId())).orElseThrow();
+    assertThat(run.concurrencyGroup()).isEqualTo("deploy-main");
+    assertThat(run.cancelInProgress()).isTrue();
+    assertThat(await(store.loadActiveRuns()).get(0).concurrencyGroup()).isEqualTo("deploy-main");
+  }
+
+  @Test
   void activeRunsAreThoseNotFinished() throws Exception {
     CreatedRun done = await(store.createRun(newRun("p", TWO_JOBS)));
     CreatedRun open = await(store.createRun(newRun("p", TWO_JOBS)));

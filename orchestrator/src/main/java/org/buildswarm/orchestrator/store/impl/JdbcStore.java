@@ -22,6 +22,7 @@ import javax.sql.DataSource;
 import org.buildswarm.orchestrator.plan.PlannedJob;
 import org.buildswarm.orchestrator.store.AttemptStatus;
 import org.buildswarm.orchestrator.store.CreatedRun;
+import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
@@ -34,6 +35,8 @@ import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.DeploymentView;
+import org.buildswarm.protocol.api.EnvironmentView;
 import org.buildswarm.protocol.api.EventRecord;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunPage;
@@ -135,7 +138,8 @@ public final class JdbcStore implements Store {
       {
         PreparedStatement insert = statement(connection,
             "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-                + " requested_by, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
+                + " requested_by, state, created_at, concurrency_group, cancel_in_progress)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
         insert.setString(1, run.project());
         insert.setString(2, run.pipelineName());
         insert.setString(3, run.file());
@@ -145,6 +149,8 @@ public final class JdbcStore implements Store {
         insert.setString(7, run.requestedBy());
         insert.setString(8, RunState.QUEUED.name());
         insert.setLong(9, run.createdAt());
+        insert.setString(10, run.concurrencyGroup());
+        insert.setBoolean(11, run.cancelInProgress());
         insert.executeUpdate();
         runId = generatedKey(insert);
       }
@@ -182,6 +188,7 @@ public final class JdbcStore implements Store {
     }
     return write(() -> inTransaction(connection -> {
       insertEvents(connection, changes);
+      writeAddedJobs(connection, changes);
       {
         PreparedStatement jobUpdate = statement(connection,
             "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
@@ -218,8 +225,133 @@ public final class JdbcStore implements Store {
         }
       }
       writeAttemptsAndDrones(connection, changes);
+      writeDeployments(connection, changes);
       return null;
     }));
+  }
+
+  /** Jobs a job set added (inserted before any status of theirs is applied) and plans that now need them. */
+  private void writeAddedJobs(Connection connection, List<StateChange> changes) throws SQLException {
+    for (StateChange change : changes) {
+      if (!change.addedJobs().isEmpty()) {
+        PreparedStatement insert = statement(connection,
+            "INSERT INTO jobs (id, run_id, position, name, plan_json, state) VALUES (?, ?, ?, ?, ?, ?)", false);
+        for (StoredJob job : change.addedJobs()) {
+          insert.setLong(1, job.id());
+          insert.setLong(2, job.runId());
+          insert.setInt(3, job.plan().index());
+          insert.setString(4, job.plan().name());
+          insert.setString(5, ProtocolJson.toJson(job.plan()));
+          insert.setString(6, job.status().state().name());
+          insert.addBatch();
+        }
+        insert.executeBatch();
+      }
+      if (!change.replannedJobs().isEmpty()) {
+        PreparedStatement update = statement(connection, "UPDATE jobs SET plan_json = ? WHERE id = ?", false);
+        for (StoredJob job : change.replannedJobs()) {
+          update.setString(1, ProtocolJson.toJson(job.plan()));
+          update.setLong(2, job.id());
+          update.addBatch();
+        }
+        update.executeBatch();
+      }
+    }
+  }
+
+  /** Deploy history rows and environment pointers, in the order the changes happened. */
+  private void writeDeployments(Connection connection, List<StateChange> changes) throws SQLException {
+    for (StateChange change : changes) {
+      DeploymentStatus deployment = change.deployment();
+      if (deployment == null) {
+        continue;
+      }
+      if (deployment.state() == DeploymentStatus.DeployState.STARTED
+          || deployment.state() == DeploymentStatus.DeployState.ACTIVATED) {
+        PreparedStatement insert = statement(connection, "INSERT INTO deployments (project, environment, run_id, version,"
+            + " previous_version, state, started_at, finished_at, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", false);
+        insert.setString(1, deployment.project());
+        insert.setString(2, deployment.environment());
+        insert.setLong(3, deployment.runId());
+        insert.setString(4, deployment.version());
+        insert.setString(5, deployment.previousVersion());
+        insert.setString(6, deployment.state().name());
+        insert.setLong(7, deployment.at());
+        setLong(insert, 8, deployment.state() == DeploymentStatus.DeployState.ACTIVATED ? deployment.at() : null);
+        insert.setString(9, deployment.requestedBy());
+        insert.executeUpdate();
+      } else {
+        PreparedStatement update = statement(connection, "UPDATE deployments SET state = ?, finished_at = ?"
+            + " WHERE project = ? AND environment = ? AND run_id = ? AND state = 'STARTED'", false);
+        update.setString(1, deployment.state().name());
+        update.setLong(2, deployment.at());
+        update.setString(3, deployment.project());
+        update.setString(4, deployment.environment());
+        update.setLong(5, deployment.runId());
+        update.executeUpdate();
+      }
+      if (deployment.state().movesPointer()) {
+        PreparedStatement move = statement(connection, "UPDATE environments SET previous_version = current_version,"
+            + " previous_run = current_run, current_version = ?, current_run = ?, updated_at = ? WHERE project = ? AND name = ?",
+            false);
+        move.setString(1, deployment.version());
+        move.setLong(2, deployment.runId());
+        move.setLong(3, deployment.at());
+        move.setString(4, deployment.project());
+        move.setString(5, deployment.environment());
+        if (move.executeUpdate() == 0) {
+          PreparedStatement first = statement(connection, "INSERT INTO environments (project, name, current_version,"
+              + " current_run, updated_at) VALUES (?, ?, ?, ?, ?)", false);
+          first.setString(1, deployment.project());
+          first.setString(2, deployment.environment());
+          first.setString(3, deployment.version());
+          first.setLong(4, deployment.runId());
+          first.setLong(5, deployment.at());
+          first.executeUpdate();
+        }
+      }
+    }
+  }
+
+  @Override
+  public Future<List<EnvironmentView>> environments() {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement("SELECT project, name, current_version, current_run,"
+              + " previous_version, previous_run, updated_at FROM environments ORDER BY project, name");
+          ResultSet rows = query.executeQuery()) {
+        List<EnvironmentView> environments = new ArrayList<>();
+        while (rows.next()) {
+          environments.add(new EnvironmentView(rows.getString(1), rows.getString(2), rows.getString(3),
+              getLong(rows, "current_run"), rows.getString(5), getLong(rows, "previous_run"), null, rows.getLong(7),
+              List.of()));
+        }
+        return environments;
+      }
+    });
+  }
+
+  @Override
+  public Future<List<DeploymentView>> deployments(String project, String environment, int limit) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement("SELECT id, project, environment, run_id, version,"
+              + " previous_version, state, started_at, finished_at, requested_by FROM deployments"
+              + " WHERE project = ? AND environment = ? ORDER BY id DESC LIMIT ?")) {
+        query.setString(1, project);
+        query.setString(2, environment);
+        query.setInt(3, limit);
+        List<DeploymentView> history = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            history.add(new DeploymentView(rows.getLong(1), rows.getString(2), rows.getString(3), rows.getLong(4),
+                rows.getString(5), rows.getString(6), rows.getString(7), rows.getLong(8), getLong(rows, "finished_at"),
+                rows.getString(10)));
+          }
+        }
+        return history;
+      }
+    });
   }
 
   /** Each attempt of the batch is written once, as the batch leaves it; a drone row is replaced by its latest. */
@@ -602,8 +734,7 @@ public final class JdbcStore implements Store {
           jobs.add(readJob(rows));
         }
       }
-      return new StoredRun(run.id(), run.project(), run.pipelineName(), run.source(), run.trigger(), run.requestedBy(),
-          run.createdAt(), run.state(), run.finishedAt(), jobs);
+      return run.withJobs(jobs);
     }
   }
 
@@ -639,7 +770,9 @@ public final class JdbcStore implements Store {
         rows.getLong("created_at"),
         RunState.valueOf(rows.getString("state")),
         getLong(rows, "finished_at"),
-        jobs);
+        jobs,
+        rows.getString("concurrency_group"),
+        rows.getBoolean("cancel_in_progress"));
   }
 
   private static StoredJob readJob(ResultSet rows) throws Exception {

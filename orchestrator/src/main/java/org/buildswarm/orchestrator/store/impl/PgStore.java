@@ -22,6 +22,7 @@ import java.util.Optional;
 import org.buildswarm.orchestrator.plan.PlannedJob;
 import org.buildswarm.orchestrator.store.AttemptStatus;
 import org.buildswarm.orchestrator.store.CreatedRun;
+import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.FencedException;
 import org.buildswarm.orchestrator.store.JobStatus;
@@ -35,6 +36,8 @@ import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.api.DeploymentView;
+import org.buildswarm.protocol.api.EnvironmentView;
 import org.buildswarm.protocol.api.EventRecord;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunPage;
@@ -133,10 +136,11 @@ public final class PgStore implements Store {
   public Future<CreatedRun> createRun(NewRun run) {
     return pool.withTransaction(connection -> checkFence(connection).compose(fenced -> connection.preparedQuery(
             "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-                + " requested_by, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+                + " requested_by, state, created_at, concurrency_group, cancel_in_progress)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
         .execute(Tuple.from(new Object[] {run.project(), run.pipelineName(), run.file(), run.pipelineYaml(),
             ProtocolJson.toJson(run.source()), run.trigger().name(), run.requestedBy(), RunState.QUEUED.name(),
-            run.createdAt()}))
+            run.createdAt(), run.concurrencyGroup(), run.cancelInProgress()}))
         .compose(rows -> {
           long runId = rows.iterator().next().getLong(0);
           List<Tuple> jobs = new ArrayList<>(run.jobs().size());
@@ -197,13 +201,108 @@ public final class PgStore implements Store {
         change.runStatus().finishedAt(), id)));
     return pool.withTransaction(connection -> checkFence(connection)
         .compose(fenced -> insertEvents(connection, changes))
+        .compose(v -> writeAddedJobs(connection, changes))
         .compose(v -> jobUpdates.isEmpty() ? Future.succeededFuture()
             : connection.preparedQuery(JOB_UPDATE).executeBatch(jobUpdates).mapEmpty())
         .compose(v -> runUpdates.isEmpty() ? Future.succeededFuture()
             : connection.preparedQuery("UPDATE runs SET state = $1, finished_at = $2 WHERE id = $3")
                 .executeBatch(runUpdates).mapEmpty())
         .compose(v -> writeAttemptsAndDrones(connection, changes))
+        .compose(v -> writeDeployments(connection, changes))
         .mapEmpty());
+  }
+
+  /** Jobs a job set added (inserted before any status of theirs is applied) and plans that now need them. */
+  private static Future<Void> writeAddedJobs(SqlConnection connection, List<StateChange> changes) {
+    List<Tuple> inserts = new ArrayList<>();
+    List<Tuple> replans = new ArrayList<>();
+    for (StateChange change : changes) {
+      for (StoredJob job : change.addedJobs()) {
+        inserts.add(Tuple.of(job.id(), job.runId(), job.plan().index(), job.plan().name(), ProtocolJson.toJson(job.plan()),
+            job.status().state().name()));
+      }
+      for (StoredJob job : change.replannedJobs()) {
+        replans.add(Tuple.of(ProtocolJson.toJson(job.plan()), job.id()));
+      }
+    }
+    Future<Void> inserted = inserts.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
+        "INSERT INTO jobs (id, run_id, position, name, plan_json, state) VALUES ($1, $2, $3, $4, $5, $6)")
+        .executeBatch(inserts).mapEmpty();
+    return inserted.compose(v -> replans.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
+        "UPDATE jobs SET plan_json = $1 WHERE id = $2").executeBatch(replans).mapEmpty());
+  }
+
+  /** Deploy history rows and environment pointers, one change after another, in order. */
+  private static Future<Void> writeDeployments(SqlConnection connection, List<StateChange> changes) {
+    Future<Void> written = Future.succeededFuture();
+    for (StateChange change : changes) {
+      DeploymentStatus deployment = change.deployment();
+      if (deployment == null) {
+        continue;
+      }
+      written = written.compose(v -> writeDeployment(connection, deployment));
+    }
+    return written;
+  }
+
+  private static Future<Void> writeDeployment(SqlConnection connection, DeploymentStatus deployment) {
+    Future<Void> history;
+    if (deployment.state() == DeploymentStatus.DeployState.STARTED
+        || deployment.state() == DeploymentStatus.DeployState.ACTIVATED) {
+      history = connection.preparedQuery("INSERT INTO deployments (project, environment, run_id, version,"
+              + " previous_version, state, started_at, finished_at, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+          .execute(Tuple.from(new Object[] {deployment.project(), deployment.environment(), deployment.runId(),
+              deployment.version(), deployment.previousVersion(), deployment.state().name(), deployment.at(),
+              deployment.state() == DeploymentStatus.DeployState.ACTIVATED ? deployment.at() : null,
+              deployment.requestedBy()}))
+          .mapEmpty();
+    } else {
+      history = connection.preparedQuery("UPDATE deployments SET state = $1, finished_at = $2"
+              + " WHERE project = $3 AND environment = $4 AND run_id = $5 AND state = 'STARTED'")
+          .execute(Tuple.of(deployment.state().name(), deployment.at(), deployment.project(), deployment.environment(),
+              deployment.runId()))
+          .mapEmpty();
+    }
+    if (!deployment.state().movesPointer()) {
+      return history;
+    }
+    return history.compose(v -> connection.preparedQuery("INSERT INTO environments (project, name, current_version,"
+            + " current_run, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project, name) DO UPDATE SET"
+            + " previous_version = environments.current_version, previous_run = environments.current_run,"
+            + " current_version = EXCLUDED.current_version, current_run = EXCLUDED.current_run,"
+            + " updated_at = EXCLUDED.updated_at")
+        .execute(Tuple.of(deployment.project(), deployment.environment(), deployment.version(), deployment.runId(),
+            deployment.at()))
+        .mapEmpty());
+  }
+
+  @Override
+  public Future<List<EnvironmentView>> environments() {
+    return pool.query("SELECT project, name, current_version, current_run, previous_version, previous_run, updated_at"
+            + " FROM environments ORDER BY project, name").execute()
+        .map(rows -> {
+          List<EnvironmentView> environments = new ArrayList<>();
+          for (Row row : rows) {
+            environments.add(new EnvironmentView(row.getString(0), row.getString(1), row.getString(2), row.getLong(3),
+                row.getString(4), row.getLong(5), null, row.getLong(6), List.of()));
+          }
+          return environments;
+        });
+  }
+
+  @Override
+  public Future<List<DeploymentView>> deployments(String project, String environment, int limit) {
+    return pool.preparedQuery("SELECT id, project, environment, run_id, version, previous_version, state, started_at,"
+            + " finished_at, requested_by FROM deployments WHERE project = $1 AND environment = $2 ORDER BY id DESC LIMIT $3")
+        .execute(Tuple.of(project, environment, limit))
+        .map(rows -> {
+          List<DeploymentView> history = new ArrayList<>();
+          for (Row row : rows) {
+            history.add(new DeploymentView(row.getLong(0), row.getString(1), row.getString(2), row.getLong(3),
+                row.getString(4), row.getString(5), row.getString(6), row.getLong(7), row.getLong(8), row.getString(9)));
+          }
+          return history;
+        });
   }
 
   /** Attempts are opened, updated and closed in order; a drone row is replaced by its latest. */
@@ -339,9 +438,7 @@ public final class PgStore implements Store {
           }
           List<StoredRun> result = new ArrayList<>(runs.size());
           for (StoredRun run : runs) {
-            result.add(new StoredRun(run.id(), run.project(), run.pipelineName(), run.source(), run.trigger(),
-                run.requestedBy(), run.createdAt(), run.state(), run.finishedAt(),
-                jobsByRun.getOrDefault(run.id(), List.of())));
+            result.add(run.withJobs(jobsByRun.getOrDefault(run.id(), List.of())));
           }
           return result;
         });
@@ -504,7 +601,9 @@ public final class PgStore implements Store {
         row.getLong("created_at"),
         RunState.valueOf(row.getString("state")),
         row.getLong("finished_at"),
-        jobs);
+        jobs,
+        row.getString("concurrency_group"),
+        Boolean.TRUE.equals(row.getBoolean("cancel_in_progress")));
   }
 
   private static StoredJob readJob(Row row) {

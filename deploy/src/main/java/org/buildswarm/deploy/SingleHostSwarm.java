@@ -37,11 +37,18 @@ public final class SingleHostSwarm {
    * @param labels labels of the local drone; empty means the defaults (OS, architecture)
    * @param killGraceMs time a cancelled job's processes get between SIGTERM and SIGKILL
    * @param storeUri a PostgreSQL URI, or null for the embedded H2 file in the state directory
+   * @param projects Git repositories to watch for new commits (docs/discovery.md); empty for none
    */
   public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
-      long killGraceMs, String storeUri) {
+      long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects) {
     public Options {
       labels = labels == null ? List.of() : List.copyOf(labels);
+      projects = projects == null ? List.of() : List.copyOf(projects);
+    }
+
+    public Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
+        long killGraceMs, String storeUri) {
+      this(stateDirectory, host, port, cores, labels, droneName, killGraceMs, storeUri, List.of());
     }
   }
 
@@ -91,6 +98,9 @@ public final class SingleHostSwarm {
     ProtocolCodecs.register(vertx.eventBus());
     Store store = Stores.open(vertx, options.storeUri(), state.root());
     OrchestratorOptions orchestratorOptions = OrchestratorOptions.defaults(hostName(), Secrets.sha256Hex(joinToken));
+    if (!options.projects().isEmpty()) {
+      orchestratorOptions = orchestratorOptions.withProjects(options.projects(), state.resolve("discovery"));
+    }
     LogStore logs = new LogStore(state.resolve("logs"));
     // One process, one registry: the gateway's /metrics shows the orchestrator's series directly.
     gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs,

@@ -42,14 +42,30 @@ final class UpCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).", defaultValue = "10")
   int killGraceSeconds;
 
+  @Option(names = "--projects", description = "A YAML file of Git repositories to watch for new commits "
+      + "(docs/discovery.md): new commits start runs, and deploy to their branch's environment.")
+  java.nio.file.Path projectsFile;
+
   @Override
   public Integer call() throws Exception {
     if (killGraceSeconds < 0) {
       System.err.println("swarm up: --kill-grace must be 0 or more seconds");
       return SwarmCli.BAD_INPUT;
     }
+    java.util.List<org.buildswarm.orchestrator.discovery.Project> projects = java.util.List.of();
+    if (projectsFile != null) {
+      try {
+        projects = org.buildswarm.orchestrator.discovery.Projects.read(projectsFile);
+      } catch (org.buildswarm.orchestrator.discovery.Projects.Invalid invalid) {
+        System.err.println("swarm up: the projects file has problems; nothing was started:\n" + invalid.getMessage());
+        return SwarmCli.BAD_INPUT;
+      } catch (java.io.IOException e) {
+        System.err.println("swarm up: cannot read the projects file " + projectsFile + ": " + e.getMessage());
+        return SwarmCli.BAD_INPUT;
+      }
+    }
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName,
-        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE")));
+        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE"), projects));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.out.println("stopping buildswarm…");

@@ -31,8 +31,14 @@ final class LocalSwarm implements AutoCloseable {
   }
 
   static LocalSwarm start(Path directory, int cores) throws Exception {
+    return start(directory, cores, List.of());
+  }
+
+  /** @param projects Git repositories the orchestrator watches, as {@code swarm up --projects} gives them */
+  static LocalSwarm start(Path directory, int cores, List<org.buildswarm.orchestrator.discovery.Project> projects)
+      throws Exception {
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(directory.resolve(".buildswarm"),
-        "127.0.0.1", 0, cores, List.of("linux"), "local", 1_000, null));
+        "127.0.0.1", 0, cores, List.of("linux"), "local", 1_000, null, projects));
     try {
       swarm.start().toCompletionStage().toCompletableFuture().get();
     } catch (Exception e) {

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 
 /**
  * Deploys with real processes: pushes to Git repositories (made here with JGit) are discovered by
@@ -165,9 +167,28 @@ class DeploySystemTest {
     assertThat(prod("guarded").path("currentVersion").asText()).isEqualTo(second);
     assertThat(prod("guarded").path("previousVersion").asText()).isEqualTo(first);
 
-    // Instant rollback: the pointer moves back, nothing runs.
-    Api.Response rolledBack = cluster.api.post("/api/v1/environments/guarded/prod/rollback", Map.of());
-    assertThat(rolledBack.status()).as(rolledBack.text()).isEqualTo(200);
+    // Instant rollback from the UI: the pointer moves back, nothing runs.
+    assertThat(Browser.available()).as("Debian's chromium and chromium-driver (./test.sh installs them)").isTrue();
+    try (Browser browser = new Browser(work, Path.of("target", "ui-screenshots"))) {
+      browser.driver.get(cluster.url + "#/");
+      browser.driver.executeScript("window.localStorage.setItem(arguments[0], arguments[1]);", TOKEN_KEY,
+          Files.readString(work.resolve("admin.token")).strip());
+      browser.driver.get(cluster.url + "#/environments");
+      browser.driver.navigate().refresh();
+      By guarded = By.cssSelector("[data-environment='guarded/prod']");
+      browser.waitUpTo(TIMEOUT).until(driver -> driver.findElements(guarded).stream()
+          .anyMatch(panel -> panel.getText().contains(second.substring(0, 12))));
+      WebElement panel = browser.driver.findElement(guarded);
+      assertThat(panel.findElement(By.cssSelector(".current-version")).getText()).isEqualTo(second.substring(0, 12));
+      assertThat(panel.findElement(By.cssSelector(".previous-version")).getText()).isEqualTo(first.substring(0, 12));
+      browser.waitUpTo(TIMEOUT).until(driver -> driver.findElement(guarded)
+          .findElement(By.cssSelector("button[data-action=rollback-env]:not([data-version])")).isEnabled());
+      browser.driver.findElement(guarded)
+          .findElement(By.cssSelector("button[data-action=rollback-env]:not([data-version])")).click();
+      browser.waitUpTo(TIMEOUT).until(driver -> driver.findElement(guarded)
+          .findElement(By.cssSelector(".current-version")).getText().equals(first.substring(0, 12)));
+      browser.screenshot("environments-after-rollback");
+    }
     assertThat(prod("guarded").path("currentVersion").asText()).isEqualTo(first);
     assertThat(prod("guarded").path("history").get(0).path("state").asText()).isEqualTo("ACTIVATED");
     assertThat(Files.readAllLines(target.resolve("guarded.log"))).hasSize(2);
@@ -197,6 +218,9 @@ class DeploySystemTest {
     assertThat(run.path("jobs")).hasSize(5);
     assertThat(Files.readAllLines(log)).containsExactly("libc", "zlib", "tools", "publish");
   }
+
+  /** Where the web UI keeps its API token (lib.js). */
+  private static final String TOKEN_KEY = "buildswarm.token";
 
   private static String state(JsonNode detail, String job) {
     for (JsonNode each : detail.path("jobs")) {

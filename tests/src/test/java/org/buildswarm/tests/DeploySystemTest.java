@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 
 /**
@@ -30,7 +31,9 @@ class DeploySystemTest {
   @TempDir
   static Path work;
 
+  static final List<String> PROJECTS = List.of("chain", "guarded", "emitter", "held");
   static Cluster cluster;
+  static SwarmProcess firstDrone;
   static final List<Git> repositories = new ArrayList<>();
   static Path target;
 
@@ -38,7 +41,7 @@ class DeploySystemTest {
   static void start() throws Exception {
     target = Files.createDirectories(work.resolve("deployed"));
     StringBuilder projects = new StringBuilder("projects:\n");
-    for (String name : List.of("chain", "guarded", "emitter")) {
+    for (String name : PROJECTS) {
       Path repo = work.resolve(name);
       repositories.add(Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call());
       projects.append("  ").append(name).append(":\n    url: ").append(repo.toUri())
@@ -47,7 +50,7 @@ class DeploySystemTest {
     Files.writeString(work.resolve("projects.yml"), projects.toString());
     cluster = new Cluster(work, "127.0.0.1");
     cluster.startCore("--projects", work.resolve("projects.yml").toString());
-    cluster.startDrone("d1", 4, null, "127.0.0.1");
+    firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1");
   }
 
   @AfterAll
@@ -60,7 +63,7 @@ class DeploySystemTest {
   }
 
   private static String commit(String project, Map<String, String> files) throws Exception {
-    Git git = repositories.get(List.of("chain", "guarded", "emitter").indexOf(project));
+    Git git = repositories.get(PROJECTS.indexOf(project));
     Path repo = git.getRepository().getWorkTree().toPath();
     for (Map.Entry<String, String> file : files.entrySet()) {
       Files.writeString(repo.resolve(file.getKey()), file.getValue());
@@ -176,22 +179,69 @@ class DeploySystemTest {
       browser.driver.get(cluster.url + "#/environments");
       browser.driver.navigate().refresh();
       By guarded = By.cssSelector("[data-environment='guarded/prod']");
-      browser.waitUpTo(TIMEOUT).until(driver -> driver.findElements(guarded).stream()
-          .anyMatch(panel -> panel.getText().contains(second.substring(0, 12))));
-      WebElement panel = browser.driver.findElement(guarded);
-      assertThat(panel.findElement(By.cssSelector(".current-version")).getText()).isEqualTo(second.substring(0, 12));
-      assertThat(panel.findElement(By.cssSelector(".previous-version")).getText()).isEqualTo(first.substring(0, 12));
-      browser.waitUpTo(TIMEOUT).until(driver -> driver.findElement(guarded)
-          .findElement(By.cssSelector("button[data-action=rollback-env]:not([data-version])")).isEnabled());
-      browser.driver.findElement(guarded)
-          .findElement(By.cssSelector("button[data-action=rollback-env]:not([data-version])")).click();
-      browser.waitUpTo(TIMEOUT).until(driver -> driver.findElement(guarded)
-          .findElement(By.cssSelector(".current-version")).getText().equals(first.substring(0, 12)));
+      By current = By.cssSelector("[data-environment='guarded/prod'] .current-version");
+      By previous = By.cssSelector("[data-environment='guarded/prod'] .previous-version");
+      By rollBack = By.cssSelector("[data-environment='guarded/prod'] button[data-action=rollback-env]:not([data-version])");
+      // The page redraws on live events: look elements up afresh, and retry what a redraw interrupted.
+      var wait = browser.waitUpTo(TIMEOUT).ignoring(StaleElementReferenceException.class);
+      wait.until(driver -> driver.findElement(current).getText().equals(second.substring(0, 12))
+          && driver.findElement(previous).getText().equals(first.substring(0, 12)));
+      wait.until(driver -> {
+        WebElement button = driver.findElement(rollBack);
+        if (!button.isEnabled()) {
+          return false;
+        }
+        button.click();
+        return true;
+      });
+      wait.until(driver -> driver.findElement(current).getText().equals(first.substring(0, 12)));
+      assertThat(browser.driver.findElements(guarded)).hasSize(1);
       browser.screenshot("environments-after-rollback");
     }
     assertThat(prod("guarded").path("currentVersion").asText()).isEqualTo(first);
     assertThat(prod("guarded").path("history").get(0).path("state").asText()).isEqualTo("ACTIVATED");
     assertThat(Files.readAllLines(target.resolve("guarded.log"))).hasSize(2);
+  }
+
+  @Test
+  void aDeployStepLostWithItsDroneIsHeldUntilAnOperatorDecidesAndNeverRunsTwiceAtOnce() throws Exception {
+    Path release = target.resolve("held-release");
+    Path log = target.resolve("held.log");
+    String sha = commit("held", Map.of(".buildswarm.yml", """
+        jobs:
+          ship:
+            deploy: true
+            steps:
+              - while [ ! -e %1$s ]; do sleep 0.2; done
+              - echo "attempt $BUILDSWARM_ATTEMPT $BUILDSWARM_DEPLOY_VERSION" >> %2$s
+        """.formatted(release, log)));
+    JsonNode running = awaitJob("held", 1, "ship", job -> job.path("state").asText().equals("RUNNING"));
+    assertThat(running.path("drone").asText()).isEqualTo("d1");
+    cluster.startDrone("d2", 2, null, "127.0.0.1");
+
+    firstDrone.kill(); // mid-deploy: the step may have done anything
+    JsonNode held = awaitJob("held", 1, "ship", job -> job.path("state").asText().equals("HELD"));
+    assertThat(held.path("reason").asText()).contains("not idempotent");
+    Thread.sleep(3_000);
+    JsonNode still = awaitJob("held", 1, "ship", job -> true);
+    assertThat(still.path("state").asText()).as("not run again by itself, though d2 is free").isEqualTo("HELD");
+    assertThat(still.path("attempt").asInt()).isEqualTo(1);
+    firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1"); // comes back without it: still held
+
+    long run = held.path("runId").asLong();
+    Api.Response refused = cluster.api.post("/api/v1/runs/" + run + "/jobs/" + held.path("id").asLong() + "/decide",
+        Map.of("decision", "maybe"));
+    assertThat(refused.status()).isEqualTo(409);
+    Api.Response decided = cluster.api.post("/api/v1/runs/" + run + "/jobs/" + held.path("id").asLong() + "/decide",
+        Map.of("decision", "retry"));
+    assertThat(decided.status()).as(decided.text()).isEqualTo(200);
+    awaitJob("held", 1, "ship", job -> job.path("state").asText().equals("RUNNING") && job.path("attempt").asInt() == 2);
+    Files.writeString(release, "go\n");
+    JsonNode done = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(done.path("run").path("state").asText()).as("%s", done).isEqualTo("SUCCEEDED");
+    assertThat(prod("held").path("currentVersion").asText()).isEqualTo(sha);
+    Thread.sleep(1_000);
+    assertThat(Files.readAllLines(log)).as("the lost attempt never deployed").containsExactly("attempt 2 " + sha);
   }
 
   @Test

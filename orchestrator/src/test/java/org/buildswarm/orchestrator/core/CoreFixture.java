@@ -48,6 +48,7 @@ final class CoreFixture implements Effects {
   final List<RunEvent> events = new ArrayList<>();
   final OrchestratorCore core;
   private long nextRunId = 1;
+  final Map<Long, StoredRun> submitted = new java.util.HashMap<>();
   private long nextJobId = 100;
 
   CoreFixture() {
@@ -96,6 +97,7 @@ final class CoreFixture implements Effects {
   /** A push-like run of {@code commit} on {@code branch}: its branch picks where it deploys. */
   long submitOn(String yaml, String branch, String commit) {
     StoredRun run = stored(yaml, "project", Trigger.PUSH, new SourceSpec(SourceSpec.GIT, "repo", commit, branch));
+    submitted.put(run.id(), run);
     core.addRun(run);
     core.schedule();
     return run.id();
@@ -209,6 +211,30 @@ final class CoreFixture implements Effects {
 
   JobView job(long runId, String name) {
     return run(runId).jobs().stream().filter(j -> j.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** A submitted run as the store holds it now: the latest status of each job, as recorded. */
+  StoredRun asStored(long runId) {
+    StoredRun original = submitted.get(runId);
+    List<StoredJob> jobs = new ArrayList<>();
+    for (StoredJob job : original.jobs()) {
+      JobStatus status = job.status();
+      for (StateChange change : changes) {
+        if (Long.valueOf(job.id()).equals(change.jobId()) && change.jobStatus() != null) {
+          status = change.jobStatus();
+        }
+      }
+      jobs.add(new StoredJob(job.id(), runId, job.plan(), status));
+    }
+    RunState state = original.state();
+    for (StateChange change : changes) {
+      if (change.runId() == runId && change.runStatus() != null) {
+        state = change.runStatus().state();
+      }
+    }
+    return new StoredRun(runId, original.project(), original.pipelineName(), original.source(), original.trigger(),
+        original.requestedBy(), original.createdAt(), state, null, jobs, original.concurrencyGroup(),
+        original.cancelInProgress());
   }
 
   long count(String type) {

@@ -263,6 +263,40 @@ class DeploySagaTest {
     assertThat(onDrone(newer)).containsExactly("build");
   }
 
+  @Test
+  void aDeployRollingBackWhenTheOrchestratorRestartsCarriesOnAndKeepsItsEnvironment() {
+    swarm.register("a", 8);
+    long good = swarm.submitOn(sevenStepDeploy(), "main", "v1");
+    runEverythingToTheEnd(good);
+    long bad = swarm.submitOn(sevenStepDeploy(), "main", "v2");
+    swarm.finish(swarm.assignmentOf("build"), JobOutcome.SUCCEEDED);
+    swarm.finish(swarm.assignmentOf("d1"), JobOutcome.SUCCEEDED);
+    swarm.finish(swarm.assignmentOf("d2"), JobOutcome.SUCCEEDED);
+    swarm.finish(swarm.assignmentOf("d3"), JobOutcome.FAILED);
+    AssignJob rollingBack = swarm.assignmentOf("rollback d3");
+
+    CoreFixture restarted = new CoreFixture();
+    restarted.core.restoreEnvironments(List.of(new EnvironmentView("project", "prod", "v1", good, null, null, null, 0,
+        List.of())));
+    restarted.core.resumeRuns(List.of(swarm.asStored(bad)));
+    long next = restarted.submitOn(sevenStepDeploy(), "main", "v3");
+    restarted.core.drones().register(new org.buildswarm.protocol.message.RegisterDrone("a",
+        org.buildswarm.protocol.ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 8, List.of(),
+        org.buildswarm.protocol.DroneMode.ACTIVE, false, List.of(rollingBack.attempt())));
+    restarted.core.schedule();
+    restarted.succeedAllAssigned(); // the next run's build
+    assertThat(restarted.job(next, "d1").reason()).isEqualTo("waiting for run " + bad + " to finish deploying to prod");
+
+    restarted.finish("a", rollingBack.attempt(), JobOutcome.SUCCEEDED);
+    restarted.finish(restarted.assignmentOf("rollback d2"), JobOutcome.SUCCEEDED);
+    restarted.finish(restarted.assignmentOf("rollback d1"), JobOutcome.SUCCEEDED);
+    assertThat(restarted.run(bad).run().state()).isEqualTo(RunState.FAILED);
+    assertThat(restarted.changes.stream().filter(change -> change.deployment() != null)
+        .map(change -> change.deployment().state())).contains(DeployState.ROLLED_BACK);
+    assertThat(restarted.core.environments("project").get(0).currentVersion()).isEqualTo("v1");
+    assertThat(restarted.job(next, "d1").state()).isEqualTo(JobState.ASSIGNED);
+  }
+
   private EnvironmentView prod() {
     return swarm.core.environments("project").stream().filter(e -> e.name().equals("prod")).findFirst().orElseThrow();
   }

@@ -463,7 +463,9 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         if (result.cause() instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
           core.drones().unreachable(drone);
         }
-        core.assignFailed(drone, assignment.attempt(), result.cause().getMessage());
+        // Without an answer in time the drone may have it running; refused or undeliverable, it has not.
+        boolean mayHaveStarted = result.cause() instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT;
+        core.assignFailed(drone, assignment.attempt(), result.cause().getMessage(), mayHaveStarted);
       }
       scheduleSoon();
     });

@@ -26,13 +26,15 @@ final class DeploySagas {
     this.core = core;
   }
 
-  /** The pointers as stored, at start. */
-  void restore(String project, String environment, String current, Long currentRun, String previous, Long previousRun) {
+  /** The pointers as stored, and the deploy under way (its run), at start. */
+  void restore(String project, String environment, String current, Long currentRun, String previous, Long previousRun,
+      Long deployingRun) {
     EnvironmentEntry entry = environment(project, environment);
     entry.currentVersion = current;
     entry.currentRun = currentRun;
     entry.previousVersion = previous;
     entry.previousRun = previousRun;
+    entry.restoredDeployingRun = deployingRun;
   }
 
   EnvironmentEntry environment(String project, String name) {
@@ -79,36 +81,36 @@ final class DeploySagas {
     return saga;
   }
 
-  /** After a restart: sagas that had begun take their environments again and carry on. */
+  /**
+   * After a restart: the saga the store says was under way takes its environment again; one that
+   * had ended (or never began) only has its unneeded rollbacks settled, if that was cut short.
+   */
   void resume(RunEntry run, long now) {
     Map<String, List<JobEntry>> steps = stepsByEnvironment(run);
+    for (JobEntry job : run.jobs) {
+      if (job.plan.deploy() != null && job.plan.deploy().isRollback()) {
+        job.rollbackActivated = job.state != JobState.WAITING && job.state != JobState.SKIPPED;
+      }
+    }
     for (Map.Entry<String, List<JobEntry>> environmentSteps : steps.entrySet()) {
-      // Begun once a step got past waiting: queued steps held the environment too.
-      boolean begun = false;
-      for (JobEntry step : environmentSteps.getValue()) {
-        begun |= step.state != JobState.WAITING && step.state != JobState.SKIPPED;
-      }
-      for (JobEntry rollback : rollbacks(run, environmentSteps.getKey())) {
-        if (rollback.state != JobState.WAITING) {
-          rollback.rollbackActivated = rollback.state != JobState.SKIPPED;
-          begun = true;
+      EnvironmentEntry environment = environment(run.project, environmentSteps.getKey());
+      if (Long.valueOf(run.id).equals(environment.restoredDeployingRun) && environment.deploying == null) {
+        Saga saga = start(run, environment, now, false);
+        for (JobEntry step : environmentSteps.getValue()) {
+          if (saga.failedAt == null && (step.state == JobState.FAILED || step.state == JobState.CANCELLED)) {
+            saga.failedAt = step;
+          }
         }
-      }
-      if (!begun) {
-        continue;
-      }
-      Saga saga = start(run, environment(run.project, environmentSteps.getKey()), now, false);
-      for (JobEntry step : environmentSteps.getValue()) {
-        if (step.state == JobState.FAILED || step.state == JobState.CANCELLED) {
-          saga.failedAt = step;
-        }
+      } else if (environmentSteps.getValue().stream().allMatch(step -> step.state.isTerminal())) {
+        skipRollbacks(run, environmentSteps.getKey(), "not needed: the deploy had ended", now);
       }
     }
   }
 
   /** Called after the resumed runs are all tracked: sagas waiting for their next rollback get it. */
   void advanceAll(long now) {
-    for (EnvironmentEntry environment : environments.values()) {
+    for (EnvironmentEntry environment : List.copyOf(environments.values())) {
+      environment.restoredDeployingRun = null;
       if (environment.deploying != null) {
         Saga saga = environment.deploying.sagas.get(environment.name);
         if (saga != null) {
@@ -121,6 +123,9 @@ final class DeploySagas {
   /** A deploy step or rollback ended (or a deploy step was skipped before it could start). */
   void settled(JobEntry job, long now) {
     PlannedDeploy deploy = job.plan.deploy();
+    if (deploy.isRollback() && !job.rollbackActivated) {
+      return; // skipped because not needed: nothing to move on
+    }
     Saga saga = job.run.sagas.get(deploy.environment());
     if (saga == null) {
       // Never started (skipped before it got the environment): its rollbacks have nothing to undo.
@@ -173,10 +178,10 @@ final class DeploySagas {
       skipRollbacks(saga.run, environment, "not needed: the deploy succeeded", now);
       return;
     }
-    // Undo what ran, the last to start first; what never ran has nothing to undo.
+    // Undo what may have run (it was given to a drone at least once), the last to start first.
     List<JobEntry> ran = new ArrayList<>();
     for (JobEntry step : steps) {
-      if (step.startedAt != null || step.state == JobState.SUCCEEDED) {
+      if (step.attempt > 0 || step.state == JobState.SUCCEEDED) {
         ran.add(step);
       } else if (step.plan.deploy().partner() >= 0) {
         JobEntry rollback = saga.run.jobs.get(step.plan.deploy().partner());
@@ -214,9 +219,13 @@ final class DeploySagas {
   }
 
   private void finish(Saga saga, DeployState state, String type, long now) {
+    if (saga.finished) {
+      return;
+    }
     saga.finished = true;
     EnvironmentEntry environment = saga.environment;
-    if (state.movesPointer()) {
+    // A redeploy of the version it runs keeps "previous" meaningful.
+    if (state.movesPointer() && !saga.version.equals(environment.currentVersion)) {
       environment.previousVersion = environment.currentVersion;
       environment.previousRun = environment.currentRun;
       environment.currentVersion = saga.version;
@@ -230,7 +239,9 @@ final class DeploySagas {
       data.put("failedStep", saga.failedAt.plan.name());
     }
     core.recordRunEvent(saga.run, now, type, data, deployment(saga, state, now, null));
-    environment.deploying = null;
+    if (environment.deploying == saga.run) {
+      environment.deploying = null;
+    }
     core.releaseParked(now);
   }
 
@@ -268,16 +279,33 @@ final class DeploySagas {
   }
 
   /**
-   * Whether cancelling must leave this job alone: a step of a begun deploy to a protected
-   * environment, or a rollback of any begun deploy (a half-undone deploy is worse than either end).
+   * What cancelling must leave alone in this run: every step and rollback of a begun deploy to a
+   * protected environment and every job such a step still needs (cancelling one would fail the
+   * saga and roll it back), and the rollbacks of any begun deploy (a half-undone deploy is worse
+   * than either end).
    */
-  static boolean protectedFromCancel(JobEntry job) {
-    PlannedDeploy deploy = job.plan.deploy();
-    if (deploy == null || (!deploy.protectedEnvironment() && !deploy.isRollback())) {
-      return false;
+  static java.util.Set<JobEntry> shieldedFromCancel(RunEntry run) {
+    java.util.Set<JobEntry> shielded = new java.util.HashSet<>();
+    java.util.ArrayDeque<JobEntry> needed = new java.util.ArrayDeque<>();
+    for (JobEntry job : run.jobs) {
+      PlannedDeploy deploy = job.plan.deploy();
+      Saga saga = deploy == null ? null : run.sagas.get(deploy.environment());
+      if (saga == null || saga.finished || job.state.isTerminal()) {
+        continue;
+      }
+      if (deploy.isRollback()) {
+        shielded.add(job);
+      } else if (deploy.protectedEnvironment()) {
+        needed.add(job);
+      }
     }
-    Saga saga = job.run.sagas.get(deploy.environment());
-    return saga != null && !saga.finished;
+    while (!needed.isEmpty()) {
+      JobEntry job = needed.poll();
+      if (!job.state.isTerminal() && shielded.add(job)) {
+        job.plan.needs().forEach(index -> needed.add(run.jobs.get(index)));
+      }
+    }
+    return shielded;
   }
 
   private void skipRollbacks(RunEntry run, String environment, String why, long now) {

@@ -10,6 +10,8 @@ final class EnvironmentEntry {
   Long previousRun;
   /** The run whose deploy saga holds the environment; null when none does. */
   RunEntry deploying;
+  /** After a restart: the run whose deploy had started and not ended, as stored; it takes the environment back. */
+  Long restoredDeployingRun;
 
   EnvironmentEntry(String project, String name) {
     this.project = project;

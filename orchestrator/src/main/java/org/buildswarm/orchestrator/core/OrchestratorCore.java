@@ -253,13 +253,14 @@ public final class OrchestratorCore {
     }
     long now = now();
     String reason = "cancelled" + (request.requestedBy() == null ? "" : " by " + request.requestedBy());
+    Set<JobEntry> shielded = DeploySagas.shieldedFromCancel(run);
     for (JobEntry job : targets) {
       if (job.state.isTerminal() || job.cancelRequested) {
         continue;
       }
-      if (DeploySagas.protectedFromCancel(job)) {
-        record(job, now, "job.not_cancelled", Map.of("reason", "it is part of a deploy in progress to "
-            + job.plan.deploy().environment() + ", which is never cancelled; it finishes (or rolls back) first"), null);
+      if (shielded.contains(job)) {
+        record(job, now, "job.not_cancelled", Map.of("reason", "a deploy in progress needs it, and a deploy to a "
+            + "protected environment (or a rollback) is never cancelled; it finishes first"), null);
         continue;
       }
       if (job.state == JobState.HELD) {
@@ -415,8 +416,16 @@ public final class OrchestratorCore {
     }
   }
 
-  /** The drone refused or never acknowledged: undo the placement and place the job elsewhere. */
+  /** The drone refused the assignment, or it could not be delivered: undo the placement and place the job elsewhere. */
   public void assignFailed(String droneName, AttemptRef attempt, String why) {
+    assignFailed(droneName, attempt, why, false);
+  }
+
+  /**
+   * @param mayHaveStarted the drone may have got it (no answer came in time): a deploy step that is
+   *     not idempotent is held rather than placed again
+   */
+  public void assignFailed(String droneName, AttemptRef attempt, String why, boolean mayHaveStarted) {
     JobEntry job = jobs.get(attempt.jobId());
     if (job == null || job.token != attempt.token() || job.state != JobState.ASSIGNED) {
       return;
@@ -434,6 +443,10 @@ public final class OrchestratorCore {
     }
     if (job.cancelRequested) {
       settle(job, JobState.CANCELLED, "cancelled before it started", now);
+      return;
+    }
+    if (mayHaveStarted && mustNotRunTwice(job)) {
+      hold(job, now, "drone " + droneName + " did not answer the assignment (" + why + ")");
       return;
     }
     backToQueue(job, now, "job.assign_failed", "drone " + droneName + " did not take it (" + why + ")", false);
@@ -606,8 +619,12 @@ public final class OrchestratorCore {
       return "its job set was refused: " + jobSet.problem();
     }
     RunEntry run = emitter.run;
-    Set<String> names = new java.util.HashSet<>();
-    run.jobs.forEach(job -> names.add(job.plan.name()));
+    Map<String, JobEntry> byName = new HashMap<>();
+    run.jobs.forEach(job -> byName.put(job.plan.name(), job));
+    if (alreadyAdded(emitter, jobSet, byName)) {
+      return null; // stored before a restart cut the emitter's own report short; it ran again
+    }
+    Set<String> names = byName.keySet();
     for (org.buildswarm.orchestrator.plan.PlannedJob planned : jobSet.jobs()) {
       if (names.contains(planned.name())) {
         return "its job set was refused: job \"" + planned.name() + "\" is already a job of this run";
@@ -664,6 +681,31 @@ public final class OrchestratorCore {
         addedRows, replanned));
     publish(run, null, "run.extended", null);
     return null;
+  }
+
+  /**
+   * Whether this emitter's job set is in the run already (stored before a restart cut the emitter's
+   * own report short): its jobs, with the same steps, in one block in set order, the first ones
+   * needing the emitter.
+   */
+  private static boolean alreadyAdded(JobEntry emitter, JobSetPlan jobSet, Map<String, JobEntry> byName) {
+    if (jobSet.jobs().isEmpty()) {
+      return false;
+    }
+    JobEntry first = byName.get(jobSet.jobs().get(0).name());
+    if (first == null || first.plan.index() <= emitter.plan.index()) {
+      return false;
+    }
+    for (int i = 0; i < jobSet.jobs().size(); i++) {
+      org.buildswarm.orchestrator.plan.PlannedJob planned = jobSet.jobs().get(i);
+      JobEntry existing = byName.get(planned.name());
+      if (existing == null || existing.plan.index() != first.plan.index() + i
+          || !existing.plan.steps().equals(planned.steps())
+          || (planned.needs().isEmpty() && !existing.plan.needs().equals(List.of(emitter.plan.index())))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -750,16 +792,8 @@ public final class OrchestratorCore {
       settle(job, JobState.CANCELLED, "cancelled", now);
       return;
     }
-    if (job.plan.isDeployStep() && !job.plan.deploy().idempotent() && job.state != JobState.HELD) {
-      // It may have half run: running it again blindly could deploy twice.
-      DroneEntry drone = job.drone == null ? null : roster.get(job.drone);
-      if (drone != null) {
-        roster.detach(drone, job);
-      }
-      job.state = JobState.HELD;
-      job.reason = reason + "; a deploy step that is not idempotent is not run again by itself: waiting for the "
-          + "drone's report or an operator's decision (retry, failed, succeeded)";
-      record(job, now, "deploy.held", Map.of("reason", job.reason), null);
+    if (mustNotRunTwice(job)) {
+      hold(job, now, reason);
       return;
     }
     if (job.state == JobState.HELD) {
@@ -771,6 +805,22 @@ public final class OrchestratorCore {
       return;
     }
     backToQueue(job, now, "job.requeued", reason, false);
+  }
+
+  /** A deploy step that is not idempotent and may have started: running it again blindly could deploy twice. */
+  private static boolean mustNotRunTwice(JobEntry job) {
+    return job.plan.isDeployStep() && !job.plan.deploy().idempotent() && job.state != JobState.HELD;
+  }
+
+  private void hold(JobEntry job, long now, String reason) {
+    DroneEntry drone = job.drone == null ? null : roster.get(job.drone);
+    if (drone != null) {
+      roster.detach(drone, job);
+    }
+    job.state = JobState.HELD;
+    job.reason = reason + "; a deploy step that is not idempotent is not run again by itself: waiting for the "
+        + "drone's report or an operator's decision (retry, failed, succeeded)";
+    record(job, now, "deploy.held", Map.of("reason", job.reason), null);
   }
 
   private void backToQueue(JobEntry job, long now, String type, String reason, boolean ownFailure) {
@@ -850,10 +900,17 @@ public final class OrchestratorCore {
   /** Gives every held-back job another look (an environment or a concurrency group came free). */
   void releaseParked(long now) {
     for (JobEntry job : List.copyOf(parked)) {
-      if (job.parked && job.state == JobState.QUEUED && gate(job, now) == null) {
+      if (!job.parked || job.state != JobState.QUEUED) {
+        continue;
+      }
+      String wait = gate(job, now);
+      if (wait == null) {
         parked.remove(job);
         job.parked = false;
         makeReady(job, now);
+      } else if (!wait.equals(job.reason)) {
+        job.reason = wait; // now behind another run
+        record(job, now, "job.queued", Map.of("reason", wait), null);
       }
     }
   }
@@ -1078,7 +1135,7 @@ public final class OrchestratorCore {
   public void restoreEnvironments(List<org.buildswarm.protocol.api.EnvironmentView> stored) {
     for (var environment : stored) {
       sagas.restore(environment.project(), environment.name(), environment.currentVersion(), environment.currentRun(),
-          environment.previousVersion(), environment.previousRun());
+          environment.previousVersion(), environment.previousRun(), environment.deployingRun());
     }
   }
 

@@ -59,6 +59,15 @@ public record PlannedJob(
         estimateMs, criticalPathMs, artifacts, secrets, deploy, jobSetPath);
   }
 
+  /**
+   * The state it is stored in with its new run: QUEUED when it needs nothing, else WAITING. A
+   * rollback waits whatever its needs: only its saga starts it.
+   */
+  public org.buildswarm.protocol.JobState initialState() {
+    return needs.isEmpty() && (deploy == null || !deploy.isRollback())
+        ? org.buildswarm.protocol.JobState.QUEUED : org.buildswarm.protocol.JobState.WAITING;
+  }
+
   public boolean isDeployStep() {
     return deploy != null && deploy.role() == PlannedDeploy.Role.DEPLOY;
   }

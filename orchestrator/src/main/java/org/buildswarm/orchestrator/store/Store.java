@@ -59,8 +59,8 @@ public interface Store {
   Future<Boolean> recordDelivery(String deliveryId);
 
   /**
-   * Every environment's pointer (what it runs now and ran before), by project and name; without
-   * history or a deploying run, which the caller adds.
+   * Every environment's pointer (what it runs now and ran before) and the run whose deploy to it
+   * was started and has not ended, by project and name; without history, which the caller adds.
    */
   Future<List<EnvironmentView>> environments();
 

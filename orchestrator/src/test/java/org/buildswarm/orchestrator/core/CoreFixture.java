@@ -118,7 +118,7 @@ final class CoreFixture implements Effects {
     long runId = nextRunId++;
     List<StoredJob> jobs = new ArrayList<>();
     for (PlannedJob job : plan.jobs()) {
-      JobState state = job.needs().isEmpty() ? JobState.QUEUED : JobState.WAITING;
+      JobState state = job.initialState();
       jobs.add(new StoredJob(nextJobId++, runId, job,
           new JobStatus(state, 0, 0, null, 0, 0, null, null, List.of(), null, null, null, null)));
     }

@@ -276,7 +276,7 @@ class DeploySagaTest {
     AssignJob rollingBack = swarm.assignmentOf("rollback d3");
 
     CoreFixture restarted = new CoreFixture();
-    restarted.core.restoreEnvironments(List.of(new EnvironmentView("project", "prod", "v1", good, null, null, null, 0,
+    restarted.core.restoreEnvironments(List.of(new EnvironmentView("project", "prod", "v1", good, null, null, bad, 0,
         List.of())));
     restarted.core.resumeRuns(List.of(swarm.asStored(bad)));
     long next = restarted.submitOn(sevenStepDeploy(), "main", "v3");
@@ -295,6 +295,80 @@ class DeploySagaTest {
         .map(change -> change.deployment().state())).contains(DeployState.ROLLED_BACK);
     assertThat(restarted.core.environments("project").get(0).currentVersion()).isEqualTo("v1");
     assertThat(restarted.job(next, "d1").state()).isEqualTo(JobState.ASSIGNED);
+  }
+
+  @Test
+  void afterARestartRollbacksThatWereNeverNeededDoNotRunAndAnEndedSagaDoesNotEndAgain() {
+    swarm.register("a", 8);
+    String yaml = sevenStepDeploy().replace("jobs:\n", "jobs:\n  notify:\n    needs: [d7]\n    steps: [./notify]\n");
+    long run = swarm.submitOn(yaml, "main", "v1");
+    for (int round = 0; round < 8; round++) {
+      swarm.succeedAllAssigned();
+    }
+    assertThat(swarm.job(run, "notify").state()).isEqualTo(JobState.ASSIGNED);
+    assertThat(prod().currentVersion()).isEqualTo("v1");
+    long waiting = swarm.submitOn(sevenStepDeploy(), "main", "v2"); // its build only: nothing deploying
+
+    CoreFixture restarted = new CoreFixture();
+    restarted.core.restoreEnvironments(List.of(new EnvironmentView("project", "prod", "v1", run, null, null, null, 0,
+        List.of())));
+    restarted.core.resumeRuns(List.of(swarm.asStored(run), swarm.asStored(waiting)));
+    restarted.register("b", 8);
+    restarted.advanceWithHeartbeats(12_000, "b"); // drone a never returns: notify and build go to b
+    assertThat(restarted.assignments).extracting(AssignJob::jobName).doesNotContain("rollback d1", "rollback d7")
+        .contains("notify", "build");
+    restarted.succeedAllAssigned();
+    assertThat(restarted.run(run).run().state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(restarted.changes).noneMatch(change -> change.deployment() != null && change.runId() == run);
+    assertThat(restarted.job(waiting, "d1").state()).as("the environment is free").isEqualTo(JobState.ASSIGNED);
+    assertThat(restarted.core.environments("project").get(0).currentVersion()).isEqualTo("v1");
+  }
+
+  @Test
+  void aSagaThatFailsBeforeAnyRollbackCouldRunHandsItsEnvironmentToOneRunOnly() {
+    swarm.register("a", 16);
+    String yaml = "jobs:\n  d1: {deploy: true, steps: [./one]}\n"
+        + "  d2: {needs: [d1], deploy: true, steps: [./two], rollback: [./undo-two]}\n";
+    long first = swarm.submitOn(yaml, "main", "v1");
+    long second = swarm.submitOn(yaml, "main", "v2");
+    long third = swarm.submitOn(yaml, "main", "v3");
+    swarm.finish(swarm.assignmentOf("d1"), JobOutcome.FAILED);
+    assertThat(swarm.run(first).run().state()).isEqualTo(RunState.FAILED);
+    assertThat(swarm.job(first, "rollback d2").state()).isEqualTo(JobState.SKIPPED);
+    assertThat(deployStates(first)).containsExactly(DeployState.STARTED, DeployState.ROLLED_BACK);
+    assertThat(swarm.job(second, "d1").state()).isEqualTo(JobState.ASSIGNED);
+    assertThat(swarm.job(third, "d1").state()).as("still one deploy at a time").isEqualTo(JobState.QUEUED);
+    assertThat(swarm.job(third, "d1").reason()).contains("waiting for run " + second);
+  }
+
+  @Test
+  void cancellingLeavesAloneWhatABegunProtectedDeployStillNeeds() {
+    swarm.register("a", 8);
+    long run = swarm.submitOn("jobs:\n"
+        + "  d1: {deploy: true, steps: [./one], rollback: [./undo-one]}\n"
+        + "  smoke: {needs: [d1], steps: [./smoke]}\n"
+        + "  d2: {needs: [smoke], deploy: true, steps: [./two]}\n"
+        + "  docs: {steps: [./docs]}\n", "main", "v1");
+    swarm.finish(swarm.assignmentOf("d1"), JobOutcome.SUCCEEDED);
+    AssignJob smoke = swarm.assignmentOf("smoke");
+    swarm.core.cancel(new CancelRequest(run, null, "someone"));
+    assertThat(swarm.cancels).extracting(CancelAttempt::attempt).containsExactly(swarm.assignmentOf("docs").attempt());
+    swarm.finish(smoke, JobOutcome.SUCCEEDED);
+    swarm.finish(swarm.assignmentOf("d2"), JobOutcome.SUCCEEDED);
+    assertThat(prod().currentVersion()).isEqualTo("v1");
+    assertThat(swarm.job(run, "rollback d1").state()).isEqualTo(JobState.SKIPPED);
+  }
+
+  @Test
+  void anAssignmentNobodyAnsweredIsHeldForADeployThatMustNotRunTwice() {
+    swarm.register("a", 8);
+    long run = swarm.submitOn(WITH_LINT, "main", "v1");
+    swarm.finish(swarm.assignmentOf("build"), JobOutcome.SUCCEEDED);
+    swarm.core.assignFailed("a", swarm.assignmentOf("deploy").attempt(), "timed out", true);
+    assertThat(swarm.job(run, "deploy").state()).isEqualTo(JobState.HELD);
+    AssignJob lint = swarm.assignmentOf("lint");
+    swarm.core.assignFailed("a", lint.attempt(), "timed out", true);
+    assertThat(swarm.job(run, "lint").state()).as("any other job is simply queued again").isEqualTo(JobState.QUEUED);
   }
 
   private EnvironmentView prod() {

@@ -2,7 +2,15 @@ package org.buildswarm.orchestrator.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
+import org.buildswarm.orchestrator.store.JobStatus;
+import org.buildswarm.orchestrator.store.StoredJob;
+import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.ProtocolVersion;
+import org.buildswarm.protocol.Trigger;
+import org.buildswarm.protocol.message.RegisterDrone;
 import org.buildswarm.orchestrator.plan.JobSetPlan;
 import org.buildswarm.orchestrator.plan.Planner;
 import org.buildswarm.orchestrator.plan.PlannerOptions;
@@ -100,6 +108,39 @@ class JobSetTest {
     assertThat(swarm.job(run, "list-packages").state()).isEqualTo(JobState.FAILED);
     assertThat(swarm.job(run, "list-packages").reason()).contains("declares the job set jobs.json");
   }
+
+  @Test
+  void aJobSetStoredBeforeARestartCutItsEmitterShortIsNotAddedTwice() throws Exception {
+    swarm.register("a", 8, "linux");
+    long run = swarm.submit(PIPELINE);
+    AssignJob emitter = swarm.assignmentOf("list-packages");
+    finishWithJobSet(emitter, PACKAGES, plan(PACKAGES));
+    // As stored when the orchestrator died: the added jobs and the replanned publish, not the emitter's success.
+    StoredRun original = swarm.stored(PIPELINE, "project", Trigger.MANUAL);
+    List<StoredJob> rows = new ArrayList<>();
+    rows.add(new StoredJob(swarm.job(run, "list-packages").id(), run, original.jobs().get(0).plan(),
+        new JobStatus(JobState.RUNNING, 1, emitter.attempt().token(), "a", 0, 0, null, null, List.of(), null, 1L, 2L,
+            null)));
+    StateChange extended = swarm.changes.stream().filter(c -> c.type().equals("run.extended")).findFirst().orElseThrow();
+    StoredJob publish = extended.replannedJobs().get(0);
+    rows.add(new StoredJob(publish.id(), run, publish.plan(), original.jobs().get(1).status()));
+    rows.addAll(extended.addedJobs());
+    StoredRun stored = new StoredRun(run, "project", "rebuild", original.source(), original.trigger(), "t", 0,
+        RunState.RUNNING, null, rows);
+
+    CoreFixture restarted = new CoreFixture();
+    restarted.core.resumeRun(stored);
+    restarted.core.drones().register(new RegisterDrone("a", ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 8,
+        List.of("linux"), DroneMode.ACTIVE, false, List.of(emitter.attempt())));
+    restarted.core.finished(new JobFinished("a", emitter.attempt(), JobOutcome.SUCCEEDED, 0, null, List.of(), 1, 2,
+        null, PACKAGES), plan(PACKAGES));
+    restarted.core.schedule();
+    assertThat(restarted.job(run, "list-packages").state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(restarted.run(run).jobs()).hasSize(5);
+    assertThat(restarted.count("run.extended")).isZero();
+    assertThat(restarted.job(run, "libc").state()).isEqualTo(JobState.ASSIGNED);
+  }
+
 
   private void finishWithJobSet(AssignJob assignment, String text, JobSetPlan plan) {
     swarm.core.finished(new JobFinished(swarm.droneOf(assignment), assignment.attempt(), JobOutcome.SUCCEEDED, 0, null,

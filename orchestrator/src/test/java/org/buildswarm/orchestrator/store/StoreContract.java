@@ -136,13 +136,22 @@ public abstract class StoreContract {
         deployment(2, "v2", "v1", DeploymentStatus.DeployState.STARTED, 12),
         deployment(2, "v2", "v1", DeploymentStatus.DeployState.SUCCEEDED, 13),
         deployment(3, "v3", "v2", DeploymentStatus.DeployState.STARTED, 14))));
+    assertThat(await(store.environments())).singleElement().satisfies(environment -> {
+      assertThat(environment.deployingRun()).as("run 3 is deploying").isEqualTo(3L);
+      assertThat(environment.currentVersion()).isEqualTo("v2");
+    });
     await(store.append(List.of(deployment(3, "v3", "v2", DeploymentStatus.DeployState.ROLLED_BACK, 15))));
     assertThat(await(store.environments())).singleElement().satisfies(environment -> {
       assertThat(environment.project()).isEqualTo("shop");
       assertThat(environment.currentVersion()).isEqualTo("v2");
       assertThat(environment.currentRun()).isEqualTo(2L);
       assertThat(environment.previousVersion()).isEqualTo("v1");
+      assertThat(environment.deployingRun()).isNull();
     });
+    await(store.append(List.of(new StateChange(17, 9, null, "deploy.started", Map.of(), null, null, null, null,
+        new DeploymentStatus("shop", "stg", 9, "v9", null, DeploymentStatus.DeployState.STARTED, 17, null), null, null))));
+    assertThat(await(store.environments())).extracting(e -> e.name(), e -> e.currentVersion(), e -> e.deployingRun())
+        .containsExactly(tuple("prod", "v2", null), tuple("stg", null, 9L));
     await(store.append(List.of(new StateChange(16, 0, null, "environment.activated", Map.of(), null, null, null, null,
         new DeploymentStatus("shop", "prod", 1, "v1", "v2", DeploymentStatus.DeployState.ACTIVATED, 16, "ops"), null,
         null))));
@@ -153,7 +162,7 @@ public abstract class StoreContract {
         .extracting(d -> d.version(), d -> d.state(), d -> d.finishedAt(), d -> d.requestedBy())
         .containsExactly(tuple("v1", "ACTIVATED", 16L, "ops"), tuple("v3", "ROLLED_BACK", 15L, null),
             tuple("v2", "SUCCEEDED", 13L, null), tuple("v1", "SUCCEEDED", 11L, null));
-    assertThat(await(store.deployments("shop", "stg", 10))).isEmpty();
+    assertThat(await(store.deployments("shop", "qa", 10))).isEmpty();
   }
 
   private static StateChange deployment(long run, String version, String previous, DeploymentStatus.DeployState state,

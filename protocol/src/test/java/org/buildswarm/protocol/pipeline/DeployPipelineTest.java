@@ -95,6 +95,14 @@ class DeployPipelineTest {
   }
 
   @Test
+  void aGroupNameAloneIsCheckedTooAndDeployFalseTakesNoRollback() {
+    assertThat(problems("concurrency: \"x-${{ sha }}\"\njobs:\n  a:\n    deploy: false\n    rollback: [undo]\n"
+        + "    steps: [make]\n")).extracting(PipelineProblem::toString).containsExactly(
+        FILE + ":1:14: the concurrency group may use only ${{ branch }}, not ${{ sha }}",
+        FILE + ":5:5: job \"a\" has \"rollback:\" but \"deploy: false\"; only deploy jobs roll back");
+  }
+
+  @Test
   void aJobSetHoldsOnlyJobsThatDoNotDeploy() {
     try {
       new PipelineReader().readJobSet("set.json", "{\"name\": \"x\", \"jobs\": {\"a\": {\"steps\": [\"x\"], \"deploy\": true}}}");

@@ -163,7 +163,7 @@ public final class JdbcStore implements Store {
           insert.setInt(2, job.index());
           insert.setString(3, job.name());
           insert.setString(4, ProtocolJson.toJson(job));
-          insert.setString(5, (job.needs().isEmpty() ? JobState.QUEUED : JobState.WAITING).name());
+          insert.setString(5, job.initialState().name());
           insert.executeUpdate();
           jobIds.add(generatedKey(insert));
         }
@@ -326,7 +326,16 @@ public final class JdbcStore implements Store {
               getLong(rows, "current_run"), rows.getString(5), getLong(rows, "previous_run"), null, rows.getLong(7),
               List.of()));
         }
-        return environments;
+        List<DeploymentView> started = new ArrayList<>();
+        try (PreparedStatement deploying = connection.prepareStatement("SELECT project, environment, run_id, started_at"
+            + " FROM deployments WHERE state = 'STARTED' ORDER BY id");
+            ResultSet deployingRows = deploying.executeQuery()) {
+          while (deployingRows.next()) {
+            started.add(new DeploymentView(0, deployingRows.getString(1), deployingRows.getString(2),
+                deployingRows.getLong(3), "", null, "STARTED", deployingRows.getLong(4), null, null));
+          }
+        }
+        return EnvironmentView.withDeploying(environments, started);
       }
     });
   }

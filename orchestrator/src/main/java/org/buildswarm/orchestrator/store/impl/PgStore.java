@@ -146,7 +146,7 @@ public final class PgStore implements Store {
           List<Tuple> jobs = new ArrayList<>(run.jobs().size());
           for (PlannedJob job : run.jobs()) {
             jobs.add(Tuple.of(runId, job.index(), job.name(), ProtocolJson.toJson(job),
-                (job.needs().isEmpty() ? JobState.QUEUED : JobState.WAITING).name()));
+                job.initialState().name()));
           }
           Future<List<Long>> jobIds = jobs.isEmpty() ? Future.succeededFuture(List.of()) : connection.preparedQuery(
                   "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES ($1, $2, $3, $4, $5) RETURNING id")
@@ -280,13 +280,21 @@ public final class PgStore implements Store {
   public Future<List<EnvironmentView>> environments() {
     return pool.query("SELECT project, name, current_version, current_run, previous_version, previous_run, updated_at"
             + " FROM environments ORDER BY project, name").execute()
-        .map(rows -> {
+        .compose(rows -> {
           List<EnvironmentView> environments = new ArrayList<>();
           for (Row row : rows) {
             environments.add(new EnvironmentView(row.getString(0), row.getString(1), row.getString(2), row.getLong(3),
                 row.getString(4), row.getLong(5), null, row.getLong(6), List.of()));
           }
-          return environments;
+          return pool.query("SELECT project, environment, run_id, started_at FROM deployments WHERE state = 'STARTED'"
+              + " ORDER BY id").execute().map(deploying -> {
+                List<DeploymentView> started = new ArrayList<>();
+                for (Row row : deploying) {
+                  started.add(new DeploymentView(0, row.getString(0), row.getString(1), row.getLong(2), "", null,
+                      "STARTED", row.getLong(3), null, null));
+                }
+                return EnvironmentView.withDeploying(environments, started);
+              });
         });
   }
 

@@ -157,6 +157,7 @@ public final class PipelineBinder {
       return null;
     }
     if (entry.value() instanceof ScalarNode scalar && !scalar.isNull() && !scalar.text().isBlank()) {
+      checkGroupExpressions(scalar);
       return new Concurrency(scalar.text(), false);
     }
     if (!(entry.value() instanceof MapNode map)) {
@@ -172,14 +173,17 @@ public final class PipelineBinder {
       }
       return null;
     }
-    Matcher expression = EXPRESSION.matcher(group);
+    checkGroupExpressions((ScalarNode) map.entries().get("group").value());
+    return new Concurrency(group, bindFlag(map, "cancel-in-progress", "\"concurrency\""));
+  }
+
+  private void checkGroupExpressions(ScalarNode group) {
+    Matcher expression = EXPRESSION.matcher(group.text());
     while (expression.find()) {
       if (!expression.group(1).equals("branch")) {
-        problem(map.entries().get("group").value().location(), "the concurrency group may use only ${{ branch }}, not "
-            + expression.group());
+        problem(group.location(), "the concurrency group may use only ${{ branch }}, not " + expression.group());
       }
     }
-    return new Concurrency(group, bindFlag(map, "cancel-in-progress", "\"concurrency\""));
   }
 
   private boolean bindFlag(MapNode map, String key, String where) {
@@ -210,6 +214,9 @@ public final class PipelineBinder {
     String environment = null;
     boolean idempotent = false;
     if (entry.value() instanceof ScalarNode scalar && "false".equals(scalar.text())) {
+      if (rollbackEntry != null) {
+        problem(rollbackEntry.keyLocation(), where + " has \"rollback:\" but \"deploy: false\"; only deploy jobs roll back");
+      }
       return null;
     } else if (entry.value() instanceof ScalarNode scalar && (scalar.isNull() || "true".equals(scalar.text()))) {
       environment = null;

@@ -100,11 +100,27 @@ public final class GatewayVerticle extends VerticleBase {
         new DeliveryOptions().setSendTimeout(options.requestTimeoutMs())).onComplete(result -> {
           if (result.succeeded()) {
             WebhookResult answer = result.result().body();
+            countWebhook(provider, answer.outcome());
             HttpReplies.json(ctx, answer.outcome().equals("polling") ? 202 : 200, answer);
           } else {
+            countWebhook(provider, result.cause() instanceof io.vertx.core.eventbus.ReplyException reply
+                ? switch (reply.failureCode()) {
+                    case 401 -> "unauthorized";
+                    case 404 -> "unknown_project";
+                    case 400 -> "bad_request";
+                    default -> "unavailable";
+                  }
+                : "unavailable");
             HttpReplies.failure(ctx, result.cause());
           }
         });
+  }
+
+  /** {@code buildswarm_webhook_deliveries_total{source, result}}: what became of each delivery. */
+  private void countWebhook(String provider, String result) {
+    io.micrometer.core.instrument.Counter.builder("buildswarm.webhook.deliveries").tag("source", provider)
+        .tag("result", result).description("Webhook deliveries received, by what became of them")
+        .register(registry).increment();
   }
 
   /** The port actually bound (useful with port 0). */
@@ -129,6 +145,10 @@ public final class GatewayVerticle extends VerticleBase {
     router.route("/hooks/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     for (String provider : java.util.List.of("github", "gitea")) {
       router.post("/hooks/" + provider).handler(ctx -> webhook(ctx, provider));
+      router.route("/hooks/" + provider).failureHandler(ctx -> {
+        countWebhook(provider, ctx.statusCode() == 413 ? "too_large" : "bad_request");
+        ctx.next();
+      });
     }
     router.get("/health/live").handler(ctx -> HttpReplies.json(ctx, 200, Map.of("status", "UP")));
     router.get("/metrics").handler(this::metrics);

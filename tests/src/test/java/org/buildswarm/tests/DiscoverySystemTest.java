@@ -184,5 +184,13 @@ class DiscoverySystemTest {
     assertThat(deleted.body()).contains("\"ignored\"");
     Thread.sleep(2_000);
     assertThat(cluster.api.get("/api/v1/runs?project=hooked").json().path("runs").size()).isEqualTo(1);
+
+    String metrics = cluster.api.get("/metrics").text();
+    assertThat(metrics)
+        .contains("buildswarm_webhook_deliveries_total{result=\"unauthorized\",role=\"gateway\",source=\"github\"} 3.0")
+        .contains("buildswarm_webhook_deliveries_total{result=\"too_large\",role=\"gateway\",source=\"github\"} 1.0")
+        .contains("buildswarm_webhook_deliveries_total{result=\"polling\",role=\"gateway\",source=\"github\"} 1.0")
+        .contains("buildswarm_webhook_deliveries_total{result=\"duplicate\",role=\"gateway\",source=\"github\"} 1.0")
+        .contains("buildswarm_webhook_deliveries_total{result=\"ignored\",role=\"gateway\",source=\"github\"} 1.0");
   }
 }

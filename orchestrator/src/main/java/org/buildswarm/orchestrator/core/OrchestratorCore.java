@@ -1117,9 +1117,13 @@ public final class OrchestratorCore {
         counters.leasesExpired, counters.jobsFinished(), storeAvailable, eventsPending);
   }
 
-  /** Jobs waiting for a drone, longest-waiting first, at most {@code limit} of them. */
+  /**
+   * Ready jobs not yet placed — waiting for a drone, or held back behind another run's deploy or
+   * its concurrency group — longest-waiting first, at most {@code limit} of them.
+   */
   public QueueList queue(int limit) {
     List<JobEntry> waiting = new ArrayList<>(ready.all());
+    waiting.addAll(parked); // ready, but behind a deploy or a concurrency group: the reason says which
     waiting.sort(java.util.Comparator.comparingLong((JobEntry job) -> job.readySince).thenComparingLong(job -> job.id));
     List<QueuedJob> shown = new ArrayList<>(Math.min(limit, waiting.size()));
     for (JobEntry job : waiting.subList(0, Math.min(Math.max(0, limit), waiting.size()))) {

@@ -28,7 +28,7 @@ import org.buildswarm.protocol.api.SwarmStatus;
  */
 public final class SwarmMetrics {
   private static final List<JobState> QUEUE_STATES = List.of(JobState.WAITING, JobState.QUEUED,
-      JobState.UNSCHEDULABLE, JobState.ASSIGNED, JobState.RUNNING);
+      JobState.UNSCHEDULABLE, JobState.ASSIGNED, JobState.RUNNING, JobState.HELD);
 
   private final MeterRegistry registry;
   private final AtomicReference<SwarmStatus> status = new AtomicReference<>();

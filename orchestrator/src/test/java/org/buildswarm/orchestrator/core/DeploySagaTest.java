@@ -138,6 +138,10 @@ class DeploySagaTest {
     assertThat(swarm.job(second, "d1").state()).isEqualTo(JobState.QUEUED);
     assertThat(swarm.job(second, "d1").reason()).isEqualTo("waiting for run " + first + " to finish deploying to prod");
     assertThat(onDrone(second)).isEmpty();
+    assertThat(swarm.core.queue(100).jobs()).anySatisfy(queued -> {
+      assertThat(queued.job().name()).isEqualTo("d1");
+      assertThat(queued.job().reason()).contains("waiting for run " + first);
+    });
 
     runEverythingToTheEnd(first);
     assertThat(prod().currentVersion()).isEqualTo("v1");

@@ -602,19 +602,7 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Map<String, String>> discoveredHeads(String project) {
-    return read(() -> {
-      try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement("SELECT ref, sha FROM discovered_heads WHERE project = ?")) {
-        query.setString(1, project);
-        Map<String, String> heads = new java.util.TreeMap<>();
-        try (ResultSet rows = query.executeQuery()) {
-          while (rows.next()) {
-            heads.put(rows.getString(1), rows.getString(2));
-          }
-        }
-        return heads;
-      }
-    });
+    return projectMap("SELECT ref, sha FROM discovered_heads WHERE project = ?", project, ResultSet::getString);
   }
 
   @Override
@@ -633,18 +621,26 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Map<String, Long>> scheduleFires(String project) {
+    return projectMap("SELECT expression, fired_at FROM schedule_fires WHERE project = ?", project, ResultSet::getLong);
+  }
+
+  private interface Column<V> {
+    V read(ResultSet rows, int index) throws SQLException;
+  }
+
+  /** One project's rows of a two-column query, as a sorted map from the first column to the second. */
+  private <V> Future<Map<String, V>> projectMap(String sql, String project, Column<V> value) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(
-              "SELECT expression, fired_at FROM schedule_fires WHERE project = ?")) {
+          PreparedStatement query = connection.prepareStatement(sql)) {
         query.setString(1, project);
-        Map<String, Long> fires = new java.util.TreeMap<>();
+        Map<String, V> map = new java.util.TreeMap<>();
         try (ResultSet rows = query.executeQuery()) {
           while (rows.next()) {
-            fires.put(rows.getString(1), rows.getLong(2));
+            map.put(rows.getString(1), value.read(rows, 2));
           }
         }
-        return fires;
+        return map;
       }
     });
   }

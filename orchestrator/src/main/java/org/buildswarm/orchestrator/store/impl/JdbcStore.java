@@ -581,13 +581,8 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Boolean> saveToken(String tokenSha256, String name, Role role) {
     return write(() -> inTransaction(connection -> {
-      try (PreparedStatement taken = connection.prepareStatement("SELECT 1 FROM api_tokens WHERE name = ?")) {
-        taken.setString(1, name);
-        try (ResultSet rows = taken.executeQuery()) {
-          if (rows.next()) {
-            return false;
-          }
-        }
+      if (exists(connection, "SELECT 1 FROM api_tokens WHERE name = ?", name)) {
+        return false;
       }
       PreparedStatement insert = statement(connection,
           "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)", false);
@@ -622,6 +617,16 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Map<String, Long>> scheduleFires(String project) {
     return projectMap("SELECT expression, fired_at FROM schedule_fires WHERE project = ?", project, ResultSet::getLong);
+  }
+
+  /** Whether a one-parameter query finds a row. */
+  private static boolean exists(Connection connection, String sql, String key) throws SQLException {
+    try (PreparedStatement query = connection.prepareStatement(sql)) {
+      query.setString(1, key);
+      try (ResultSet rows = query.executeQuery()) {
+        return rows.next();
+      }
+    }
   }
 
   private interface Column<V> {
@@ -661,13 +666,8 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
     return write(() -> inTransaction(connection -> {
-      try (PreparedStatement seen = connection.prepareStatement("SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?")) {
-        seen.setString(1, deliveryId);
-        try (ResultSet rows = seen.executeQuery()) {
-          if (rows.next()) {
-            return false;
-          }
-        }
+      if (exists(connection, "SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?", deliveryId)) {
+        return false;
       }
       PreparedStatement insert = statement(connection,
           "INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES (?, ?)", false);

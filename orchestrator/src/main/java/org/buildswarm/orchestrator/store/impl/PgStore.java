@@ -519,12 +519,16 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Map<String, String>> discoveredHeads(String project) {
-    return pool.preparedQuery("SELECT ref, sha FROM discovered_heads WHERE project = $1").execute(Tuple.of(project))
-        .map(rows -> {
-          Map<String, String> heads = new java.util.TreeMap<>();
-          rows.forEach(row -> heads.put(row.getString(0), row.getString(1)));
-          return heads;
-        });
+    return projectMap("SELECT ref, sha FROM discovered_heads WHERE project = $1", project, row -> row.getString(1));
+  }
+
+  /** One project's rows of a two-column query, as a sorted map from the first column to the second. */
+  private <V> Future<Map<String, V>> projectMap(String sql, String project, java.util.function.Function<Row, V> value) {
+    return pool.preparedQuery(sql).execute(Tuple.of(project)).map(rows -> {
+      Map<String, V> map = new java.util.TreeMap<>();
+      rows.forEach(row -> map.put(row.getString(0), value.apply(row)));
+      return map;
+    });
   }
 
   @Override
@@ -537,13 +541,8 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Map<String, Long>> scheduleFires(String project) {
-    return pool.preparedQuery("SELECT expression, fired_at FROM schedule_fires WHERE project = $1")
-        .execute(Tuple.of(project))
-        .map(rows -> {
-          Map<String, Long> fires = new java.util.TreeMap<>();
-          rows.forEach(row -> fires.put(row.getString(0), row.getLong(1)));
-          return fires;
-        });
+    return projectMap("SELECT expression, fired_at FROM schedule_fires WHERE project = $1", project,
+        row -> row.getLong(1));
   }
 
   @Override

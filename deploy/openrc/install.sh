@@ -168,9 +168,15 @@ work-dir: $state_dir/drone
 # Seconds a stopped job gets between SIGTERM and SIGKILL; keep a failed job's workspace.
 #kill-grace: 10
 #keep-failed-workspaces: true
-# Take no new work below this much free disk (MiB) or above this 1-minute load per CPU (0: off).
+# The host guard (docs/operations.md, "The host guard"): floors that hold back work even from an
+# idle drone (MiB), and pressures (% of time tasks waited) that hold back more work while it runs
+# some; CPU and I/O count only pressure other work on the host causes. 0 turns a signal off.
 #min-free-disk-mb: 1024
-#max-load-per-cpu: 2.0
+#min-free-memory-mb: 256
+#max-memory-pressure: 30
+#max-cpu-pressure: 60
+#max-io-pressure: 60
+#guard-hold: 30
 EOF
     ;;
     orchestrator) cat <<EOF

@@ -71,7 +71,9 @@ function tiles(o) {
     <div class="tile"><b>${running}</b><span>jobs running</span></div>
     <div class="tile"><b>${queued}</b><span>queued${s.oldestQueuedAt ? ` · oldest ${took(s.oldestQueuedAt)}` : ''}</span></div>
     <div class="tile ${unschedulable ? 'warn' : ''}"><b>${unschedulable}</b><span>unschedulable</span></div>
-    <div class="tile"><b>${s.coresBusy}/${s.coresTotal}</b><span>cores busy on ${s.dronesOnline} drone(s)</span></div>
+    <div class="tile ${s.dronesAccepting < s.dronesOnline ? 'warn' : ''}"><b>${s.coresBusy}/${s.coresTotal}</b><span>cores busy
+      on ${s.dronesOnline} drone(s) · ${s.coresFree ?? 0} free${s.dronesAccepting < s.dronesOnline
+        ? ` · ${s.dronesOnline - s.dronesAccepting} take no new work` : ''}</span></div>
     <div class="tile ${s.storeAvailable ? '' : 'bad'}"><b>${s.storeAvailable ? 'ok' : 'down'}</b><span>store</span></div>
   </div>`;
 }
@@ -92,12 +94,20 @@ function runsTable(runs) {
     + 'Try <code>swarm run</code> or “New run”.</td></tr>'}</tbody></table>`;
 }
 
+/** Why a job that could run does not (every waiting, queued or held job says), as HTML; '' when it runs or ended. */
+function waitText(job) {
+  const wait = job.waiting;
+  if (!wait) return '';
+  return `<span class="wait" data-wait-code="${esc(wait.code)}" title="${esc(wait.code.toLowerCase().replaceAll('_', ' '))}">`
+    + `${esc(wait.message)}</span>`;
+}
+
 function queueTable(queue) {
   const rows = queue.jobs.map((q) => `
     <tr class="clickable" data-href="#/runs/${q.job.runId}">
       <td>${esc(q.job.name)}</td><td>#${q.job.runId} ${esc(q.project)}</td><td>${badge(q.job.state)}</td>
       <td>${q.job.cores}</td><td>${esc(q.job.labels.join(', '))}</td><td class="muted">${took(q.readySince)}</td>
-      <td class="reason">${esc(q.job.reason ?? (q.notBefore ? `retry at ${clock(q.notBefore)}` : ''))}</td>
+      <td class="reason">${waitText(q.job) || esc(q.job.reason ?? (q.notBefore ? `retry at ${clock(q.notBefore)}` : ''))}</td>
     </tr>`).join('');
   return `<table class="queue"><thead><tr><th>Job</th><th>Run</th><th>State</th><th>Cores</th><th>Labels</th>
     <th>Waiting</th><th>Why</th></tr></thead><tbody>${rows
@@ -179,7 +189,7 @@ async function showRun(id) {
     <tr class="clickable ${String(job.id) === String(openJob) ? 'selected' : ''}" data-job="${job.id}">
       <td>${esc(job.name)}</td><td>${badge(job.state)}</td><td>${esc(job.drone ?? '')}</td><td>${job.cores}</td>
       <td>${job.attempt}</td><td class="muted">${took(job.startedAt, job.finishedAt)}</td>
-      <td class="reason">${esc(job.reason ?? '')}</td>
+      <td class="reason">${waitText(job) || esc(job.reason ?? '')}</td>
       <td class="actions">${['QUEUED', 'WAITING', 'ASSIGNED', 'RUNNING', 'UNSCHEDULABLE', 'RETRY_WAIT'].includes(job.state)
         ? button('cancel-job', 'Cancel', `data-job-id="${job.id}"`) : ''}${job.state === 'HELD'
         ? ['retry', 'failed', 'succeeded'].map((decision) => button('decide', decision === 'retry' ? 'Run again'

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.buildswarm.deploy.cluster.ClusterSettings;
 import org.buildswarm.drone.DroneOptions;
-import org.buildswarm.drone.HostLimits;
+import org.buildswarm.drone.HostGuardOptions;
 import org.buildswarm.drone.impl.SourceFetcher;
 import org.buildswarm.drone.DroneVerticle;
 import picocli.CommandLine.Command;
@@ -51,15 +51,8 @@ final class DroneCommand extends NodeCommand {
       description = "How long kept workspaces stay before the drone removes them (default: ${DEFAULT-VALUE}).")
   long keepFailedHours;
 
-  @Option(names = "--min-free-disk-mb", defaultValue = "" + HostLimits.DEFAULT_MIN_FREE_DISK_BYTES / (1024 * 1024),
-      description = "Take no new work while the work directory's file system has less free (MiB; 0: no check; "
-          + "default: ${DEFAULT-VALUE}).")
-  long minFreeDiskMib;
-
-  @Option(names = "--max-load-per-cpu", defaultValue = "" + HostLimits.DEFAULT_MAX_LOAD_PER_CPU,
-      description = "Take no new work while the host's 1-minute load per CPU is above this (0: no check; "
-          + "default: ${DEFAULT-VALUE}).")
-  double maxLoadPerCpu;
+  @picocli.CommandLine.Mixin
+  HostGuardSettings hostGuard;
 
   @Option(names = "--secrets-dir", description = "One file per secret, named like the environment variable it becomes; "
       + "readable by the drone only (default: WORK-DIR/secrets).")
@@ -72,6 +65,11 @@ final class DroneCommand extends NodeCommand {
 
   private String deploymentId;
   private final Promise<Void> ended = Promise.promise();
+
+  @Override
+  void checkSettings() {
+    hostGuard.options(HostGuardOptions.defaults());
+  }
 
   @Override
   boolean liteMember() {
@@ -88,7 +86,7 @@ final class DroneCommand extends NodeCommand {
     String token = Files.readString(joinTokenFile, StandardCharsets.UTF_8).trim();
     DroneOptions options = DroneOptions.defaults(workDirectory, token).withEphemeral(ephemeral)
         .withKillGraceMs(killGraceSeconds * 1000L)
-        .withHostLimits(new HostLimits(minFreeDiskMib * 1024 * 1024, maxLoadPerCpu));
+        .withHostGuard(hostGuard.options(HostGuardOptions.defaults()));
     if (name != null && !name.isBlank()) {
       options = options.withName(name);
     }

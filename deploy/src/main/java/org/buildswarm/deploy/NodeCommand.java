@@ -40,6 +40,10 @@ abstract class NodeCommand implements Callable<Integer> {
     return io.vertx.core.Promise.<Void>promise().future();
   }
 
+  /** Refuses settings out of range before anything starts (exit status 2). */
+  void checkSettings() {
+  }
+
   abstract boolean liteMember();
 
   /** Whether this node keeps JVM and Vert.x metrics for /metrics (drones do not: their memory is for builds). */
@@ -59,6 +63,7 @@ abstract class NodeCommand implements Callable<Integer> {
     ClusterSettings settings;
     try {
       settings = cluster.settings(liteMember());
+      checkSettings();
     } catch (Exception e) {
       System.err.println("swarm " + role() + ": " + e.getMessage());
       return SwarmCli.BAD_INPUT;

@@ -123,12 +123,18 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
+  /** How often a followed run is read again while some of its jobs wait. */
+  private static final long WAIT_READ_MS = 2_000;
+
   private static int follow(SwarmClient client, long runId, BlockingQueue<RunEvent> events, boolean live)
       throws Exception {
     RunProgress progress = new RunProgress(System.out);
     int unreachable = 0;
+    long lastRead = System.currentTimeMillis();
     while (true) {
-      RunEvent event = live ? events.poll(2, TimeUnit.SECONDS) : null;
+      RunEvent event = live ? events.poll(WAIT_READ_MS, TimeUnit.MILLISECONDS) : null;
+      // Live events say what changed, not why a job still waits: read the run for that every few seconds.
+      boolean waitsToExplain = progress.anyWaiting() && System.currentTimeMillis() - lastRead >= WAIT_READ_MS;
       if (event != null) {
         if (event.runId() == runId) {
           progress.event(event, jobId -> findJob(client, runId, jobId));
@@ -136,13 +142,16 @@ final class RunCommand implements Callable<Integer> {
             return progress.summary(client.run(runId)) ? SwarmCli.OK : SwarmCli.RUN_FAILED;
           }
         }
-        continue;
+        if (!waitsToExplain) {
+          continue;
+        }
       }
-      // Quiet for a while (or no live events): read the whole run to catch anything missed.
+      // Quiet for a while, jobs waiting, or no live events: read the whole run to catch anything missed.
       try {
         RunDetail detail = client.run(runId);
+        lastRead = System.currentTimeMillis();
         unreachable = 0;
-        progress.update(detail);
+        progress.update(detail, lastRead);
         if (detail.run().state().isTerminal()) {
           return progress.summary(detail) ? SwarmCli.OK : SwarmCli.RUN_FAILED;
         }

@@ -11,6 +11,7 @@ import java.util.logging.Logger;
 import org.buildswarm.deploy.impl.ProcessMetrics;
 import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.drone.DroneOptions;
+import org.buildswarm.drone.HostGuardOptions;
 import org.buildswarm.drone.DroneVerticle;
 import org.buildswarm.gateway.GatewayOptions;
 import org.buildswarm.gateway.GatewayVerticle;
@@ -38,17 +39,20 @@ public final class SingleHostSwarm {
    * @param killGraceMs time a cancelled job's processes get between SIGTERM and SIGKILL
    * @param storeUri a PostgreSQL URI, or null for the embedded H2 file in the state directory
    * @param projects Git repositories to watch for new commits (docs/discovery.md); empty for none
+   * @param hostGuard when the local drone takes no new work (default {@link HostGuardOptions#singleHostDefaults()})
    */
   public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
-      long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects) {
+      long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects,
+      HostGuardOptions hostGuard) {
     public Options {
       labels = labels == null ? List.of() : List.copyOf(labels);
       projects = projects == null ? List.of() : List.copyOf(projects);
+      hostGuard = hostGuard == null ? HostGuardOptions.singleHostDefaults() : hostGuard;
     }
 
     public Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
         long killGraceMs, String storeUri) {
-      this(stateDirectory, host, port, cores, labels, droneName, killGraceMs, storeUri, List.of());
+      this(stateDirectory, host, port, cores, labels, droneName, killGraceMs, storeUri, List.of(), null);
     }
   }
 
@@ -115,7 +119,7 @@ public final class SingleHostSwarm {
     if (!options.labels().isEmpty()) {
       drone = drone.withLabels(options.labels());
     }
-    drone = drone.withKillGraceMs(options.killGraceMs());
+    drone = drone.withKillGraceMs(options.killGraceMs()).withHostGuard(options.hostGuard());
     droneOptions = drone;
     DroneOptions finalDrone = drone;
     return vertx.deployVerticle(new OrchestratorVerticle(orchestratorOptions, store, new SwarmMetrics(metrics.registry())))

@@ -33,8 +33,11 @@ final class StatusCommand extends ApiCommand {
       System.out.printf(Locale.ROOT, "queue         oldest ready job waiting %.0fs%n",
           (status.path("at").asLong() - status.path("oldestQueuedAt").asLong()) / 1000.0);
     }
-    System.out.printf(Locale.ROOT, "drones        %d online, %d of %d cores busy; %d stale reports, %d leases expired%n",
-        status.path("dronesOnline").asInt(), status.path("coresBusy").asInt(), status.path("coresTotal").asInt(),
+    int online = status.path("dronesOnline").asInt();
+    int accepting = status.path("dronesAccepting").asInt();
+    System.out.printf(Locale.ROOT, "drones        %d online%s, %d of %d cores busy, %d free; %d stale reports, "
+            + "%d leases expired%n", online, accepting == online ? "" : " (" + (online - accepting) + " take no new work)",
+        status.path("coresBusy").asInt(), status.path("coresTotal").asInt(), status.path("coresFree").asInt(),
         status.path("staleReports").asLong(), status.path("leasesExpired").asLong());
     for (JsonNode drone : drones) {
       List<String> labels = new ArrayList<>();
@@ -42,6 +45,16 @@ final class StatusCommand extends ApiCommand {
       System.out.printf(Locale.ROOT, "  %-20s %-12s %3d/%-3d cores  load %5.2f  %s%n", drone.path("name").asText(),
           drone.path("state").asText(), drone.path("busyCores").asInt(), drone.path("cores").asInt(),
           drone.path("load1").asDouble(), String.join(",", labels));
+      if (drone.hasNonNull("reason") && !drone.path("reason").asText().isBlank()) {
+        System.out.printf(Locale.ROOT, "  %-20s %s%n", "", drone.path("reason").asText());
+      }
+    }
+    JsonNode waiting = status.path("waitingByReason");
+    if (waiting.size() > 0) {
+      List<String> reasons = new ArrayList<>();
+      waiting.fields().forEachRemaining(entry -> reasons.add(entry.getValue().asInt() + " "
+          + entry.getKey().toLowerCase(Locale.ROOT).replace('_', ' ')));
+      System.out.println("waiting       " + String.join(", ", reasons) + "  (swarm run and the queue page say why each)");
     }
     System.out.println("latest runs");
     for (JsonNode run : runs) {

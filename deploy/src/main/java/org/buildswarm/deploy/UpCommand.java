@@ -46,10 +46,20 @@ final class UpCommand implements Callable<Integer> {
       + "(docs/discovery.md): new commits start runs, and deploy to their branch's environment.")
   java.nio.file.Path projectsFile;
 
+  @picocli.CommandLine.Mixin
+  HostGuardSettings hostGuard;
+
   @Override
   public Integer call() throws Exception {
     if (killGraceSeconds < 0) {
       System.err.println("swarm up: --kill-grace must be 0 or more seconds");
+      return SwarmCli.BAD_INPUT;
+    }
+    org.buildswarm.drone.HostGuardOptions guard;
+    try {
+      guard = hostGuard.options(org.buildswarm.drone.HostGuardOptions.singleHostDefaults());
+    } catch (IllegalArgumentException e) {
+      System.err.println("swarm up: " + e.getMessage());
       return SwarmCli.BAD_INPUT;
     }
     java.util.List<org.buildswarm.orchestrator.discovery.Project> projects = java.util.List.of();
@@ -65,7 +75,7 @@ final class UpCommand implements Callable<Integer> {
       }
     }
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName,
-        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE"), projects));
+        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE"), projects, guard));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.out.println("stopping buildswarm…");

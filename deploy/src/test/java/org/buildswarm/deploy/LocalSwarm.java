@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.buildswarm.deploy.impl.StateDirectory;
+import org.buildswarm.drone.HostGuardOptions;
 import org.buildswarm.protocol.ProtocolJson;
 
 /** The single-host swarm in this JVM on an embedded store in a test's directory, with a small HTTP client. */
@@ -38,7 +39,8 @@ final class LocalSwarm implements AutoCloseable {
   static LocalSwarm start(Path directory, int cores, List<org.buildswarm.orchestrator.discovery.Project> projects)
       throws Exception {
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(directory.resolve(".buildswarm"),
-        "127.0.0.1", 0, cores, List.of("linux"), "local", 1_000, null, projects));
+        // The tests need the drone to take work whatever else this host is doing.
+        "127.0.0.1", 0, cores, List.of("linux"), "local", 1_000, null, projects, HostGuardOptions.none()));
     try {
       swarm.start().toCompletionStage().toCompletableFuture().get();
     } catch (Exception e) {

@@ -42,7 +42,7 @@ class PostgresRestartTest {
     postgres = PostgresServer.start();
     String uri = "postgresql://" + PostgresServer.USER + "@127.0.0.1:" + postgres.port() + "/" + PostgresServer.USER;
     swarm = new SingleHostSwarm(new SingleHostSwarm.Options(directory.resolve(".buildswarm"), "127.0.0.1", 0, 4,
-        List.of("linux"), "local", 1_000, uri));
+        List.of("linux"), "local", 1_000, uri, List.of(), org.buildswarm.drone.HostGuardOptions.none()));
     swarm.start().toCompletionStage().toCompletableFuture().get();
     token = Files.readString(swarm.state().resolve(StateDirectory.ADMIN_TOKEN_FILE)).trim();
   }

@@ -22,7 +22,8 @@ import org.buildswarm.protocol.DroneMode;
  *     (default {@value #DEFAULT_REGISTER_RETRY_MS})
  * @param logChunkBytes largest log chunk sent at once (default {@value #DEFAULT_LOG_CHUNK_BYTES})
  * @param logPollMs how often log spools are checked for new output (default {@value #DEFAULT_LOG_POLL_MS})
- * @param hostLimits when the host takes no new work: low disk, over-subscribed (default {@link HostLimits#defaults()})
+ * @param hostGuard when the host takes no new work: floors of disk and memory, pressure from other work
+ *     (default {@link HostGuardOptions#defaults()})
  * @param secretsDirectory one file per secret, named like the variable (default {@code secrets} in the work directory)
  * @param mirrorCacheBytes the Git mirrors' total size limit; 0: none (default 10 GiB)
  */
@@ -39,7 +40,7 @@ public record DroneOptions(
     long registerRetryMs,
     int logChunkBytes,
     long logPollMs,
-    HostLimits hostLimits,
+    HostGuardOptions hostGuard,
     Path secretsDirectory,
     long mirrorCacheBytes) {
   public static final long DEFAULT_KILL_GRACE_MS = 10_000;
@@ -51,7 +52,7 @@ public record DroneOptions(
   public DroneOptions {
     labels = List.copyOf(labels);
     mode = mode == null ? DroneMode.ACTIVE : mode;
-    hostLimits = hostLimits == null ? HostLimits.defaults() : hostLimits;
+    hostGuard = hostGuard == null ? HostGuardOptions.defaults() : hostGuard;
     secretsDirectory = secretsDirectory == null ? workDirectory.resolve("secrets") : secretsDirectory;
   }
 
@@ -59,33 +60,33 @@ public record DroneOptions(
   public static DroneOptions defaults(Path workDirectory, String joinToken) {
     return new DroneOptions(defaultName(), Runtime.getRuntime().availableProcessors(), defaultLabels(), workDirectory,
         joinToken, DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, 0, DEFAULT_REGISTER_RETRY_MS,
-        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostLimits.defaults(), null,
+        DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostGuardOptions.defaults(), null,
         org.buildswarm.drone.impl.SourceFetcher.DEFAULT_MAX_MIRROR_BYTES);
   }
 
   public DroneOptions withName(String newName) {
     return new DroneOptions(newName, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withCores(int newCores) {
     return new DroneOptions(name, newCores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withLabels(List<String> newLabels) {
     return new DroneOptions(name, cores, newLabels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withKillGraceMs(long grace) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, grace,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withEphemeral(boolean once) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, once, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   /** Keeps failed attempts' workspaces for {@value #DEFAULT_KEEP_FAILED_MS} ms, or not at all. */
@@ -95,27 +96,27 @@ public record DroneOptions(
 
   public DroneOptions withKeepFailedWorkspacesFor(long keepMs) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withMode(DroneMode newMode) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, newMode, ephemeral, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
-  public DroneOptions withHostLimits(HostLimits limits) {
+  public DroneOptions withHostGuard(HostGuardOptions limits) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, limits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withSecretsDirectory(Path directory) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, directory, mirrorCacheBytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, directory, mirrorCacheBytes);
   }
 
   public DroneOptions withMirrorCacheBytes(long bytes) {
     return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
-        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostLimits, secretsDirectory, bytes);
+        keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, bytes);
   }
 
   static String defaultName() {

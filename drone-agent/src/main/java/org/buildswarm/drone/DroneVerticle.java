@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.buildswarm.drone.impl.ArtifactPublisher;
+import org.buildswarm.drone.impl.HostGuard;
 import org.buildswarm.drone.impl.HostProbe;
+import org.buildswarm.drone.impl.HostSample;
 import org.buildswarm.drone.impl.Secrets;
 import org.buildswarm.drone.impl.JobRunner;
 import org.buildswarm.drone.impl.Leftovers;
@@ -42,6 +44,7 @@ import org.buildswarm.protocol.message.ChangeMode;
 import org.buildswarm.protocol.message.DroneRegistered;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
+import org.buildswarm.protocol.message.HostRefusal;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.JobStarted;
@@ -85,8 +88,16 @@ public final class DroneVerticle extends VerticleBase {
   private boolean registered;
   private boolean registering;
   private boolean stopping;
-  /** Why the host takes no new work (low disk, over-subscribed), from the last probe; null if it does. */
-  private String unavailable;
+  /** How often the host guard reads the host. */
+  static final long GUARD_SAMPLE_MS = 1_000;
+  private HostGuard guard;
+  private HostProbe probe;
+  /** The host guard's last reading; null until the first. */
+  private HostSample sample;
+  /** Why the host takes no new work, from the host guard; null if it does. */
+  private HostRefusal hostRefusal;
+  private boolean sampling;
+  private long guardTimer = -1;
   private boolean ephemeralTaken;
   private String refusal;
   private long heartbeatTimer = -1;
@@ -143,6 +154,9 @@ public final class DroneVerticle extends VerticleBase {
     shipper = new LogShipper(vertx, options.logChunkBytes(), REQUEST_TIMEOUT_MS);
     artifacts = new ArtifactPublisher(this::findGateway, ARTIFACT_UPLOAD_TIMEOUT, 1_000);
     shipper.start(options.logPollMs());
+    guard = new HostGuard(options.hostGuard());
+    probe = HostProbe.of(work);
+    guardTimer = vertx.setPeriodic(0, GUARD_SAMPLE_MS, id -> sampleHost());
     retryTimer = vertx.setPeriodic(REPORT_RETRY_MS, id -> resendReports());
     checkTimer = vertx.setPeriodic(SELF_CHECK_MS, id -> checkReachable());
     keptTimer = vertx.setPeriodic(0, KEPT_SWEEP_MS, id -> vertx.executeBlocking(() -> JobRunner.expireKept(
@@ -182,7 +196,7 @@ public final class DroneVerticle extends VerticleBase {
     // below against this drone (a restart is not a fault).
     // Sent, not requested: while Vert.x closes, a reply (or its timeout) may never come, and stopping
     // must not wait on it. It travels ahead of the reports of the jobs stopped below.
-    Heartbeat leaving = new Heartbeat(options.name(), epoch, 0, -1, 0, 0, -1, mode, refs(), Heartbeat.LEAVING);
+    Heartbeat leaving = new Heartbeat(options.name(), epoch, 0, -1, 0, 0, -1, mode, refs(), HostRefusal.LEAVING);
     vertx.eventBus().send(Addresses.DRONE_HEARTBEAT, leaving);
     return stopJobsAndLeave();
   }
@@ -203,6 +217,7 @@ public final class DroneVerticle extends VerticleBase {
           vertx.cancelTimer(retryTimer);
           vertx.cancelTimer(checkTimer);
           vertx.cancelTimer(keptTimer);
+          vertx.cancelTimer(guardTimer);
           jobThreads.shutdownNow();
           helpers.shutdown();
           return commands.unregister();
@@ -263,24 +278,60 @@ public final class DroneVerticle extends VerticleBase {
     if (!registered || stopping) {
       return;
     }
-    vertx.executeBlocking(() -> HostProbe.read(options.workDirectory()), false).compose(reading -> {
-      String refusal = options.hostLimits().refusal(reading.diskFreeBytes(), reading.load1(),
-          Runtime.getRuntime().availableProcessors());
-      if (!java.util.Objects.equals(refusal, unavailable)) {
-        LOG.log(refusal == null ? Level.INFO : Level.WARNING, refusal == null
-            ? "drone " + options.name() + " takes work again" : "drone " + options.name() + " takes no new work: " + refusal);
-      }
-      unavailable = refusal;
-      Heartbeat heartbeat = new Heartbeat(options.name(), epoch, freeCores(), reading.load1(),
-          reading.memoryTotalBytes(), reading.memoryAvailableBytes(), reading.diskFreeBytes(), mode, refs(), refusal);
-      return vertx.eventBus().<HeartbeatReply>request(Addresses.DRONE_HEARTBEAT, heartbeat,
-          new DeliveryOptions().setSendTimeout(heartbeatIntervalMs * 2));
-    }).onSuccess(reply -> {
+    HostSample host = sample;
+    Heartbeat heartbeat = new Heartbeat(options.name(), epoch, freeCores(), host == null ? -1 : host.load1(),
+        host == null ? -1 : host.memoryTotalBytes(), host == null ? -1 : host.memoryAvailableBytes(),
+        host == null ? -1 : host.diskFreeBytes(), mode, refs(), hostRefusal);
+    vertx.eventBus().<HeartbeatReply>request(Addresses.DRONE_HEARTBEAT, heartbeat,
+        new DeliveryOptions().setSendTimeout(heartbeatIntervalMs * 2)).onSuccess(reply -> {
       HeartbeatReply body = reply.body();
       killStale(body.kill());
       if (body.reregister()) {
         LOG.info("the orchestrator asked drone " + options.name() + " to register again");
         listen().onComplete(relistened -> register());
+      }
+    });
+  }
+
+  /**
+   * One reading of the host for the guard, off the event loop (one at a time, so the guard sees
+   * its samples in order). A change of verdict is told to the orchestrator at once.
+   */
+  private void sampleHost() {
+    if (sampling || stopping) {
+      return;
+    }
+    sampling = true;
+    java.util.Set<Long> groups = new java.util.HashSet<>();
+    for (Attempt attempt : attempts.values()) {
+      if (attempt.running) {
+        groups.addAll(attempt.runner.processGroups());
+      }
+    }
+    long pid = ProcessHandle.current().pid();
+    vertx.executeBlocking(() -> {
+      HostSample read = probe.read(groups, pid, System.currentTimeMillis());
+      return new Object[] {read, guard.observe(read)};
+    }, false).onComplete(done -> {
+      sampling = false;
+      if (done.failed()) {
+        LOG.log(Level.WARNING, "could not read the host", done.cause());
+        return;
+      }
+      sample = (HostSample) done.result()[0];
+      HostRefusal now = ((HostGuard.Reading) done.result()[1]).refusal();
+      if (!java.util.Objects.equals(now, hostRefusal)) {
+        boolean signalChanged = now == null || hostRefusal == null || now.signal() != hostRefusal.signal();
+        if (signalChanged) {
+          LOG.log(now == null ? Level.INFO : Level.WARNING, now == null
+              ? "drone " + options.name() + " takes work again"
+              : "drone " + options.name() + " takes no new work" + (now.whileBusyOnly() ? " while it runs a job" : "")
+                  + ": " + now.message());
+        }
+        hostRefusal = now;
+        if (signalChanged) {
+          heartbeat();
+        }
       }
     });
   }
@@ -343,8 +394,8 @@ public final class DroneVerticle extends VerticleBase {
     if (options.ephemeral() && ephemeralTaken) {
       return AssignReply.refuse("ephemeral drone already ran its job");
     }
-    if (unavailable != null) {
-      return AssignReply.refuse(unavailable);
+    if (hostRefusal != null && hostRefusal.applies(runningJobs())) {
+      return AssignReply.refuse(hostRefusal);
     }
     int free = freeCores();
     if (assignment.execution().cores() > free) {
@@ -494,6 +545,16 @@ public final class DroneVerticle extends VerticleBase {
       }
     });
     return done.future();
+  }
+
+  private int runningJobs() {
+    int running = 0;
+    for (Attempt attempt : attempts.values()) {
+      if (attempt.running) {
+        running++;
+      }
+    }
+    return running;
   }
 
   private int freeCores() {

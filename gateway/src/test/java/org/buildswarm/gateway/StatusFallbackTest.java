@@ -56,11 +56,14 @@ class StatusFallbackTest {
 
   private void orchestratorUp() {
     orchestrator.add(vertx.eventBus().consumer(Addresses.STATUS, message -> message.reply(new SwarmStatus("o1", 1,
-        System.currentTimeMillis(), 1, Map.of(JobState.UNSCHEDULABLE, 1), null, 1, 8, 2, 0, 0, Map.of(), true, 0))));
+        System.currentTimeMillis(), 1, Map.of(JobState.UNSCHEDULABLE, 1), null, 1, 8, 2, 0, 0, Map.of(), true, 0, 1, 6,
+        Map.of()))));
     orchestrator.add(vertx.eventBus().consumer(Addresses.DRONE_LIST, message -> message.reply(new DroneList(List.of(
-        new DroneView(drone, "host", "online", 8, 2, List.of("linux"), 0.5, 0, 0, List.of(3L), 1, null))))));
+        new DroneView(drone, "host", "online", 8, 2, List.of("linux"), 0.5, 0, 0, List.of(3L), 1, null, true))))));
     JobView waiting = new JobView(9, 4, "train", JobState.UNSCHEDULABLE, 64, List.of("gpu"), List.of(), 1, null, null,
-        null, List.of(), "no drone has label gpu", 1L, null, null);
+        null, List.of(), "no drone has label gpu", 1L, null, null,
+        new org.buildswarm.protocol.api.WaitReason(org.buildswarm.protocol.api.WaitReason.Code.UNSCHEDULABLE,
+            "no drone has label gpu"));
     orchestrator.add(vertx.eventBus().consumer(Addresses.QUEUE_LIST, message -> message.reply(
         new QueueList(List.of(new QueuedJob(waiting, "ml", 2, 1L, 0)), 1, 1))));
     orchestrator.add(vertx.eventBus().consumer(Addresses.RUN_LIST, message -> message.reply(new RunPage(List.of(), null))));

@@ -109,7 +109,9 @@ final class Cluster implements AutoCloseable {
         "--cluster-port", Integer.toString(freePort()), "--event-bus-port", Integer.toString(freePort()),
         "--join-token-file", joinToken.toString(), "--name", droneName, "--cores", Integer.toString(cores),
         "--labels", "linux,node-" + droneName, "--work-dir", directory.resolve("drone-" + droneName).toString(),
-        "--kill-grace", "2"));
+        "--kill-grace", "2",
+        // These tests need their drones to take work whatever else this host is doing.
+        "--no-host-guard"));
     args.addAll(List.of(extra));
     SwarmProcess drone = start("drone-" + droneName + "-" + processes.size(), namespace, args);
     awaitDroneState(droneName, "online", Duration.ofSeconds(120), drone);

@@ -40,7 +40,8 @@ class SingleHostSwarmSystemTest {
 
   @BeforeAll
   static void startSwarm() throws Exception {
-    swarm = SwarmProcess.start(work, "up", Map.of(), "up", "--port", "0", "--kill-grace", "2");
+    // The tests need the drone to take work whatever else this host is doing.
+    swarm = SwarmProcess.start(work, "up", Map.of(), "up", "--port", "0", "--kill-grace", "2", "--no-host-guard");
     url = swarm.awaitUrl(Duration.ofSeconds(120));
     String token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
     api = new Api(url, token);

@@ -11,15 +11,23 @@ import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.api.WaitReason;
 
 /**
  * Prints a run's progress, one line per job change, in the order the changes happened (from the
  * live events), with the failing step's last lines under a failed job.
  */
 public final class RunProgress {
+  /** A job's reason for waiting is printed once it has waited this long (shorter waits are not news). */
+  public static final long WAIT_NOTICE_MS = 3_000;
+
   private final PrintStream out;
   private final Map<Long, String> printed = new HashMap<>();
   private final Map<Long, Long> runningSince = new HashMap<>();
+  /** Jobs that could run but do not yet, and since when we saw them so. */
+  private final Map<Long, Long> waitingSince = new HashMap<>();
+  /** The last wait reason printed for each job, its numbers blanked (a countdown is not a new reason). */
+  private final Map<Long, String> printedWait = new HashMap<>();
 
   public RunProgress(PrintStream out) {
     this.out = out;
@@ -35,39 +43,91 @@ public final class RunProgress {
       return;
     }
     JobView view = new JobView(event.jobId(), event.runId(), event.jobName(), event.jobState(), 0, null, null, 0,
-        event.drone(), null, null, null, event.reason(), null, null, null);
+        event.drone(), null, null, null, event.reason(), null, null, null, null);
     if (event.jobState() == JobState.RUNNING) {
       runningSince.put(event.jobId(), event.at());
     }
+    noteWaiting(event.jobId(), event.jobState(), event.at());
     String took = event.jobState().isTerminal() && runningSince.containsKey(event.jobId())
         ? seconds(event.at() - runningSince.get(event.jobId())) : "";
     if (event.jobState() == JobState.FAILED) {
       JobView full = job.apply(event.jobId());
-      print(full == null ? view : full, took);
+      print(full == null ? view : full, took, event.type());
     } else {
-      print(view, took);
+      print(view, took, event.type());
     }
     out.flush();
   }
 
   /** Prints whatever changed since the last call, from a full read of the run (when live events are not available). */
   public void update(RunDetail detail) {
+    update(detail, System.currentTimeMillis());
+  }
+
+  /**
+   * Prints whatever changed since the last call, from a full read of the run, and why each job
+   * that could run does not, once it has waited {@link #WAIT_NOTICE_MS} and again when the reason changes.
+   */
+  public void update(RunDetail detail, long now) {
     for (JobView job : detail.jobs()) {
       String took = job.startedAt() != null && job.finishedAt() != null ? seconds(job.finishedAt() - job.startedAt()) : "";
-      print(job, took);
+      print(job, took, null);
+      noteWaiting(job.id(), job.state(), now);
+      printWait(job, now);
     }
     out.flush();
   }
 
-  /** Prints a job's line unless it is the same change as the last one printed for it. */
-  private void print(JobView job, String took) {
+  /** Whether some job could run but does not (so the run is worth reading again for its reasons). */
+  public boolean anyWaiting() {
+    return !waitingSince.isEmpty();
+  }
+
+  private void noteWaiting(long jobId, JobState state, long at) {
+    if (state == JobState.QUEUED || state == JobState.UNSCHEDULABLE || state == JobState.HELD) {
+      waitingSince.putIfAbsent(jobId, at);
+    } else {
+      waitingSince.remove(jobId);
+      printedWait.remove(jobId);
+    }
+  }
+
+  private void printWait(JobView job, long now) {
+    WaitReason wait = job.waiting();
+    Long since = waitingSince.get(job.id());
+    if (wait == null || since == null || now - since < WAIT_NOTICE_MS || wait.code() == WaitReason.Code.PLACING
+        || wait.code() == WaitReason.Code.STARTING || wait.code() == WaitReason.Code.NEEDS) {
+      return;
+    }
+    if (!waitKey(wait.message()).equals(printedWait.put(job.id(), waitKey(wait.message())))) {
+      line(wait.code() == WaitReason.Code.HELD ? "held" : "waiting", job, wait.message());
+    }
+  }
+
+  /** A reason with its numbers blanked: a countdown or a moving percentage is not a new reason. */
+  private static String waitKey(String message) {
+    return message == null ? "" : message.replaceAll("[0-9]+", "#");
+  }
+
+  /**
+   * Prints a job's line unless it is the same change as the last one printed for it.
+   *
+   * @param eventType the live event's type, or null when the job comes from a read of the run
+   */
+  private void print(JobView job, String took, String eventType) {
     String key = job.state() + "/" + job.reason() + (job.state() == JobState.RUNNING ? "/" + job.drone() : "");
     if (key.equals(printed.put(job.id(), key))) {
       return;
     }
     switch (job.state()) {
       case WAITING, ASSIGNED -> { }
-      case QUEUED -> line(job.reason() != null ? "requeued" : "queued", job, job.reason());
+      case QUEUED -> {
+        String what = queuedWord(job, eventType);
+        if (what.equals("waiting")) {
+          printedWait.put(job.id(), waitKey(job.reason()));
+        }
+        line(what, job, job.reason());
+      }
       case UNSCHEDULABLE -> line("stuck", job, job.reason());
       case RUNNING -> line("running", job, "on " + job.drone());
       case SUCCEEDED -> line("passed", job, took);
@@ -80,6 +140,28 @@ public final class RunProgress {
       case SKIPPED -> line("skipped", job, job.reason());
       case CANCELLED -> line("cancelled", job, job.reason());
     }
+  }
+
+  /**
+   * How a queued job's line reads: queued; waiting (behind another run's deploy or its concurrency
+   * group: news at once); retrying (after its own failure); or requeued (its drone let it go).
+   */
+  private static String queuedWord(JobView job, String eventType) {
+    if (job.reason() == null) {
+      return "queued";
+    }
+    if (eventType != null) {
+      return switch (eventType) {
+        case "job.queued" -> "waiting";
+        case "job.retry_scheduled" -> "retrying";
+        default -> "requeued";
+      };
+    }
+    WaitReason.Code code = job.waiting() == null ? null : job.waiting().code();
+    if (code == WaitReason.Code.DEPLOY_GATE || code == WaitReason.Code.CONCURRENCY_GATE) {
+      return "waiting";
+    }
+    return code == WaitReason.Code.RETRY_BACKOFF ? "retrying" : "requeued";
   }
 
   /** The closing line; returns whether the run succeeded. */

@@ -99,6 +99,11 @@ public final class JobRunner implements Runnable {
     this.listener = listener;
   }
 
+  /** The process groups its steps have led so far (for the host guard: the drone's own tasks). */
+  public Set<Long> processGroups() {
+    return Set.copyOf(groups);
+  }
+
   /**
    * Stops the attempt: SIGTERM to the running step's whole process tree, SIGKILL after the grace
    * period. Returns at once; the runner reports the outcome when the processes are gone.

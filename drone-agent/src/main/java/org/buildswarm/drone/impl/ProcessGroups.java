@@ -121,13 +121,21 @@ public final class ProcessGroups {
    * group. Parsed from bytes: this runs once per process on the host for every finished job.
    */
   static boolean inGroup(byte[] stat, long pgid) {
-    int end = stat.length - 1;
-    while (end >= 0 && stat[end] != ')') {
-      end--;
-    }
-    int position = end + 2; // the state field
-    if (end < 0 || position >= stat.length || stat[position] == 'Z' || stat[position] == 'X') {
-      return false;
+    char state = stateOf(stat);
+    return state != '?' && state != 'Z' && state != 'X' && groupOf(stat) == pgid;
+  }
+
+  /** The state letter of a /proc/PID/stat (or task stat) line: R, S, D, Z…; '?' if unreadable. */
+  static char stateOf(byte[] stat) {
+    int position = afterCommand(stat);
+    return position < 0 || position >= stat.length ? '?' : (char) stat[position];
+  }
+
+  /** The process group of a /proc/PID/stat line; -1 if unreadable. */
+  static long groupOf(byte[] stat) {
+    int position = afterCommand(stat);
+    if (position < 0) {
+      return -1;
     }
     int field = 0;
     long value = 0;
@@ -135,7 +143,7 @@ public final class ProcessGroups {
       byte b = stat[i];
       if (b == ' ') {
         if (field == 2) {
-          return value == pgid;
+          return value;
         }
         field++;
         value = 0;
@@ -143,7 +151,16 @@ public final class ProcessGroups {
         value = value * 10 + (b - '0');
       }
     }
-    return false;
+    return -1;
+  }
+
+  /** Where the state field starts: after the last ')' (a command name may hold spaces and parentheses). */
+  private static int afterCommand(byte[] stat) {
+    int end = stat.length - 1;
+    while (end >= 0 && stat[end] != ')') {
+      end--;
+    }
+    return end < 0 ? -1 : end + 2;
   }
 
   private static void sleep(long millis) {

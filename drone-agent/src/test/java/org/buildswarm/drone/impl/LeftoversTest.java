@@ -31,6 +31,11 @@ class LeftoversTest {
     // A job left running in its own session, as a killed drone leaves it.
     Process orphan = new ProcessBuilder(ProcessGroups.newGroupCommand(List.of("/bin/sh", "-c", "trap '' TERM; sleep 600")))
         .directory(workspace.toFile()).start();
+    // setsid makes it lead its own group only once it runs: on a busy host that is not at once.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!ProcessGroups.members(orphan.pid()).contains(orphan.pid()) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
     Leftovers.record(jobs.resolve("7-1-abc" + Leftovers.SUFFIX), orphan.pid());
     // A record of a group that no longer exists (or now belongs to someone else) is left alone.
     Files.writeString(jobs.resolve("8-1-def" + Leftovers.SUFFIX), "999999 123\n", java.nio.file.StandardOpenOption.CREATE);

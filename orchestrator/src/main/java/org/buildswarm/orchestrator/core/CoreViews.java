@@ -24,29 +24,27 @@ final class CoreViews {
         run.createdAt, run.finishedAt, counts);
   }
 
-  static RunDetail detail(RunEntry run) {
+  static RunDetail detail(RunEntry run, WaitExplainer waits) {
     List<JobView> jobs = new ArrayList<>(run.jobs.size());
     for (JobEntry job : run.jobs) {
-      jobs.add(job(job));
+      jobs.add(job(job, waits));
     }
     return new RunDetail(summary(run), jobs);
   }
 
-  static JobView job(JobEntry job) {
+  static JobView job(JobEntry job, WaitExplainer waits) {
     List<String> needs = new ArrayList<>(job.plan.needs().size());
     for (int index : job.plan.needs()) {
       needs.add(job.run.jobs.get(index).plan.name());
     }
     return new JobView(job.id, job.run.id, job.plan.name(), job.state, job.plan.cores(),
         List.copyOf(new TreeSet<>(job.plan.labels())), needs, job.attempt, job.drone, job.exitCode, job.failedStep,
-        job.logTail, job.reason, job.queuedAt, job.startedAt, job.finishedAt);
+        job.logTail, job.reason, job.queuedAt, job.startedAt, job.finishedAt, waits.explain(job));
   }
 
   static DroneView drone(DroneEntry drone, long now) {
     return new DroneView(drone.name, drone.host, drone.visibleState(now), drone.cores, drone.busyCores(),
         List.copyOf(new TreeSet<>(drone.labels)), drone.load1, drone.memoryTotalBytes, drone.memoryAvailableBytes,
-        drone.runningJobIds(), drone.lastSeenAt, drone.isGrounded(now)
-            ? "repeated infrastructure failures; grounded until " + java.time.Instant.ofEpochMilli(drone.groundedUntil)
-            : drone.unavailable);
+        drone.runningJobIds(), drone.lastSeenAt, drone.reason(now), drone.accepting(now));
   }
 }

@@ -36,8 +36,8 @@ final class DroneEntry {
   long memoryTotalBytes;
   long memoryAvailableBytes;
   long groundedUntil;
-  /** Why the drone's host takes no new work (from its heartbeat), or null. */
-  String unavailable;
+  /** Why the drone's host takes no new work (from its heartbeat or its refusal of an assignment), or null. */
+  org.buildswarm.protocol.message.HostRefusal refusal;
   /** The cluster did not route an assignment to it: it must subscribe and register again. */
   boolean mustRelisten;
   final Deque<Long> infraFailures = new ArrayDeque<>();
@@ -59,7 +59,12 @@ final class DroneEntry {
 
   /** Shutting down (said so in its last heartbeat, or refused work for it): its stopped jobs are not its fault. */
   boolean isLeaving() {
-    return org.buildswarm.protocol.message.Heartbeat.LEAVING.equals(unavailable);
+    return refusal != null && refusal.signal() == org.buildswarm.protocol.message.HostRefusal.Signal.LEAVING;
+  }
+
+  /** Whether its host guard holds back new work now (a pressure signal only while it runs something). */
+  boolean refusing() {
+    return refusal != null && refusal.applies(attempts.size());
   }
 
   boolean isGrounded(long now) {
@@ -71,11 +76,11 @@ final class DroneEntry {
   }
 
   boolean accepting(long now) {
-    return presence == Presence.ONLINE && mode() == DroneMode.ACTIVE && !isGrounded(now) && unavailable == null
+    return presence == Presence.ONLINE && mode() == DroneMode.ACTIVE && !isGrounded(now) && !refusing()
         && !(ephemeral && ephemeralUsed);
   }
 
-  /** The state users see: online, draining, paused, grounded, unavailable, reconnecting, lost. */
+  /** The state users see: online, draining, paused, grounded, unavailable (its host refuses work), reconnecting, lost. */
   String visibleState(long now) {
     if (presence == Presence.LOST) {
       return "lost";
@@ -86,13 +91,42 @@ final class DroneEntry {
     if (isGrounded(now)) {
       return "grounded";
     }
-    if (unavailable != null && mode() == DroneMode.ACTIVE) {
+    if (refusing() && mode() == DroneMode.ACTIVE) {
       return "unavailable";
     }
     return switch (mode()) {
       case ACTIVE -> "online";
       case DRAINING -> "draining";
       case PAUSED -> "paused";
+    };
+  }
+
+  /** Why it is in its visible state, for people; null when it is simply online and idle or busy. */
+  String reason(long now) {
+    if (presence == Presence.LOST) {
+      return "no heartbeat since " + java.time.Instant.ofEpochMilli(lastSeenAt);
+    }
+    if (presence == Presence.EXPECTED) {
+      return "had jobs when the orchestrator restarted; waiting for it to register again";
+    }
+    if (isGrounded(now)) {
+      return "grounded until " + WaitExplainer.clock(groundedUntil) + " (" + OrchestratorCore.formatMillis(groundedUntil - now)
+          + " from now) after repeated infrastructure failures";
+    }
+    if (ephemeral && ephemeralUsed) {
+      return "ephemeral: it has taken its one job";
+    }
+    if (refusal != null) {
+      if (!refusal.whileBusyOnly()) {
+        return refusal.message();
+      }
+      return (refusing() ? "takes no new work while it runs a job: " : "takes one job at a time: ") + refusal.message();
+    }
+    return switch (mode()) {
+      case ACTIVE -> null;
+      case DRAINING -> operatorMode == DroneMode.DRAINING ? "drained by an operator: it finishes its jobs and takes no more"
+          : "draining: it finishes its jobs and takes no more";
+      case PAUSED -> operatorMode == DroneMode.PAUSED ? "paused by an operator" : "paused";
     };
   }
 

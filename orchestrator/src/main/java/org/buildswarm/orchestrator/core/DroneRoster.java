@@ -91,7 +91,7 @@ public final class DroneRoster {
     drone.cores = request.cores();
     drone.labels = Set.copyOf(request.labels());
     drone.reportedMode = request.mode();
-    drone.unavailable = null; // a drone registering anew is not leaving; its heartbeats say how it is
+    drone.refusal = null; // a drone registering anew is not leaving; its heartbeats say how it is
     drone.ephemeral = request.ephemeral();
     drone.presence = Presence.ONLINE;
     changed = true;
@@ -145,12 +145,7 @@ public final class DroneRoster {
     drone.memoryTotalBytes = heartbeat.memoryTotalBytes();
     drone.memoryAvailableBytes = heartbeat.memoryAvailableBytes();
     drone.reportedMode = heartbeat.mode();
-    if (!java.util.Objects.equals(drone.unavailable, heartbeat.unavailable())) {
-      drone.unavailable = heartbeat.unavailable();
-      changed = true;
-      core.recordSwarmEvent(drone.unavailable == null ? "drone.available" : "drone.unavailable",
-          drone.unavailable == null ? Map.of("drone", drone.name) : Map.of("drone", drone.name, "reason", drone.unavailable));
-    }
+    refusing(drone, heartbeat.refusal());
     if (drone.operatorMode != null && drone.operatorMode != heartbeat.mode()) {
       core.commandDrone(drone.name, new ChangeMode(core.epoch(), drone.operatorMode, "set by an operator"));
     }
@@ -174,6 +169,25 @@ public final class DroneRoster {
       }
     }
     return new HeartbeatReply(false, kill);
+  }
+
+  /**
+   * What the drone's host guard says now (from a heartbeat, or a refused assignment). A change of
+   * signal is an event; a pressure that only changes its reading is not.
+   */
+  void refusing(DroneEntry drone, org.buildswarm.protocol.message.HostRefusal refusal) {
+    org.buildswarm.protocol.message.HostRefusal before = drone.refusal;
+    drone.refusal = refusal;
+    if (before == null ? refusal == null : refusal != null && before.signal() == refusal.signal()) {
+      return; // only the reading changed
+    }
+    changed = true;
+    if (refusal == null) {
+      core.recordSwarmEvent("drone.available", Map.of("drone", drone.name));
+    } else {
+      core.recordSwarmEvent("drone.unavailable", Map.of("drone", drone.name, "signal", refusal.signal().label(),
+          "whileBusyOnly", refusal.whileBusyOnly(), "reason", refusal.message()));
+    }
   }
 
   /**
@@ -303,11 +317,24 @@ public final class DroneRoster {
     for (DroneEntry drone : drones.values()) {
       if (drone.presence == Presence.ONLINE) {
         slots.add(new DroneSlot(drone.name, drone.cores, Math.max(0, drone.cores - drone.busyCores()), drone.labels,
-            drone.accepting(now), drone.ephemeral ? (drone.ephemeralUsed ? 0 : 1) : DroneSlot.UNLIMITED,
-            releases(drone, now)));
+            drone.accepting(now), jobSlots(drone), releases(drone, now)));
       }
     }
     return slots;
+  }
+
+  /**
+   * How many more jobs it may take now, whatever its cores: one for an unused ephemeral drone, and
+   * one for an idle drone whose host is under pressure (it takes work only while it runs nothing).
+   */
+  private static int jobSlots(DroneEntry drone) {
+    if (drone.ephemeral) {
+      return drone.ephemeralUsed ? 0 : 1;
+    }
+    if (drone.refusal != null && drone.refusal.whileBusyOnly()) {
+      return drone.attempts.isEmpty() ? 1 : 0;
+    }
+    return DroneSlot.UNLIMITED;
   }
 
   /** When each attempt on the drone is expected to end, from its estimate; overdue ones "any moment now". */

@@ -47,6 +47,10 @@ final class JobEntry {
   boolean rollbackActivated;
   /** Held back from the ready queue (a deploy waiting for its environment, a run for its group). */
   boolean parked;
+  /** Which gate holds it back while parked. */
+  org.buildswarm.protocol.api.WaitReason.Code parkedBy;
+  /** Why the last scheduling round that looked at it did not place it although a drone had room; null if none. */
+  org.buildswarm.orchestrator.schedule.Deferred deferral;
   /** When the current attempt was assigned; 0 when no attempt is open. */
   long attemptAssignedAt;
   Long attemptStartedAt;

@@ -46,6 +46,8 @@ import org.buildswarm.protocol.message.JobExecution;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobStarted;
 import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.HostRefusal;
+import org.buildswarm.protocol.api.WaitReason;
 import org.buildswarm.protocol.message.ReportReply;
 
 /**
@@ -174,7 +176,7 @@ public final class OrchestratorCore {
       } else if (job.isReady()) {
         job.readySince = job.queuedAt == null ? now : job.queuedAt;
         job.unschedulableSince = now;
-        String wait = gate(job, now);
+        WaitReason wait = gate(job, now);
         if (wait != null) {
           park(job, wait, now, false);
         } else {
@@ -325,6 +327,7 @@ public final class OrchestratorCore {
       if (ready.contains(job)) {
         byId.put(job.id, job);
         input.add(job.candidate);
+        job.deferral = null;
       }
     }
     if (input.isEmpty()) {
@@ -332,6 +335,9 @@ public final class OrchestratorCore {
     }
     SchedulingResult result = scheduler.schedule(new SchedulingInput(now, input, roster.slots(now),
         roster.runningCoresByProject()));
+    for (org.buildswarm.orchestrator.schedule.Deferred deferred : result.deferred()) {
+      byId.get(deferred.jobId()).deferral = deferred;
+    }
     Set<Long> unschedulable = new java.util.HashSet<>();
     for (Unschedulable verdict : result.unschedulable()) {
       unschedulable.add(verdict.jobId());
@@ -365,6 +371,7 @@ public final class OrchestratorCore {
 
   private void place(JobEntry job, DroneEntry drone, long now) {
     ready.remove(job);
+    job.deferral = null;
     job.attempt++;
     job.token = (epoch << 32) | (++tokenCounter & 0xffff_ffffL);
     job.state = JobState.ASSIGNED;
@@ -409,14 +416,17 @@ public final class OrchestratorCore {
   public void assignAcknowledged(String drone, AttemptRef attempt, AssignReply reply) {
     if (!reply.accepted()) {
       DroneEntry entry = roster.get(drone);
-      if (AssignReply.STOPPING.equals(reply.reason()) && entry != null) {
-        entry.unavailable = Heartbeat.LEAVING; // its goodbye may still be on the way
+      if (entry != null && AssignReply.STOPPING.equals(reply.reason())) {
+        entry.refusal = HostRefusal.LEAVING; // its goodbye may still be on the way
+      } else if (entry != null && reply.host() != null) {
+        roster.refusing(entry, reply.host()); // no more offers until its heartbeat says otherwise
       }
-      assignFailed(drone, attempt, "refused: " + reply.reason());
+      // An answer, however negative, is not a fault of the drone's: it does not count towards grounding it.
+      assignFailed(drone, attempt, "refused: " + reply.reason(), false, false);
     }
   }
 
-  /** The drone refused the assignment, or it could not be delivered: undo the placement and place the job elsewhere. */
+  /** The assignment could not be delivered: undo the placement and place the job elsewhere. */
   public void assignFailed(String droneName, AttemptRef attempt, String why) {
     assignFailed(droneName, attempt, why, false);
   }
@@ -426,6 +436,11 @@ public final class OrchestratorCore {
    *     not idempotent is held rather than placed again
    */
   public void assignFailed(String droneName, AttemptRef attempt, String why, boolean mayHaveStarted) {
+    assignFailed(droneName, attempt, why, mayHaveStarted, true);
+  }
+
+  private void assignFailed(String droneName, AttemptRef attempt, String why, boolean mayHaveStarted,
+      boolean droneAtFault) {
     JobEntry job = jobs.get(attempt.jobId());
     if (job == null || job.token != attempt.token() || job.state != JobState.ASSIGNED) {
       return;
@@ -437,7 +452,7 @@ public final class OrchestratorCore {
     DroneEntry drone = roster.get(droneName);
     if (drone != null) {
       roster.detach(drone, job);
-      if (!drone.isLeaving()) {
+      if (droneAtFault && !drone.isLeaving()) {
         roster.infrastructureFailure(drone, now);
       }
     }
@@ -849,7 +864,7 @@ public final class OrchestratorCore {
       settle(job, JobState.SKIPPED, deploy.skipReason(), now);
       return;
     }
-    String wait = gate(job, now);
+    WaitReason wait = gate(job, now);
     if (wait != null) {
       park(job, wait, now, true);
       return;
@@ -863,17 +878,19 @@ public final class OrchestratorCore {
   }
 
   /** Why a ready job must wait (its concurrency group, its environment), or null when it may be scheduled. */
-  private String gate(JobEntry job, long now) {
+  private WaitReason gate(JobEntry job, long now) {
     RunEntry run = job.run;
     if (run.concurrencyGroup != null && !run.cancelInProgress) {
       for (RunEntry other : runs.values()) {
         if (other.id < run.id && !other.state.isTerminal() && inSameGroup(other, run)) {
-          return "waiting for run " + other.id + " of concurrency group \"" + run.concurrencyGroup + "\" to finish";
+          return new WaitReason(WaitReason.Code.CONCURRENCY_GATE, "waiting for run " + other.id + " of concurrency group \""
+              + run.concurrencyGroup + "\" to finish");
         }
       }
     }
     if (job.plan.isDeployStep()) {
-      return sagas.admit(job, now);
+      String behind = sagas.admit(job, now);
+      return behind == null ? null : new WaitReason(WaitReason.Code.DEPLOY_GATE, behind);
     }
     return null;
   }
@@ -882,10 +899,12 @@ public final class OrchestratorCore {
     return a.concurrencyGroup != null && a.concurrencyGroup.equals(b.concurrencyGroup) && a.project.equals(b.project);
   }
 
-  private void park(JobEntry job, String why, long now, boolean recordIt) {
+  private void park(JobEntry job, WaitReason gate, long now, boolean recordIt) {
+    String why = gate.message();
     boolean already = job.parked && why.equals(job.reason);
     job.state = JobState.QUEUED;
     job.parked = true;
+    job.parkedBy = gate.code();
     job.reason = why;
     if (job.queuedAt == null) {
       job.queuedAt = now;
@@ -903,14 +922,15 @@ public final class OrchestratorCore {
       if (!job.parked || job.state != JobState.QUEUED) {
         continue;
       }
-      String wait = gate(job, now);
+      WaitReason wait = gate(job, now);
       if (wait == null) {
         parked.remove(job);
         job.parked = false;
         makeReady(job, now);
-      } else if (!wait.equals(job.reason)) {
-        job.reason = wait; // now behind another run
-        record(job, now, "job.queued", Map.of("reason", wait), null);
+      } else if (!wait.message().equals(job.reason)) {
+        job.reason = wait.message(); // now behind another run
+        job.parkedBy = wait.code();
+        record(job, now, "job.queued", Map.of("reason", wait.message()), null);
       }
     }
   }
@@ -1068,7 +1088,11 @@ public final class OrchestratorCore {
 
   public Optional<RunDetail> runDetail(long runId) {
     RunEntry run = runs.get(runId);
-    return run == null ? Optional.empty() : Optional.of(CoreViews.detail(run));
+    return run == null ? Optional.empty() : Optional.of(CoreViews.detail(run, explainer()));
+  }
+
+  private WaitExplainer explainer() {
+    return new WaitExplainer(roster, jobs::get, now());
   }
 
   /** The in-memory summary of a run, fresher than the store's. */
@@ -1106,15 +1130,29 @@ public final class OrchestratorCore {
     int online = 0;
     int total = 0;
     int busy = 0;
+    int accepting = 0;
+    int free = 0;
     for (DroneEntry drone : roster.all()) {
       if (drone.presence == DroneEntry.Presence.ONLINE) {
         online++;
         total += drone.cores;
         busy += drone.busyCores();
+        if (drone.accepting(now)) {
+          accepting++;
+          free += Math.max(0, drone.cores - drone.busyCores());
+        }
       }
     }
+    Map<WaitReason.Code, Integer> waiting = new java.util.EnumMap<>(WaitReason.Code.class);
+    WaitExplainer explainer = explainer();
+    for (JobEntry job : ready.all()) {
+      waiting.merge(explainer.explain(job).code(), 1, Integer::sum);
+    }
+    for (JobEntry job : parked) {
+      waiting.merge(explainer.explain(job).code(), 1, Integer::sum);
+    }
     return new SwarmStatus(leader, epoch, now, activeRuns, byState, oldest, online, total, busy, counters.staleReports,
-        counters.leasesExpired, counters.jobsFinished(), storeAvailable, eventsPending);
+        counters.leasesExpired, counters.jobsFinished(), storeAvailable, eventsPending, accepting, free, waiting);
   }
 
   /**
@@ -1126,8 +1164,9 @@ public final class OrchestratorCore {
     waiting.addAll(parked); // ready, but behind a deploy or a concurrency group: the reason says which
     waiting.sort(java.util.Comparator.comparingLong((JobEntry job) -> job.readySince).thenComparingLong(job -> job.id));
     List<QueuedJob> shown = new ArrayList<>(Math.min(limit, waiting.size()));
+    WaitExplainer explainer = explainer();
     for (JobEntry job : waiting.subList(0, Math.min(Math.max(0, limit), waiting.size()))) {
-      shown.add(new QueuedJob(CoreViews.job(job), job.run.project, job.run.trigger.priority(), job.readySince,
+      shown.add(new QueuedJob(CoreViews.job(job, explainer), job.run.project, job.run.trigger.priority(), job.readySince,
           job.notBefore > now() ? job.notBefore : 0));
     }
     return new QueueList(shown, waiting.size(), ready.unschedulable().size());

@@ -36,6 +36,7 @@ public final class SwarmMetrics {
   private final MultiGauge droneCores;
   private final MultiGauge droneLoad;
   private final MultiGauge droneMemory;
+  private final MultiGauge droneAccepting;
   private final Timer jobDuration;
   private final Timer dispatchLatency;
   private final Map<JobState, Counter> finished = new HashMap<>();
@@ -54,6 +55,15 @@ public final class SwarmMetrics {
     Gauge.builder("buildswarm.queue.oldest.wait", status, s -> s.get() == null || s.get().oldestQueuedAt() == null ? 0
             : (s.get().at() - s.get().oldestQueuedAt()) / 1000.0)
         .baseUnit("seconds").description("How long the longest-waiting ready job has waited").register(registry);
+    for (org.buildswarm.protocol.api.WaitReason.Code code : org.buildswarm.protocol.api.WaitReason.Code.values()) {
+      if (code == org.buildswarm.protocol.api.WaitReason.Code.NEEDS) {
+        continue; // jobs behind their needs are not queued
+      }
+      Gauge.builder("buildswarm.queue.waiting.jobs", status, s -> s.get() == null ? 0
+              : s.get().waitingByReason().getOrDefault(code, 0))
+          .tag("reason", code.label()).description("Ready jobs that are not running, by why they wait")
+          .register(registry);
+    }
     Gauge.builder("buildswarm.store.available", status, s -> s.get() == null || s.get().storeAvailable() ? 1 : 0)
         .description("1 while the store takes writes").register(registry);
     for (JobState state : List.of(JobState.SUCCEEDED, JobState.FAILED, JobState.SKIPPED, JobState.CANCELLED)) {
@@ -76,6 +86,9 @@ public final class SwarmMetrics {
     droneLoad = MultiGauge.builder("buildswarm.drone.load1").description("A drone's 1-minute load average").register(registry);
     droneMemory = MultiGauge.builder("buildswarm.drone.memory").baseUnit("bytes")
         .description("A drone's memory, total and available").register(registry);
+    droneAccepting = MultiGauge.builder("buildswarm.drone.accepting")
+        .description("1 while the drone takes new work; 0 while it is refusing, paused, draining, grounded or lost")
+        .register(registry);
   }
 
   public MeterRegistry registry() {
@@ -102,8 +115,16 @@ public final class SwarmMetrics {
     List<MultiGauge.Row<?>> cores = new ArrayList<>();
     List<MultiGauge.Row<?>> load = new ArrayList<>();
     List<MultiGauge.Row<?>> memory = new ArrayList<>();
+    List<MultiGauge.Row<?>> accepting = new ArrayList<>();
+    long elapsedMs = previous == null ? 0 : Math.max(0, current.at() - previous.at());
     for (DroneView drone : drones.drones()) {
       Tags tags = Tags.of("drone", drone.name());
+      accepting.add(MultiGauge.Row.of(tags, drone.accepting() ? 1 : 0));
+      if ("unavailable".equals(drone.state()) && elapsedMs > 0) {
+        Counter.builder("buildswarm.drone.refusing").baseUnit("seconds").tags(tags)
+            .description("Time a drone's host guard held back new work while the drone was online")
+            .register(registry).increment(elapsedMs / 1000.0);
+      }
       up.add(MultiGauge.Row.of(tags, "lost".equals(drone.state()) || "reconnecting".equals(drone.state()) ? 0 : 1));
       cores.add(MultiGauge.Row.of(tags.and("state", "total"), drone.cores()));
       cores.add(MultiGauge.Row.of(tags.and("state", "busy"), drone.busyCores()));
@@ -119,6 +140,7 @@ public final class SwarmMetrics {
     droneCores.register(cores, true);
     droneLoad.register(load, true);
     droneMemory.register(memory, true);
+    droneAccepting.register(accepting, true);
   }
 
   /** Observes a state change the core recorded (results, durations, dispatch latency). */

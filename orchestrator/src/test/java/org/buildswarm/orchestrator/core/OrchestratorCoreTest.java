@@ -345,7 +345,7 @@ class OrchestratorCoreTest {
     assertThat(onD1).hasSizeGreaterThanOrEqualTo(2);
     f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 0, -1, 0, 0, -1, DroneMode.ACTIVE,
         onD1.stream().map(org.buildswarm.protocol.message.AssignJob::attempt).toList(),
-        org.buildswarm.protocol.message.Heartbeat.LEAVING));
+        org.buildswarm.protocol.message.HostRefusal.LEAVING));
     int before = f.assignmentDrones.size();
     for (org.buildswarm.protocol.message.AssignJob assignment : onD1) {
       f.finish(assignment, JobOutcome.INFRA_ERROR);
@@ -467,7 +467,8 @@ class OrchestratorCoreTest {
     f.register("d1", 4);
     String reason = "disk space low: 900 MiB free in the work directory, needs 2048 MiB";
     f.core.drones().heartbeat(new org.buildswarm.protocol.message.Heartbeat("d1", 7, 4, 0, 0, 0, 900L << 20,
-        DroneMode.ACTIVE, List.of(), reason));
+        DroneMode.ACTIVE, List.of(), new org.buildswarm.protocol.message.HostRefusal(
+            org.buildswarm.protocol.message.HostRefusal.Signal.DISK, reason, false)));
     long run = f.submit("jobs:\n  a: {steps: [x]}\n");
     assertThat(f.assignments).isEmpty();
     assertThat(f.job(run, "a").state()).as("queued, not unschedulable: the drone can recover").isEqualTo(JobState.QUEUED);

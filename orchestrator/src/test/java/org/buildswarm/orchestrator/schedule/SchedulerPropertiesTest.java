@@ -62,6 +62,12 @@ class SchedulerPropertiesTest {
     return drone.totalCores() >= job.cores() && drone.labels().containsAll(job.labels());
   }
 
+  /** A drone that takes work and could run the job once it has room: the only reason to keep it off one it avoids. */
+  private static boolean alternative(ReadyJob job, DroneSlot drone) {
+    return couldEverRun(job, drone) && drone.accepting() && drone.jobSlots() > 0
+        && !job.avoidDrones().contains(drone.name());
+  }
+
   private static void checkContract(SchedulingInput input, SchedulingResult result) {
     Map<Long, ReadyJob> jobs = new HashMap<>();
     input.ready().forEach(job -> jobs.put(job.jobId(), job));
@@ -78,8 +84,7 @@ class SchedulerPropertiesTest {
       assertThat(decided.add(job.jobId())).as("job %s placed once", job.jobId()).isTrue();
       assertThat(drone.accepting()).as("only accepting drones get work").isTrue();
       assertThat(drone.labels()).as("labels respected").containsAll(job.labels());
-      boolean avoidable = input.drones().stream()
-          .anyMatch(other -> couldEverRun(job, other) && !job.avoidDrones().contains(other.name()));
+      boolean avoidable = input.drones().stream().anyMatch(other -> alternative(job, other));
       if (avoidable) {
         assertThat(job.avoidDrones()).as("avoid set respected when there is another way").doesNotContain(drone.name());
       }
@@ -136,8 +141,7 @@ class SchedulerPropertiesTest {
         if (handled.contains(job.jobId())) {
           continue;
         }
-        boolean avoidable = input.drones().stream()
-            .anyMatch(other -> couldEverRun(job, other) && !job.avoidDrones().contains(other.name()));
+        boolean avoidable = input.drones().stream().anyMatch(other -> alternative(job, other));
         for (DroneSlot drone : input.drones()) {
           boolean usable = drone.accepting() && drone.labels().containsAll(job.labels()) && slots.get(drone.name()) > 0
               && !(avoidable && job.avoidDrones().contains(drone.name()));

@@ -4,7 +4,9 @@ import java.util.List;
 
 /**
  * A drone as the orchestrator sees it. {@code state}: online, draining, paused, grounded,
- * unavailable, reconnecting, lost; {@code reason} says why it is grounded or unavailable.
+ * refusing, reconnecting, lost; {@code reason} says why whenever it is not simply online.
+ * {@code accepting}: whether it takes new work now (a drone refusing only while busy takes work
+ * again as soon as it runs nothing).
  */
 public record DroneView(
     String name,
@@ -18,7 +20,8 @@ public record DroneView(
     long memoryAvailableBytes,
     List<Long> runningJobs,
     long lastSeenAt,
-    String reason) {
+    String reason,
+    boolean accepting) {
   public DroneView {
     labels = labels == null ? List.of() : List.copyOf(labels);
     runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);

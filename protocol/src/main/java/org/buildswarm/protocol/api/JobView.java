@@ -5,7 +5,8 @@ import org.buildswarm.protocol.JobState;
 
 /**
  * A job as users see it. {@code reason} explains a state that needs explaining: why it is
- * unschedulable, skipped, failed or was retried.
+ * unschedulable, skipped, failed or was retried. {@code waiting} says why a job that is not running
+ * yet is not (every waiting, queued or held job has one); null once it runs or has ended.
  */
 public record JobView(
     long id,
@@ -23,7 +24,8 @@ public record JobView(
     String reason,
     Long queuedAt,
     Long startedAt,
-    Long finishedAt) {
+    Long finishedAt,
+    WaitReason waiting) {
   public JobView {
     labels = labels == null ? List.of() : List.copyOf(labels);
     needs = needs == null ? List.of() : List.copyOf(needs);

@@ -1,15 +1,25 @@
 package org.buildswarm.protocol.message;
 
-/** The drone's ack of an assignment; a refusal says why (draining, no room, stale epoch). */
-public record AssignReply(boolean accepted, String reason) {
+/**
+ * The drone's ack of an assignment; a refusal says why (draining, no room, stale epoch, its host).
+ * A refusal is the drone's answer, not a fault of the drone's: it never counts towards grounding it.
+ *
+ * @param host set when the drone's host guard refused: the orchestrator stops placing work there
+ *     at once instead of waiting for the next heartbeat
+ */
+public record AssignReply(boolean accepted, String reason, HostRefusal host) {
   public static AssignReply accept() {
-    return new AssignReply(true, null);
+    return new AssignReply(true, null, null);
   }
 
-  /** The refusal of a drone that is shutting down: not a fault of the drone's. */
+  /** The refusal of a drone that is shutting down. */
   public static final String STOPPING = "stopping";
 
   public static AssignReply refuse(String reason) {
-    return new AssignReply(false, reason);
+    return new AssignReply(false, reason, null);
+  }
+
+  public static AssignReply refuse(HostRefusal host) {
+    return new AssignReply(false, "its host takes no new work: " + host.message(), host);
   }
 }

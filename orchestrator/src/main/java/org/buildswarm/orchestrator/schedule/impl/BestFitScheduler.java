@@ -10,6 +10,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.buildswarm.orchestrator.schedule.Deferred;
 import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.orchestrator.schedule.Placement;
 import org.buildswarm.orchestrator.schedule.ReadyJob;
@@ -73,23 +74,25 @@ public final class BestFitScheduler implements Scheduler {
       }
     }
     List<Placement> placements = new ArrayList<>();
+    List<Deferred> deferred = new ArrayList<>();
     Map<String, Integer> usage = new HashMap<>(input.runningCoresByProject());
     for (Map<String, PriorityQueue<ReadyJob>> projects : classes.values()) {
       if (index.freeCores() == 0) {
         break;
       }
-      placeClass(projects, usage, index, placements);
+      placeClass(projects, usage, index, placements, deferred);
     }
-    return new SchedulingResult(placements, unschedulable);
+    return new SchedulingResult(placements, unschedulable, deferred);
   }
 
   /** Turns by least usage between the projects of one priority class. */
-  private void placeClass(
-      Map<String, PriorityQueue<ReadyJob>> projects, Map<String, Integer> usage, DroneIndex index, List<Placement> placements) {
+  private void placeClass(Map<String, PriorityQueue<ReadyJob>> projects, Map<String, Integer> usage, DroneIndex index,
+      List<Placement> placements, List<Deferred> deferred) {
     PriorityQueue<String> turn = new PriorityQueue<>(Comparator
         .comparingInt((String project) -> usage.getOrDefault(project, 0))
         .thenComparing(Comparator.naturalOrder()));
     turn.addAll(projects.keySet());
+    Map<String, Integer> placedByProject = projects.size() > 1 ? new HashMap<>() : null;
     while (!turn.isEmpty() && index.freeCores() > 0) {
       String project = turn.poll();
       PriorityQueue<ReadyJob> jobs = projects.get(project);
@@ -98,11 +101,47 @@ public final class BestFitScheduler implements Scheduler {
       if (drone != null) {
         placements.add(new Placement(job.jobId(), drone));
         usage.merge(project, job.cores(), Integer::sum);
-      } else if (index.reservations() < maxReservations) {
-        index.reserve(job);
+        if (placedByProject != null) {
+          placedByProject.merge(project, 1, Integer::sum);
+        }
+      } else {
+        DroneState holder = index.blockedBy();
+        if (holder != null) {
+          deferred.add(new Deferred(job.jobId(), Deferred.Why.RESERVED, holder.name, holder.reservedFor, null));
+        }
+        if (index.reservations() < maxReservations) {
+          index.reserve(job);
+        }
       }
       if (!jobs.isEmpty()) {
         turn.add(project);
+      }
+    }
+    if (placedByProject != null && !placedByProject.isEmpty()) {
+      explainFairShare(projects, placedByProject, index, deferred);
+    }
+  }
+
+  /**
+   * Projects that got nothing this round while another project of their class got cores they could
+   * have used: their jobs wait for their turn, and say so.
+   */
+  private static void explainFairShare(Map<String, PriorityQueue<ReadyJob>> projects, Map<String, Integer> placedByProject,
+      DroneIndex index, List<Deferred> deferred) {
+    String favoured = null;
+    for (Map.Entry<String, Integer> placed : placedByProject.entrySet()) {
+      if (favoured == null || placed.getValue() > placedByProject.get(favoured)) {
+        favoured = placed.getKey();
+      }
+    }
+    for (Map.Entry<String, PriorityQueue<ReadyJob>> project : projects.entrySet()) {
+      if (placedByProject.containsKey(project.getKey())) {
+        continue;
+      }
+      for (ReadyJob job : project.getValue()) {
+        if (index.couldHaveFit(job)) {
+          deferred.add(new Deferred(job.jobId(), Deferred.Why.FAIR_SHARE, null, -1, favoured));
+        }
       }
     }
   }
@@ -114,6 +153,7 @@ public final class BestFitScheduler implements Scheduler {
     private final Map<Set<String>, List<Group>> matchingByJobLabels = new HashMap<>();
     private final List<DroneState> reserved = new ArrayList<>();
     private int freeCores;
+    private DroneState blockedBy;
 
     DroneIndex(Collection<DroneSlot> drones, long now) {
       this.now = now;
@@ -177,12 +217,31 @@ public final class BestFitScheduler implements Scheduler {
       return null;
     }
 
+    /** The drone whose reservation kept the last job {@link #place} could not place off cores it had free; or null. */
+    DroneState blockedBy() {
+      return blockedBy;
+    }
+
+    /** Whether some accepting drone had the cores for the job free when the round began. */
+    boolean couldHaveFit(ReadyJob job) {
+      Set<String> avoid = avoidSet(job);
+      for (Group group : matching(job.labels())) {
+        for (DroneState drone : group.accepting) {
+          if (drone.initialFree >= job.cores() && !avoid.contains(drone.name)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
     /** Best fit among matching groups: the smallest free core count that holds the job. */
     String place(ReadyJob job) {
       Set<String> avoid = avoidSet(job);
       DroneState best = null;
+      blockedBy = null;
       for (Group group : matching(job.labels())) {
-        DroneState candidate = group.tightest(job, avoid, now);
+        DroneState candidate = group.tightest(job, avoid, now, this);
         if (candidate != null && (best == null || candidate.free < best.free
             || candidate.free == best.free && candidate.name.compareTo(best.name) < 0)) {
           best = candidate;
@@ -225,6 +284,7 @@ public final class BestFitScheduler implements Scheduler {
       if (chosen != null && chosenAt != Long.MAX_VALUE) {
         chosen.reservationAt = chosenAt;
         chosen.reservedCores = job.cores();
+        chosen.reservedFor = job.jobId();
         reserved.add(chosen);
       }
     }
@@ -233,11 +293,15 @@ public final class BestFitScheduler implements Scheduler {
       return job.avoidDrones().isEmpty() || couldRunAvoiding(job) ? job.avoidDrones() : Set.of();
     }
 
-    /** Whether some registered drone outside the job's avoid set could ever run it. */
+    /**
+     * Whether some drone outside the job's avoid set takes work and could run it (now or once it has
+     * room). Only such a drone is a reason to keep the job off the drones it avoids: one that is
+     * paused, grounded, refusing or used up would keep the job waiting for ever.
+     */
     private boolean couldRunAvoiding(ReadyJob job) {
       for (Group group : matching(job.labels())) {
-        for (DroneSlot drone : group.members) {
-          if (drone.totalCores() >= job.cores() && !job.avoidDrones().contains(drone.name())) {
+        for (DroneState drone : group.accepting) {
+          if (drone.total >= job.cores() && !job.avoidDrones().contains(drone.name)) {
             return true;
           }
         }
@@ -271,12 +335,15 @@ public final class BestFitScheduler implements Scheduler {
       }
     }
 
-    DroneState tightest(ReadyJob job, Set<String> avoid, long now) {
+    DroneState tightest(ReadyJob job, Set<String> avoid, long now, DroneIndex index) {
       for (Map.Entry<Integer, TreeSet<DroneState>> bucket = byFree.ceilingEntry(job.cores());
           bucket != null; bucket = byFree.higherEntry(bucket.getKey())) {
         for (DroneState drone : bucket.getValue()) {
-          if (!avoid.contains(drone.name) && drone.allows(job, now)) {
-            return drone;
+          if (!avoid.contains(drone.name)) {
+            if (drone.allows(job, now)) {
+              return drone;
+            }
+            index.blockedBy = drone;
           }
         }
       }
@@ -290,16 +357,19 @@ public final class BestFitScheduler implements Scheduler {
     final int total;
     /** Expected releases of cores, sorted by time (including jobs placed in this round). */
     final List<DroneSlot.Release> releases;
+    final int initialFree;
     int free;
     int slots;
     long reservationAt = Long.MAX_VALUE;
     int reservedCores;
+    long reservedFor = -1;
 
     DroneState(DroneSlot drone, Group group) {
       this.name = drone.name();
       this.group = group;
       this.total = drone.totalCores();
       this.free = drone.freeCores();
+      this.initialFree = free;
       this.slots = drone.jobSlots();
       this.releases = new ArrayList<>(drone.releases());
       this.releases.sort(Comparator.comparingLong(DroneSlot.Release::atMs));

@@ -1,0 +1,251 @@
+package org.buildswarm.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildswarm.protocol.ProtocolJson;
+
+/**
+ * Trivial jobs on a busy host: {@code swarm up}, or a cluster of an orchestrator, a gateway and two
+ * 2-core drones, each with its host guard at its defaults, running {@value #JOBS} independent
+ * {@code true} jobs — once on a quiet machine, once beside a CPU hog (2 × CPUs busy loops). Reports
+ * jobs per second and how long the drones refused work (from the {@code drone.unavailable} /
+ * {@code drone.available} events, which every build records).
+ *
+ * <p>{@code HostGuardBenchmark LABEL=DISTRIBUTION_HOME...}: several distributions (an older build
+ * beside the current one) are measured in one run, alternately.
+ */
+public final class HostGuardBenchmark {
+  private static final int JOBS = Integer.getInteger("jobs", 1_000);
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  public static void main(String[] args) throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (String mode : List.of("up", "cluster")) {
+      for (boolean hog : List.of(false, true)) {
+        for (String arg : args) {
+          String label = arg.substring(0, arg.indexOf('='));
+          Path home = Path.of(arg.substring(arg.indexOf('=') + 1)).toAbsolutePath();
+          String line = String.format(Locale.ROOT, "%-8s %-7s %-9s %s", label, mode, hog ? "CPU hog" : "quiet",
+              measure(home, mode, hog));
+          System.out.println(line);
+          lines.add(line);
+        }
+      }
+    }
+    System.out.println();
+    lines.forEach(System.out::println);
+  }
+
+  private static String measure(Path home, String mode, boolean hog) throws Exception {
+    Path work = Files.createTempDirectory("buildswarm-bench-guard-");
+    List<Process> processes = new ArrayList<>();
+    List<Process> burners = new ArrayList<>();
+    try {
+      if (hog) {
+        for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
+          burners.add(new ProcessBuilder("sh", "-c", "while :; do :; done").redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        }
+      }
+      String url;
+      String token;
+      if (mode.equals("up")) {
+        processes.add(start(home, work, "up", List.of("up", "--port", "0", "--cores", "2")));
+        url = awaitOutput(work.resolve("up.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+        token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
+        awaitDrones(url, 1);
+      } else {
+        String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        Path joinToken = work.resolve("join.token");
+        Files.writeString(joinToken, UUID.randomUUID() + "-" + UUID.randomUUID());
+        int orchestratorPort = freePort();
+        int gatewayPort = freePort();
+        List<String> common = List.of("--cluster-name", cluster, "--members", "127.0.0.1:" + orchestratorPort
+            + ",127.0.0.1:" + gatewayPort, "--bind", "127.0.0.1");
+        processes.add(start(home, work, "orchestrator", concat(List.of("orchestrator", "--cluster-port",
+            "" + orchestratorPort, "--event-bus-port", "" + freePort(), "--join-token-file", joinToken.toString(),
+            "--admin-token-file", work.resolve("admin.token").toString(), "--data", work.resolve("o").toString()), common)));
+        processes.add(start(home, work, "gateway", concat(List.of("gateway", "--cluster-port", "" + gatewayPort,
+            "--event-bus-port", "" + freePort(), "--http-host", "127.0.0.1", "--http-port", "0", "--data",
+            work.resolve("g").toString()), common)));
+        url = awaitOutput(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+        awaitOutput(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
+        for (int i = 0; i < 2; i++) {
+          processes.add(start(home, work, "drone-" + i, concat(List.of("drone", "--cluster-port", "" + freePort(),
+              "--event-bus-port", "" + freePort(), "--join-token-file", joinToken.toString(), "--name", "d" + i,
+              "--cores", "2", "--work-dir", work.resolve("d" + i).toString()), common)));
+        }
+        token = Files.readString(work.resolve("admin.token")).trim();
+        awaitDrones(url, 2);
+      }
+      long submitted = System.currentTimeMillis();
+      JsonNode run = submitAndWait(url, token, independent(JOBS), TimeUnit.MINUTES.toMillis(15));
+      long ended = System.currentTimeMillis();
+      if (run == null) {
+        return String.format(Locale.ROOT, "did not finish %d jobs within 15 min; drones refused work %.0f s",
+            JOBS, refusedSeconds(url, submitted, ended));
+      }
+      long first = Long.MAX_VALUE;
+      long last = 0;
+      for (JsonNode job : run.path("jobs")) {
+        first = Math.min(first, job.path("queuedAt").asLong());
+        last = Math.max(last, job.path("finishedAt").asLong());
+      }
+      return String.format(Locale.ROOT, "%6.1f jobs/s over %5.1f s; drones refused work %5.1f s",
+          JOBS / ((last - first) / 1000.0), (last - first) / 1000.0, refusedSeconds(url, first, last));
+    } finally {
+      burners.forEach(Process::destroyForcibly);
+      for (Process process : processes) {
+        process.toHandle().destroy();
+      }
+      for (Process process : processes) {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+          process.toHandle().destroyForcibly();
+        }
+      }
+      for (Process burner : burners) {
+        burner.waitFor(10, TimeUnit.SECONDS);
+      }
+      try (var files = Files.walk(work)) {
+        for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(path);
+        }
+      }
+    }
+  }
+
+  /**
+   * Drone-seconds of refusal between {@code from} and {@code to}, from the swarm's events (run 0): a
+   * drone refuses from its {@code drone.unavailable} to its next {@code drone.available}. A refusal
+   * that holds back work only while the drone is busy counts too: it is what the drone reported.
+   */
+  private static double refusedSeconds(String url, long from, long to) throws Exception {
+    JsonNode events = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url
+        + "api/v1/runs/0/events?limit=10000")).build(), HttpResponse.BodyHandlers.ofString()).body()).path("events");
+    Map<String, Long> since = new HashMap<>();
+    double total = 0;
+    for (JsonNode event : events) {
+      String drone = event.path("data").path("drone").asText();
+      long at = event.path("at").asLong();
+      switch (event.path("type").asText()) {
+        case "drone.unavailable" -> since.putIfAbsent(drone, at);
+        case "drone.available" -> {
+          Long start = since.remove(drone);
+          if (start != null) {
+            total += overlap(start, at, from, to);
+          }
+        }
+        default -> { }
+      }
+    }
+    for (long start : since.values()) {
+      total += overlap(start, to, from, to);
+    }
+    return total / 1000.0;
+  }
+
+  private static long overlap(long start, long end, long from, long to) {
+    return Math.max(0, Math.min(end, to) - Math.max(start, from));
+  }
+
+  private static String independent(int jobs) {
+    StringBuilder yaml = new StringBuilder("jobs:\n");
+    for (int i = 0; i < jobs; i++) {
+      yaml.append("  j").append(i).append(": {steps: [\"true\"]}\n");
+    }
+    return yaml.toString();
+  }
+
+  /** The finished run, or null if it did not finish in time. */
+  private static JsonNode submitAndWait(String url, String token, String yaml, long timeoutMs) throws Exception {
+    HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs"))
+        .header("authorization", "Bearer " + token)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(Map.of("project", "bench", "pipeline", yaml))))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    if (created.statusCode() != 201) {
+      throw new IOException("submission refused: " + created.body());
+    }
+    long run = ProtocolJson.mapper().readTree(created.body()).path("id").asLong();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (System.currentTimeMillis() < deadline) {
+      JsonNode detail = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url
+          + "api/v1/runs/" + run)).build(), HttpResponse.BodyHandlers.ofString()).body());
+      String state = detail.path("run").path("state").asText();
+      if (state.equals("SUCCEEDED")) {
+        return detail;
+      }
+      if (state.equals("FAILED") || state.equals("CANCELLED")) {
+        throw new IOException("run " + run + " " + state);
+      }
+      Thread.sleep(1_000);
+    }
+    return null;
+  }
+
+  private static void awaitDrones(String url, int count) throws Exception {
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (System.currentTimeMillis() < deadline) {
+      JsonNode drones = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url
+          + "api/v1/drones")).build(), HttpResponse.BodyHandlers.ofString()).body()).path("drones");
+      if (drones.size() == count) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IOException("drones did not join");
+  }
+
+  private static List<String> concat(List<String> first, List<String> second) {
+    List<String> all = new ArrayList<>(first);
+    all.addAll(second);
+    return all;
+  }
+
+  private static Process start(Path home, Path work, String name, List<String> args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(home.resolve("bin/swarm").toString());
+    command.addAll(args);
+    return new ProcessBuilder(command).directory(work.toFile())
+        .redirectOutput(work.resolve(name + ".out").toFile()).redirectError(work.resolve(name + ".err").toFile()).start();
+  }
+
+  private static String awaitOutput(Path file, Pattern pattern) throws Exception {
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (Files.exists(file)) {
+        Matcher matcher = pattern.matcher(Files.readString(file, StandardCharsets.UTF_8));
+        if (matcher.find()) {
+          return matcher.group(1);
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new IOException("no " + pattern + " in " + file);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private HostGuardBenchmark() {}
+}

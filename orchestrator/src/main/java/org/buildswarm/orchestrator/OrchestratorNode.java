@@ -20,17 +20,24 @@ import org.buildswarm.orchestrator.store.impl.PgStoreOptions;
 public final class OrchestratorNode extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(OrchestratorNode.class.getName());
   private static final long CAMPAIGN_INTERVAL_MS = 1_000;
+  private static final long REFUSED_RETRY_MS = 5_000;
 
   private final OrchestratorOptions options;
   private final Supplier<Store> stores;
   private final PgStoreOptions election;
   private final SwarmMetrics metrics;
   private LeaderLock lock;
+  /** Its hold on the swarm's leadership record, kept across its terms. */
+  private org.buildswarm.orchestrator.ha.ClusterLeadership leadership;
   private String leading;
   private boolean stopping;
   private long campaignTimer = -1;
   /** Counts terms of leadership, so a signal from an earlier term cannot end a later one. */
   private long term;
+  /** Why leading was last refused (another orchestrator leads), said once rather than every campaign. */
+  private String lastRefusal;
+  /** When to campaign again after a refusal. */
+  private long retryInMs;
 
   /**
    * @param stores a fresh store for each time this node starts leading
@@ -78,8 +85,17 @@ public final class OrchestratorNode extends VerticleBase {
       } else if (result.succeeded() && result.result()) {
         LOG.info("orchestrator " + options.nodeName() + " holds the leader lock; taking over");
         lead().onFailure(failure -> {
-          LOG.warning("could not start leading: " + failure.getMessage());
-          stepDown("it could not start");
+          if (failure instanceof org.buildswarm.orchestrator.ha.ClusterLeadership.Refused refused) {
+            if (!failure.getMessage().equals(lastRefusal)) {
+              LOG.warning(failure.getMessage());
+              lastRefusal = failure.getMessage();
+            }
+            retryInMs = refused.retryInMs() > 0 ? refused.retryInMs() : REFUSED_RETRY_MS;
+            stepDown(term, null);
+          } else {
+            LOG.warning("could not start leading: " + failure.getMessage());
+            stepDown("it could not start");
+          }
         });
       } else {
         campaignTimer = vertx.setTimer(CAMPAIGN_INTERVAL_MS, id -> campaign());
@@ -89,11 +105,16 @@ public final class OrchestratorNode extends VerticleBase {
 
   private Future<String> lead() {
     long myTerm = ++term;
-    OrchestratorVerticle orchestrator = new OrchestratorVerticle(options, stores.get(), metrics);
+    if (leadership == null) {
+      leadership = new org.buildswarm.orchestrator.ha.ClusterLeadership(vertx);
+    }
+    OrchestratorVerticle orchestrator = new OrchestratorVerticle(options, stores.get(), metrics, leadership);
     Future<Void> lockLost = lock == null ? null : lock.lost();
     return vertx.deployVerticle(orchestrator).onSuccess(id -> {
       leading = id;
-      orchestrator.fenced().onComplete(done -> stepDown(myTerm, "a newer orchestrator fenced it off"));
+      lastRefusal = null;
+      orchestrator.fenced().onComplete(done -> stepDown(myTerm, "a newer orchestrator fenced it off, or took over its "
+          + "leadership record"));
       if (lockLost != null) {
         lockLost.onComplete(done -> stepDown(myTerm, "it lost the leader lock"));
       }
@@ -111,12 +132,16 @@ public final class OrchestratorNode extends VerticleBase {
     term++; // this term is over: later signals about it are ignored
     String id = leading;
     leading = null;
-    LOG.warning("orchestrator " + options.nodeName() + " stops leading: " + why);
+    if (why != null) {
+      LOG.warning("orchestrator " + options.nodeName() + " stops leading: " + why);
+    }
     Future<Void> undeployed = id == null ? Future.succeededFuture() : vertx.undeploy(id);
     undeployed.eventually(() -> lock == null ? Future.succeededFuture() : lock.release())
         .onComplete(done -> {
           if (lock != null) {
-            campaignTimer = vertx.setTimer(CAMPAIGN_INTERVAL_MS, timer -> campaign());
+            // Refused because another orchestrator leads: it is not going away within a second.
+            campaignTimer = vertx.setTimer(lastRefusal != null ? retryInMs : CAMPAIGN_INTERVAL_MS,
+                timer -> campaign());
           }
         });
   }

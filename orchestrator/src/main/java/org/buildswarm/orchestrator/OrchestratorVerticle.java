@@ -76,6 +76,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private OrchestratorCore core;
   private EventJournal journal;
   private final io.vertx.core.Promise<Void> fenced = io.vertx.core.Promise.promise();
+  private org.buildswarm.orchestrator.ha.ClusterLeadership leadership;
   private long tickTimer = -1;
   private long checkTimer = -1;
   private static final long SELF_CHECK_MS = 5_000;
@@ -92,12 +93,25 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
    */
   public OrchestratorVerticle(OrchestratorOptions options, Store store,
       SwarmMetrics metrics) {
+    this(options, store, metrics, null);
+  }
+
+  /**
+   * @param leadership this node's hold on the swarm's leadership, kept across its terms; null for a
+   *     new one
+   */
+  public OrchestratorVerticle(OrchestratorOptions options, Store store, SwarmMetrics metrics,
+      org.buildswarm.orchestrator.ha.ClusterLeadership leadership) {
     this.options = options;
     this.store = store;
     this.metrics = metrics;
+    this.leadership = leadership;
   }
 
-  /** Completes if the store refuses this orchestrator's writes because a newer one took over. */
+  /**
+   * Completes if this orchestrator must stop leading: the store refuses its writes because a newer
+   * one took over, or another took its leadership record.
+   */
   public Future<Void> fenced() {
     return fenced.future();
   }
@@ -111,7 +125,14 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   public Future<?> start() {
     journal = new EventJournal(vertx, store, options.journalBatch());
     journal.onFenced(failure -> fenced.tryComplete());
+    if (leadership == null) {
+      leadership = new org.buildswarm.orchestrator.ha.ClusterLeadership(vertx);
+    }
     return store.start()
+        // One leader per swarm, whatever its store: two would hand out the same run ids.
+        .compose(v -> store.identity())
+        .compose(identity -> leadership.claim(options.nodeName(), identity, store.description()))
+        .onSuccess(v -> leadership.lost().onComplete(lost -> fenced.tryComplete()))
         .compose(v -> store.beginEpoch(options.nodeName()))
         .compose(epoch -> {
           core = new OrchestratorCore(options.core(), new BestFitScheduler(), System::currentTimeMillis, this, epoch);
@@ -147,7 +168,16 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         .compose(v -> options.projects().isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
             new org.buildswarm.orchestrator.discovery.DiscoveryVerticle(options.projects(), store,
                 options.discoveryDirectory(), options.pipelineLimits())))
-        .onSuccess(v -> LOG.info("orchestrator up, epoch " + core.epoch()));
+        .onSuccess(v -> LOG.info("orchestrator up, epoch " + core.epoch()))
+        // A start that fails (another leads, the store is away) leaves nothing open behind it.
+        .recover(failure -> {
+          vertx.cancelTimer(tickTimer);
+          vertx.cancelTimer(checkTimer);
+          return Future.join(consumers.stream().map(MessageConsumer::unregister).toList())
+              .eventually(store::close)
+              .eventually(() -> leadership.release())
+              .transform(ignored -> Future.failedFuture(failure));
+        });
   }
 
   @Override
@@ -157,7 +187,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     return Future.join(unregistered)
         .eventually(() -> journal == null ? Future.succeededFuture() : journal.drain())
-        .eventually(store::close);
+        .eventually(store::close)
+        .eventually(() -> leadership == null ? Future.succeededFuture() : leadership.release());
   }
 
   /**
@@ -452,6 +483,23 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   // ---- Effects ---------------------------------------------------------------------------------
+
+  @Override
+  public void assign(String drone, AssignJob assignment, boolean onceRecorded) {
+    if (!onceRecorded) {
+      assign(drone, assignment);
+      return;
+    }
+    journal.whenWritten(journal.appended()).onComplete(written -> {
+      if (written.succeeded()) {
+        assign(drone, assignment);
+      } else {
+        core.assignNotSent(drone, assignment.attempt(), "its assignment could not be stored first: "
+            + written.cause().getMessage());
+        scheduleSoon();
+      }
+    });
+  }
 
   @Override
   public void assign(String drone, AssignJob assignment) {

@@ -267,6 +267,46 @@ class ClusterSystemTest {
     assertThat(successes).hasSize(8).allSatisfy((job, count) -> assertThat(count).isEqualTo(1));
   }
 
+  @Test
+  @Order(7)
+  void aJobsTimesAfterAnOrchestratorOutageAreTheOnesItsDroneMeasured() throws Exception {
+    long run = submit("outage", "jobs:\n  timed: {labels: [linux], steps: [\"sleep 4\"]}\n");
+    awaitJob(run, "timed", job -> job.path("state").asText().equals("RUNNING"));
+    cluster.orchestrator.kill();
+    Thread.sleep(6_000); // the job ends while no orchestrator listens; its drone keeps the report
+    cluster.orchestrator = cluster.startOrchestrator(0);
+
+    JsonNode timed = jobs(cluster.api.awaitRun(run, TIMEOUT)).get("timed");
+    assertThat(timed.path("state").asText()).isEqualTo("SUCCEEDED");
+    long took = timed.path("finishedAt").asLong() - timed.path("startedAt").asLong();
+    assertThat(took).as("the drone's 4 s, not the time until the new orchestrator heard of it: %s", timed)
+        .isBetween(4_000L, 5_500L);
+  }
+
+  @Test
+  @Order(8)
+  void aSecondOrchestratorWithAStoreOfItsOwnIsRefusedAndNamesTheLeader() throws Exception {
+    String leader = cluster.api.get("/api/v1/status").json().path("leader").asText();
+    SwarmProcess second = cluster.start("orchestrator-second", null, List.of("orchestrator", "--cluster-name",
+        cluster.name, "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port",
+        Integer.toString(Cluster.freePort()), "--event-bus-port", Integer.toString(Cluster.freePort()),
+        "--join-token-file", cluster.joinToken.toString(), "--data", work.resolve("second-store").toString()));
+    try {
+      assertThat(second.process.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+          .as("it gives up\n%s", second.output()).isTrue();
+      assertThat(second.process.exitValue()).as("%s", second.output()).isEqualTo(3);
+      assertThat(second.stderr()).contains("orchestrator " + leader + " (epoch ")
+          .contains("leads this swarm, with store embedded H2 in ")
+          .contains("two orchestrators with different stores would hand out the same run ids");
+      JsonNode status = cluster.api.get("/api/v1/status").json();
+      assertThat(status.path("leader").asText()).as("the leader leads on").isEqualTo(leader);
+      long run = submit("still-led", "jobs:\n  once: {labels: [linux], steps: [\"true\"]}\n");
+      assertThat(cluster.api.awaitRun(run, TIMEOUT).path("run").path("state").asText()).isEqualTo("SUCCEEDED");
+    } finally {
+      second.close();
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   static long submit(String project, String yaml) throws Exception {

@@ -16,6 +16,16 @@ public interface Effects {
    */
   void assign(String drone, AssignJob assignment);
 
+  /**
+   * @param onceRecorded send it only once every change recorded so far is durable: for a deploy
+   *     step that must not run twice (were the orchestrator to crash after sending it but before
+   *     storing it, a restart would place the step again while its drone still ran it). If that
+   *     cannot be done, report it with {@link OrchestratorCore#assignNotSent}.
+   */
+  default void assign(String drone, AssignJob assignment, boolean onceRecorded) {
+    assign(drone, assignment);
+  }
+
   /** A command that needs no answer ({@link CancelAttempt}, {@link org.buildswarm.protocol.message.ChangeMode}). */
   void command(String drone, Object command);
 

@@ -20,6 +20,11 @@ final class JobEntry {
 
   JobState state;
   int attempt;
+  /**
+   * Attempt numbers up to this may have been given out before a restart without being stored; the
+   * next attempt is numbered above it, so no two attempts of a job share a number.
+   */
+  int attemptFloor;
   long token;
   String drone;
   int retriesUsed;

@@ -166,6 +166,11 @@ public final class OrchestratorCore {
 
   private void resume(RunEntry run, long now) {
     for (JobEntry job : run.jobs) {
+      if (!job.state.isTerminal() && !job.state.isOnDrone() && job.state != JobState.HELD) {
+        // The journal is written behind dispatching: an assignment of this waiting job may have gone
+        // out before the crash without being stored. Its number is not given again.
+        job.attemptFloor = job.attempt + 1;
+      }
       if (job.state == JobState.HELD) {
         job.attemptAssignedAt = 0;
       } else if (job.state.isOnDrone()) {
@@ -372,7 +377,7 @@ public final class OrchestratorCore {
   private void place(JobEntry job, DroneEntry drone, long now) {
     ready.remove(job);
     job.deferral = null;
-    job.attempt++;
+    job.attempt = Math.max(job.attempt, job.attemptFloor) + 1;
     job.token = (epoch << 32) | (++tokenCounter & 0xffff_ffffL);
     job.state = JobState.ASSIGNED;
     job.drone = drone.name;
@@ -391,7 +396,7 @@ public final class OrchestratorCore {
     JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
         job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath());
     effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
-        jobTokens.mint(job.attemptRef())));
+        jobTokens.mint(job.attemptRef())), mustNotRunTwice(job));
   }
 
   /** The job's environment variables; deploy jobs also learn what they deploy and what it replaces. */
@@ -424,6 +429,11 @@ public final class OrchestratorCore {
       // An answer, however negative, is not a fault of the drone's: it does not count towards grounding it.
       assignFailed(drone, attempt, "refused: " + reply.reason(), false, false);
     }
+  }
+
+  /** The assignment was not sent (its placement could not be stored first): undo it; nobody's fault. */
+  public void assignNotSent(String droneName, AttemptRef attempt, String why) {
+    assignFailed(droneName, attempt, why, false, false);
   }
 
   /** The assignment could not be delivered: undo the placement and place the job elsewhere. */
@@ -525,7 +535,11 @@ public final class OrchestratorCore {
       job.attemptStartedAt = report.startedAt();
       record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
-    closeAttempt(job, report.finishedAt() > 0 ? report.finishedAt() : now, report.outcome().name(), report.exitCode());
+    // When it ended is what the drone measured, not when this orchestrator heard of it (it may have
+    // been away, and the drone held the report until it came back).
+    long endedAt = report.finishedAt() > 0 ? Math.max(report.finishedAt(), job.startedAt == null ? 0 : job.startedAt)
+        : now;
+    closeAttempt(job, endedAt, report.outcome().name(), report.exitCode());
     roster.detach(roster.get(report.drone()), job);
     job.exitCode = report.exitCode();
     job.failedStep = report.failedStep();
@@ -538,19 +552,19 @@ public final class OrchestratorCore {
         learnDuration(job, report.finishedAt() - (job.startedAt == null ? report.startedAt() : job.startedAt));
         String refused = job.plan.jobSetPath() == null ? null : extend(job, jobSet, now);
         if (refused != null) {
-          settle(job, JobState.FAILED, refused, now);
+          settle(job, JobState.FAILED, refused, now, endedAt);
         } else {
-          settle(job, JobState.SUCCEEDED, null, now);
+          settle(job, JobState.SUCCEEDED, null, now, endedAt);
         }
       }
       case CANCELLED -> {
         if (job.cancelRequested) {
-          settle(job, JobState.CANCELLED, job.reason == null ? "cancelled" : job.reason, now);
+          settle(job, JobState.CANCELLED, job.reason == null ? "cancelled" : job.reason, now, endedAt);
         } else {
           infrastructureRequeue(job, now, "drone " + report.drone() + " stopped it (" + report.message() + ")");
         }
       }
-      case FAILED, TIMED_OUT -> jobFailed(job, report, now);
+      case FAILED, TIMED_OUT -> jobFailed(job, report, now, endedAt);
       case INFRA_ERROR -> {
         DroneEntry drone = roster.get(report.drone());
         if (drone != null && !drone.isLeaving()) {
@@ -576,20 +590,20 @@ public final class OrchestratorCore {
     return estimates.getOrDefault(project + '\u0000' + group, 0L);
   }
 
-  private void jobFailed(JobEntry job, JobFinished report, long now) {
+  private void jobFailed(JobEntry job, JobFinished report, long now, long endedAt) {
     String what = report.outcome() == org.buildswarm.protocol.message.JobOutcome.TIMED_OUT
         ? "timed out after " + formatMillis(job.plan.timeoutMs())
         : report.failedStep() != null ? "step \"" + report.failedStep() + "\" exited with " + report.exitCode()
         : report.message() != null && !report.message().isBlank() ? report.message() : "failed";
     if (job.cancelRequested) {
-      settle(job, JobState.CANCELLED, "cancelled", now);
+      settle(job, JobState.CANCELLED, "cancelled", now, endedAt);
       return;
     }
     job.failedOn.add(report.drone());
     job.avoid.add(report.drone());
     if (job.failedOn.size() >= 2) {
       settle(job, JobState.FAILED, what + "; it failed on two drones (" + String.join(", ", job.failedOn)
-          + "), so it is a real failure, not a flaky drone", now);
+          + "), so it is a real failure, not a flaky drone", now, endedAt);
     } else if (job.retriesUsed < job.plan.retries()) {
       job.retriesUsed++;
       long backoff = job.plan.retryBackoffMs() << Math.min(job.retriesUsed - 1, 16);
@@ -597,7 +611,7 @@ public final class OrchestratorCore {
       backToQueue(job, now, "job.retry_scheduled", what + "; retry " + job.retriesUsed + " of " + job.plan.retries()
           + " in " + formatMillis(backoff), true);
     } else {
-      settle(job, JobState.FAILED, what, now);
+      settle(job, JobState.FAILED, what, now, endedAt);
     }
   }
 
@@ -937,6 +951,11 @@ public final class OrchestratorCore {
 
   /** Ends a job for good; wakes or skips its dependents; finishes the run when it was the last. */
   void settle(JobEntry job, JobState terminal, String reason, long now) {
+    settle(job, terminal, reason, now, now);
+  }
+
+  /** @param finishedAt when it ended where it ran (its drone's clock), or {@code now} */
+  private void settle(JobEntry job, JobState terminal, String reason, long now, long finishedAt) {
     ready.remove(job);
     if (job.parked) {
       parked.remove(job);
@@ -951,7 +970,7 @@ public final class OrchestratorCore {
     }
     job.state = terminal;
     job.reason = reason;
-    job.finishedAt = now;
+    job.finishedAt = finishedAt;
     job.run.terminalJobs++;
     counters.jobsFinished.merge(terminal, 1L, Long::sum);
     record(job, now, "job." + terminal.name().toLowerCase(java.util.Locale.ROOT),

@@ -25,13 +25,25 @@ public interface Store {
   /** Closes connections; pending writes complete first. */
   Future<Void> close();
 
+  /** What it is, for people and logs (no password): {@code embedded H2 in /var/lib/…}, {@code PostgreSQL …}. */
+  String description();
+
+  /**
+   * This store's identity, made once when it is first used and kept: orchestrators sharing a store
+   * see the same one.
+   */
+  Future<String> identity();
+
   /** Starts a new orchestrator epoch: strictly greater than every epoch before it. */
   Future<Long> beginEpoch(String holder);
 
-  /** Stores a run, its jobs and a {@code run.created} event in one transaction. */
+  /**
+   * Stores a run, its jobs and a {@code run.created} event in one transaction. Completes once the
+   * run is on disk: acknowledge the submission only then.
+   */
   Future<CreatedRun> createRun(NewRun run);
 
-  /** Appends events and applies the statuses they carry, in order, in one transaction. */
+  /** Appends events and applies the statuses they carry, in order, in one transaction; completes once on disk. */
   Future<Void> append(List<StateChange> changes);
 
   /** Runs that have not finished, with all their jobs: what a restarting orchestrator resumes. */

@@ -59,10 +59,21 @@ final class CoreFixture implements Effects {
     core = new OrchestratorCore(options, new BestFitScheduler(), time::get, this, 7);
   }
 
+  /** Assignments the core asked to send only once what it recorded before them is stored. */
+  final List<AssignJob> assignedOnceRecorded = new ArrayList<>();
+
   @Override
   public void assign(String drone, AssignJob assignment) {
     assignments.add(assignment);
     assignmentDrones.add(drone);
+  }
+
+  @Override
+  public void assign(String drone, AssignJob assignment, boolean onceRecorded) {
+    if (onceRecorded) {
+      assignedOnceRecorded.add(assignment);
+    }
+    assign(drone, assignment);
   }
 
   @Override

@@ -67,6 +67,40 @@ public abstract class StoreContract {
   private static final String TWO_JOBS = "name: pair\njobs:\n  a: {steps: [x]}\n  b: {needs: a, cores: 3, steps: [y]}\n";
 
   @Test
+  void theStoresIdentityIsMadeOnceAndKeptAcrossRestarts() throws Exception {
+    String identity = await(store.identity());
+    assertThat(identity).isNotBlank();
+    assertThat(await(store.identity())).isEqualTo(identity);
+    await(store.close());
+    store = reopenStore(vertx);
+    await(store.start());
+    assertThat(await(store.identity())).isEqualTo(identity);
+    assertThat(store.description()).isNotBlank();
+  }
+
+  @Test
+  void writesInFlightTogetherAllCommitAndABadOneFailsAlone() throws Exception {
+    List<Future<CreatedRun>> good = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      good.add(store.createRun(newRun("p" + i, TWO_JOBS)));
+    }
+    Future<CreatedRun> bad = store.createRun(newRun("x".repeat(5_000), TWO_JOBS)); // longer than any project column
+    for (int i = 20; i < 30; i++) {
+      good.add(store.createRun(newRun("p" + i, TWO_JOBS)));
+    }
+    java.util.Set<Long> ids = new java.util.HashSet<>();
+    for (Future<CreatedRun> created : good) {
+      ids.add(await(created).runId());
+    }
+    assertThat(ids).as("thirty runs, thirty ids").hasSize(30);
+    assertThat(bad.toCompletionStage().toCompletableFuture().handle((run, failure) -> failure).get(30, TimeUnit.SECONDS))
+        .as("the bad one fails").isNotNull();
+    for (long id : ids) {
+      assertThat(await(store.findRun(id))).as("run %d stored", id).isPresent();
+    }
+  }
+
+  @Test
   void storesARunWithItsJobsAndACreatedEvent() throws Exception {
     CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
     assertThat(created.jobIds()).hasSize(2);

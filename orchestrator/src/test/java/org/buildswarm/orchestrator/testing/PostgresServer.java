@@ -99,6 +99,11 @@ public final class PostgresServer implements AutoCloseable {
     run(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "fast", "-w", "stop"));
   }
 
+  /** Stops the server as a crash would: no checkpoint, clients cut off; it recovers from its WAL on start. */
+  public void stopServerImmediately() throws Exception {
+    run(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w", "stop"));
+  }
+
   public void startServer() throws Exception {
     run(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l", root.resolve("server.log").toString(),
         "-w", "-t", "60", "-o", "-p " + port + " -k " + root + " -c listen_addresses=127.0.0.1"

@@ -49,7 +49,14 @@ import org.flywaydb.core.Flyway;
 
 /**
  * The store over plain JDBC, on a worker pool so the event loop never waits on the database.
- * Writes run in submission order (one ordered queue); reads run alongside them.
+ * Writes run in submission order on one writer thread; reads run alongside them.
+ *
+ * <p>Writes are <b>group-committed</b>: whatever is waiting when the writer gets to it goes into
+ * one transaction, committed and — for H2 — forced to disk with one {@code CHECKPOINT SYNC}, and
+ * only then is any of them answered. So a write's future completes only once the change is on
+ * disk (an acknowledgement never outruns the data), and the cost of the sync is shared by every
+ * write that waited for it. A group that fails is undone and its writes are retried one by one, so
+ * one bad write fails alone.
  */
 public final class JdbcStore implements Store {
   private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
@@ -63,14 +70,31 @@ public final class JdbcStore implements Store {
   /** The one writer thread's own connection, with its statements prepared once (H2 parses SQL on every prepare). */
   private Connection writer;
   private final Map<String, PreparedStatement> prepared = new HashMap<>();
+  /** Writes waiting for the writer, in submission order (guarded by itself). */
+  private final java.util.ArrayDeque<PendingWrite<?>> pending = new java.util.ArrayDeque<>();
+  private boolean writerScheduled;
+  /** Whether each commit is forced to disk (H2: CHECKPOINT SYNC) before it is acknowledged. */
+  private final boolean syncCommits;
+  private final String description;
+  /** Most writes committed together. */
+  static final int MAX_GROUP = 64;
+  private final java.util.concurrent.atomic.AtomicLong groups = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong grouped = new java.util.concurrent.atomic.AtomicLong();
+
+  private record PendingWrite<T>(TransactionBody<T> body, io.vertx.core.Context context, io.vertx.core.Promise<T> promise) {}
 
   /**
    * @param closer releases the data source's connections on {@link #close()}
+   * @param syncCommits force every group commit to disk before acknowledging it (H2's CHECKPOINT SYNC)
+   * @param description what it is, for people
    */
-  public JdbcStore(Vertx vertx, DataSource dataSource, AutoCloseable closer, int readThreads) {
+  public JdbcStore(Vertx vertx, DataSource dataSource, AutoCloseable closer, int readThreads, boolean syncCommits,
+      String description) {
     this.vertx = vertx;
+    this.description = description;
     this.dataSource = dataSource;
     this.closer = closer;
+    this.syncCommits = syncCommits;
     this.writes = vertx.createSharedWorkerExecutor("buildswarm-store-writes-" + System.identityHashCode(this), 1);
     this.reads = vertx.createSharedWorkerExecutor("buildswarm-store-reads-" + System.identityHashCode(this), readThreads);
   }
@@ -112,8 +136,31 @@ public final class JdbcStore implements Store {
   }
 
   @Override
+  public String description() {
+    return description;
+  }
+
+  @Override
+  public Future<String> identity() {
+    return transaction(connection -> {
+      try (Statement statement = connection.createStatement();
+          ResultSet rows = statement.executeQuery("SELECT id FROM store_identity")) {
+        if (rows.next()) {
+          return rows.getString(1);
+        }
+      }
+      String id = java.util.UUID.randomUUID().toString();
+      PreparedStatement insert = statement(connection, "INSERT INTO store_identity (id, created_at) VALUES (?, ?)", false);
+      insert.setString(1, id);
+      insert.setLong(2, System.currentTimeMillis());
+      insert.executeUpdate();
+      return id;
+    });
+  }
+
+  @Override
   public Future<Long> beginEpoch(String holder) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       long epoch;
       try (Statement statement = connection.createStatement();
           ResultSet rows = statement.executeQuery("SELECT COALESCE(MAX(epoch), 0) + 1 FROM epochs")) {
@@ -128,12 +175,12 @@ public final class JdbcStore implements Store {
         insert.executeUpdate();
       }
       return epoch;
-    }));
+    });
   }
 
   @Override
   public Future<CreatedRun> createRun(NewRun run) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       long runId;
       {
         PreparedStatement insert = statement(connection,
@@ -178,7 +225,7 @@ public final class JdbcStore implements Store {
       }
       insertEvents(connection, List.of(new StateChange(run.createdAt(), runId, null, "run.created", data, null, null)));
       return new CreatedRun(runId, jobIds);
-    }));
+    });
   }
 
   @Override
@@ -186,7 +233,7 @@ public final class JdbcStore implements Store {
     if (changes.isEmpty()) {
       return Future.succeededFuture();
     }
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       insertEvents(connection, changes);
       writeAddedJobs(connection, changes);
       {
@@ -227,7 +274,7 @@ public final class JdbcStore implements Store {
       writeAttemptsAndDrones(connection, changes);
       writeDeployments(connection, changes);
       return null;
-    }));
+    });
   }
 
   /** Jobs a job set added (inserted before any status of theirs is applied) and plans that now need them. */
@@ -580,7 +627,7 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Boolean> saveToken(String tokenSha256, String name, Role role) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       if (exists(connection, "SELECT 1 FROM api_tokens WHERE name = ?", name)) {
         return false;
       }
@@ -592,7 +639,7 @@ public final class JdbcStore implements Store {
       insert.setLong(4, System.currentTimeMillis());
       insert.executeUpdate();
       return true;
-    }));
+    });
   }
 
   @Override
@@ -602,7 +649,7 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Void> saveDiscoveredHead(String project, String ref, String sha) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       PreparedStatement merge = statement(connection,
           "MERGE INTO discovered_heads (project, ref, sha, seen_at) KEY (project, ref) VALUES (?, ?, ?, ?)", false);
       merge.setString(1, project);
@@ -611,7 +658,7 @@ public final class JdbcStore implements Store {
       merge.setLong(4, System.currentTimeMillis());
       merge.executeUpdate();
       return null;
-    }));
+    });
   }
 
   @Override
@@ -652,7 +699,7 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Void> saveScheduleFire(String project, String expression, long firedAt) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       PreparedStatement merge = statement(connection,
           "MERGE INTO schedule_fires (project, expression, fired_at) KEY (project, expression) VALUES (?, ?, ?)", false);
       merge.setString(1, project);
@@ -660,12 +707,12 @@ public final class JdbcStore implements Store {
       merge.setLong(3, firedAt);
       merge.executeUpdate();
       return null;
-    }));
+    });
   }
 
   @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       if (exists(connection, "SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?", deliveryId)) {
         return false;
       }
@@ -675,7 +722,7 @@ public final class JdbcStore implements Store {
       insert.setLong(2, System.currentTimeMillis());
       insert.executeUpdate();
       return true;
-    }));
+    });
   }
 
   @Override
@@ -695,11 +742,11 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Boolean> deleteToken(String name) {
-    return write(() -> inTransaction(connection -> {
+    return transaction(connection -> {
       PreparedStatement delete = statement(connection, "DELETE FROM api_tokens WHERE name = ? AND (role <> 'ADMIN' OR (SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN') > 1)", false);
       delete.setString(1, name);
       return delete.executeUpdate() == 1;
-    }));
+    });
   }
 
   @Override
@@ -874,26 +921,116 @@ public final class JdbcStore implements Store {
     T run(Connection connection) throws Exception;
   }
 
-  /** Runs on the writer thread, in a transaction on the writer's connection. */
-  private <T> T inTransaction(TransactionBody<T> body) throws Exception {
+  /**
+   * Queues a write; it completes, on the caller's context, once it is committed (and synced) with
+   * whatever else was waiting.
+   */
+  private <T> Future<T> transaction(TransactionBody<T> body) {
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    boolean schedule;
+    synchronized (pending) {
+      pending.add(new PendingWrite<>(body, vertx.getOrCreateContext(), promise));
+      schedule = !writerScheduled;
+      writerScheduled = true;
+    }
+    if (schedule) {
+      writes.executeBlocking(() -> {
+        drainWrites();
+        return null;
+      }, true);
+    }
+    return promise.future();
+  }
+
+  /** On the writer thread: commits what is waiting, a group at a time, until nothing is. */
+  private void drainWrites() {
+    while (true) {
+      List<PendingWrite<?>> group = new ArrayList<>();
+      synchronized (pending) {
+        while (!pending.isEmpty() && group.size() < MAX_GROUP) {
+          group.add(pending.poll());
+        }
+        if (group.isEmpty()) {
+          writerScheduled = false;
+          return;
+        }
+      }
+      commitGroup(group);
+    }
+  }
+
+  private void commitGroup(List<PendingWrite<?>> group) {
+    List<Object> results = new ArrayList<>(group.size());
+    try {
+      Connection connection = writer();
+      for (PendingWrite<?> write : group) {
+        results.add(write.body().run(connection));
+      }
+      connection.commit();
+      sync(connection);
+    } catch (Exception failure) {
+      abandonWriter();
+      if (group.size() == 1) {
+        answer(group.get(0), null, failure);
+        return;
+      }
+      // One of them failed the group: give each its own transaction, so only that one fails.
+      for (PendingWrite<?> write : group) {
+        commitGroup(List.of(write));
+      }
+      return;
+    }
+    groups.incrementAndGet();
+    grouped.addAndGet(group.size());
+    for (int i = 0; i < group.size(); i++) {
+      answer(group.get(i), results.get(i), null);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void answer(PendingWrite<T> write, Object result, Throwable failure) {
+    write.context().runOnContext(v -> {
+      if (failure == null) {
+        write.promise().complete((T) result);
+      } else {
+        write.promise().fail(failure);
+      }
+    });
+  }
+
+  /** Forces what was committed to disk, when asked to (H2 writes its commits to the file, but does not fsync them). */
+  private void sync(Connection connection) throws SQLException {
+    if (syncCommits) {
+      try (Statement statement = connection.createStatement()) {
+        statement.execute("CHECKPOINT SYNC");
+      }
+    }
+  }
+
+  /** Writes committed so far, and in how many groups (for benchmarks and tests). */
+  public long[] groupCommits() {
+    return new long[] {grouped.get(), groups.get()};
+  }
+
+  private Connection writer() throws SQLException {
     if (writer == null || writer.isClosed()) {
       prepared.clear();
       writer = dataSource.getConnection();
       writer.setAutoCommit(false);
     }
+    return writer;
+  }
+
+  /** After a failure: roll back, and a fresh connection and statements, so no half-built batch survives. */
+  private void abandonWriter() {
     try {
-      T result = body.run(writer);
-      writer.commit();
-      return result;
-    } catch (Exception e) {
-      try {
+      if (writer != null) {
         writer.rollback();
-      } catch (SQLException broken) {
-        // the connection is gone; it is replaced below
       }
-      closeWriter(); // fresh connection and statements: no half-built batch survives a failure
-      throw e;
+    } catch (SQLException broken) {
+      // the connection is gone; it is replaced below
     }
+    closeWriter();
   }
 
   /** A statement of the writer's connection, prepared once. */

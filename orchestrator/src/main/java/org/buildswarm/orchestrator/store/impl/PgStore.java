@@ -108,6 +108,22 @@ public final class PgStore implements Store {
   }
 
   @Override
+  public String description() {
+    return "PostgreSQL " + options.user() + "@" + options.host() + ":" + options.port() + "/" + options.database();
+  }
+
+  @Override
+  public Future<String> identity() {
+    String made = java.util.UUID.randomUUID().toString();
+    return pool.withTransaction(connection -> connection
+        .preparedQuery("INSERT INTO store_identity (id, created_at) SELECT $1, $2"
+            + " WHERE NOT EXISTS (SELECT 1 FROM store_identity)")
+        .execute(Tuple.of(made, System.currentTimeMillis()))
+        .compose(inserted -> connection.query("SELECT id FROM store_identity ORDER BY created_at, id LIMIT 1").execute())
+        .map(rows -> rows.iterator().next().getString(0)));
+  }
+
+  @Override
   public Future<Long> beginEpoch(String holder) {
     return pool.withTransaction(connection -> connection
         .query("SELECT COALESCE(MAX(epoch), 0) + 1 FROM epochs").execute()

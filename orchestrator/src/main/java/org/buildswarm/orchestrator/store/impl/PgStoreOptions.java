@@ -17,7 +17,10 @@ public record PgStoreOptions(String host, int port, String database, String user
 
   public PgConnectOptions connectOptions() {
     return new PgConnectOptions().setHost(host).setPort(port).setDatabase(database).setUser(user)
-        .setPassword(password == null ? "" : password).setReconnectAttempts(0);
+        .setPassword(password == null ? "" : password).setReconnectAttempts(0)
+        // A commit returns once it is on disk, whatever the server's default: acknowledgements
+        // (a 201, a drone's final report) go out only after the change is durable.
+        .addProperty("synchronous_commit", "on");
   }
 
   /**

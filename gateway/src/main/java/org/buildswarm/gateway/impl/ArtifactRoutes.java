@@ -350,8 +350,7 @@ public final class ArtifactRoutes {
         return Map.entry(published, moved == null ? List.<ChannelMove>of() : List.of(moved));
       }, false).onComplete(done -> {
         if (done.failed()) {
-          vertx.fileSystem().delete(temp.toString());
-          reply(ctx, done.cause());
+          vertx.fileSystem().delete(temp.toString()).onComplete(deleted -> reply(ctx, done.cause()));
           return;
         }
         ArtifactRepository.Published published = done.result().getKey();
@@ -374,8 +373,9 @@ public final class ArtifactRoutes {
       // Closing twice throws, and the answer below would never be sent.
       Future<Void> closing = fileClosed ? Future.succeededFuture() : file.close();
       fileClosed = true;
-      closing.onComplete(closed -> vertx.fileSystem().delete(temp.toString()));
-      HttpReplies.error(ctx, status, code, message, null);
+      // Answer once the upload is gone: "nothing was stored" must be true when the client hears it.
+      closing.transform(closed -> vertx.fileSystem().delete(temp.toString()))
+          .onComplete(deleted -> HttpReplies.error(ctx, status, code, message, null));
     }
   }
 

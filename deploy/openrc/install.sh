@@ -22,7 +22,7 @@ usage: install.sh [options]
   --user NAME         the system user (and group) the services run as (default: buildswarm)
   --state-dir DIR     its home; each role works in DIR/ROLE (default: /var/lib/buildswarm)
   --log-dir DIR       the services' logs (default: /var/log/buildswarm)
-  --etc-dir DIR       settings files and the join token (default: /etc/buildswarm)
+  --etc-dir DIR       settings files and the node's credentials (default: /etc/buildswarm)
   --java-home DIR     the Java the services run (default: java on the PATH)
 USAGE
 }
@@ -127,7 +127,7 @@ else
   say "installed $dist in $prefix"
 fi
 
-# Settings (and the join token) are readable by the services but not theirs to change; state and
+# Settings (and the credentials) are readable by the services but not theirs to change; state and
 # logs are theirs. supervise-daemon opens the log as the service user, so the log directory must
 # be writable by it or the service dies before printing a word.
 mkdir -p "$etc_dir" "$state_dir" "$log_dir" /etc/init.d /etc/conf.d
@@ -148,8 +148,8 @@ example() {
 # Required: the cluster ports (host:port) of the swarm's orchestrators and gateways.
 #members: [100.101.1.1:5701, 100.101.1.1:5702]
 cluster-name: buildswarm
-# The swarm's join token (the orchestrator's); readable by the $user user.
-join-token-file: $etc_dir/join.token
+# This drone's credentials (\`swarm credentials drone NAME\`); readable by the $user user only.
+credentials: $etc_dir/drone.credentials
 
 # This drone: a name unique in the swarm (default: the host name), the cores it offers to jobs
 # (default: all) and the labels jobs can ask for (default: OS and architecture).
@@ -189,8 +189,8 @@ cluster-name: buildswarm
 #bind: auto
 cluster-port: 5701
 event-bus-port: 5711
-# The secret drones must present (readable by the $user user).
-join-token-file: $etc_dir/join.token
+# The control plane's credentials (\`swarm credentials init\`); readable by the $user user only.
+credentials: $etc_dir/control.credentials
 # Where the first admin API token is written (the service must be able to write there).
 admin-token-file: $state_dir/orchestrator/admin.token
 # The embedded store (one orchestrator only), or PostgreSQL (several orchestrators):
@@ -214,6 +214,8 @@ event-bus-port: 5712
 #http-host: 0.0.0.0
 #http-port: 7070
 # Job logs, artifacts and the status snapshot.
+# The control plane's credentials (\`swarm credentials init\`); readable by the $user user only.
+credentials: $etc_dir/control.credentials
 data: $state_dir/gateway/data
 EOF
     ;;
@@ -264,9 +266,13 @@ first=${first%% *}
 cat <<EOF
 
 Next steps:
-  1. The swarm's join token, readable by $user: the orchestrator's file, copied to every drone
-     (once, for a new swarm: head -c 32 /dev/urandom | base64 > join.token)
-       install -m 0640 -o root -g $user join.token $etc_dir/join.token
+  1. The node's credentials, readable by $user only (docs/security.md). Once, for a new swarm:
+       swarm credentials init --out control.credentials      (keep it safe: it makes the others)
+     an orchestrator's or gateway's: the control plane's file
+       install -m 0400 -o $user control.credentials $etc_dir/control.credentials
+     a drone's: its own, made for its name
+       swarm credentials drone NAME --control control.credentials --out drone.credentials
+       install -m 0400 -o $user drone.credentials $etc_dir/drone.credentials
   2. Fill in the settings (members at least):$(for role in $roles; do printf ' %s' "$etc_dir/$role.yml"; done)
   3. Start at boot, and now:
 EOF

@@ -61,27 +61,32 @@ public final class ClusterBenchmark {
     List<String> results = new ArrayList<>();
     try {
       String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-      Path joinToken = work.resolve("join.token");
-      Files.writeString(joinToken, UUID.randomUUID() + "-" + UUID.randomUUID());
+      NodeCredentials credentials = new NodeCredentials(home, work);
       int orchestratorPort = freePort();
       int gatewayPort = freePort();
       String members = "127.0.0.1:" + orchestratorPort + ",127.0.0.1:" + gatewayPort;
       List<String> common = List.of("--cluster-name", cluster, "--members", members, "--bind", "127.0.0.1");
-      Process orchestrator = start(home, work, "orchestrator", common, List.of("orchestrator", "--cluster-port",
-          "" + orchestratorPort, "--event-bus-port", "" + freePort(), "--join-token-file", joinToken.toString(),
-          "--admin-token-file", work.resolve("admin.token").toString(), "--data", work.resolve("o").toString()));
+      List<String> orchestratorArgs = new ArrayList<>(List.of("orchestrator", "--cluster-port", "" + orchestratorPort,
+          "--event-bus-port", "" + freePort(), "--admin-token-file", work.resolve("admin.token").toString(), "--data",
+          work.resolve("o").toString()));
+      orchestratorArgs.addAll(credentials.control(true));
+      Process orchestrator = start(home, work, "orchestrator", common, orchestratorArgs);
       processes.add(orchestrator);
-      Process gateway = start(home, work, "gateway", common, List.of("gateway", "--cluster-port", "" + gatewayPort,
+      List<String> gatewayArgs = new ArrayList<>(List.of("gateway", "--cluster-port", "" + gatewayPort,
           "--event-bus-port", "" + freePort(), "--http-host", "127.0.0.1", "--http-port", "0", "--data",
           work.resolve("g").toString()));
+      gatewayArgs.addAll(credentials.control(false));
+      Process gateway = start(home, work, "gateway", common, gatewayArgs);
       processes.add(gateway);
       String url = awaitOutput(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
       awaitOutput(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
       List<Process> drones = new ArrayList<>();
       for (int i = 0; i < droneCount; i++) {
-        Process drone = start(home, work, "drone-" + i, common, List.of("drone", "--cluster-port", "" + freePort(),
-            "--event-bus-port", "" + freePort(), "--join-token-file", joinToken.toString(), "--name", "d" + i, "--cores",
-            "" + CORES_PER_DRONE, "--work-dir", work.resolve("d" + i).toString()));
+        List<String> droneArgs = new ArrayList<>(List.of("drone", "--cluster-port", "" + freePort(),
+            "--event-bus-port", "" + freePort(), "--cores", "" + CORES_PER_DRONE, "--work-dir",
+            work.resolve("d" + i).toString()));
+        droneArgs.addAll(credentials.drone("d" + i));
+        Process drone = start(home, work, "drone-" + i, common, droneArgs);
         processes.add(drone);
         drones.add(drone);
       }

@@ -74,24 +74,24 @@ public final class HostGuardBenchmark {
         awaitDrones(url, 1);
       } else {
         String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        Path joinToken = work.resolve("join.token");
-        Files.writeString(joinToken, UUID.randomUUID() + "-" + UUID.randomUUID());
+        NodeCredentials credentials = new NodeCredentials(home, work);
         int orchestratorPort = freePort();
         int gatewayPort = freePort();
         List<String> common = List.of("--cluster-name", cluster, "--members", "127.0.0.1:" + orchestratorPort
             + ",127.0.0.1:" + gatewayPort, "--bind", "127.0.0.1");
-        processes.add(start(home, work, "orchestrator", concat(List.of("orchestrator", "--cluster-port",
-            "" + orchestratorPort, "--event-bus-port", "" + freePort(), "--join-token-file", joinToken.toString(),
-            "--admin-token-file", work.resolve("admin.token").toString(), "--data", work.resolve("o").toString()), common)));
-        processes.add(start(home, work, "gateway", concat(List.of("gateway", "--cluster-port", "" + gatewayPort,
+        processes.add(start(home, work, "orchestrator", concat(concat(List.of("orchestrator", "--cluster-port",
+            "" + orchestratorPort, "--event-bus-port", "" + freePort(), "--admin-token-file",
+            work.resolve("admin.token").toString(), "--data", work.resolve("o").toString()), credentials.control(true)),
+            common)));
+        processes.add(start(home, work, "gateway", concat(concat(List.of("gateway", "--cluster-port", "" + gatewayPort,
             "--event-bus-port", "" + freePort(), "--http-host", "127.0.0.1", "--http-port", "0", "--data",
-            work.resolve("g").toString()), common)));
+            work.resolve("g").toString()), credentials.control(false)), common)));
         url = awaitOutput(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
         awaitOutput(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
         for (int i = 0; i < 2; i++) {
-          processes.add(start(home, work, "drone-" + i, concat(List.of("drone", "--cluster-port", "" + freePort(),
-              "--event-bus-port", "" + freePort(), "--join-token-file", joinToken.toString(), "--name", "d" + i,
-              "--cores", "2", "--work-dir", work.resolve("d" + i).toString()), common)));
+          processes.add(start(home, work, "drone-" + i, concat(concat(List.of("drone", "--cluster-port", "" + freePort(),
+              "--event-bus-port", "" + freePort(), "--cores", "2", "--work-dir", work.resolve("d" + i).toString()),
+              credentials.drone("d" + i)), common)));
         }
         token = Files.readString(work.resolve("admin.token")).trim();
         awaitDrones(url, 2);

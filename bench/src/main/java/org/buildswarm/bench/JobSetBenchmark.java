@@ -22,7 +22,6 @@ import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.RunState;
-import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
@@ -58,7 +57,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 3)
 public class JobSetBenchmark {
-  private static final String JOIN = "bench";
   private static final String EMITTER = "jobs:\n  plan:\n    steps: [./list-packages]\n    jobset: jobs.json\n"
       + "  publish:\n    needs: [plan]\n    steps: [./publish]\n";
 
@@ -90,9 +88,9 @@ public class JobSetBenchmark {
   /** A fresh core with one drone running the emitter of a two-job run. */
   @Setup(Level.Invocation)
   public void freshCore() throws Exception {
-    core = new OrchestratorCore(CoreOptions.defaults(Secrets.sha256Hex(JOIN)), new BestFitScheduler(), System::currentTimeMillis,
-        new Discard(), 1);
-    core.drones().register(new RegisterDrone("d", ProtocolVersion.CURRENT, JOIN, "h", 64, List.of(), DroneMode.ACTIVE,
+    core = new OrchestratorCore(CoreOptions.defaults(), new BestFitScheduler(), System::currentTimeMillis,
+        new Discard(), 1, new org.buildswarm.protocol.auth.JobTokens(new byte[32]));
+    core.drones().register(new RegisterDrone("d", ProtocolVersion.CURRENT, "h", 64, List.of(), DroneMode.ACTIVE,
         false, List.of()));
     core.addRun(stored(1, new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml", EMITTER))));
     core.schedule();

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(name = "drone", mixinStandardHelpOptions = true,
     description = "Run a drone: it joins the swarm, offers this host's cores and runs the jobs it is given.")
 final class DroneCommand extends NodeCommand {
-  @Option(names = "--name", description = "Unique name in the swarm (default: the host name).")
+  @Option(names = "--name", description = "Unique name in the swarm (default: the one its credentials name, or the host "
+      + "name).")
   String name;
 
   @Option(names = "--cores", defaultValue = "0", description = "Cores offered to jobs (default: all of this host's).")
@@ -32,9 +33,6 @@ final class DroneCommand extends NodeCommand {
   @Option(names = "--work-dir", defaultValue = ".buildswarm/drone",
       description = "Workspaces, log spool and Git mirror cache (default: ${DEFAULT-VALUE}).")
   Path workDirectory;
-
-  @Option(names = "--join-token-file", required = true, description = "File holding the swarm's join token.")
-  Path joinTokenFile;
 
   @Option(names = "--ephemeral", description = "Run one job, then leave the swarm and exit.")
   boolean ephemeral;
@@ -67,8 +65,13 @@ final class DroneCommand extends NodeCommand {
   private final Promise<Void> ended = Promise.promise();
 
   @Override
-  void checkSettings() {
+  void checkSettings(ClusterSettings settings) {
     hostGuard.options(HostGuardOptions.defaults());
+    String own = settings.credentials() == null ? null : settings.credentials().drone();
+    if (own != null && name != null && !name.isBlank() && !name.equals(own)) {
+      throw new IllegalArgumentException("the credentials are drone " + own + "'s, and they speak for it only; for a "
+          + "drone named " + name + " make its own with `swarm credentials drone " + name + "`");
+    }
   }
 
   @Override
@@ -83,11 +86,12 @@ final class DroneCommand extends NodeCommand {
 
   @Override
   Future<?> deploy(Vertx vertx, ClusterSettings settings) throws Exception {
-    String token = Files.readString(joinTokenFile, StandardCharsets.UTF_8).trim();
-    DroneOptions options = DroneOptions.defaults(workDirectory, token).withEphemeral(ephemeral)
+    DroneOptions options = DroneOptions.defaults(workDirectory).withEphemeral(ephemeral)
         .withKillGraceMs(killGraceSeconds * 1000L)
         .withHostGuard(hostGuard.options(HostGuardOptions.defaults()));
-    if (name != null && !name.isBlank()) {
+    if (settings.credentials() != null) {
+      options = options.withName(settings.credentials().drone()); // its credentials say who it is
+    } else if (name != null && !name.isBlank()) {
       options = options.withName(name);
     }
     if (cores > 0) {

@@ -41,7 +41,7 @@ abstract class NodeCommand implements Callable<Integer> {
   }
 
   /** Refuses settings out of range before anything starts (exit status 2). */
-  void checkSettings() {
+  void checkSettings(ClusterSettings settings) {
   }
 
   abstract boolean liteMember();
@@ -62,8 +62,9 @@ abstract class NodeCommand implements Callable<Integer> {
   public final Integer call() throws Exception {
     ClusterSettings settings;
     try {
-      settings = cluster.settings(liteMember());
-      checkSettings();
+      settings = cluster.settings(liteMember(), liteMember() ? org.buildswarm.protocol.auth.Credentials.Role.DRONE
+          : org.buildswarm.protocol.auth.Credentials.Role.CONTROL);
+      checkSettings(settings);
     } catch (Exception e) {
       System.err.println("swarm " + role() + ": " + e.getMessage());
       return SwarmCli.BAD_INPUT;

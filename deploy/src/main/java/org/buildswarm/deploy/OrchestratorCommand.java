@@ -35,10 +35,6 @@ final class OrchestratorCommand extends NodeCommand {
       description = "Directory for the embedded store (default: ${DEFAULT-VALUE}).")
   Path data;
 
-  @Option(names = "--join-token-file", required = true,
-      description = "File holding the secret drones must present to join (only its SHA-256 is kept in memory).")
-  Path joinTokenFile;
-
   @Option(names = "--admin-token-file", description = "If the store has no API token yet, create an admin token and "
       + "write it to this file (mode 600).")
   Path adminTokenFile;
@@ -71,15 +67,13 @@ final class OrchestratorCommand extends NodeCommand {
 
   @Override
   Future<?> deploy(Vertx vertx, ClusterSettings settings) throws Exception {
-    String joinToken = Files.readString(joinTokenFile, StandardCharsets.UTF_8).trim();
-    if (joinToken.length() < 16) {
-      throw new IOException("the join token in " + joinTokenFile + " is shorter than 16 characters");
-    }
     Files.createDirectories(data);
     String nodeName = settings.bindAddress() + ":" + settings.clusterPort();
-    OrchestratorOptions options = OrchestratorOptions.defaults(nodeName, Secrets.sha256Hex(joinToken))
-        .withCore(CoreOptions.defaults(Secrets.sha256Hex(joinToken))
-            .withLease(heartbeatSeconds * 1000L, leaseSeconds * 1000L));
+    // Without credentials (an unauthenticated bus) job tokens still need a key: one of its own, for this run.
+    org.buildswarm.protocol.auth.Credentials credentials = settings.credentials() != null ? settings.credentials()
+        : org.buildswarm.protocol.auth.Credentials.newSwarm(new SecureRandom());
+    OrchestratorOptions options = OrchestratorOptions.defaults(nodeName, credentials)
+        .withCore(CoreOptions.defaults().withLease(heartbeatSeconds * 1000L, leaseSeconds * 1000L));
     if (projectsFile != null) {
       try {
         java.util.List<Project> projects = Projects.read(projectsFile);

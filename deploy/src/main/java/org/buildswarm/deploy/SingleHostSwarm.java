@@ -88,11 +88,11 @@ public final class SingleHostSwarm {
 
   /** Starts everything; on failure the caller must still call {@link #stop()}. */
   public Future<Void> start() {
-    String joinToken;
+    org.buildswarm.protocol.auth.Credentials credentials;
     String adminToken;
     try {
       state.create();
-      joinToken = state.secret(StateDirectory.JOIN_TOKEN_FILE);
+      credentials = state.credentials();
       adminToken = state.secret(StateDirectory.ADMIN_TOKEN_FILE);
     } catch (IOException e) {
       return Future.failedFuture(new IOException("cannot prepare " + state.root() + ": " + e.getMessage(), e));
@@ -101,7 +101,7 @@ public final class SingleHostSwarm {
     vertx = metrics.instrument(Vertx.builder(), new VertxOptions()).build();
     ProtocolCodecs.register(vertx.eventBus());
     Store store = Stores.open(vertx, options.storeUri(), state.root());
-    OrchestratorOptions orchestratorOptions = OrchestratorOptions.defaults(hostName(), Secrets.sha256Hex(joinToken));
+    OrchestratorOptions orchestratorOptions = OrchestratorOptions.defaults(hostName(), credentials);
     if (!options.projects().isEmpty()) {
       orchestratorOptions = orchestratorOptions.withProjects(options.projects(), state.resolve("discovery"));
     }
@@ -109,7 +109,7 @@ public final class SingleHostSwarm {
     // One process, one registry: the gateway's /metrics shows the orchestrator's series directly.
     gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs,
         metrics.registry(), false);
-    DroneOptions drone = DroneOptions.defaults(state.resolve("drone"), joinToken);
+    DroneOptions drone = DroneOptions.defaults(state.resolve("drone"));
     if (options.droneName() != null) {
       drone = drone.withName(options.droneName());
     }

@@ -18,7 +18,6 @@ import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolCodecs;
-import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.api.DroneList;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.JobView;
@@ -35,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Orchestrator and real drones (running real processes) on one local event bus. */
 class InProcessSwarmTest {
-  private static final String JOIN = "in-process-join-token";
 
   @TempDir
   Path directory;
@@ -46,7 +44,8 @@ class InProcessSwarmTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     ProtocolCodecs.register(vertx.eventBus());
-    await(vertx.deployVerticle(new OrchestratorVerticle(OrchestratorOptions.defaults("test", Secrets.sha256Hex(JOIN)),
+    await(vertx.deployVerticle(new OrchestratorVerticle(OrchestratorOptions.defaults("test",
+        org.buildswarm.protocol.auth.Credentials.newSwarm(new java.security.SecureRandom())),
         H2Stores.inDirectory(vertx, directory))));
   }
 
@@ -56,8 +55,10 @@ class InProcessSwarmTest {
   }
 
   private DroneVerticle drone(String name, int cores, boolean ephemeral) throws Exception {
-    DroneVerticle drone = new DroneVerticle(DroneOptions.defaults(directory.resolve(name), JOIN).withName(name)
-        .withCores(cores).withLabels(List.of("linux")).withEphemeral(ephemeral).withKillGraceMs(1_000));
+    // The tests need their drones to take work whatever else this host is doing.
+    DroneVerticle drone = new DroneVerticle(DroneOptions.defaults(directory.resolve(name)).withName(name)
+        .withCores(cores).withLabels(List.of("linux")).withEphemeral(ephemeral).withKillGraceMs(1_000)
+        .withHostGuard(org.buildswarm.drone.HostGuardOptions.none()));
     await(vertx.deployVerticle(drone));
     awaitDrones(list -> list.drones().stream().anyMatch(d -> d.name().equals(name) && d.state().equals("online")));
     return drone;

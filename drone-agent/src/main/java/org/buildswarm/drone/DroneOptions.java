@@ -12,7 +12,6 @@ import org.buildswarm.protocol.DroneMode;
  * @param cores cores it offers to jobs (default: all the JVM sees)
  * @param labels what jobs may ask for (default: the OS and CPU architecture, e.g. {@code linux}, {@code amd64})
  * @param workDirectory workspaces, log spool and Git mirror cache live here
- * @param joinToken the secret the orchestrator expects; null means it cannot join
  * @param mode ACTIVE, or start PAUSED / DRAINING
  * @param ephemeral run one job, then stop
  * @param killGraceMs time between SIGTERM and SIGKILL when stopping a job (default {@value #DEFAULT_KILL_GRACE_MS})
@@ -32,7 +31,6 @@ public record DroneOptions(
     int cores,
     List<String> labels,
     Path workDirectory,
-    String joinToken,
     DroneMode mode,
     boolean ephemeral,
     long killGraceMs,
@@ -57,35 +55,35 @@ public record DroneOptions(
   }
 
   /** A drone with the defaults above, named and sized for this machine. */
-  public static DroneOptions defaults(Path workDirectory, String joinToken) {
+  public static DroneOptions defaults(Path workDirectory) {
     return new DroneOptions(defaultName(), Runtime.getRuntime().availableProcessors(), defaultLabels(), workDirectory,
-        joinToken, DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, 0, DEFAULT_REGISTER_RETRY_MS,
+        DroneMode.ACTIVE, false, DEFAULT_KILL_GRACE_MS, 0, DEFAULT_REGISTER_RETRY_MS,
         DEFAULT_LOG_CHUNK_BYTES, DEFAULT_LOG_POLL_MS, HostGuardOptions.defaults(), null,
         org.buildswarm.drone.impl.SourceFetcher.DEFAULT_MAX_MIRROR_BYTES);
   }
 
   public DroneOptions withName(String newName) {
-    return new DroneOptions(newName, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(newName, cores, labels, workDirectory, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withCores(int newCores) {
-    return new DroneOptions(name, newCores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(name, newCores, labels, workDirectory, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withLabels(List<String> newLabels) {
-    return new DroneOptions(name, cores, newLabels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(name, cores, newLabels, workDirectory, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withKillGraceMs(long grace) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, grace,
+    return new DroneOptions(name, cores, labels, workDirectory, mode, ephemeral, grace,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withEphemeral(boolean once) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, once, killGraceMs,
+    return new DroneOptions(name, cores, labels, workDirectory, mode, once, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
@@ -95,27 +93,27 @@ public record DroneOptions(
   }
 
   public DroneOptions withKeepFailedWorkspacesFor(long keepMs) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(name, cores, labels, workDirectory, mode, ephemeral, killGraceMs,
         keepMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withMode(DroneMode newMode) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, newMode, ephemeral, killGraceMs,
+    return new DroneOptions(name, cores, labels, workDirectory, newMode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withHostGuard(HostGuardOptions limits) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(name, cores, labels, workDirectory, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, limits, secretsDirectory, mirrorCacheBytes);
   }
 
   public DroneOptions withSecretsDirectory(Path directory) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(name, cores, labels, workDirectory, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, directory, mirrorCacheBytes);
   }
 
   public DroneOptions withMirrorCacheBytes(long bytes) {
-    return new DroneOptions(name, cores, labels, workDirectory, joinToken, mode, ephemeral, killGraceMs,
+    return new DroneOptions(name, cores, labels, workDirectory, mode, ephemeral, killGraceMs,
         keepFailedWorkspacesMs, registerRetryMs, logChunkBytes, logPollMs, hostGuard, secretsDirectory, bytes);
   }
 

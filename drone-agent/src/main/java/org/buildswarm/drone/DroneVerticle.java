@@ -151,7 +151,7 @@ public final class DroneVerticle extends VerticleBase {
     helpers = Executors.newCachedThreadPool(daemonThreads("buildswarm-kill-" + options.name()));
     fetcher = new SourceFetcher(work.resolve("git-mirrors"), Set.of(work), options.mirrorCacheBytes());
     baseEnv = baseEnvironment();
-    shipper = new LogShipper(vertx, options.logChunkBytes(), REQUEST_TIMEOUT_MS);
+    shipper = new LogShipper(vertx, options.name(), options.logChunkBytes(), REQUEST_TIMEOUT_MS);
     artifacts = new ArtifactPublisher(this::findGateway, ARTIFACT_UPLOAD_TIMEOUT, 1_000);
     shipper.start(options.logPollMs());
     guard = new HostGuard(options.hostGuard());
@@ -232,7 +232,7 @@ public final class DroneVerticle extends VerticleBase {
     }
     registering = true;
     registered = false;
-    RegisterDrone request = new RegisterDrone(options.name(), ProtocolVersion.CURRENT, options.joinToken(),
+    RegisterDrone request = new RegisterDrone(options.name(), ProtocolVersion.CURRENT,
         hostName(), options.cores(), options.labels(), mode, options.ephemeral(), refs());
     vertx.eventBus().<DroneRegistered>request(Addresses.DRONE_REGISTER, request,
         new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS)).onComplete(result -> {
@@ -380,26 +380,26 @@ public final class DroneVerticle extends VerticleBase {
   private AssignReply accept(AssignJob assignment) {
     Attempt existing = attempts.get(assignment.attempt().jobId());
     if (existing != null && existing.ref().token() == assignment.attempt().token()) {
-      return AssignReply.accept(); // a resend: it is already ours
+      return AssignReply.accept(options.name()); // a resend: it is already ours
     }
     if (assignment.epoch() < epoch) {
-      return AssignReply.refuse("epoch " + assignment.epoch() + " is older than " + epoch);
+      return AssignReply.refuse(options.name(), "epoch " + assignment.epoch() + " is older than " + epoch);
     }
     if (stopping) {
-      return AssignReply.refuse(AssignReply.STOPPING);
+      return AssignReply.refuse(options.name(), AssignReply.STOPPING);
     }
     if (mode != DroneMode.ACTIVE) {
-      return AssignReply.refuse(mode.name().toLowerCase(java.util.Locale.ROOT));
+      return AssignReply.refuse(options.name(), mode.name().toLowerCase(java.util.Locale.ROOT));
     }
     if (options.ephemeral() && ephemeralTaken) {
-      return AssignReply.refuse("ephemeral drone already ran its job");
+      return AssignReply.refuse(options.name(), "ephemeral drone already ran its job");
     }
     if (hostRefusal != null && hostRefusal.applies(runningJobs())) {
-      return AssignReply.refuse(hostRefusal);
+      return AssignReply.refuse(options.name(), hostRefusal);
     }
     int free = freeCores();
     if (assignment.execution().cores() > free) {
-      return AssignReply.refuse("only " + free + " of " + options.cores() + " cores free");
+      return AssignReply.refuse(options.name(), "only " + free + " of " + options.cores() + " cores free");
     }
     epoch = Math.max(epoch, assignment.epoch());
     ephemeralTaken = true;
@@ -409,7 +409,7 @@ public final class DroneVerticle extends VerticleBase {
       existing.runner.stop(JobOutcome.CANCELLED, "superseded by attempt " + assignment.attempt().attempt());
     }
     launch(assignment);
-    return AssignReply.accept();
+    return AssignReply.accept(options.name());
   }
 
   private void launch(AssignJob assignment) {
@@ -435,7 +435,7 @@ public final class DroneVerticle extends VerticleBase {
           }
         });
     attempts.put(ref.jobId(), attempt);
-    shipper.track(ref, logFile);
+    shipper.track(ref, assignment.jobToken(), logFile);
     jobThreads.execute(attempt.runner);
   }
 
@@ -522,7 +522,7 @@ public final class DroneVerticle extends VerticleBase {
   /** A gateway's URL, asked over the event bus; called on a job's thread, so it may wait. */
   private String findGateway() {
     try {
-      return vertx.eventBus().<GatewayInfo>request(Addresses.GATEWAY_FIND, new FindGateway(),
+      return vertx.eventBus().<GatewayInfo>request(Addresses.GATEWAY_FIND, new FindGateway(options.name()),
               new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS))
           .toCompletionStage().toCompletableFuture().get(REQUEST_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS).body().url();
     } catch (InterruptedException e) {

@@ -24,6 +24,7 @@ import org.buildswarm.gateway.impl.PrometheusText;
 import org.buildswarm.gateway.impl.StatusSnapshots;
 import org.buildswarm.gateway.impl.TokenRoutes;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.api.FindGateway;
 import org.buildswarm.protocol.api.GatewayInfo;
 import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.GetStatus;
@@ -191,7 +192,8 @@ public final class GatewayVerticle extends VerticleBase {
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> {
           LOG.info("gateway listening on http://" + options.host() + ":" + s.actualPort() + "/");
-          vertx.eventBus().consumer(Addresses.GATEWAY_FIND, message -> message.reply(new GatewayInfo(advertisedUrl())));
+          vertx.eventBus().<FindGateway>consumer(Addresses.GATEWAY_FIND, message -> message.reply(
+              new GatewayInfo(message.body().drone(), advertisedUrl())));
           retention = vertx.setPeriodic(options.retentionIntervalMs(), id -> retain());
           // An orchestrator that is away simply leaves the last snapshot in place.
           snapshotTimer = vertx.setPeriodic(0, options.snapshotIntervalMs(), id -> snapshots.capture());

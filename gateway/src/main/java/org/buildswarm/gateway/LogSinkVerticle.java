@@ -26,7 +26,7 @@ public final class LogSinkVerticle extends VerticleBase {
     consumer = vertx.eventBus().consumer(Addresses.LOG_APPEND, message -> {
       LogChunk chunk = message.body();
       vertx.executeBlocking(() -> store.append(chunk.attempt(), chunk.offset(), chunk.data(), chunk.eof()), true)
-          .onSuccess(length -> message.reply(new LogAck(length)))
+          .onSuccess(length -> message.reply(new LogAck(chunk.drone(), length)))
           .onFailure(failure -> {
             LOG.warning("cannot store a log chunk of " + chunk.attempt() + ": " + failure.getMessage());
             message.fail(ApiFailures.UNAVAILABLE, failure.getMessage());

@@ -169,13 +169,13 @@ class GatewayApiTest {
     AttemptRef attempt = new AttemptRef(12, 1, 99);
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(5_000);
     LogAck first = await(vertx.eventBus().<LogAck>request(Addresses.LOG_APPEND,
-        new LogChunk(attempt, 0, "line one\n".getBytes(StandardCharsets.UTF_8), false), delivery)).body();
+        new LogChunk("d1", attempt, "job-token", 0, "line one\n".getBytes(StandardCharsets.UTF_8), false), delivery)).body();
     assertThat(first.length()).isEqualTo(9);
     HttpResponse<String> partial = get("/api/v1/jobs/12/log");
     assertThat(partial.body()).isEqualTo("line one\n");
     assertThat(partial.headers().firstValue("x-log-complete")).hasValue("false");
     await(vertx.eventBus().request(Addresses.LOG_APPEND,
-        new LogChunk(attempt, 9, "line two\n".getBytes(StandardCharsets.UTF_8), true), delivery));
+        new LogChunk("d1", attempt, "job-token", 9, "line two\n".getBytes(StandardCharsets.UTF_8), true), delivery));
     HttpResponse<String> complete = get("/api/v1/jobs/12/log?offset=9");
     assertThat(complete.body()).isEqualTo("line two\n");
     assertThat(complete.headers().firstValue("x-log-complete")).hasValue("true");

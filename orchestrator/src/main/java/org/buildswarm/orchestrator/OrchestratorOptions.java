@@ -5,6 +5,7 @@ import java.util.List;
 import org.buildswarm.orchestrator.discovery.Project;
 import org.buildswarm.orchestrator.core.CoreOptions;
 import org.buildswarm.orchestrator.plan.PlannerOptions;
+import org.buildswarm.protocol.auth.Credentials;
 import org.buildswarm.protocol.pipeline.PipelineLimits;
 
 /**
@@ -20,6 +21,7 @@ import org.buildswarm.protocol.pipeline.PipelineLimits;
  * @param journalBatch most events written in one transaction (default {@value #DEFAULT_JOURNAL_BATCH})
  * @param projects repositories watched for new commits by the leading orchestrator (default none)
  * @param discoveryDirectory where work discovery keeps its bare Git mirrors (null when no projects)
+ * @param credentials the control plane's credentials: they key the job tokens it mints
  */
 public record OrchestratorOptions(
     String nodeName,
@@ -30,7 +32,8 @@ public record OrchestratorOptions(
     long tickIntervalMs,
     int journalBatch,
     List<Project> projects,
-    Path discoveryDirectory) {
+    Path discoveryDirectory,
+    Credentials credentials) {
   public OrchestratorOptions {
     projects = projects == null ? List.of() : List.copyOf(projects);
   }
@@ -39,20 +42,20 @@ public record OrchestratorOptions(
   public static final long DEFAULT_TICK_INTERVAL_MS = 250;
   public static final int DEFAULT_JOURNAL_BATCH = 500;
 
-  public static OrchestratorOptions defaults(String nodeName, String joinTokenSha256) {
-    return new OrchestratorOptions(nodeName, CoreOptions.defaults(joinTokenSha256), PlannerOptions.defaults(),
+  public static OrchestratorOptions defaults(String nodeName, Credentials credentials) {
+    return new OrchestratorOptions(nodeName, CoreOptions.defaults(), PlannerOptions.defaults(),
         PipelineLimits.defaults(), DEFAULT_ASSIGN_ACK_TIMEOUT_MS, DEFAULT_TICK_INTERVAL_MS, DEFAULT_JOURNAL_BATCH,
-        List.of(), null);
+        List.of(), null, credentials);
   }
 
   public OrchestratorOptions withCore(CoreOptions core) {
     return new OrchestratorOptions(nodeName, core, planner, pipelineLimits, assignAckTimeoutMs, tickIntervalMs, journalBatch,
-        projects, discoveryDirectory);
+        projects, discoveryDirectory, credentials);
   }
 
   /** Watches these projects, keeping Git mirrors in {@code directory}. */
   public OrchestratorOptions withProjects(List<Project> newProjects, Path directory) {
     return new OrchestratorOptions(nodeName, core, planner, pipelineLimits, assignAckTimeoutMs, tickIntervalMs, journalBatch,
-        newProjects, directory);
+        newProjects, directory, credentials);
   }
 }

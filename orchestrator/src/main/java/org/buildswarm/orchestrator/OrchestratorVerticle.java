@@ -135,7 +135,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         .onSuccess(v -> leadership.lost().onComplete(lost -> fenced.tryComplete()))
         .compose(v -> store.beginEpoch(options.nodeName()))
         .compose(epoch -> {
-          core = new OrchestratorCore(options.core(), new BestFitScheduler(), System::currentTimeMillis, this, epoch);
+          core = new OrchestratorCore(options.core(), new BestFitScheduler(), System::currentTimeMillis, this, epoch,
+              new org.buildswarm.protocol.auth.JobTokens(options.credentials()));
           return store.environments();
         })
         .compose(environments -> {

@@ -75,15 +75,34 @@ public final class ProtocolCodecs {
       org.buildswarm.protocol.api.EnvironmentView.class, org.buildswarm.protocol.api.RollbackEnvironment.class,
       org.buildswarm.protocol.api.DecideJob.class);
 
-  /** Registers the codecs on this event bus; call once per Vert.x instance before deploying verticles. */
+  /**
+   * Registers the codecs on an event bus that does not leave this JVM (a single host); call once
+   * per Vert.x instance before deploying verticles.
+   */
   public static void register(EventBus eventBus) {
-    for (Class<?> type : MESSAGE_TYPES) {
-      registerOne(eventBus, type);
-    }
-    eventBus.registerDefaultCodec(LogChunk.class, new org.buildswarm.protocol.impl.LogChunkCodec());
+    register(eventBus, null);
   }
 
-  private static <T> void registerOne(EventBus eventBus, Class<T> type) {
-    eventBus.registerDefaultCodec(type, new RecordMessageCodec<>(type));
+  /**
+   * Registers the codecs, sealing every message that leaves the JVM with these credentials and
+   * checking every one that arrives (docs/security.md): a message whose seal does not hold, or that
+   * its sender may not send, is answered with 403 and reaches no handler.
+   *
+   * @param envelopes this node's seals; null for an event bus that does not leave the JVM
+   */
+  public static void register(EventBus eventBus, org.buildswarm.protocol.auth.Envelopes envelopes) {
+    for (Class<?> type : MESSAGE_TYPES) {
+      registerOne(eventBus, type, envelopes);
+    }
+    eventBus.registerDefaultCodec(LogChunk.class, new org.buildswarm.protocol.impl.LogChunkCodec(envelopes));
+    if (envelopes != null) {
+      List<Class<?>> types = new java.util.ArrayList<>(MESSAGE_TYPES);
+      types.add(LogChunk.class);
+      eventBus.addInboundInterceptor(new org.buildswarm.protocol.impl.RejectionCheck(types));
+    }
+  }
+
+  private static <T> void registerOne(EventBus eventBus, Class<T> type, org.buildswarm.protocol.auth.Envelopes envelopes) {
+    eventBus.registerDefaultCodec(type, new RecordMessageCodec<>(type, envelopes));
   }
 }

@@ -23,7 +23,11 @@ final class Api {
   record Response(int status, JsonNode json, String text, HttpResponse<String> raw) {}
 
   Response get(String path) throws Exception {
-    return send(HttpRequest.newBuilder(base.resolve(path)).GET());
+    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).GET();
+    if (token != null) {
+      request.header("authorization", "Bearer " + token);
+    }
+    return send(request);
   }
 
   Response post(String path, Object body) throws Exception {

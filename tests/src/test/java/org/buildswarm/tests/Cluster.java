@@ -20,7 +20,10 @@ final class Cluster implements AutoCloseable {
   final Path directory;
   final String address;
   final String name = "test-" + UUID.randomUUID().toString().substring(0, 8);
-  final Path joinToken;
+  /** The control plane's credentials (orchestrators and gateways); drones get theirs from {@link #droneCredentials}. */
+  final Path controlCredentials;
+  final org.buildswarm.protocol.auth.Credentials control =
+      org.buildswarm.protocol.auth.Credentials.newSwarm(new java.security.SecureRandom());
   final int orchestratorPort;
   final int gatewayPort;
   /** Cluster ports of the second, third… orchestrators (high availability). */
@@ -39,8 +42,8 @@ final class Cluster implements AutoCloseable {
   Cluster(Path directory, String address, int orchestratorCount) throws IOException {
     this.directory = directory;
     this.address = address;
-    this.joinToken = directory.resolve("join.token");
-    Files.writeString(joinToken, "join-" + UUID.randomUUID() + "\n");
+    this.controlCredentials = directory.resolve("control.credentials");
+    control.write(controlCredentials);
     this.orchestratorPort = freePort();
     this.gatewayPort = freePort();
     for (int i = 1; i < orchestratorCount; i++) {
@@ -59,7 +62,7 @@ final class Cluster implements AutoCloseable {
     int port = index == 0 ? orchestratorPort : moreOrchestratorPorts.get(index - 1);
     List<String> args = new ArrayList<>(List.of("orchestrator", "--cluster-name", name, "--members", members(),
         "--bind", address, "--cluster-port", Integer.toString(port), "--event-bus-port", Integer.toString(freePort()),
-        "--join-token-file", joinToken.toString(), "--data", directory.resolve("orchestrator-" + index).toString()));
+        "--credentials", controlCredentials.toString(), "--data", directory.resolve("orchestrator-" + index).toString()));
     if (index == 0) {
       args.addAll(List.of("--admin-token-file", directory.resolve("admin.token").toString()));
     }
@@ -86,7 +89,8 @@ final class Cluster implements AutoCloseable {
   void startCore(String... orchestratorOptions) throws Exception {
     gateway = start("gateway", null, List.of("gateway", "--cluster-name", name, "--members", members(), "--bind", address,
         "--cluster-port", Integer.toString(gatewayPort), "--event-bus-port", Integer.toString(freePort()),
-        "--http-host", "127.0.0.1", "--http-port", "0", "--data", directory.resolve("gateway").toString()));
+        "--http-host", "127.0.0.1", "--http-port", "0", "--data", directory.resolve("gateway").toString(),
+        "--credentials", controlCredentials.toString()));
     orchestrator = startOrchestrator(0, orchestratorOptions);
     orchestrators.add(orchestrator);
     for (int i = 1; i <= moreOrchestratorPorts.size(); i++) {
@@ -107,7 +111,7 @@ final class Cluster implements AutoCloseable {
   SwarmProcess startDrone(String droneName, int cores, String namespace, String bind, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("drone", "--cluster-name", name, "--members", members(), "--bind", bind,
         "--cluster-port", Integer.toString(freePort()), "--event-bus-port", Integer.toString(freePort()),
-        "--join-token-file", joinToken.toString(), "--name", droneName, "--cores", Integer.toString(cores),
+        "--credentials", droneCredentials(droneName).toString(), "--cores", Integer.toString(cores),
         "--labels", "linux,node-" + droneName, "--work-dir", directory.resolve("drone-" + droneName).toString(),
         "--kill-grace", "2",
         // These tests need their drones to take work whatever else this host is doing.
@@ -116,6 +120,15 @@ final class Cluster implements AutoCloseable {
     SwarmProcess drone = start("drone-" + droneName + "-" + processes.size(), namespace, args);
     awaitDroneState(droneName, "online", Duration.ofSeconds(120), drone);
     return drone;
+  }
+
+  /** A drone's own credentials, made from the control plane's (as `swarm credentials drone NAME` does). */
+  Path droneCredentials(String droneName) throws IOException {
+    Path file = directory.resolve("drone-" + droneName + ".credentials");
+    if (!Files.exists(file)) {
+      control.forDrone(droneName).write(file);
+    }
+    return file;
   }
 
   SwarmProcess start(String logName, String namespace, List<String> args) throws IOException {

@@ -154,20 +154,21 @@ class ClusterSystemTest {
 
   @Test
   @Order(4)
-  void droneWithTheWrongJoinTokenIsRefusedWithTheReasonOnBothSides() throws Exception {
-    Path badToken = work.resolve("bad.token");
-    Files.writeString(badToken, "not-the-swarms-token-at-all\n");
+  void droneWithAnotherSwarmsCredentialsIsRefusedWithTheReasonOnBothSides() throws Exception {
+    Path foreign = work.resolve("foreign.credentials");
+    org.buildswarm.protocol.auth.Credentials.newSwarm(new java.security.SecureRandom()).forDrone("intruder").write(foreign);
     SwarmProcess intruder = cluster.start("intruder", null, List.of("drone", "--cluster-name", cluster.name,
         "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port", Integer.toString(Cluster.freePort()),
-        "--event-bus-port", Integer.toString(Cluster.freePort()), "--join-token-file", badToken.toString(),
-        "--name", "intruder", "--work-dir", work.resolve("intruder").toString()));
+        "--event-bus-port", Integer.toString(Cluster.freePort()), "--credentials", foreign.toString(),
+        "--work-dir", work.resolve("intruder").toString()));
+    String refusal = "the orchestrator refused drone intruder: refused: its seal does not match";
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (!intruder.stderr().contains("refused drone intruder: join token not accepted")
-        && System.nanoTime() < deadline) {
+    while (!intruder.stderr().contains(refusal) && System.nanoTime() < deadline) {
       Thread.sleep(200);
     }
-    assertThat(intruder.stderr()).contains("the orchestrator refused drone intruder: join token not accepted");
-    assertThat(cluster.orchestrator.stderr()).contains("refused drone intruder: join token not accepted");
+    assertThat(intruder.stderr()).contains(refusal);
+    assertThat(cluster.orchestrator.stderr())
+        .contains("refused a message: RegisterDrone on buildswarm.drone.register: its seal does not match");
     JsonNode droneList = cluster.api.get("/api/v1/drones").json().path("drones");
     droneList.forEach(drone -> assertThat(drone.path("name").asText()).isNotEqualTo("intruder"));
     long run = submit("refused", "jobs:\n  there:\n    labels: [node-intruder]\n    steps: [\"true\"]\n");
@@ -182,8 +183,8 @@ class ClusterSystemTest {
     // No file system here has an exabyte free, so this drone's host counts as full.
     SwarmProcess full = cluster.start("drone-full", null, List.of("drone", "--cluster-name", cluster.name, "--members",
         cluster.members(), "--bind", "127.0.0.1", "--cluster-port", Integer.toString(Cluster.freePort()),
-        "--event-bus-port", Integer.toString(Cluster.freePort()), "--join-token-file", cluster.joinToken.toString(),
-        "--name", "full", "--cores", "2", "--labels", "linux,node-full", "--work-dir", work.resolve("drone-full").toString(),
+        "--event-bus-port", Integer.toString(Cluster.freePort()), "--credentials", cluster.droneCredentials("full").toString(),
+        "--cores", "2", "--labels", "linux,node-full", "--work-dir", work.resolve("drone-full").toString(),
         "--min-free-disk-mb", Long.toString(1L << 40)));
     try {
       cluster.awaitDroneState("full", "unavailable", TIMEOUT, full);
@@ -207,12 +208,12 @@ class ClusterSystemTest {
   void droneSpeakingAnotherProtocolVersionIsRefusedWithBothVersions() throws Exception {
     // This JVM joins the swarm as a lite member, the way a drone of another release would.
     io.vertx.core.Vertx node = org.buildswarm.deploy.cluster.ClusteredVertx.start(new org.buildswarm.deploy.cluster.ClusterSettings(
-        cluster.name, List.of(cluster.members().split(",")), "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null))
-        .toCompletionStage().toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+        cluster.name, List.of(cluster.members().split(",")), "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null,
+        cluster.control.forDrone("future"))).toCompletionStage().toCompletableFuture().get(120,
+        java.util.concurrent.TimeUnit.SECONDS);
     try {
-      String token = Files.readString(cluster.joinToken).trim();
       var register = new org.buildswarm.protocol.message.RegisterDrone("future", org.buildswarm.protocol.ProtocolVersion.CURRENT + 1,
-          token, "elsewhere", 4, List.of(), org.buildswarm.protocol.DroneMode.ACTIVE, false, List.of());
+          "elsewhere", 4, List.of(), org.buildswarm.protocol.DroneMode.ACTIVE, false, List.of());
       Throwable refused = node.eventBus().request(org.buildswarm.protocol.Addresses.DRONE_REGISTER, register,
               new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(30_000))
           .toCompletionStage().toCompletableFuture().handle((reply, failure) -> failure).get();
@@ -290,7 +291,7 @@ class ClusterSystemTest {
     SwarmProcess second = cluster.start("orchestrator-second", null, List.of("orchestrator", "--cluster-name",
         cluster.name, "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port",
         Integer.toString(Cluster.freePort()), "--event-bus-port", Integer.toString(Cluster.freePort()),
-        "--join-token-file", cluster.joinToken.toString(), "--data", work.resolve("second-store").toString()));
+        "--credentials", cluster.controlCredentials.toString(), "--data", work.resolve("second-store").toString()));
     try {
       assertThat(second.process.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
           .as("it gives up\n%s", second.output()).isTrue();

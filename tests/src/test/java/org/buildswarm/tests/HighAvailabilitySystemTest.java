@@ -105,11 +105,12 @@ class HighAvailabilitySystemTest {
 
     // A command from the old leader's epoch — as a leader that had not noticed it was replaced
     // would send it — is refused by the drone.
+    // It holds the control plane's credentials, as the old leader did.
     Vertx node = ClusteredVertx.start(new ClusterSettings(cluster.name, List.of(cluster.members().split(",")),
-        "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null)).toCompletionStage().toCompletableFuture()
-        .get(120, TimeUnit.SECONDS);
+        "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null, cluster.control)).toCompletionStage()
+        .toCompletableFuture().get(120, TimeUnit.SECONDS);
     try {
-      AssignJob stale = new AssignJob(oldEpoch, new AttemptRef(999_999, 1, (oldEpoch << 32) | 999), run, "ghost",
+      AssignJob stale = new AssignJob("d1", oldEpoch, new AttemptRef(999_999, 1, (oldEpoch << 32) | 999), run, "ghost",
           new JobExecution(List.of(new Step("ghost", "touch " + work.resolve("ghost"))), Map.of(), 1, 60_000,
               SourceSpec.none(), List.of(), List.of()), "forged-job-token");
       AssignReply reply = node.eventBus().<AssignReply>request(Addresses.drone("d1"), stale,

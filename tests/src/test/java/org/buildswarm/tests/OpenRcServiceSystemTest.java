@@ -105,19 +105,18 @@ class OpenRcServiceSystemTest {
     assertThat(install.exit()).as("install.sh: %s", install).isZero();
     exampleSettings = Files.readString(ETC.resolve("drone.yml"));
 
-    // What an administrator does next: the join token and the drone's settings.
-    Path token = ETC.resolve("join.token");
-    Files.copy(cluster.joinToken, token);
-    chown("root:" + USER, token);
-    Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r-----"));
+    // What an administrator does next: the drone's credentials and its settings.
+    Path credentials = ETC.resolve("drone.credentials");
+    Files.copy(cluster.droneCredentials(DRONE), credentials);
+    chown(USER + ":" + USER, credentials);
+    Files.setPosixFilePermissions(credentials, PosixFilePermissions.fromString("r--------"));
     Files.writeString(ETC.resolve("drone.yml"), String.join("\n",
         "members: [" + cluster.members().replace(",", ", ") + "]",
         "cluster-name: " + cluster.name,
         "bind: 127.0.0.1",
         "cluster-port: " + Cluster.freePort(),
         "event-bus-port: " + Cluster.freePort(),
-        "join-token-file: " + token,
-        "name: " + DRONE,
+        "credentials: " + credentials,
         "cores: 2",
         "labels: [linux, node-" + DRONE + "]",
         "work-dir: " + STATE.resolve("drone"),
@@ -225,7 +224,7 @@ class OpenRcServiceSystemTest {
         "JAVA_HOME=\"" + System.getProperty("java.home") + "\"");
 
     // The example settings only lack the swarm's members: every key in it is one the drone knows.
-    assertThat(exampleSettings).contains("join-token-file: " + ETC.resolve("join.token"),
+    assertThat(exampleSettings).contains("credentials: " + ETC.resolve("drone.credentials"),
         "work-dir: " + STATE.resolve("drone"));
     Path example = work.resolve("example-drone.yml");
     Files.writeString(example, exampleSettings);

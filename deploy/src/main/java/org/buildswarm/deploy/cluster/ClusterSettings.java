@@ -13,10 +13,12 @@ import java.util.List;
  * @param eventBusPort the event bus's port on this node (default {@value #DEFAULT_EVENT_BUS_PORT})
  * @param liteMember drones join as lite members: they hold no cluster data
  * @param tls event-bus TLS with client certificates; null for none (the tailnet encrypts anyway)
+ * @param credentials this node's credentials: every message it sends is sealed with them and every
+ *     one it receives checked (docs/security.md); null only when asked for an unauthenticated bus
  */
 public record ClusterSettings(
     String name, List<String> members, String bindAddress, int clusterPort, int eventBusPort, boolean liteMember,
-    TlsSettings tls) {
+    TlsSettings tls, org.buildswarm.protocol.auth.Credentials credentials) {
   public static final String DEFAULT_NAME = "buildswarm";
   public static final int DEFAULT_CLUSTER_PORT = 5701;
   public static final int DEFAULT_EVENT_BUS_PORT = 5710;

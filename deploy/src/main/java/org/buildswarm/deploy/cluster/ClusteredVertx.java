@@ -83,7 +83,8 @@ public final class ClusteredVertx {
         .withClusterManager(new HazelcastClusterManager(hazelcast))
         .buildClustered()
         .map(vertx -> {
-          ProtocolCodecs.register(vertx.eventBus());
+          ProtocolCodecs.register(vertx.eventBus(), settings.credentials() == null ? null
+              : new org.buildswarm.protocol.auth.Envelopes(settings.credentials()));
           return vertx;
         });
   }

@@ -20,7 +20,8 @@ public final class StateDirectory {
   public static final String DEFAULT_NAME = ".buildswarm";
   public static final String ENDPOINT_FILE = "endpoint.json";
   public static final String ADMIN_TOKEN_FILE = "admin.token";
-  public static final String JOIN_TOKEN_FILE = "join.token";
+  /** The swarm's control credentials (job tokens are keyed from them). */
+  public static final String CREDENTIALS_FILE = "credentials";
 
   /** Where a running swarm can be reached. */
   public record Endpoint(String url, long pid) {}
@@ -39,8 +40,23 @@ public final class StateDirectory {
     return root.resolve(name);
   }
 
+  /** Creates it, readable by its owner only: it holds the store, the logs, tokens and credentials. */
   public void create() throws IOException {
     Files.createDirectories(root);
+    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  /** The swarm's control credentials, made (mode 600) the first time. */
+  public org.buildswarm.protocol.auth.Credentials credentials() throws IOException {
+    Path file = root.resolve(CREDENTIALS_FILE);
+    if (!Files.exists(file)) {
+      org.buildswarm.protocol.auth.Credentials.newSwarm(new SecureRandom()).write(file);
+    }
+    try {
+      return org.buildswarm.protocol.auth.Credentials.read(file);
+    } catch (org.buildswarm.protocol.config.SettingsFile.SettingsException e) {
+      throw new IOException(e.getMessage(), e);
+    }
   }
 
   /** Reads a secret file, creating it with a new random token (mode 600) the first time. */

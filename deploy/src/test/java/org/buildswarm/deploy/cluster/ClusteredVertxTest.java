@@ -1,7 +1,6 @@
 package org.buildswarm.deploy.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,6 +17,11 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.buildswarm.deploy.impl.CertificateAuthority;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.auth.Credentials;
+import org.buildswarm.protocol.message.Heartbeat;
+import org.buildswarm.protocol.message.HeartbeatReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,8 +51,13 @@ class ClusteredVertxTest {
   }
 
   private Vertx node(int clusterPort, String members, boolean lite, TlsSettings tls) throws Exception {
+    return node(clusterPort, members, lite, tls, null);
+  }
+
+  private Vertx node(int clusterPort, String members, boolean lite, TlsSettings tls, Credentials credentials)
+      throws Exception {
     Vertx node = await(ClusteredVertx.start(new ClusterSettings(clusterName, List.of(members.split(",")), "127.0.0.1",
-        clusterPort, freePort(), lite, tls)));
+        clusterPort, freePort(), lite, tls, credentials)));
     nodes.add(node);
     return node;
   }
@@ -65,15 +74,17 @@ class ClusteredVertxTest {
   }
 
   @Test
-  void withTlsOnlyNodesWhoseCertificateTheCaSignedCanTalk() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "needs openssl");
-    Path ca = directory.resolve("ca");
-    Path other = directory.resolve("other-ca");
-    authority(ca);
-    authority(other);
-    TlsSettings good = certificate(ca, "node");
-    TlsSettings alsoGood = certificate(ca, "another-node");
-    TlsSettings foreign = certificate(other, "intruder");
+  void withTlsOnlyNodesWhoseCertificateTheSwarmsCaSignedCanTalk() throws Exception {
+    // What `swarm credentials tls` makes: the swarm's CA and a certificate per node.
+    CertificateAuthority ca = new CertificateAuthority(directory.resolve("ca"));
+    ca.create("test");
+    CertificateAuthority other = new CertificateAuthority(directory.resolve("other-ca"));
+    other.create("elsewhere");
+    TlsSettings good = ca.issue("node", List.of("127.0.0.1", "localhost"));
+    TlsSettings alsoGood = ca.issue("another-node", List.of("127.0.0.1"));
+    TlsSettings foreign = other.issue("intruder", List.of("127.0.0.1"));
+    assertThat(Files.getPosixFilePermissions(good.privateKey())).containsExactlyInAnyOrder(
+        java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
 
     int first = freePort();
     String members = "127.0.0.1:" + first;
@@ -98,28 +109,43 @@ class ClusteredVertxTest {
     assertThat(received).as("the foreign node's message never arrived").hasValue(1);
   }
 
-  private static void authority(Path dir) throws Exception {
-    Files.createDirectories(dir);
-    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-        "-subj", "/CN=" + dir.getFileName());
+  @Test
+  void onAnAuthenticatedBusANodeWithoutCredentialsAndADroneSpeakingForAnotherGetNothingDone() throws Exception {
+    Credentials control = Credentials.newSwarm(new java.security.SecureRandom());
+    int first = freePort();
+    String members = "127.0.0.1:" + first;
+    Vertx orchestrator = node(first, members, false, null, control);
+    AtomicInteger acted = new AtomicInteger();
+    orchestrator.eventBus().<Heartbeat>consumer(Addresses.DRONE_HEARTBEAT, message -> {
+      acted.incrementAndGet();
+      message.reply(new HeartbeatReply(message.body().drone(), false, List.of()));
+    }).completion().toCompletionStage().toCompletableFuture().get();
+
+    Vertx drone = node(freePort(), members, true, null, control.forDrone("d1"));
+    HeartbeatReply reply = await(drone.eventBus().<HeartbeatReply>request(Addresses.DRONE_HEARTBEAT, heartbeat("d1")))
+        .body();
+    assertThat(reply.drone()).as("its own heartbeat gets through, and the sealed answer back").isEqualTo("d1");
+
+    Throwable impersonation = failureOf(drone.eventBus().request(Addresses.DRONE_HEARTBEAT, heartbeat("d2")));
+    assertThat(((ReplyException) impersonation).failureCode()).isEqualTo(403);
+    assertThat(impersonation.getMessage()).isEqualTo("refused: drone d1 may not speak for drone d2");
+
+    Vertx rogue = node(freePort(), members, true, null, null);
+    Throwable unsealed = failureOf(rogue.eventBus().request(Addresses.DRONE_HEARTBEAT, heartbeat("d1")));
+    assertThat(unsealed.getMessage()).contains("not sealed");
+    Throwable raw = failureOf(rogue.eventBus().request(Addresses.DRONE_HEARTBEAT, "{\"drone\":\"d1\"}"));
+    assertThat(raw.getMessage()).contains("not a buildswarm message");
+    assertThat(acted).as("only the drone's own heartbeat was acted on").hasValue(1);
   }
 
-  private static TlsSettings certificate(Path ca, String name) throws Exception {
-    Path extensions = ca.resolve(name + ".ext");
-    Files.writeString(extensions, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    openssl(ca, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
-    openssl(ca, "x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", name + ".crt", "-days", "2", "-extfile", name + ".ext");
-    return new TlsSettings(ca.resolve(name + ".crt"), ca.resolve(name + ".key"), ca.resolve("ca.crt"));
+  private static Heartbeat heartbeat(String drone) {
+    return new Heartbeat(drone, 1, 1, 0.1, 1, 1, 1, org.buildswarm.protocol.DroneMode.ACTIVE, List.of(), null);
   }
 
-  private static void openssl(Path dir, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("openssl"));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      throw new IOException("openssl failed: " + output);
-    }
+  private static Throwable failureOf(Future<?> request) throws Exception {
+    Throwable failure = request.toCompletionStage().toCompletableFuture().handle((reply, error) -> error)
+        .get(60, TimeUnit.SECONDS);
+    assertThat(failure).isNotNull();
+    return failure.getCause() != null && !(failure instanceof ReplyException) ? failure.getCause() : failure;
   }
 }

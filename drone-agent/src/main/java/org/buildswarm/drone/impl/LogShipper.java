@@ -27,6 +27,7 @@ public final class LogShipper {
   private static final Logger LOG = Logger.getLogger(LogShipper.class.getName());
   private static final long MAX_BACKOFF_MS = 10_000;
 
+  private final String drone;
   private final Vertx vertx;
   private final int chunkBytes;
   private final long sendTimeoutMs;
@@ -35,6 +36,7 @@ public final class LogShipper {
 
   private static final class Shipment {
     final AttemptRef attempt;
+    final String jobToken;
     final Path file;
     long offset;
     boolean complete;
@@ -42,14 +44,17 @@ public final class LogShipper {
     long notBefore;
     long backoffMs = 250;
 
-    Shipment(AttemptRef attempt, Path file) {
+    Shipment(AttemptRef attempt, String jobToken, Path file) {
       this.attempt = attempt;
+      this.jobToken = jobToken;
       this.file = file;
     }
   }
 
-  public LogShipper(Vertx vertx, int chunkBytes, long sendTimeoutMs) {
+  /** @param drone the drone whose attempts' logs it ships (each chunk says so, and the gateway checks it) */
+  public LogShipper(Vertx vertx, String drone, int chunkBytes, long sendTimeoutMs) {
     this.vertx = vertx;
+    this.drone = drone;
     this.chunkBytes = chunkBytes;
     this.sendTimeoutMs = sendTimeoutMs;
   }
@@ -63,8 +68,9 @@ public final class LogShipper {
   }
 
   /** Starts shipping an attempt's log file as it grows. */
-  public void track(AttemptRef attempt, Path file) {
-    shipments.put(attempt.token(), new Shipment(attempt, file));
+  /** @param jobToken the attempt's job token: proof for the gateway that this drone was given the attempt */
+  public void track(AttemptRef attempt, String jobToken, Path file) {
+    shipments.put(attempt.token(), new Shipment(attempt, jobToken, file));
   }
 
   /** The attempt's log is complete: ship the rest, then mark the end. */
@@ -116,7 +122,7 @@ public final class LogShipper {
       if (chunk.data().length == 0 && !eof) {
         return Future.succeededFuture(new Sent(offset, false));
       }
-      LogChunk message = new LogChunk(shipment.attempt, offset, chunk.data(), eof);
+      LogChunk message = new LogChunk(drone, shipment.attempt, shipment.jobToken, offset, chunk.data(), eof);
       return vertx.eventBus().<LogAck>request(Addresses.LOG_APPEND, message,
               new DeliveryOptions().setSendTimeout(sendTimeoutMs))
           .map(reply -> new Sent(reply.body().length(), eof && reply.body().length() >= chunk.fileLength()));

@@ -66,7 +66,7 @@ class ArtifactPublisherTest {
   }
 
   private static AssignJob job(ArtifactSpec... artifacts) {
-    return new AssignJob(1, new AttemptRef(42, 1, 7), 3, "package", new JobExecution(List.of(new Step("s", "true")),
+    return new AssignJob("d1", 1, new AttemptRef(42, 1, 7), 3, "package", new JobExecution(List.of(new Step("s", "true")),
         Map.of(), 1, 60_000, SourceSpec.none(), List.of(artifacts), List.of()), "42.1.7.cafe");
   }
 

@@ -47,7 +47,7 @@ class JobRunnerTest {
   /** @param kept where failed workspaces are kept; null removes them (as the drone does by default) */
   private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, List<String> secretNames,
       Path kept, Step... steps) {
-    AssignJob job = new AssignJob(1, new AttemptRef(42, 1, 7), 3, "job",
+    AssignJob job = new AssignJob("d1", 1, new AttemptRef(42, 1, 7), 3, "job",
         new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of(), secretNames), "job-token");
     CompletableFuture<Long> started = new CompletableFuture<>();
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();

@@ -55,9 +55,9 @@ class LogShipperTest {
     Path spool = work.resolve("7-1.log");
     Files.createFile(spool);
     LogShipper shipper = on(() -> {
-      LogShipper created = new LogShipper(vertx, 4 * 1024, 300);
+      LogShipper created = new LogShipper(vertx, "d1", 4 * 1024, 300);
       created.start(20);
-      created.track(attempt, spool);
+      created.track(attempt, "job-token", spool);
       return created;
     });
 
@@ -88,7 +88,7 @@ class LogShipperTest {
         }
       }
       long length = sink.size();
-      vertx.setTimer(request <= 3 ? 600 : 1, id -> message.reply(new LogAck(length)));
+      vertx.setTimer(request <= 3 ? 600 : 1, id -> message.reply(new LogAck("d1", length)));
     });
     on(() -> {
       shipper.complete(attempt);

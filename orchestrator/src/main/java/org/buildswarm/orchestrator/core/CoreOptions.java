@@ -14,7 +14,6 @@ package org.buildswarm.orchestrator.core;
  * @param groundCooldownMs how long a grounded drone gets no work (default {@value #DEFAULT_GROUND_COOLDOWN_MS})
  * @param finishedRunsKept finished runs kept in memory for fast reads; older ones are read from
  *     the store (default {@value #DEFAULT_FINISHED_RUNS_KEPT})
- * @param joinTokenSha256 SHA-256 (hex) of the token drones must present; null refuses every drone
  */
 public record CoreOptions(
     long heartbeatIntervalMs,
@@ -24,8 +23,7 @@ public record CoreOptions(
     int groundAfterInfraFailures,
     long groundWindowMs,
     long groundCooldownMs,
-    int finishedRunsKept,
-    String joinTokenSha256) {
+    int finishedRunsKept) {
   public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
   public static final long DEFAULT_LEASE_MS = 10_000;
   public static final int DEFAULT_INFRA_RETRY_CAP = 3;
@@ -35,19 +33,19 @@ public record CoreOptions(
   public static final long DEFAULT_GROUND_COOLDOWN_MS = 120_000;
   public static final int DEFAULT_FINISHED_RUNS_KEPT = 500;
 
-  public static CoreOptions defaults(String joinTokenSha256) {
+  public static CoreOptions defaults() {
     return new CoreOptions(DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_INFRA_RETRY_CAP,
         DEFAULT_UNSCHEDULABLE_GRACE_MS, DEFAULT_GROUND_AFTER_INFRA_FAILURES, DEFAULT_GROUND_WINDOW_MS,
-        DEFAULT_GROUND_COOLDOWN_MS, DEFAULT_FINISHED_RUNS_KEPT, joinTokenSha256);
+        DEFAULT_GROUND_COOLDOWN_MS, DEFAULT_FINISHED_RUNS_KEPT);
   }
 
   public CoreOptions withLease(long heartbeatIntervalMs, long leaseMs) {
     return new CoreOptions(heartbeatIntervalMs, leaseMs, infraRetryCap, unschedulableGraceMs, groundAfterInfraFailures,
-        groundWindowMs, groundCooldownMs, finishedRunsKept, joinTokenSha256);
+        groundWindowMs, groundCooldownMs, finishedRunsKept);
   }
 
   public CoreOptions withUnschedulableGrace(long graceMs) {
     return new CoreOptions(heartbeatIntervalMs, leaseMs, infraRetryCap, graceMs, groundAfterInfraFailures,
-        groundWindowMs, groundCooldownMs, finishedRunsKept, joinTokenSha256);
+        groundWindowMs, groundCooldownMs, finishedRunsKept);
   }
 }

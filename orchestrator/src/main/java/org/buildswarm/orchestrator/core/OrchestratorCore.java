@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import org.buildswarm.orchestrator.plan.JobSetPlan;
+import org.buildswarm.protocol.auth.JobTokens;
 import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.orchestrator.schedule.Placement;
 import org.buildswarm.orchestrator.schedule.ReadyJob;
@@ -87,14 +88,18 @@ public final class OrchestratorCore {
   /** QUEUED and UNSCHEDULABLE jobs, the scheduler's input. */
   private final ReadyQueue ready = new ReadyQueue();
 
-  public OrchestratorCore(CoreOptions options, Scheduler scheduler, LongSupplier clock, Effects effects, long epoch) {
+  /**
+   * @param jobTokens mints each attempt's job token (with the control plane's key, which no drone holds)
+   */
+  public OrchestratorCore(CoreOptions options, Scheduler scheduler, LongSupplier clock, Effects effects, long epoch,
+      JobTokens jobTokens) {
     this.options = options;
     this.scheduler = scheduler;
     this.clock = clock;
     this.effects = effects;
     this.epoch = epoch;
     this.roster = new DroneRoster(options, this);
-    this.jobTokens = new JobTokens(String.valueOf(options.joinTokenSha256()));
+    this.jobTokens = jobTokens;
     this.sagas = new DeploySagas(this);
   }
 
@@ -274,7 +279,7 @@ public final class OrchestratorCore {
         settle(job, JobState.CANCELLED, reason, now);
       } else if (job.state.isOnDrone()) {
         job.cancelRequested = true;
-        effects.command(job.drone, new CancelAttempt(epoch, job.attemptRef(), reason));
+        effects.command(job.drone, new CancelAttempt(job.drone, epoch, job.attemptRef(), reason));
         record(job, now, "job.cancel_requested", Map.of("drone", job.drone), null);
       } else {
         settle(job, JobState.CANCELLED, reason, now);
@@ -395,7 +400,7 @@ public final class OrchestratorCore {
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
         job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath());
-    effects.assign(drone.name, new AssignJob(epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
+    effects.assign(drone.name, new AssignJob(drone.name, epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
         jobTokens.mint(job.attemptRef())), mustNotRunTwice(job));
   }
 
@@ -480,7 +485,7 @@ public final class OrchestratorCore {
   public ReportReply started(JobStarted report) {
     JobEntry job = jobs.get(report.attempt().jobId());
     if (job != null && job.reportedTokens.contains(report.attempt().token())) {
-      return ReportReply.ok(); // overtaken by its own finish report
+      return ReportReply.ok(report.drone()); // overtaken by its own finish report
     }
     if (!isCurrent(job, report.drone(), report.attempt())) {
       return stale(job, report.drone(), report.attempt(), "job.started");
@@ -494,7 +499,7 @@ public final class OrchestratorCore {
           report.startedAt(), null, null, null);
       record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
-    return ReportReply.ok();
+    return ReportReply.ok(report.drone());
   }
 
   public ReportReply finished(JobFinished report) {
@@ -521,7 +526,7 @@ public final class OrchestratorCore {
   public ReportReply finished(JobFinished report, JobSetPlan jobSet) {
     JobEntry job = jobs.get(report.attempt().jobId());
     if (job != null && job.reportedTokens.contains(report.attempt().token())) {
-      return ReportReply.ok(); // a resend of a report already applied (its ack was lost)
+      return ReportReply.ok(report.drone()); // a resend of a report already applied (its ack was lost)
     }
     if (!isCurrent(job, report.drone(), report.attempt())) {
       return stale(job, report.drone(), report.attempt(), "job.finished");
@@ -573,7 +578,7 @@ public final class OrchestratorCore {
         infrastructureRequeue(job, now, "drone " + report.drone() + " could not run it: " + report.message());
       }
     }
-    return ReportReply.ok();
+    return ReportReply.ok(report.drone());
   }
 
   private void learnDuration(JobEntry job, long durationMs) {
@@ -788,7 +793,7 @@ public final class OrchestratorCore {
       data.put("currentToken", job.token);
     }
     effects.record(new StateChange(now(), runId, attempt.jobId(), "report.stale", data, null, null));
-    return ReportReply.stale("attempt " + attempt.attempt() + " (token " + attempt.token() + ") is no longer current");
+    return ReportReply.stale(drone, "attempt " + attempt.attempt() + " (token " + attempt.token() + ") is no longer current");
   }
 
   // ---- time ------------------------------------------------------------------------------------

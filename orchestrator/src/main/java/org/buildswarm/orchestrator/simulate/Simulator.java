@@ -21,7 +21,6 @@ import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.RunState;
-import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunEvent;
@@ -38,7 +37,6 @@ import org.buildswarm.protocol.message.Step;
  * duration; the planner's critical-path estimates are those durations.
  */
 public final class Simulator {
-  private static final String JOIN = "simulation";
   private static final long FOREVER = Long.MAX_VALUE / 4;
 
   private final Scheduler scheduler;
@@ -77,11 +75,13 @@ public final class Simulator {
 
     Clock clock = new Clock();
     Recorder recorder = new Recorder(clock, workload);
-    CoreOptions options = new CoreOptions(FOREVER, FOREVER, 0, 0, Integer.MAX_VALUE, 1, 0, 10, Secrets.sha256Hex(JOIN));
-    OrchestratorCore core = new OrchestratorCore(options, scheduler, clock::now, recorder, 1);
+    CoreOptions options = new CoreOptions(FOREVER, FOREVER, 0, 0, Integer.MAX_VALUE, 1, 0, 10);
+    // Nothing leaves the simulation: its job tokens need only be well-formed.
+    OrchestratorCore core = new OrchestratorCore(options, scheduler, clock::now, recorder, 1,
+        new org.buildswarm.protocol.auth.JobTokens(new byte[32]));
     for (Workload.Drone drone : workload.drones()) {
       DroneMode active = DroneMode.ACTIVE;
-      core.drones().register(new RegisterDrone(drone.name(), ProtocolVersion.CURRENT, JOIN, "virtual", drone.cores(),
+      core.drones().register(new RegisterDrone(drone.name(), ProtocolVersion.CURRENT, "virtual", drone.cores(),
           drone.labels(), active, false, List.of()));
     }
     core.addRun(new StoredRun(runId, "simulation", "simulation", SourceSpec.none(), Trigger.MANUAL, null, 0,

@@ -93,7 +93,7 @@ class CoreChaosTest {
         if (!silent.remove(drone)) {
           silent.add(drone); // goes quiet; its lease will run out
         } else {
-          f.core.drones().register(new RegisterDrone(drone, ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 6,
+          f.core.drones().register(new RegisterDrone(drone, ProtocolVersion.CURRENT, "h", 6,
               List.of(), DroneMode.ACTIVE, false, List.of()));
         }
       } else if (action < 74 && !runs.isEmpty()) {

@@ -17,7 +17,6 @@ import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.RunState;
-import org.buildswarm.protocol.Secrets;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunDetail;
@@ -36,8 +35,6 @@ import org.buildswarm.protocol.pipeline.PipelineReader;
 
 /** Drives an {@link OrchestratorCore} with a hand-turned clock and records what it asks for. */
 final class CoreFixture implements Effects {
-  static final String JOIN_TOKEN = "join-secret";
-  static final String JOIN_HASH = Secrets.sha256Hex(JOIN_TOKEN);
 
   final AtomicLong time = new AtomicLong(1_000_000);
   final List<AssignJob> assignments = new ArrayList<>();
@@ -51,12 +48,17 @@ final class CoreFixture implements Effects {
   final Map<Long, StoredRun> submitted = new java.util.HashMap<>();
   private long nextJobId = 100;
 
+  /** The swarm's control credentials: they key the job tokens the core mints. */
+  static final org.buildswarm.protocol.auth.Credentials CONTROL = org.buildswarm.protocol.auth.Credentials.control(
+      "a test swarm's control secret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
   CoreFixture() {
-    this(CoreOptions.defaults(Secrets.sha256Hex(JOIN_TOKEN)));
+    this(CoreOptions.defaults());
   }
 
   CoreFixture(CoreOptions options) {
-    core = new OrchestratorCore(options, new BestFitScheduler(), time::get, this, 7);
+    core = new OrchestratorCore(options, new BestFitScheduler(), time::get, this, 7,
+        new org.buildswarm.protocol.auth.JobTokens(CONTROL));
   }
 
   /** Assignments the core asked to send only once what it recorded before them is stored. */
@@ -138,8 +140,7 @@ final class CoreFixture implements Effects {
   }
 
   DroneRoster.Registration register(String drone, int cores, String... labels) {
-    DroneRoster.Registration registration = core.drones().register(new RegisterDrone(drone, ProtocolVersion.CURRENT,
-        JOIN_TOKEN, "host-" + drone, cores, List.of(labels), DroneMode.ACTIVE, false, List.of()));
+    DroneRoster.Registration registration = core.drones().register(new RegisterDrone(drone, ProtocolVersion.CURRENT, "host-" + drone, cores, List.of(labels), DroneMode.ACTIVE, false, List.of()));
     core.schedule();
     return registration;
   }

@@ -285,7 +285,7 @@ class DeploySagaTest {
     restarted.core.resumeRuns(List.of(swarm.asStored(bad)));
     long next = restarted.submitOn(sevenStepDeploy(), "main", "v3");
     restarted.core.drones().register(new org.buildswarm.protocol.message.RegisterDrone("a",
-        org.buildswarm.protocol.ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 8, List.of(),
+        org.buildswarm.protocol.ProtocolVersion.CURRENT, "h", 8, List.of(),
         org.buildswarm.protocol.DroneMode.ACTIVE, false, List.of(rollingBack.attempt())));
     restarted.core.schedule();
     restarted.succeedAllAssigned(); // the next run's build

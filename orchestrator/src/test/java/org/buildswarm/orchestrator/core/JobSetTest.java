@@ -130,7 +130,7 @@ class JobSetTest {
 
     CoreFixture restarted = new CoreFixture();
     restarted.core.resumeRun(stored);
-    restarted.core.drones().register(new RegisterDrone("a", ProtocolVersion.CURRENT, CoreFixture.JOIN_TOKEN, "h", 8,
+    restarted.core.drones().register(new RegisterDrone("a", ProtocolVersion.CURRENT, "h", 8,
         List.of("linux"), DroneMode.ACTIVE, false, List.of(emitter.attempt())));
     restarted.core.finished(new JobFinished("a", emitter.attempt(), JobOutcome.SUCCEEDED, 0, null, List.of(), 1, 2,
         null, PACKAGES), plan(PACKAGES));

@@ -97,12 +97,12 @@ class WaitReasonTest {
     HostRefusal disk = new HostRefusal(Signal.DISK, "disk space low: 10 MiB free in the work directory, needs 1024 MiB",
         false);
     for (int i = 0; i < 5; i++) {
-      swarm.core.assignAcknowledged("d1", swarm.assignmentOf("a").attempt(), AssignReply.refuse(disk));
+      swarm.core.assignAcknowledged("d1", swarm.assignmentOf("a").attempt(), AssignReply.refuse("d1", disk));
       swarm.core.schedule();
       refusing("d1", null); // its next heartbeat says it recovered
     }
     assertThat(swarm.count("drone.grounded")).as("a refusal is an answer, not a failure").isZero();
-    swarm.core.assignAcknowledged("d1", swarm.assignmentOf("a").attempt(), AssignReply.refuse(disk));
+    swarm.core.assignAcknowledged("d1", swarm.assignmentOf("a").attempt(), AssignReply.refuse("d1", disk));
     swarm.core.schedule();
     int offers = swarm.assignments.size();
     swarm.core.schedule();
@@ -119,7 +119,7 @@ class WaitReasonTest {
     long run = swarm.submit("jobs:\n  a: {steps: [x]}\n  b: {steps: [x]}\n");
     AssignJob b = swarm.assignmentOf("b");
     HostRefusal busy = new HostRefusal(Signal.CPU_PRESSURE, "CPU pressure from other work 74% > 60%", true);
-    swarm.core.assignAcknowledged("steady", b.attempt(), AssignReply.refuse(busy));
+    swarm.core.assignAcknowledged("steady", b.attempt(), AssignReply.refuse("steady", busy));
     swarm.core.schedule();
     assertThat(waiting(run, "b").code()).isEqualTo(Code.DRONES_REFUSING);
 

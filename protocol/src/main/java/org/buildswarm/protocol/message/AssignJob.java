@@ -6,5 +6,5 @@ package org.buildswarm.protocol.message;
  * @param jobToken the attempt's credential toward gateways (artifact uploads); valid only while the
  *     attempt is current
  */
-public record AssignJob(long epoch, AttemptRef attempt, long runId, String jobName, JobExecution execution,
-    String jobToken) {}
+public record AssignJob(String drone, long epoch, AttemptRef attempt, long runId, String jobName,
+    JobExecution execution, String jobToken) implements ToDrone {}

@@ -8,7 +8,8 @@ import org.buildswarm.protocol.DroneMode;
  * the mode an operator set for this drone ({@code null}: the drone's own).
  */
 public record DroneRegistered(
-    String drone, long epoch, long heartbeatIntervalMs, long leaseMs, List<AttemptRef> kill, DroneMode mode) {
+    String drone, long epoch, long heartbeatIntervalMs, long leaseMs, List<AttemptRef> kill, DroneMode mode)
+    implements ToDrone {
   public DroneRegistered {
     kill = kill == null ? List.of() : List.copyOf(kill);
   }

@@ -18,7 +18,7 @@ public record Heartbeat(
     long diskFreeBytes,
     DroneMode mode,
     List<AttemptRef> running,
-    HostRefusal refusal) {
+    HostRefusal refusal) implements FromDrone {
   public Heartbeat {
     running = running == null ? List.of() : List.copyOf(running);
     mode = mode == null ? DroneMode.ACTIVE : mode;

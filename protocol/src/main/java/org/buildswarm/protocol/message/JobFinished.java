@@ -18,7 +18,7 @@ public record JobFinished(
     long startedAt,
     long finishedAt,
     String message,
-    String jobSet) {
+    String jobSet) implements FromDrone {
   public JobFinished {
     logTail = logTail == null ? List.of() : List.copyOf(logTail);
   }

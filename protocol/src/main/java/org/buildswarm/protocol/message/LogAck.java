@@ -1,4 +1,4 @@
 package org.buildswarm.protocol.message;
 
 /** The sink's length of the attempt's log after a chunk: the offset the drone sends from next. */
-public record LogAck(long length) {}
+public record LogAck(String drone, long length) implements ToDrone {}

@@ -5,18 +5,18 @@ import org.buildswarm.protocol.DroneMode;
 
 /**
  * A drone announcing itself. {@code running} lists attempts still alive on it (after an
- * orchestrator restart or a network blip) so the orchestrator can adopt or kill them.
+ * orchestrator restart or a network blip) so the orchestrator can adopt or kill them. Across hosts
+ * its credentials prove it is {@code drone} (docs/security.md).
  */
 public record RegisterDrone(
     String drone,
     int protocolVersion,
-    String joinToken,
     String host,
     int cores,
     List<String> labels,
     DroneMode mode,
     boolean ephemeral,
-    List<AttemptRef> running) {
+    List<AttemptRef> running) implements FromDrone {
   public RegisterDrone {
     labels = labels == null ? List.of() : List.copyOf(labels);
     running = running == null ? List.of() : List.copyOf(running);

@@ -1,4 +1,4 @@
-package org.buildswarm.orchestrator.core;
+package org.buildswarm.protocol.auth;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -10,24 +10,23 @@ import javax.crypto.spec.SecretKeySpec;
 import org.buildswarm.protocol.message.AttemptRef;
 
 /**
- * Job tokens: an attempt's credential toward the gateways ({@code job.attempt.fencing.mac}). The
- * MAC key is derived from the swarm's join-token hash, so every orchestrator of the swarm (a
- * restarted one, a standby that takes over) recognises the tokens of the others; whether the
- * attempt is still current is decided separately, against the live state.
+ * Job tokens: an attempt's credential toward the gateways ({@code job.attempt.fencing.mac}), for
+ * its artifact uploads and its log. The MAC key comes from the control plane's credentials
+ * ({@link Credentials#jobTokenKey()}), so every orchestrator and gateway of the swarm recognises
+ * them and no drone can mint one; whether the attempt is still current is decided separately,
+ * against the live state.
  */
 public final class JobTokens {
   private static final int MAC_BYTES = 16;
 
   private final SecretKeySpec key;
 
-  public JobTokens(String joinTokenSha256) {
-    try {
-      byte[] derived = MessageDigest.getInstance("SHA-256")
-          .digest(("buildswarm job tokens\0" + joinTokenSha256).getBytes(StandardCharsets.UTF_8));
-      this.key = new SecretKeySpec(derived, "HmacSHA256");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+  public JobTokens(Credentials control) {
+    this(control.jobTokenKey());
+  }
+
+  public JobTokens(byte[] key) {
+    this.key = new SecretKeySpec(key, "HmacSHA256");
   }
 
   public String mint(AttemptRef attempt) {

@@ -253,7 +253,11 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     this.<GetRunEvents>on(Addresses.RUN_EVENTS_GET, message -> {
       GetRunEvents query = message.body();
       int limit = query.limit() <= 0 ? 1000 : Math.min(query.limit(), 10_000);
-      reply(message, store.events(query.runId(), query.afterSeq(), limit).map(EventPage::new));
+      // The event log is written behind the core: read it only once it holds everything the core had
+      // recorded when asked, or a run already shown as finished would lack its last events. While the
+      // store is away, serve what it has rather than wait for it.
+      reply(message, caughtUp().compose(written -> store.events(query.runId(), query.afterSeq(), limit))
+          .map(EventPage::new));
     });
     this.<CancelRequest>on(Addresses.CANCEL, message -> {
       if (refuseWhileStoreIsAway(message)) {
@@ -463,7 +467,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   private Future<RunPage> listRuns(RunQuery query) {
-    return store.listRuns(query).map(page -> {
+    return caughtUp().compose(written -> store.listRuns(query)).map(page -> {
       List<RunSummary> fresh = new ArrayList<>(page.runs().size());
       for (RunSummary summary : page.runs()) {
         fresh.add(core.runSummary(summary.id()).orElse(summary));
@@ -547,6 +551,11 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       return true;
     }
     return false;
+  }
+
+  /** Completes once the store holds every change recorded so far, or at once while the store is away. */
+  private Future<Void> caughtUp() {
+    return journal.failing() ? Future.succeededFuture() : journal.whenWritten(journal.appended());
   }
 
   /** Replies once every state change made so far is in the store; fails after a while if the store is away. */

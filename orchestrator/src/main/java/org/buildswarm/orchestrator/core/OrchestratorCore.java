@@ -399,7 +399,8 @@ public final class OrchestratorCore {
     }
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
-        job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath());
+        job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath(),
+        job.plan.caches(), job.run.project);
     effects.assign(drone.name, new AssignJob(drone.name, epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
         jobTokens.mint(job.attemptRef())), mustNotRunTwice(job));
   }

@@ -17,6 +17,7 @@ import org.buildswarm.protocol.message.Step;
  * @param criticalPathMs the longest chain of estimates from this job to the end of the run
  * @param artifacts files to publish when the steps succeed (matrix expressions substituted)
  * @param secrets names of secrets the drone injects and masks
+ * @param caches directories the drone keeps between the project's jobs
  * @param deploy null unless it is a step of a deploy saga or the rollback of one
  * @param jobSetPath the workspace file holding the job set it emits; null when none
  */
@@ -36,6 +37,7 @@ public record PlannedJob(
     long criticalPathMs,
     List<ArtifactSpec> artifacts,
     List<String> secrets,
+    List<String> caches,
     PlannedDeploy deploy,
     String jobSetPath) {
   public PlannedJob {
@@ -45,18 +47,19 @@ public record PlannedJob(
     needs = List.copyOf(needs);
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts); // plans stored before artifacts existed
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
+    caches = caches == null ? List.of() : List.copyOf(caches); // plans stored before caches existed
   }
 
   /** The same job needing these jobs instead (a job set added to the run in front of it). */
   public PlannedJob withNeeds(List<Integer> newNeeds) {
     return new PlannedJob(index, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
-        estimateMs, criticalPathMs, artifacts, secrets, deploy, jobSetPath);
+        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath);
   }
 
   /** The same job moved to another position of the run, needing these jobs. */
   public PlannedJob at(int newIndex, List<Integer> newNeeds) {
     return new PlannedJob(newIndex, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
-        estimateMs, criticalPathMs, artifacts, secrets, deploy, jobSetPath);
+        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath);
   }
 
   /**

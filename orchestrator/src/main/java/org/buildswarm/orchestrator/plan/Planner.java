@@ -101,7 +101,7 @@ public final class Planner {
         }
         jobs.add(new PlannedJob(step.deploy().partner(), "rollback " + step.name(), step.group(), step.cores(),
             step.labels(), step.env(), steps, step.timeoutMs(), 0, 0, List.of(), step.estimateMs(), step.estimateMs(),
-            List.of(), step.secrets(), undoes, null));
+            List.of(), step.secrets(), step.caches(), undoes, null));
       }
     }
     Concurrency concurrency = pipeline.concurrency();
@@ -153,7 +153,7 @@ public final class Planner {
         new ArtifactSpec(substitute(artifact.name(), values), substitute(artifact.path(), values))));
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
         job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts,
-        job.secrets(), deploy, job.jobSet());
+        job.secrets(), job.caches(), deploy, job.jobSet());
   }
 
   /** The first line of the command, shortened: what a person would call the step. */

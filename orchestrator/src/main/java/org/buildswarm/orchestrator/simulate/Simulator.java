@@ -67,7 +67,7 @@ public final class Simulator {
       Workload.Job job = jobs.get(i);
       PlannedJob plan = new PlannedJob(i, job.id(), job.id(), job.cores(), new LinkedHashSet<>(job.labels()), Map.of(),
           List.of(new Step("simulated", "true")), FOREVER, 0, 0, needs.get(i), durations[i], criticalPath[i],
-          List.of(), List.of(), null, null);
+          List.of(), List.of(), List.of(), null, null);
       JobState state = needs.get(i).isEmpty() ? JobState.QUEUED : JobState.WAITING;
       stored.add(new StoredJob(i + 1, runId, plan,
           new JobStatus(state, 0, 0, null, 0, 0, null, null, List.of(), null, null, null, null)));

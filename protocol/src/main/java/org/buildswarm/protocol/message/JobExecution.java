@@ -10,11 +10,14 @@ import java.util.Map;
  * @param secrets names of secrets the drone reads from its own secrets directory, injects as
  *     environment variables and masks in the log; their values never travel the event bus
  * @param jobSetPath a workspace file to send back with a successful result (a JSON job set); null for none
+ * @param caches directories the drone keeps between jobs of {@code cacheScope} ({@code ~/…} or workspace-relative)
+ * @param cacheScope whose caches they are: the project, so one project's jobs never read another's
  */
 public record JobExecution(
     List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
-    List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath) {
+    List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath, List<String> caches, String cacheScope) {
   public JobExecution {
+    caches = caches == null ? List.of() : List.copyOf(caches);
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
     steps = List.copyOf(steps);
@@ -24,6 +27,6 @@ public record JobExecution(
 
   public JobExecution(List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
       List<ArtifactSpec> artifacts, List<String> secrets) {
-    this(steps, env, cores, timeoutMs, source, artifacts, secrets, null);
+    this(steps, env, cores, timeoutMs, source, artifacts, secrets, null, null, null);
   }
 }

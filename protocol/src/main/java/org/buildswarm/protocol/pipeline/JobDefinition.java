@@ -12,6 +12,8 @@ import org.buildswarm.protocol.message.ArtifactSpec;
  * @param matrix null when the job has no matrix
  * @param artifacts files published when the steps succeed (names and paths may use matrix expressions)
  * @param secrets names of secrets the drone injects as environment variables and masks in the log
+ * @param caches directories kept between the project's jobs on a drone: {@code ~/…} in the job's
+ *     home or relative to the workspace
  * @param deploy null unless the job deploys (then it is a step of its environment's deploy saga)
  * @param jobSet a file the job writes in its workspace, a JSON job set added to the run when the
  *     job succeeds; null when it emits none
@@ -29,6 +31,7 @@ public record JobDefinition(
     Matrix matrix,
     List<ArtifactSpec> artifacts,
     List<String> secrets,
+    List<String> caches,
     DeployDefinition deploy,
     String jobSet) {
   public static final int DEFAULT_CORES = 1;
@@ -41,5 +44,6 @@ public record JobDefinition(
     retries = retries == null ? RetryPolicy.NONE : retries;
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
+    caches = caches == null ? List.of() : List.copyOf(caches);
   }
 }

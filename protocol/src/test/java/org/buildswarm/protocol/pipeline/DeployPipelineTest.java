@@ -110,7 +110,7 @@ class DeployPipelineTest {
     } catch (PipelineException e) {
       assertThat(e.problems()).extracting(PipelineProblem::toString).containsExactly(
           "set.json:1:2: unknown field \"name\" in a job set; allowed: jobs",
-          "set.json:1:46: unknown field \"deploy\" in job \"a\"; allowed: artifacts, cores, env, jobset, labels, matrix, "
+          "set.json:1:46: unknown field \"deploy\" in job \"a\"; allowed: artifacts, caches, cores, env, jobset, labels, matrix, "
               + "needs, retries, secrets, steps, timeout");
     }
   }

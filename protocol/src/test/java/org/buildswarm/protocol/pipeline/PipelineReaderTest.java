@@ -143,6 +143,30 @@ class PipelineReaderTest {
   }
 
   @Test
+  void cachesAreDirectoriesInTheJobsHomeOrWorkspaceNeverOutside() throws Exception {
+    assertThat(read("""
+        jobs:
+          build:
+            steps: [mvn -B verify]
+            caches: [~/.m2/repository, "node_modules/", .cache//pip, ~/.m2/repository]
+        """).jobs().get(0).caches()).containsExactly("~/.m2/repository", "node_modules", ".cache/pip");
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          build:
+            steps: [make]
+            caches: [/root/.ssh, ../other, ~root/x, a/./b, {a: b}, ~/]
+        """);
+    assertThat(problems).hasSize(6);
+    assertAt(problems.get(0), 4, 14, "cache \"/root/.ssh\" must be a directory in the job's home (~/…) or in the "
+        + "workspace");
+    assertAt(problems.get(1), 4, 26, "cache \"../other\"");
+    assertAt(problems.get(2), 4, 36, "cache \"~root/x\"");
+    assertAt(problems.get(3), 4, 45, "cache \"a/./b\"");
+    assertAt(problems.get(4), 4, 52, "\"caches\" takes a list of directories");
+    assertAt(problems.get(5), 4, 60, "cache \"~/\"");
+  }
+
+  @Test
   void onSaysWhichPushesSchedulesAndManualStartsRunThePipeline() throws Exception {
     Pipeline pipeline = read("""
         on:

@@ -46,7 +46,7 @@ public final class PipelineBinder {
   static final Set<String> PUSH_KEYS = Set.of("branches", "tags", "paths", "paths-ignore");
   static final Set<String> SCHEDULE_KEYS = Set.of("cron");
   static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
-      "artifacts", "secrets", "deploy", "rollback", "jobset");
+      "artifacts", "secrets", "caches", "deploy", "rollback", "jobset");
   static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
   static final Set<String> STEP_KEYS = Set.of("name", "run");
   static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
@@ -68,7 +68,7 @@ public final class PipelineBinder {
   private final boolean jobSet;
   static final Set<String> JOB_SET_KEYS = Set.of("jobs");
   static final Set<String> JOB_SET_JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries",
-      "matrix", "artifacts", "secrets", "jobset");
+      "matrix", "artifacts", "secrets", "caches", "jobset");
   private List<Environment> environments = Environment.DEFAULTS;
 
   public PipelineBinder(String file, PipelineLimits limits) {
@@ -380,6 +380,7 @@ public final class PipelineBinder {
     RetryPolicy retries = bindRetries(job, where);
     List<ArtifactSpec> artifacts = bindArtifacts(job, where, matrix);
     List<String> secrets = bindSecrets(job, where, env);
+    List<String> caches = bindCaches(job, where);
     DeployDefinition deploy = bindDeploy(job, where, matrix);
     String jobSet = bindJobSet(job, where);
     checkExpressions(job, matrix, where);
@@ -387,7 +388,45 @@ public final class PipelineBinder {
       return null;
     }
     return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
-        artifacts, secrets, deploy, jobSet);
+        artifacts, secrets, caches, deploy, jobSet);
+  }
+
+  /** The longest cache path; a cache is a directory name, not a document. */
+  static final int MAX_CACHE_PATH = 200;
+
+  /**
+   * {@code caches:} directories kept between a project's jobs on a drone: {@code ~/…} inside the
+   * job's home, or a path relative to the workspace. Never absolute, never {@code ..}: a job must not
+   * choose where on the drone it writes.
+   */
+  private List<String> bindCaches(MapNode job, String where) {
+    Entry entry = job.entries().get("caches");
+    List<String> caches = new ArrayList<>();
+    if (entry == null) {
+      return caches;
+    }
+    List<YamlNode> items = entry.value() instanceof ListNode list ? list.items() : List.of(entry.value());
+    for (YamlNode item : items) {
+      if (!(item instanceof ScalarNode scalar) || scalar.isNull()) {
+        problem(item.location(), where + ": \"caches\" takes a list of directories (~/.m2, node_modules), not "
+            + item.describe());
+        continue;
+      }
+      String path = scalar.text().strip();
+      String relative = path.startsWith("~/") ? path.substring(2) : path;
+      List<String> parts = java.util.Arrays.asList(relative.split("/+"));
+      if (relative.isEmpty() || path.length() > MAX_CACHE_PATH || relative.startsWith("/") || path.startsWith("~")
+          && !path.startsWith("~/") || parts.contains("..") || parts.contains(".") || path.chars().anyMatch(c -> c < 32)) {
+        problem(item.location(), where + ": cache \"" + path + "\" must be a directory in the job's home (~/…) or "
+            + "in the workspace (a relative path without \"..\"), at most " + MAX_CACHE_PATH + " characters");
+      } else {
+        String normal = (path.startsWith("~/") ? "~/" : "") + String.join("/", parts).replaceAll("/$", "");
+        if (!caches.contains(normal)) {
+          caches.add(normal);
+        }
+      }
+    }
+    return caches;
   }
 
   /** {@code secrets:} names of environment variables, not also set in {@code env}. */

@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 # PostgreSQL (the tests start their own throwaway servers as the postgres user), ip (network
 # namespaces for partition tests), openssl (certificates for event-bus TLS tests), prometheus
 # (a real scraper of /metrics), chromium with chromium-driver (the web UI test's browser), and
-# openrc (a drone run as an OpenRC service by supervise-daemon; OpenRC need not be the init).
-packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc"
+# openrc (a drone run as an OpenRC service by supervise-daemon; OpenRC need not be the init),
+# bubblewrap (the job sandbox), and git and make (real tools run inside the sandbox).
+packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc bubblewrap git make"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
   for package in $packages; do

@@ -122,7 +122,9 @@ function dronesTable(drones) {
     const actions = ['online', 'grounded', 'unavailable'].includes(d.state)
       ? button('drain', 'Drain', `data-drone="${esc(d.name)}"`, 'admin') + button('pause', 'Pause', `data-drone="${esc(d.name)}"`, 'admin')
       : ['draining', 'paused'].includes(d.state) ? button('resume', 'Resume', `data-drone="${esc(d.name)}"`, 'admin') : '';
-    return `<tr data-drone-row="${esc(d.name)}"><td>${esc(d.name)}<div class="muted small">${esc(d.host ?? '')}</div></td>
+    const unsandboxed = d.sandbox && !d.sandbox.startsWith('bubblewrap');
+    const sandbox = d.sandbox ? `<div class="small sandbox${unsandboxed ? ' warning' : ''}" title="${esc(d.sandbox)}">sandbox: ${esc(d.sandbox.split(':')[0])}${unsandboxed ? ` — ${esc(d.sandbox.substring(d.sandbox.indexOf(':') + 1).trim())}` : ''}</div>` : '';
+    return `<tr data-drone-row="${esc(d.name)}"><td>${esc(d.name)}<div class="muted small">${esc(d.host ?? '')}</div>${sandbox}</td>
       <td><span class="drone-state ${esc(d.state)}">${esc(d.state)}</span>${d.reason
         ? `<div class="reason">${esc(d.reason)}</div>` : ''}</td>
       <td><span class="bar" title="${share}%"><span style="width:${share}%"></span></span> ${d.busyCores}/${d.cores}</td>

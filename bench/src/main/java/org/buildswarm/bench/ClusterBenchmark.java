@@ -43,6 +43,12 @@ public final class ClusterBenchmark {
   private static final int CORES_PER_DRONE = Integer.getInteger("coresPerDrone", 2);
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+  /** More arguments for every drone, from {@code BENCH_DRONE_ARGS} (space separated). */
+  private static final List<String> EXTRA_DRONE_ARGS = System.getenv().getOrDefault("BENCH_DRONE_ARGS", "").isBlank()
+      ? List.of() : List.of(System.getenv("BENCH_DRONE_ARGS").trim().split("\\s+"));
+  /** A command that each xargs spawn runs in front of the shell, from {@code BENCH_FLOOR_PREFIX} (the sandbox's). */
+  private static final String FLOOR_PREFIX = System.getenv().getOrDefault("BENCH_FLOOR_PREFIX", "");
+
   public static void main(String[] args) throws Exception {
     Path home = Path.of(args[0]).toAbsolutePath();
     int[] droneCounts = args.length > 1 ? Arrays.stream(args, 1, args.length).mapToInt(Integer::parseInt).toArray()
@@ -86,6 +92,7 @@ public final class ClusterBenchmark {
             "--event-bus-port", "" + freePort(), "--cores", "" + CORES_PER_DRONE, "--work-dir",
             work.resolve("d" + i).toString()));
         droneArgs.addAll(credentials.drone("d" + i));
+        droneArgs.addAll(EXTRA_DRONE_ARGS); // e.g. --sandbox none (bench/sandbox.sh)
         Process drone = start(home, work, "drone-" + i, common, droneArgs);
         processes.add(drone);
         drones.add(drone);
@@ -183,7 +190,7 @@ public final class ClusterBenchmark {
   private static double xargs(int parallel) throws Exception {
     long start = System.nanoTime();
     Process process = new ProcessBuilder("sh", "-c", "seq " + JOBS + " | xargs -P " + parallel
-        + " -I{} setsid /bin/sh -e -c true").inheritIO().start();
+        + " -I{} setsid " + FLOOR_PREFIX + " /bin/sh -e -c true").inheritIO().start();
     if (process.waitFor() != 0) {
       throw new IOException("xargs failed");
     }

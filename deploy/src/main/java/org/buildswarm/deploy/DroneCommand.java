@@ -52,6 +52,9 @@ final class DroneCommand extends NodeCommand {
   @picocli.CommandLine.Mixin
   HostGuardSettings hostGuard;
 
+  @picocli.CommandLine.Mixin
+  SandboxSettings sandbox;
+
   @Option(names = "--secrets-dir", description = "One file per secret, named like the environment variable it becomes; "
       + "readable by the drone only (default: WORK-DIR/secrets).")
   Path secretsDirectory;
@@ -67,6 +70,8 @@ final class DroneCommand extends NodeCommand {
   @Override
   void checkSettings(ClusterSettings settings) {
     hostGuard.options(HostGuardOptions.defaults());
+    sandbox.options(List.of());
+    sandbox.logLimitBytes();
     String own = settings.credentials() == null ? null : settings.credentials().drone();
     if (own != null && name != null && !name.isBlank() && !name.equals(own)) {
       throw new IllegalArgumentException("the credentials are drone " + own + "'s, and they speak for it only; for a "
@@ -107,6 +112,14 @@ final class DroneCommand extends NodeCommand {
     if (keepFailedWorkspaces) {
       options = options.withKeepFailedWorkspacesFor(Math.max(1, keepFailedHours) * 60 * 60 * 1000);
     }
+    // What names or holds this drone's keys is the drone's, not its jobs'.
+    List<Path> drones = new java.util.ArrayList<>();
+    for (Path file : new Path[] {config, cluster.credentials, cluster.tlsKey}) {
+      if (file != null) {
+        drones.add(file);
+      }
+    }
+    options = options.withSandbox(sandbox.options(drones)).withLogLimitBytes(sandbox.logLimitBytes());
     DroneVerticle drone = new DroneVerticle(options);
     System.out.println("drone " + options.name() + ": " + options.cores() + " cores, labels " + options.labels());
     drone.ephemeralDone().onComplete(done -> ended.tryComplete());

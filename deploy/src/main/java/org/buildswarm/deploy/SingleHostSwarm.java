@@ -12,6 +12,7 @@ import org.buildswarm.deploy.impl.ProcessMetrics;
 import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.drone.DroneOptions;
 import org.buildswarm.drone.HostGuardOptions;
+import org.buildswarm.drone.SandboxOptions;
 import org.buildswarm.drone.DroneVerticle;
 import org.buildswarm.gateway.GatewayOptions;
 import org.buildswarm.gateway.GatewayVerticle;
@@ -40,14 +41,25 @@ public final class SingleHostSwarm {
    * @param storeUri a PostgreSQL URI, or null for the embedded H2 file in the state directory
    * @param projects Git repositories to watch for new commits (docs/discovery.md); empty for none
    * @param hostGuard when the local drone takes no new work (default {@link HostGuardOptions#singleHostDefaults()})
+   * @param sandbox how the local drone keeps jobs away from it (default {@link SandboxOptions#defaults()}); the
+   *     state directory is always hidden from jobs
+   * @param logLimitBytes how much output of one job is kept (default {@value DroneOptions#DEFAULT_LOG_LIMIT_BYTES})
    */
   public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
       long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects,
-      HostGuardOptions hostGuard) {
+      HostGuardOptions hostGuard, SandboxOptions sandbox, long logLimitBytes) {
     public Options {
       labels = labels == null ? List.of() : List.copyOf(labels);
       projects = projects == null ? List.of() : List.copyOf(projects);
       hostGuard = hostGuard == null ? HostGuardOptions.singleHostDefaults() : hostGuard;
+      sandbox = sandbox == null ? SandboxOptions.defaults() : sandbox;
+    }
+
+    public Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
+        long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects,
+        HostGuardOptions hostGuard) {
+      this(stateDirectory, host, port, cores, labels, droneName, killGraceMs, storeUri, projects, hostGuard, null,
+          DroneOptions.DEFAULT_LOG_LIMIT_BYTES);
     }
 
     public Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
@@ -119,7 +131,8 @@ public final class SingleHostSwarm {
     if (!options.labels().isEmpty()) {
       drone = drone.withLabels(options.labels());
     }
-    drone = drone.withKillGraceMs(options.killGraceMs()).withHostGuard(options.hostGuard());
+    drone = drone.withKillGraceMs(options.killGraceMs()).withHostGuard(options.hostGuard())
+        .withSandbox(options.sandbox().hiding(List.of(state.root()))).withLogLimitBytes(options.logLimitBytes());
     droneOptions = drone;
     DroneOptions finalDrone = drone;
     return vertx.deployVerticle(new OrchestratorVerticle(orchestratorOptions, store, new SwarmMetrics(metrics.registry())))

@@ -48,6 +48,9 @@ final class StatusCommand extends ApiCommand {
       if (drone.hasNonNull("reason") && !drone.path("reason").asText().isBlank()) {
         System.out.printf(Locale.ROOT, "  %-20s %s%n", "", drone.path("reason").asText());
       }
+      if (drone.hasNonNull("sandbox")) {
+        System.out.printf(Locale.ROOT, "  %-20s sandbox %s%n", "", drone.path("sandbox").asText());
+      }
     }
     JsonNode waiting = status.path("waitingByReason");
     if (waiting.size() > 0) {

@@ -49,6 +49,9 @@ final class UpCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   HostGuardSettings hostGuard;
 
+  @picocli.CommandLine.Mixin
+  SandboxSettings sandbox;
+
   @Override
   public Integer call() throws Exception {
     if (killGraceSeconds < 0) {
@@ -56,8 +59,12 @@ final class UpCommand implements Callable<Integer> {
       return SwarmCli.BAD_INPUT;
     }
     org.buildswarm.drone.HostGuardOptions guard;
+    org.buildswarm.drone.SandboxOptions jobSandbox;
+    long logLimit;
     try {
       guard = hostGuard.options(org.buildswarm.drone.HostGuardOptions.singleHostDefaults());
+      jobSandbox = sandbox.options(java.util.List.of());
+      logLimit = sandbox.logLimitBytes();
     } catch (IllegalArgumentException e) {
       System.err.println("swarm up: " + e.getMessage());
       return SwarmCli.BAD_INPUT;
@@ -75,7 +82,8 @@ final class UpCommand implements Callable<Integer> {
       }
     }
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName,
-        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE"), projects, guard));
+        killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE"), projects, guard, jobSandbox,
+        logLimit));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.out.println("stopping buildswarm…");

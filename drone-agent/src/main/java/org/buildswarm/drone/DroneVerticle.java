@@ -27,6 +27,7 @@ import org.buildswarm.drone.impl.HostProbe;
 import org.buildswarm.drone.impl.HostSample;
 import org.buildswarm.drone.impl.Secrets;
 import org.buildswarm.drone.impl.JobRunner;
+import org.buildswarm.drone.impl.Sandbox;
 import org.buildswarm.drone.impl.Leftovers;
 import org.buildswarm.drone.impl.LogShipper;
 import org.buildswarm.drone.impl.SourceFetcher;
@@ -83,6 +84,8 @@ public final class DroneVerticle extends VerticleBase {
   private SourceFetcher fetcher;
   private LogShipper shipper;
   private Map<String, String> baseEnv;
+  /** Decided at start by trying it; said in the registration and every job's log. */
+  private Sandbox sandbox;
   private DroneMode mode;
   private long epoch = -1;
   private boolean registered;
@@ -107,6 +110,8 @@ public final class DroneVerticle extends VerticleBase {
   private long keptTimer = -1;
   /** Failed attempts' workspaces kept for inspection, in the work directory (outside jobs/, which a start empties). */
   static final String KEPT = "kept";
+  /** The projects' declared caches (pipelines' {@code caches:}), kept between jobs. */
+  static final String CACHES = "caches";
   private static final long KEPT_SWEEP_MS = 10 * 60 * 1000;
 
   private static final class Attempt {
@@ -167,8 +172,16 @@ public final class DroneVerticle extends VerticleBase {
                 + " minutes");
           }
         }));
-    // A drone that was killed may have left jobs running: its attempts belong to others by now.
-    return vertx.executeBlocking(() -> Leftovers.clean(work.resolve("jobs"), work.resolve("logs"), options.killGraceMs()))
+    List<Path> hide = new ArrayList<>(List.of(work, options.secretsDirectory()));
+    hide.addAll(options.sandbox().hiddenPaths());
+    return vertx.executeBlocking(() -> Sandbox.decide(options.sandbox(), hide, Sandbox.toolPaths(baseEnv)))
+        .compose(decided -> {
+          sandbox = decided;
+          LOG.info("drone " + options.name() + ": sandbox " + decided.description());
+          // A drone that was killed may have left jobs running: its attempts belong to others by now.
+          return vertx.executeBlocking(() -> Leftovers.clean(work.resolve("jobs"), work.resolve("logs"),
+              options.killGraceMs()));
+        })
         .compose(stopped -> {
           if (stopped > 0) {
             LOG.warning("stopped " + stopped + " job process group(s) left running by a previous drone " + options.name());
@@ -233,7 +246,7 @@ public final class DroneVerticle extends VerticleBase {
     registering = true;
     registered = false;
     RegisterDrone request = new RegisterDrone(options.name(), ProtocolVersion.CURRENT,
-        hostName(), options.cores(), options.labels(), mode, options.ephemeral(), refs());
+        hostName(), options.cores(), options.labels(), mode, options.ephemeral(), refs(), sandbox.description());
     vertx.eventBus().<DroneRegistered>request(Addresses.DRONE_REGISTER, request,
         new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS)).onComplete(result -> {
       registering = false;
@@ -418,9 +431,11 @@ public final class DroneVerticle extends VerticleBase {
     String key = ref.jobId() + "-" + ref.attempt() + "-" + Long.toHexString(ref.token());
     Path work = options.workDirectory().toAbsolutePath();
     Path logFile = work.resolve("logs").resolve(key + ".log");
-    attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, baseEnv,
-        options.killGraceMs(), options.keepFailedWorkspacesMs() > 0 ? work.resolve(KEPT) : null, helpers, artifacts,
-        new Secrets(options.secretsDirectory()), new JobRunner.Listener() {
+    JobRunner.Setup setup = new JobRunner.Setup(baseEnv, options.killGraceMs(),
+        options.keepFailedWorkspacesMs() > 0 ? work.resolve(KEPT) : null, helpers, artifacts,
+        new Secrets(options.secretsDirectory()), sandbox, work.resolve(CACHES), options.logLimitBytes());
+    attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, setup,
+        new JobRunner.Listener() {
           @Override
           public void started(long startedAt) {
             context.runOnContext(v -> {

@@ -107,21 +107,40 @@ class ClusterSystemTest {
   }
 
   @Test
+  @Order(2)
+  void aJobOnADroneHostSeesNeitherTheDronesCommandLineNorItsCredentials() throws Exception {
+    // A drone's command line names its credentials and secrets (as `swarm drone` is started): a job
+    // must find neither in /proc, nor read the files they name.
+    StringBuilder probes = new StringBuilder("set +e\n");
+    for (String name : drones.keySet()) {
+      Path credentials = cluster.droneCredentials(name);
+      probes.append("grep -qs . ").append(credentials).append(" && echo LEAK:credentials-").append(name).append('\n');
+    }
+    probes.append("tr '\\0' ' ' < /proc/$PPID/cmdline | grep -q 'cluster-[n]ame' && echo LEAK:parent-cmdline\n")
+        .append("for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done 2>/dev/null"
+            + " | grep -q 'cluster-[n]ame' && echo LEAK:any-cmdline\n")
+        .append("echo probes done\n");
+    long run = submit("escape", "jobs:\n  probe:\n    steps:\n      - run: |\n" + probes.toString().indent(10));
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    long probe = jobs(detail).get("probe").path("id").asLong();
+    String log = cluster.api.awaitLog(probe, Duration.ofSeconds(30));
+    assertThat(log).contains("probes done", "==> sandbox bubblewrap:").doesNotContain("LEAK:");
+  }
+
+  @Test
   @Order(3)
   void killedDronesJobCompletesElsewhereExactlyOnceAndTheDroneRejoins() throws Exception {
-    Path marker = work.resolve("victim-started");
+    String started = "victim-started-" + java.util.UUID.randomUUID();
     long run = submit("kill", """
         jobs:
           long:
             labels: [linux]
             steps:
-              - run: touch %s; sleep 4; echo finished on $BUILDSWARM_JOB_NAME
-        """.formatted(marker));
+              - run: %s; echo finished on $BUILDSWARM_JOB_NAME
+        """.formatted(HostProcesses.named(started, "sleep 4")));
     JsonNode running = awaitJob(run, "long", job -> job.path("state").asText().equals("RUNNING"));
     String victim = running.path("drone").asText();
-    while (!Files.exists(marker)) {
-      Thread.sleep(50);
-    }
+    HostProcesses.await(started, TIMEOUT);
     long killedAt = System.currentTimeMillis();
     drones.get(victim).kill();
 

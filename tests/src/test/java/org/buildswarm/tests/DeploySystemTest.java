@@ -26,6 +26,8 @@ import org.openqa.selenium.WebElement;
  * outside the swarm.
  */
 class DeploySystemTest {
+  /** Without a sandbox: the deploy targets here are files on this host, written by the jobs (the sandbox is JobEscapeSystemTest's). */
+  private static final String[] UNSANDBOXED = {"--sandbox", "none"};
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
   @TempDir
@@ -50,7 +52,7 @@ class DeploySystemTest {
     Files.writeString(work.resolve("projects.yml"), projects.toString());
     cluster = new Cluster(work, "127.0.0.1");
     cluster.startCore("--projects", work.resolve("projects.yml").toString());
-    firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1");
+    firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1", UNSANDBOXED);
   }
 
   @AfterAll
@@ -217,7 +219,7 @@ class DeploySystemTest {
         """.formatted(release, log)));
     JsonNode running = awaitJob("held", 1, "ship", job -> job.path("state").asText().equals("RUNNING"));
     assertThat(running.path("drone").asText()).isEqualTo("d1");
-    cluster.startDrone("d2", 2, null, "127.0.0.1");
+    cluster.startDrone("d2", 2, null, "127.0.0.1", UNSANDBOXED);
 
     firstDrone.kill(); // mid-deploy: the step may have done anything
     JsonNode held = awaitJob("held", 1, "ship", job -> job.path("state").asText().equals("HELD"));
@@ -226,7 +228,7 @@ class DeploySystemTest {
     JsonNode still = awaitJob("held", 1, "ship", job -> true);
     assertThat(still.path("state").asText()).as("not run again by itself, though d2 is free").isEqualTo("HELD");
     assertThat(still.path("attempt").asInt()).isEqualTo(1);
-    firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1"); // comes back without it: still held
+    firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1", UNSANDBOXED); // comes back without it: still held
 
     long run = held.path("runId").asLong();
     Api.Response refused = cluster.api.post("/api/v1/runs/" + run + "/jobs/" + held.path("id").asLong() + "/decide",

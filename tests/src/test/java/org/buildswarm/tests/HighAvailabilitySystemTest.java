@@ -32,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * stamped with the old epoch is refused by the drones.
  */
 class HighAvailabilitySystemTest {
+  /** Without a sandbox: the a job that ran would leave its witness file where the test looks (the sandbox is JobEscapeSystemTest's). */
+  private static final String[] UNSANDBOXED = {"--sandbox", "none"};
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
   @TempDir
@@ -57,8 +59,8 @@ class HighAvailabilitySystemTest {
     String store = "postgresql://" + PostgresServer.USER + "@127.0.0.1:" + postgres.port() + "/" + PostgresServer.USER;
     cluster = new Cluster(work, "127.0.0.1", 2);
     cluster.startCore("--store", store, "--lease", "5", "--heartbeat", "1");
-    cluster.startDrone("d1", 2, null, "127.0.0.1");
-    cluster.startDrone("d2", 2, null, "127.0.0.1");
+    cluster.startDrone("d1", 2, null, "127.0.0.1", UNSANDBOXED);
+    cluster.startDrone("d2", 2, null, "127.0.0.1", UNSANDBOXED);
     JsonNode before = cluster.api.get("/api/v1/status").json();
     String oldLeader = before.path("leader").asText();
     long oldEpoch = before.path("epoch").asLong();

@@ -57,7 +57,6 @@ class OpenRcServiceSystemTest {
   private static final Path ETC = Path.of("/etc/buildswarm-test-" + ID);
   private static final Path LOG = LOGS.resolve(SERVICE + ".log");
   /** Where jobs signal that they are running; the service's user can write there, root can read. */
-  private static final Path MARKERS = STATE.resolve("markers");
   /** The runs' source: the drone copies it as the service's user, who cannot read the test's /tmp directory. */
   private static final Path SOURCE = STATE.resolve("source");
 
@@ -122,10 +121,9 @@ class OpenRcServiceSystemTest {
         "work-dir: " + STATE.resolve("drone"),
         "kill-grace: 2",
         ""));
-    Files.createDirectories(MARKERS);
     Files.createDirectories(SOURCE);
     Files.writeString(SOURCE.resolve("README"), "what the jobs build\n");
-    chown(USER + ":" + USER, MARKERS, SOURCE, SOURCE.resolve("README"));
+    chown(USER + ":" + USER, SOURCE, SOURCE.resolve("README"));
   }
 
   @AfterAll
@@ -264,9 +262,9 @@ class OpenRcServiceSystemTest {
   @Order(3)
   void droneKilledMidJobIsRestartedAndTheJobSucceedsOnce() throws Exception {
     withServiceLogs(() -> {
-      Path marker = MARKERS.resolve("killed");
+      String marker = "killed-" + ID;
       long run = submit("killed", sleepingJob(marker));
-      awaitFile(marker);
+      HostProcesses.await(marker, TIMEOUT);
       long before = childPid();
       int readyBefore = occurrences(Files.readString(LOG), "buildswarm drone ready");
       ProcessHandle.of(before).orElseThrow().destroyForcibly();
@@ -287,9 +285,9 @@ class OpenRcServiceSystemTest {
   @Order(4)
   void restartMidBuildKeepsTheRunAndTheDroneComesBack() throws Exception {
     withServiceLogs(() -> {
-      Path marker = MARKERS.resolve("restarted");
+      String marker = "restarted-" + ID;
       long run = submit("restarted", sleepingJob(marker));
-      awaitFile(marker);
+      HostProcesses.await(marker, TIMEOUT);
       long before = childPid();
       int stoppedBefore = occurrences(Files.readString(LOG), "buildswarm drone stopped");
       Result restarted = rc("restart");
@@ -407,9 +405,9 @@ class OpenRcServiceSystemTest {
     return created.json().path("id").asLong();
   }
 
-  /** A job that shows it has started (the marker) and then runs for a few seconds. */
-  static String sleepingJob(Path marker) {
-    return "jobs:\n  long:\n    steps:\n      - run: touch " + marker + "; sleep 5; echo done\n";
+  /** A job that shows it has started (a process named {@code marker}) and then runs for a few seconds. */
+  static String sleepingJob(String marker) {
+    return "jobs:\n  long:\n    steps:\n      - run: " + HostProcesses.named(marker, "sleep 5") + "; echo done\n";
   }
 
   static void assertEachJobSucceededOnce(long run, int jobs) throws Exception {
@@ -471,16 +469,6 @@ class OpenRcServiceSystemTest {
       found = run(TIMEOUT, "pgrep", "-a", "-u", user);
     }
     assertThat(found.exit()).as("processes of %s left: %s", user, found).isNotZero();
-  }
-
-  static void awaitFile(Path file) throws Exception {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (!Files.exists(file)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("the job never started: no " + file);
-      }
-      Thread.sleep(50);
-    }
   }
 
   static void awaitLog(java.util.function.Predicate<String> condition, String what) throws Exception {

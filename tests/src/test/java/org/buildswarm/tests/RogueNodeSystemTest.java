@@ -52,6 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  * at all, and the swarm's state is checked unchanged through its API.
  */
 class RogueNodeSystemTest {
+  /** Without a sandbox: the a job that ran would leave its witness file where the test looks (the sandbox is JobEscapeSystemTest's). */
+  private static final String[] UNSANDBOXED = {"--sandbox", "none"};
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
   @TempDir
@@ -65,8 +67,8 @@ class RogueNodeSystemTest {
   static void startSwarm() throws Exception {
     cluster = new Cluster(work, "127.0.0.1");
     cluster.startCore();
-    cluster.startDrone("d1", 2, null, "127.0.0.1");
-    cluster.startDrone("d2", 2, null, "127.0.0.1");
+    cluster.startDrone("d1", 2, null, "127.0.0.1", UNSANDBOXED);
+    cluster.startDrone("d2", 2, null, "127.0.0.1", UNSANDBOXED);
     run = ClusterSystemTestSupport.submit(cluster, work, "victim",
         "jobs:\n  long: {labels: [node-d2], steps: [\"echo started; sleep 60\"]}\n");
     running = ClusterSystemTestSupport.awaitJob(cluster, run, "long", job -> job.path("state").asText().equals("RUNNING"));

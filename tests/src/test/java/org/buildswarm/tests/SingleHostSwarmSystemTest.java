@@ -168,24 +168,22 @@ class SingleHostSwarmSystemTest {
 
   @Test
   void cancellingARunningJobStopsItsWholeProcessTree() throws Exception {
-    Path pidFile = work.resolve("stubborn.pid");
+    // The job runs in its own PID namespace (the sandbox), so it cannot tell us its grandchild's pid:
+    // the test finds it on the host by a name only that process carries as its last argument.
+    String name = "stubborn-" + java.util.UUID.randomUUID();
     long runId = submit("cancel-me", """
         jobs:
           stubborn:
             steps:
               - run: |
-                  sh -c 'trap "" TERM; echo $$ > %s; sleep 600' &
+                  %s &
                   sleep 600
           after:
             needs: stubborn
             steps: ["true"]
-        """.formatted(pidFile));
+        """.formatted(HostProcesses.named(name, "trap \"\" TERM; sleep 600")));
     awaitJobState(runId, "stubborn", "RUNNING");
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!Files.exists(pidFile) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    long grandchild = Long.parseLong(Files.readString(pidFile).trim());
+    long grandchild = HostProcesses.await(name, Duration.ofSeconds(30));
 
     SwarmProcess.Finished cancel = SwarmProcess.run(work, "cancel", RUN_TIMEOUT, "cancel", Long.toString(runId));
     assertThat(cancel.exitCode()).as("%s", cancel).isZero();

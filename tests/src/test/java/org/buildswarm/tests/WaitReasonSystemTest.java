@@ -127,14 +127,15 @@ class WaitReasonSystemTest {
 
   @Test
   void aFailedJobWaitingOutItsBackoffCountsDown() throws Exception {
-    Path marker = work.resolve("flaky-ran-once");
+    // A cache outlives the attempt (the workspace does not): the retry finds what the first attempt left.
     Path dir = pipeline("backoff", """
         jobs:
           flaky:
             retries: {count: 1, backoff: 7s}
+            caches: [attempts]
             steps:
-              - run: if [ -f %s ]; then echo second time; else touch %s; exit 1; fi
-        """.formatted(marker, marker));
+              - run: if [ -f attempts/ran-once ]; then echo second time; else touch attempts/ran-once; exit 1; fi
+        """);
     SwarmProcess run = follow("run-backoff", dir.toString());
     long id = runId(run);
     assertThat(awaitWait(id, "flaky", "RETRY_BACKOFF")).matches("retry 1 of 1 in \\d+(\\.\\d)?s");

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +59,31 @@ public final class JobRunner implements Runnable {
     void finished(Result result);
   }
 
+  /**
+   * What every job on a drone shares.
+   *
+   * @param baseEnv the environment every step starts from
+   * @param killGraceMs time between SIGTERM and SIGKILL when a step is stopped
+   * @param keptWorkspaces where a failed attempt's workspace is moved for inspection; null: removed
+   * @param helpers runs the stopping of process groups
+   * @param artifacts publishes declared artifacts; null for none
+   * @param secrets the drone's secrets
+   * @param sandbox how steps are kept away from the drone
+   * @param caches where the projects' declared caches are kept ({@code <project>/home|workspace/<path>})
+   * @param logLimitBytes how much of a job's output is kept; 0 for no limit
+   */
+  public record Setup(Map<String, String> baseEnv, long killGraceMs, Path keptWorkspaces, Executor helpers,
+      ArtifactPublisher artifacts, Secrets secrets, Sandbox sandbox, Path caches, long logLimitBytes) {}
+
+  /** Beside the workspace: the job's own HOME and temporary directory, removed with it. */
+  static final String HOME_SUFFIX = ".home";
+  static final String TMP_SUFFIX = ".tmp";
+
   private final AssignJob job;
   private final Path workspace;
   private final Path logFile;
   private final SourceFetcher fetcher;
+  private final Setup setup;
   private final Map<String, String> baseEnv;
   private final long killGraceMs;
   /** Where a failed attempt's workspace is moved for inspection; null: removed like any other. */
@@ -72,6 +92,8 @@ public final class JobRunner implements Runnable {
   private final ArtifactPublisher artifacts;
   private final Secrets secrets;
   private final Listener listener;
+  /** The job's workspace, home and temporary directory (siblings), and its project's cache directory. */
+  private final Sandbox.Layout layout;
   /** The job's secrets by name, once read; injected into every step's environment. */
   private Map<String, String> secretValues = Map.of();
 
@@ -79,24 +101,41 @@ public final class JobRunner implements Runnable {
   private volatile long currentGroup = -1;
   private volatile JobOutcome stopAs;
   private volatile String stopReason;
-  private LogWriter log;
+  private JobLog log;
   /** When the first step's process started: what "started" means to everyone watching. */
   private long firstSpawn;
 
-  public JobRunner(AssignJob job, Path workspace, Path logFile, SourceFetcher fetcher, Map<String, String> baseEnv,
-      long killGraceMs, Path keptWorkspaces, Executor helpers, ArtifactPublisher artifacts, Secrets secrets,
-      Listener listener) {
+  public JobRunner(AssignJob job, Path workspace, Path logFile, SourceFetcher fetcher, Setup setup, Listener listener) {
     this.job = job;
     this.workspace = workspace;
     this.logFile = logFile;
     this.fetcher = fetcher;
-    this.baseEnv = baseEnv;
-    this.killGraceMs = killGraceMs;
-    this.keptWorkspaces = keptWorkspaces;
-    this.helpers = helpers;
-    this.artifacts = artifacts;
-    this.secrets = secrets;
+    this.setup = setup;
+    this.baseEnv = setup.baseEnv();
+    this.killGraceMs = setup.killGraceMs();
+    this.keptWorkspaces = setup.keptWorkspaces();
+    this.helpers = setup.helpers();
+    this.artifacts = setup.artifacts();
+    this.secrets = setup.secrets();
     this.listener = listener;
+    boolean cached = !job.execution().caches().isEmpty() && setup.caches() != null;
+    this.layout = new Sandbox.Layout(workspace, workspace.resolveSibling(workspace.getFileName() + HOME_SUFFIX),
+        workspace.resolveSibling(workspace.getFileName() + TMP_SUFFIX),
+        cached ? setup.caches().resolve(cacheScope(job.execution().cacheScope())) : null);
+  }
+
+  /** The cache directory's name for a project: the name where it is safe as one, else its hash. */
+  static String cacheScope(String project) {
+    String scope = project == null || project.isBlank() ? "unnamed" : project;
+    if (scope.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")) {
+      return scope;
+    }
+    try {
+      return "h-" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(scope.getBytes(StandardCharsets.UTF_8))).substring(0, 32);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The process groups its steps have led so far (for the host guard: the drone's own tasks). */
@@ -128,8 +167,8 @@ public final class JobRunner implements Runnable {
     Result result;
     try {
       Files.createDirectories(logFile.getParent());
-      log = new LogWriter(new BufferedOutputStream(Files.newOutputStream(logFile, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND)));
+      log = new JobLog(new BufferedOutputStream(Files.newOutputStream(logFile, StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND)), setup.logLimitBytes(), TAIL_LINES, MAX_TAIL_LINE);
       result = runSteps(startedAt);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.WARNING, "job " + job.attempt() + " could not run", e);
@@ -167,6 +206,13 @@ public final class JobRunner implements Runnable {
     } catch (IOException e) {
       LOG.warning("could not " + (keep ? "keep" : "remove") + " workspace " + workspace + ": " + e.getMessage());
     }
+    for (Path own : new Path[] {layout.home(), layout.tmp()}) {
+      try {
+        Trees.delete(own);
+      } catch (IOException e) {
+        LOG.warning("could not remove " + own + ": " + e.getMessage());
+      }
+    }
   }
 
   /** Removes kept workspaces older than {@code keepMs}; returns how many. Blocking. */
@@ -187,10 +233,13 @@ public final class JobRunner implements Runnable {
   }
 
   private Result runSteps(long startedAt) throws IOException {
-    Trees.delete(workspace);
-    Files.createDirectories(workspace);
+    for (Path dir : new Path[] {workspace, layout.home(), layout.tmp()}) {
+      Trees.delete(dir);
+      Files.createDirectories(dir);
+    }
     log.line("==> job \"" + job.jobName() + "\", attempt " + job.attempt().attempt() + ", " + job.execution().cores()
         + " core(s), in " + workspace);
+    log.line("==> sandbox " + setup.sandbox().description());
     if (!job.execution().secrets().isEmpty()) {
       try {
         if (secrets == null) {
@@ -211,6 +260,15 @@ public final class JobRunner implements Runnable {
       log.line("==> could not prepare the source: " + e.getMessage());
       return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(),
           "could not prepare the source: " + e.getMessage());
+    }
+    try {
+      linkCaches();
+      setup.sandbox().handOver(layout, workspace.getParent().getParent());
+    } catch (IOException e) {
+      // NIO's messages are often just a path: say what went wrong with it.
+      String problem = "could not prepare the job's directories: " + e.getClass().getSimpleName() + " " + e.getMessage();
+      log.line("==> " + problem);
+      return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
     }
     long deadline = startedAt + job.execution().timeoutMs();
     List<Step> steps = job.execution().steps();
@@ -274,16 +332,59 @@ public final class JobRunner implements Runnable {
     return Files.readString(file);
   }
 
+  /**
+   * Links each declared cache into the job's home or workspace, from the project's cache directory
+   * on this drone, which outlives the job. Jobs of a project running at once share it.
+   */
+  private void linkCaches() throws IOException {
+    if (layout.caches() == null) {
+      return;
+    }
+    Files.createDirectories(layout.caches());
+    setup.sandbox().own(layout.caches());
+    List<String> linked = new ArrayList<>();
+    for (String cache : job.execution().caches()) {
+      boolean inHome = cache.equals("~") || cache.startsWith("~/");
+      String relative = inHome ? cache.substring(1).replaceFirst("^/", "") : cache;
+      Path base = inHome ? layout.home() : workspace;
+      Path link = base.resolve(relative).normalize();
+      Path target = layout.caches().resolve(inHome ? "home" : "workspace").resolve(relative).normalize();
+      if (relative.isEmpty() || !link.startsWith(base) || link.equals(base)
+          || !target.startsWith(layout.caches())) {
+        log.line("==> cache " + cache + " is not a directory inside the job's home or workspace; not kept");
+        continue;
+      }
+      if (Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        log.line("==> cache " + cache + ": the source already has something there; not kept");
+        continue;
+      }
+      for (Path dir = target; !Files.isDirectory(dir) && dir.startsWith(layout.caches()); dir = dir.getParent()) {
+        Files.createDirectories(dir);
+      }
+      for (Path dir = target; dir.startsWith(layout.caches()); dir = dir.getParent()) {
+        setup.sandbox().own(dir);
+      }
+      Files.createDirectories(link.getParent());
+      Files.createSymbolicLink(link, target);
+      linked.add(cache);
+    }
+    if (!linked.isEmpty()) {
+      log.line("==> caches " + String.join(", ", linked) + " are kept on this drone between jobs of the project");
+    }
+  }
+
   private record StepResult(int exitCode, boolean timedOut) {}
 
   private StepResult runStep(Step step, long deadline) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(ProcessGroups.newGroupCommand(List.of("/bin/sh", "-e", "-c", step.run())))
+    ProcessBuilder builder = new ProcessBuilder(ProcessGroups.newGroupCommand(
+            setup.sandbox().wrap(List.of("/bin/sh", "-e", "-c", step.run()), layout)))
         .directory(workspace.toFile())
         .redirectErrorStream(true)
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Map<String, String> env = builder.environment();
     env.clear();
     env.putAll(baseEnv);
+    env.putAll(setup.sandbox().environment(layout));
     env.putAll(job.execution().env());
     env.putAll(secretValues);
     env.put("CI", "true");
@@ -377,138 +478,5 @@ public final class JobRunner implements Runnable {
 
   private static String seconds(long millis) {
     return String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0);
-  }
-
-  /**
-   * The attempt's log file plus the tail of the current step; one writer at a time. With secrets,
-   * output is held back to whole lines and masked before anything is written, so a secret never
-   * reaches the spool, the gateway or the report.
-   */
-  private static final class LogWriter {
-    /** A line longer than this is masked and written in pieces (a secret across the cut is not masked). */
-    private static final int MAX_MASKED_LINE = 64 * 1024;
-    private final OutputStream out;
-    private final ArrayDeque<String> tail = new ArrayDeque<>();
-    private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
-    private final java.io.ByteArrayOutputStream unmasked = new java.io.ByteArrayOutputStream();
-    private Secrets.Masker masker;
-    private Thread detached;
-
-    LogWriter(OutputStream out) {
-      this.out = out;
-    }
-
-    synchronized void mask(Secrets.Masker newMasker) {
-      masker = newMasker.isEmpty() ? null : newMasker;
-    }
-
-    synchronized void startStep() {
-      flushUnmasked();
-      tail.clear();
-      partial.reset();
-    }
-
-    synchronized void output(byte[] bytes, int length) {
-      if (Thread.currentThread() == detached) {
-        return;
-      }
-      if (masker == null) {
-        emit(bytes, length);
-        return;
-      }
-      int lineStart = 0;
-      for (int i = 0; i < length; i++) {
-        if (bytes[i] == '\n') {
-          unmasked.write(bytes, lineStart, i + 1 - lineStart);
-          lineStart = i + 1;
-          flushUnmasked();
-        }
-      }
-      unmasked.write(bytes, lineStart, length - lineStart);
-      if (unmasked.size() > MAX_MASKED_LINE) {
-        flushUnmasked();
-      }
-    }
-
-    private void flushUnmasked() {
-      if (unmasked.size() == 0 || masker == null) {
-        return;
-      }
-      byte[] masked = masker.mask(unmasked.toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
-      unmasked.reset();
-      emit(masked, masked.length);
-    }
-
-    private void emit(byte[] bytes, int length) {
-      write(bytes, 0, length);
-      for (int i = 0; i < length; i++) {
-        if (bytes[i] == '\n') {
-          remember(partial.toString(StandardCharsets.UTF_8));
-          partial.reset();
-        } else if (partial.size() < MAX_TAIL_LINE * 4) {
-          partial.write(bytes[i]);
-        }
-      }
-      flush();
-    }
-
-    synchronized void line(String text) {
-      flushUnmasked();
-      // The drone's own lines too: a step's name is its command, which may print a secret's value.
-      byte[] bytes = ((masker == null ? text : masker.mask(text)) + "\n").getBytes(StandardCharsets.UTF_8);
-      if (partial.size() > 0) {
-        write(new byte[] {'\n'}, 0, 1);
-        remember(partial.toString(StandardCharsets.UTF_8));
-        partial.reset();
-      }
-      write(bytes, 0, bytes.length);
-      flush();
-    }
-
-    synchronized void detach(Thread reader) {
-      detached = reader;
-    }
-
-    synchronized List<String> tail() {
-      flushUnmasked();
-      List<String> lines = new ArrayList<>(tail);
-      if (partial.size() > 0) {
-        lines.add(partial.toString(StandardCharsets.UTF_8));
-      }
-      return lines.size() > TAIL_LINES ? lines.subList(lines.size() - TAIL_LINES, lines.size()) : lines;
-    }
-
-    synchronized void close() {
-      flushUnmasked();
-      try {
-        out.close();
-      } catch (IOException e) {
-        LOG.warning("could not close a job log: " + e.getMessage());
-      }
-    }
-
-    private void remember(String line) {
-      tail.addLast(line.length() > MAX_TAIL_LINE ? line.substring(0, MAX_TAIL_LINE) + "…" : line);
-      if (tail.size() > TAIL_LINES) {
-        tail.removeFirst();
-      }
-    }
-
-    private void write(byte[] bytes, int offset, int length) {
-      try {
-        out.write(bytes, offset, length);
-      } catch (IOException e) {
-        // A full disk must not fail the build; the tail still reaches the report.
-        LOG.warning("could not write a job log: " + e.getMessage());
-      }
-    }
-
-    private void flush() {
-      try {
-        out.flush();
-      } catch (IOException e) {
-        LOG.warning("could not write a job log: " + e.getMessage());
-      }
-    }
   }
 }

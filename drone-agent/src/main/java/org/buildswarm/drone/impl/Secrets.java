@@ -53,37 +53,77 @@ public final class Secrets {
     return values;
   }
 
-  /** Replaces every secret value in a line of output. */
+  /**
+   * Replaces every secret value in output, as a stream: text is masked as it comes, and only the
+   * last {@code longest - 1} bytes of a line are held back until more arrives, so a secret is caught
+   * however the output is cut (in lines of any length, across writes and chunk boundaries). Works on
+   * bytes (each as one ISO-8859-1 char), so a cut inside a UTF-8 character changes nothing.
+   */
   public static final class Masker {
     private final List<String> values;
+    private final int longest;
 
     public Masker(Iterable<String> secretValues) {
       List<String> masked = new java.util.ArrayList<>();
       for (String value : secretValues) {
-        // A multi-line secret (a key file) is masked line by line, since the log is masked by line.
+        // A multi-line secret (a key file) is masked line by line: no value spans a newline.
         for (String line : value.split("\r?\n")) {
-          if (line.length() >= MIN_MASKED_LENGTH && !masked.contains(line)) {
-            masked.add(line);
+          String bytes = new String(line.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+          if (line.length() >= MIN_MASKED_LENGTH && !masked.contains(bytes)) {
+            masked.add(bytes);
           }
         }
       }
       // Longest first, so a secret that contains another is masked whole.
       masked.sort(Comparator.comparingInt(String::length).reversed());
       this.values = List.copyOf(masked);
+      this.longest = masked.isEmpty() ? 0 : masked.get(0).length();
     }
 
     public boolean isEmpty() {
       return values.isEmpty();
     }
 
-    public String mask(String line) {
-      String result = line;
-      for (String value : values) {
-        if (result.contains(value)) {
-          result = result.replace(value, MASK);
+    /** Masks a whole piece of text (a line the drone writes itself). */
+    public String mask(String text) {
+      String bytes = new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+      StringBuilder out = new StringBuilder(bytes.length());
+      maskInto(bytes, bytes.length(), out);
+      return new String(out.toString().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Masks what of {@code pending} (bytes as ISO-8859-1 chars) can be decided now and appends it,
+     * masked, to {@code out}; returns how many chars of {@code pending} were consumed. With
+     * {@code end} true everything is consumed.
+     */
+    public int maskAvailable(String pending, boolean end, StringBuilder out) {
+      int lastNewline = pending.lastIndexOf('\n');
+      int safe = end ? pending.length() : Math.max(lastNewline + 1, pending.length() - (longest - 1));
+      return maskInto(pending, safe, out);
+    }
+
+    /** Masks every value starting before {@code safe} (each lies wholly in {@code text}); returns where it stopped. */
+    private int maskInto(String text, int safe, StringBuilder out) {
+      int at = 0;
+      while (at < safe) {
+        int first = -1;
+        String found = null;
+        for (String value : values) {
+          int index = text.indexOf(value, at);
+          if (index >= 0 && index < safe && (first < 0 || index < first)) {
+            first = index;
+            found = value;
+          }
         }
+        if (found == null) {
+          out.append(text, at, safe);
+          return safe;
+        }
+        out.append(text, at, first).append(MASK);
+        at = first + found.length();
       }
-      return result;
+      return at;
     }
   }
 }

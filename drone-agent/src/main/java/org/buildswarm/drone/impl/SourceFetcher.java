@@ -121,6 +121,10 @@ public final class SourceFetcher {
           .setNoCheckout(true).setCloneAllBranches(true).call()) {
         // Point the work tree at the exact revision (the default branch follows it).
         git.reset().setMode(ResetCommand.ResetType.HARD).setRef(revision).call();
+        // The mirror is the drone's (hidden from sandboxed jobs): a job's git talks to the real origin.
+        var config = git.getRepository().getConfig();
+        config.setString("remote", "origin", "url", url);
+        config.save();
       }
     } catch (GitAPIException | RuntimeException e) {
       throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);

@@ -26,6 +26,9 @@ class JobRunnerTest {
   Path work;
 
   private final ExecutorService threads = Executors.newCachedThreadPool();
+  /** The runner's own behaviour is tested without a sandbox; SandboxTest tests the sandbox. */
+  private Sandbox sandbox = Sandbox.none("tests of the runner");
+  private long logLimitBytes;
 
   @AfterEach
   void stopThreads() {
@@ -53,9 +56,10 @@ class JobRunnerTest {
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
+    JobRunner.Setup setup = new JobRunner.Setup(Map.of("PATH", System.getenv("PATH")), graceMs, kept, threads, null,
+        new Secrets(work.resolve("secrets")), sandbox, work.resolve("caches"), logLimitBytes);
     JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
-        Map.of("PATH", System.getenv("PATH")), graceMs, kept, threads, null, new Secrets(work.resolve("secrets")),
-        new JobRunner.Listener() {
+        setup, new JobRunner.Listener() {
           @Override
           public void started(long at) {
             started.complete(at);
@@ -118,6 +122,57 @@ class JobRunnerTest {
     assertThat(log).doesNotContain("s3cr3t").doesNotContain("AAAAkeymaterial")
         .contains("token=***", "again: *** done", "the end", "secrets NPM_TOKEN, DEPLOY_KEY are in the environment");
     assertThat(result.logTail()).containsExactly("last words ***");
+  }
+
+  @Test
+  void aSecretIsMaskedInALineOfAnyLengthAtEveryCutAndAtTheLogShippersChunkBoundaries() throws Exception {
+    Files.createDirectories(work.resolve("secrets"));
+    String secret = "tok_0123456789abcdef";
+    Files.writeString(work.resolve("secrets/TOKEN"), secret + "\n");
+    int chunk = org.buildswarm.drone.DroneOptions.DEFAULT_LOG_CHUNK_BYTES;
+    // One 3 MB line holding the secret 38 times at positions that straddle every 64 KiB cut, then
+    // the secret split over two writes, then the secret ending exactly where a log chunk ends.
+    String script = "for i in $(seq 38); do head -c " + (80 * 1024 - 7) + " /dev/zero | tr '\\0' ' '; "
+        + "printf '%s' \"$TOKEN\"; done; echo; "
+        + "printf 'split: %s' \"$(echo \"$TOKEN\" | cut -c1-9)\"; sleep 0.3; printf '%s end\\n' \"$(echo \"$TOKEN\" | cut -c10-)\"; "
+        + "head -c " + (3 * chunk - secret.length()) + " /dev/zero | tr '\\0' x; printf '%s' \"$TOKEN\"; echo";
+    Ran ran = start(60_000, 2_000, Map.of(), SourceSpec.none(), List.of("TOKEN"), new Step("print", script));
+    JobRunner.Result result = ran.result().get(60, TimeUnit.SECONDS);
+    assertThat(result.outcome()).as(Files.readString(ran.log()).substring(0, 300)).isEqualTo(JobOutcome.SUCCEEDED);
+    String log = Files.readString(ran.log());
+    assertThat(log).doesNotContain(secret).contains("split: *** end");
+    assertThat(countOf(log, "***")).as("each occurrence masked once").isEqualTo(38 + 1 + 1);
+    // The spool as the log shipper cuts it: no chunk holds even a piece of the secret long enough to matter.
+    byte[] spool = Files.readAllBytes(ran.log());
+    for (int at = 0; at < spool.length; at += chunk) {
+      String piece = new String(spool, at, Math.min(chunk, spool.length - at), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(piece).doesNotContain(secret).doesNotContain(secret.substring(0, 10)).doesNotContain(secret.substring(10));
+    }
+  }
+
+  private static int countOf(String text, String part) {
+    int count = 0;
+    for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length())) {
+      count++;
+    }
+    return count;
+  }
+
+  @Test
+  void outputBeyondTheLogLimitIsNotKeptAndTheLogSaysSoButTheJobGoesOn() throws Exception {
+    logLimitBytes = 1024 * 1024;
+    Ran ran = start(new Step("flood", "head -c 5000000 /dev/zero | tr '\\0' 'y' | fold -w 100; echo after-the-flood"),
+        new Step("next", "echo the next step ran; exit 4"));
+    JobRunner.Result result = ran.result().get(60, TimeUnit.SECONDS);
+    assertThat(result.outcome()).as("the build is not failed for its log (the step's own exit is what counts)")
+        .isEqualTo(JobOutcome.FAILED);
+    assertThat(result.exitCode()).isEqualTo(4);
+    String log = Files.readString(ran.log());
+    assertThat(Files.size(ran.log())).isLessThan(logLimitBytes + 4096);
+    assertThat(log).contains("==> the log reached its limit of 1 MiB; the rest of this job's output is not kept",
+        "==> [2/2] next", "==> exit 4").doesNotContain("after-the-flood");
+    assertThat(countOf(log, "reached its limit")).isEqualTo(1);
+    assertThat(result.logTail()).as("the report's tail still follows the output").contains("the next step ran");
   }
 
   @Test

@@ -45,6 +45,7 @@ final class CoreViews {
   static DroneView drone(DroneEntry drone, long now) {
     return new DroneView(drone.name, drone.host, drone.visibleState(now), drone.cores, drone.busyCores(),
         List.copyOf(new TreeSet<>(drone.labels)), drone.load1, drone.memoryTotalBytes, drone.memoryAvailableBytes,
-        drone.runningJobIds(), drone.lastSeenAt, drone.reason(now), drone.accepting(now));
+        drone.runningJobIds(), drone.lastSeenAt, drone.reason(now), drone.accepting(now),
+        drone.sandbox);
   }
 }

@@ -21,6 +21,8 @@ final class DroneEntry {
 
   final String name;
   String host;
+  /** How the drone keeps jobs away from itself, as it said when registering; null if it did not say. */
+  String sandbox;
   int cores;
   Set<String> labels = Set.of();
   /** What the drone says it does. */

@@ -87,6 +87,7 @@ public final class DroneRoster {
       }
     }
     drone.host = request.host();
+    drone.sandbox = request.sandbox();
     drone.cores = request.cores();
     drone.labels = Set.copyOf(request.labels());
     drone.reportedMode = request.mode();

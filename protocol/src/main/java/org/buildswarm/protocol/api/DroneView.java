@@ -21,7 +21,15 @@ public record DroneView(
     List<Long> runningJobs,
     long lastSeenAt,
     String reason,
-    boolean accepting) {
+    boolean accepting,
+    String sandbox) {
+  public DroneView(String name, String host, String state, int cores, int busyCores, List<String> labels, double load1,
+      long memoryTotalBytes, long memoryAvailableBytes, List<Long> runningJobs, long lastSeenAt, String reason,
+      boolean accepting) {
+    this(name, host, state, cores, busyCores, labels, load1, memoryTotalBytes, memoryAvailableBytes, runningJobs,
+        lastSeenAt, reason, accepting, null);
+  }
+
   public DroneView {
     labels = labels == null ? List.of() : List.copyOf(labels);
     runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);

@@ -1,6 +1,6 @@
 // buildswarm UI: plain ES modules, no build step. State comes from /api/v1; live updates over SSE.
 // The overview is polled too: it is how the page learns that it is looking at a snapshot.
-import { api, send, token, setToken, esc, when, clock, took, badge, bytes } from './lib.js';
+import { api, get, stream, send, token, setToken, esc, when, clock, took, badge, bytes } from './lib.js';
 import { jobGraph } from './graph.js';
 
 const view = document.getElementById('view');
@@ -25,11 +25,14 @@ function showFreshness(state, text) {
 async function refreshOverview() {
   try {
     overview = await api('/overview');
+    overviewFailure = null;
     if (overview.live) showFreshness('live', 'live');
     else showFreshness('stale', `snapshot from ${clock(overview.snapshotAt)}`);
   } catch (error) {
     overview = null;
-    showFreshness('down', error.status ? 'orchestrator unreachable, no snapshot yet' : 'gateway unreachable');
+    overviewFailure = error;
+    if (error.status === 401) showFreshness('down', 'sign in: this swarm shows nothing without a token');
+    else showFreshness('down', error.status ? 'orchestrator unreachable, no snapshot yet' : 'gateway unreachable');
   }
   return overview;
 }
@@ -137,7 +140,11 @@ function dronesTable(drones) {
     || '<tr><td colspan="9" class="muted">No drones have joined.</td></tr>'}</tbody></table>`;
 }
 
+/** Why the overview could not be read, when it could not (401: reads need a token). */
+let overviewFailure = null;
+
 function needOverview() {
+  if (!overview && overviewFailure?.status === 401) throw overviewFailure;
   if (!overview) throw new Error('the swarm cannot be reached and there is no snapshot yet');
   return overview;
 }
@@ -215,43 +222,54 @@ function stopLog() {
   logFollow = null;
 }
 
-/** Shows a job's log and keeps appending new bytes until the log is complete (a live tail). */
+/**
+ * Shows a job's log and keeps appending new bytes until the log is complete (a live tail). New
+ * output is appended as text: a big log is never re-rendered (nor re-escaped) as a whole.
+ */
 async function followLog(jobId, keep = false) {
   const target = document.getElementById('log');
   if (!target) return;
-  if (keep && logFollow && logFollow.jobId === String(jobId) && logFollow.text !== undefined) {
-    target.innerHTML = logFrame(jobId, logFollow.text, logFollow.complete);
+  if (keep && logFollow && logFollow.jobId === String(jobId)) {
+    // The page was drawn anew: put the same text node back rather than rebuilding it.
+    target.innerHTML = logFrame(jobId, logFollow.complete, logFollow.offset);
+    target.appendChild(logFollow.pre);
     scrollLog();
     return;
   }
   stopLog();
   openJob = String(jobId);
-  logFollow = { jobId: String(jobId), offset: 0, text: '', complete: false, timer: null };
+  const pre = document.createElement('pre');
+  pre.className = 'log';
+  pre.id = 'log-text';
+  logFollow = { jobId: String(jobId), offset: 0, pre, complete: false, timer: null };
   const mine = logFollow;
+  target.innerHTML = logFrame(jobId, false, 0);
+  target.appendChild(pre);
   const poll = async () => {
     if (logFollow !== mine) return;
     try {
-      const response = await fetch(`/api/v1/jobs/${jobId}/log?offset=${mine.offset}`);
+      const response = await get(`/jobs/${jobId}/log?offset=${mine.offset}`);
       if (response.ok) {
         const chunk = await response.text();
-        mine.text += chunk;
         mine.offset = Number(response.headers.get('x-log-size') ?? mine.offset + chunk.length);
         mine.complete = response.headers.get('x-log-complete') === 'true';
+        if (chunk && logFollow === mine) {
+          mine.pre.appendChild(document.createTextNode(chunk));
+          scrollLog();
+        }
       }
     } catch (error) { /* the next poll tries again */ }
-    const box = document.getElementById('log');
-    if (box && logFollow === mine) {
-      box.innerHTML = logFrame(jobId, mine.text || '(no output yet)', mine.complete);
-      scrollLog();
-    }
+    const status = document.getElementById('log-status');
+    if (status && logFollow === mine) status.innerHTML = logStatus(mine.complete, mine.offset);
     if (!mine.complete && logFollow === mine) mine.timer = setTimeout(poll, 1000);
   };
   poll();
 }
 
-const logFrame = (jobId, text, complete) => `<div class="title"><h2>Log of job ${esc(jobId)}</h2>
-  <span class="muted">${complete ? 'complete' : '<span class="dot live pulse"></span> following'}</span></div>
-  <pre class="log" id="log-text">${esc(text)}</pre>`;
+const logStatus = (complete, size) => (complete ? `complete, ${bytes(size ?? 0)}`
+  : '<span class="dot live pulse"></span> following');
+const logFrame = (jobId, complete, size) => `<div class="title"><h2>Log of job ${esc(jobId)}</h2>
+  <span class="muted" id="log-status">${logStatus(complete, size)}</span></div>`;
 
 function scrollLog() {
   const pre = document.getElementById('log-text');
@@ -365,7 +383,10 @@ async function render() {
     else if (hash.startsWith('#/artifacts')) await showArtifacts();
     else await showHome();
   } catch (error) {
-    view.innerHTML = `<p class="muted">Could not load this page: ${esc(error.message)}</p>`;
+    view.innerHTML = error.status === 401
+      ? '<p class="muted">This swarm shows its runs, logs and artifacts to token holders only: sign in with a token'
+        + ' (<code>swarm token create NAME --role viewer</code>).</p>'
+      : `<p class="muted">Could not load this page: ${esc(error.message)}</p>`;
   }
 }
 
@@ -422,14 +443,14 @@ async function showAccount() {
 // ---- live events -------------------------------------------------------------------------------
 
 function connect() {
-  const events = new EventSource('/api/v1/events');
-  events.onmessage = renderSoon;
-  for (const type of ['run.created', 'run.finished', 'job.queued', 'job.assigned', 'job.started', 'job.succeeded',
+  const changesOverview = new Set(['run.created', 'run.finished', 'job.queued', 'job.assigned', 'job.started', 'job.succeeded',
     'job.failed', 'job.skipped', 'job.cancelled', 'job.requeued', 'job.unschedulable', 'job.retry_scheduled',
     'job.schedulable', 'drone.registered', 'drone.mode', 'drone.lost', 'drone.grounded', 'artifact.published',
-    'run.extended', 'deploy.started', 'deploy.succeeded', 'deploy.rolled_back', 'deploy.rollback_failed', 'deploy.held']) {
-    events.addEventListener(type, () => { refreshOverview().then(renderSoon); });
-  }
+    'run.extended', 'deploy.started', 'deploy.succeeded', 'deploy.rolled_back', 'deploy.rollback_failed', 'deploy.held']);
+  stream('/events', (type) => {
+    if (changesOverview.has(type)) refreshOverview().then(renderSoon);
+    else renderSoon();
+  });
 }
 
 window.addEventListener('hashchange', render);

@@ -31,6 +31,51 @@ export async function api(path) {
   return answer(await fetch(`/api/v1${path}`, { headers: headers() }), path);
 }
 
+/** GET /api/v1{path} with the signed-in token, as the Response itself (for text and headers). */
+export function get(path) {
+  return fetch(`/api/v1${path}`, { headers: headers({ accept: '*/*' }) });
+}
+
+/**
+ * Server-sent events read with fetch, so that the token travels in a header (EventSource cannot
+ * send one). Calls onEvent(type, data) for each event and connects again 2 s after the stream ends;
+ * returns a function that stops it.
+ */
+export function stream(path, onEvent) {
+  let stopped = false;
+  (async () => {
+    while (!stopped) {
+      try {
+        const response = await fetch(`/api/v1${path}`, { headers: headers({ accept: 'text/event-stream' }) });
+        if (response.ok && response.body) {
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done || stopped) break;
+            buffer += value;
+            let end = buffer.indexOf('\n\n');
+            while (end >= 0) {
+              const block = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              let type = 'message';
+              const data = [];
+              for (const line of block.split('\n')) {
+                if (line.startsWith('event:')) type = line.slice(6).trim();
+                else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+              }
+              if (data.length) onEvent(type, data.join('\n'));
+              end = buffer.indexOf('\n\n');
+            }
+          }
+        }
+      } catch (error) { /* connect again below */ }
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    }
+  })();
+  return () => { stopped = true; };
+}
+
 /** A mutating call with a JSON body. */
 export async function send(method, path, body) {
   const response = await fetch(`/api/v1${path}`, {

@@ -56,6 +56,16 @@ final class GatewayCommand extends NodeCommand {
     return "gateway";
   }
 
+  @Option(names = "--reads-need-token", defaultValue = "auto", description = "Whether reading runs, logs, artifacts "
+      + "and live events needs a viewer token: yes, no, or auto — yes unless the UI and API listen on a loopback "
+      + "address (default: ${DEFAULT-VALUE}).")
+  String readsNeedToken;
+
+  @Override
+  void checkSettings(ClusterSettings settings) {
+    ReadAccess.parse(readsNeedToken);
+  }
+
   @Override
   Future<?> deploy(Vertx vertx, ClusterSettings settings) {
     String host = httpHost == null || httpHost.isBlank() ? settings.bindAddress() : httpHost;
@@ -63,7 +73,8 @@ final class GatewayCommand extends NodeCommand {
     GatewayOptions options = GatewayOptions.defaults(data).withAddress(host, httpPort)
         .withLimits(GatewayOptions.DEFAULT_MAX_BODY_BYTES, maxArtifactBytes)
         .withRetention(artifactVersionsKept, GatewayOptions.DEFAULT_RETENTION_INTERVAL_MS)
-        .withSnapshotInterval(Math.max(1, snapshotIntervalSeconds) * 1000);
+        .withSnapshotInterval(Math.max(1, snapshotIntervalSeconds) * 1000)
+        .withReadsNeedToken(ReadAccess.parse(readsNeedToken));
     if (advertiseUrl != null && !advertiseUrl.isBlank()) {
       options = options.withAdvertisedUrl(advertiseUrl);
     } else if (host.equals("0.0.0.0") || host.equals("::")) {

@@ -67,7 +67,9 @@ final class RunCommand implements Callable<Integer> {
       return SwarmCli.UNAVAILABLE;
     }
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("project", project != null ? project : dir.getFileName() == null ? "root" : dir.getFileName().toString());
+    // A directory may have any name; a project's is restricted (docs/api.md, "Projects").
+    body.put("project", project != null ? project
+        : org.buildswarm.protocol.ProjectNames.from(dir.getFileName() == null ? "root" : dir.getFileName().toString()));
     body.put("file", file);
     body.put("pipeline", yaml);
     body.put("trigger", "manual");

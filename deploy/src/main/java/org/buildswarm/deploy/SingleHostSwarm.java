@@ -44,10 +44,11 @@ public final class SingleHostSwarm {
    * @param sandbox how the local drone keeps jobs away from it (default {@link SandboxOptions#defaults()}); the
    *     state directory is always hidden from jobs
    * @param logLimitBytes how much output of one job is kept (default {@value DroneOptions#DEFAULT_LOG_LIMIT_BYTES})
+   * @param readsNeedToken whether reads need a viewer token; null: unless {@code host} is loopback
    */
   public record Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
       long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects,
-      HostGuardOptions hostGuard, SandboxOptions sandbox, long logLimitBytes) {
+      HostGuardOptions hostGuard, SandboxOptions sandbox, long logLimitBytes, Boolean readsNeedToken) {
     public Options {
       labels = labels == null ? List.of() : List.copyOf(labels);
       projects = projects == null ? List.of() : List.copyOf(projects);
@@ -59,7 +60,7 @@ public final class SingleHostSwarm {
         long killGraceMs, String storeUri, List<org.buildswarm.orchestrator.discovery.Project> projects,
         HostGuardOptions hostGuard) {
       this(stateDirectory, host, port, cores, labels, droneName, killGraceMs, storeUri, projects, hostGuard, null,
-          DroneOptions.DEFAULT_LOG_LIMIT_BYTES);
+          DroneOptions.DEFAULT_LOG_LIMIT_BYTES, null);
     }
 
     public Options(Path stateDirectory, String host, int port, int cores, List<String> labels, String droneName,
@@ -119,7 +120,8 @@ public final class SingleHostSwarm {
     }
     LogStore logs = new LogStore(state.resolve("logs"));
     // One process, one registry: the gateway's /metrics shows the orchestrator's series directly.
-    gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port()), logs,
+    gateway = new GatewayVerticle(GatewayOptions.defaults(state.root()).withAddress(options.host(), options.port())
+        .withReadsNeedToken(options.readsNeedToken()), logs,
         metrics.registry(), false);
     DroneOptions drone = DroneOptions.defaults(state.resolve("drone"));
     if (options.droneName() != null) {

@@ -52,6 +52,11 @@ final class UpCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   SandboxSettings sandbox;
 
+  @Option(names = "--reads-need-token", defaultValue = "auto", description = "Whether reading runs, logs, artifacts "
+      + "and live events needs a viewer token: yes, no, or auto — yes unless --host is a loopback address "
+      + "(default: ${DEFAULT-VALUE}).")
+  String readsNeedToken;
+
   @Override
   public Integer call() throws Exception {
     if (killGraceSeconds < 0) {
@@ -61,10 +66,12 @@ final class UpCommand implements Callable<Integer> {
     org.buildswarm.drone.HostGuardOptions guard;
     org.buildswarm.drone.SandboxOptions jobSandbox;
     long logLimit;
+    Boolean readAccess;
     try {
       guard = hostGuard.options(org.buildswarm.drone.HostGuardOptions.singleHostDefaults());
       jobSandbox = sandbox.options(java.util.List.of());
       logLimit = sandbox.logLimitBytes();
+      readAccess = ReadAccess.parse(readsNeedToken);
     } catch (IllegalArgumentException e) {
       System.err.println("swarm up: " + e.getMessage());
       return SwarmCli.BAD_INPUT;
@@ -83,7 +90,7 @@ final class UpCommand implements Callable<Integer> {
     }
     SingleHostSwarm swarm = new SingleHostSwarm(new SingleHostSwarm.Options(data, host, port, cores, labels, droneName,
         killGraceSeconds * 1000L, store != null ? store : System.getenv("BUILDSWARM_STORE"), projects, guard, jobSandbox,
-        logLimit));
+        logLimit, readAccess));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       System.out.println("stopping buildswarm…");

@@ -18,11 +18,14 @@ import java.nio.file.Path;
  * @param retentionIntervalMs time between retention passes (default {@value #DEFAULT_RETENTION_INTERVAL_MS})
  * @param snapshotIntervalMs time between status snapshots (default {@value #DEFAULT_SNAPSHOT_INTERVAL_MS})
  * @param advertisedUrl the URL drones use to reach this gateway; null means {@code http://host:port/}
+ * @param readsNeedToken whether reading (runs, logs, artifacts, status, live events) needs a viewer token;
+ *     null (default) means yes exactly when {@code host} is not a loopback address
+ * @param http connection limits (default {@link HttpLimits#defaults()})
  */
 public record GatewayOptions(
     String host, int port, Path dataDirectory, long maxBodyBytes, long requestTimeoutMs, long tokenCacheMs,
     long maxArtifactBytes, int artifactVersionsKept, long retentionIntervalMs, long snapshotIntervalMs,
-    String advertisedUrl) {
+    String advertisedUrl, Boolean readsNeedToken, HttpLimits http) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 7070;
   public static final long DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -33,39 +36,85 @@ public record GatewayOptions(
   public static final long DEFAULT_RETENTION_INTERVAL_MS = 60 * 60 * 1000;
   public static final long DEFAULT_SNAPSHOT_INTERVAL_MS = 3_000;
 
+  /**
+   * How long and how many: what keeps a slow or hostile client from holding the gateway.
+   *
+   * @param headerTimeoutMs a connection that has not sent a whole request head within this is closed
+   *     (slowloris; default {@value #DEFAULT_HEADER_TIMEOUT_MS})
+   * @param idleTimeoutMs a connection with no traffic either way for this long is closed (default
+   *     {@value #DEFAULT_IDLE_TIMEOUT_MS}; live events send a keep-alive every 15 s)
+   * @param maxLiveClients live-event streams open at once; more are answered 503 (default {@value #DEFAULT_MAX_LIVE_CLIENTS})
+   */
+  public record HttpLimits(long headerTimeoutMs, long idleTimeoutMs, int maxLiveClients) {
+    public static final long DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+    public static final int DEFAULT_MAX_LIVE_CLIENTS = 256;
+
+    public static HttpLimits defaults() {
+      return new HttpLimits(DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_LIVE_CLIENTS);
+    }
+  }
+
+  public GatewayOptions {
+    http = http == null ? HttpLimits.defaults() : http;
+  }
+
+  /** Whether reads need a viewer token, with the default applied. */
+  public boolean readsNeedTokenInEffect() {
+    if (readsNeedToken != null) {
+      return readsNeedToken;
+    }
+    try {
+      return !java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return true;
+    }
+  }
+
+  public GatewayOptions withReadsNeedToken(Boolean needed) {
+    return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, needed, http);
+  }
+
+  public GatewayOptions withHttpLimits(HttpLimits limits) {
+    return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken,
+        limits);
+  }
+
   public static GatewayOptions defaults(Path dataDirectory) {
     return new GatewayOptions(DEFAULT_HOST, DEFAULT_PORT, dataDirectory, DEFAULT_MAX_BODY_BYTES,
         DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TOKEN_CACHE_MS, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_ARTIFACT_VERSIONS_KEPT,
-        DEFAULT_RETENTION_INTERVAL_MS, DEFAULT_SNAPSHOT_INTERVAL_MS, null);
+        DEFAULT_RETENTION_INTERVAL_MS, DEFAULT_SNAPSHOT_INTERVAL_MS, null, null, HttpLimits.defaults());
   }
 
   public GatewayOptions withAddress(String newHost, int newPort) {
     return new GatewayOptions(newHost, newPort, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
   }
 
   public GatewayOptions withLimits(long newMaxBodyBytes, long newMaxArtifactBytes) {
     return new GatewayOptions(host, port, dataDirectory, newMaxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        newMaxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl);
+        newMaxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
   }
 
   public GatewayOptions withTimeouts(long newRequestTimeoutMs, long newTokenCacheMs) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, newRequestTimeoutMs, newTokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
   }
 
   public GatewayOptions withRetention(int newVersionsKept, long newIntervalMs) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, newVersionsKept, newIntervalMs, snapshotIntervalMs, advertisedUrl);
+        maxArtifactBytes, newVersionsKept, newIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
   }
 
   public GatewayOptions withSnapshotInterval(long newIntervalMs) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, newIntervalMs, advertisedUrl);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, newIntervalMs, advertisedUrl, readsNeedToken, http);
   }
 
   public GatewayOptions withAdvertisedUrl(String url) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, url);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, url, readsNeedToken, http);
   }
 }

@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -17,6 +18,7 @@ import org.buildswarm.gateway.impl.ApiRoutes;
 import org.buildswarm.gateway.impl.ArtifactRepository;
 import org.buildswarm.gateway.impl.ArtifactRoutes;
 import org.buildswarm.gateway.impl.Authenticator;
+import org.buildswarm.gateway.impl.HeaderDeadlines;
 import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
 import org.buildswarm.gateway.impl.LogStore;
@@ -30,6 +32,7 @@ import org.buildswarm.protocol.api.GetMetrics;
 import org.buildswarm.protocol.api.GetStatus;
 import org.buildswarm.protocol.api.MetricsText;
 import org.buildswarm.protocol.api.SwarmStatus;
+import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.WebhookDelivery;
 import org.buildswarm.protocol.api.WebhookResult;
 
@@ -49,6 +52,11 @@ public final class GatewayVerticle extends VerticleBase {
 
   private HttpServer server;
   private LiveEvents live;
+  /** Closes connections that take too long to send a request head (slowloris). */
+  private HeaderDeadlines headerDeadlines;
+  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+      + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+      + "form-action 'self'";
   private ArtifactRepository artifacts;
   private long retention = -1;
   private long snapshotTimer = -1;
@@ -131,18 +139,30 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    live = new LiveEvents(vertx);
+    live = new LiveEvents(vertx, options.http().maxLiveClients());
+    headerDeadlines = new HeaderDeadlines(vertx, options.http().headerTimeoutMs());
     artifacts = new ArtifactRepository(options.dataDirectory().resolve("artifacts"));
     Authenticator auth = new Authenticator(vertx, options.tokenCacheMs(), options.requestTimeoutMs());
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
-      ctx.response().putHeader("x-content-type-options", "nosniff");
+      ctx.response().putHeader("x-content-type-options", "nosniff")
+          // The UI loads only its own files and talks only to its own origin; nobody may frame it.
+          .putHeader("content-security-policy", CONTENT_SECURITY_POLICY)
+          .putHeader("x-frame-options", "DENY")
+          .putHeader("referrer-policy", "no-referrer");
+      headerDeadlines.requestArrived(ctx);
       ctx.next();
     });
     ArtifactRoutes artifactRoutes = new ArtifactRoutes(vertx, auth, artifacts, options.maxArtifactBytes(),
         options.requestTimeoutMs(), registry);
     artifactRoutes.mountUploads(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
+    boolean readsNeedToken = options.readsNeedTokenInEffect();
+    if (readsNeedToken) {
+      // After the body handler, which must see the request before anything waits (the token check does).
+      // Everything under /api reads the swarm's runs, logs or artifacts: only for token holders.
+      router.route("/api/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(auth.require(Role.VIEWER));
+    }
     router.route("/hooks/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     for (String provider : java.util.List.of("github", "gitea")) {
       router.post("/hooks/" + provider).handler(ctx -> webhook(ctx, provider));
@@ -166,10 +186,13 @@ public final class GatewayVerticle extends VerticleBase {
     new ApiRoutes(vertx, auth, logs, live, snapshots, options.requestTimeoutMs()).mount(router);
     artifactRoutes.mount(router);
     new TokenRoutes(vertx, auth, options.requestTimeoutMs()).mount(router);
-    router.route("/api/*").handler(ctx -> HttpReplies.error(ctx, 404, "not_found", "no such API: "
-        + ctx.request().method() + " " + ctx.request().path(), null));
-    router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setDirectoryListing(false)
-        .setIndexPage("index.html"));
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(StaticHandler.create("webroot")
+        .setCachingEnabled(false).setDirectoryListing(false).setIndexPage("index.html"));
+    router.errorHandler(404, ctx -> HttpReplies.error(ctx, 404, "not_found", "nothing here: "
+        + ctx.request().method() + " " + HttpReplies.shown(ctx.request().path()), null));
+    router.errorHandler(405, ctx -> HttpReplies.error(ctx, 405, "method_not_allowed", ctx.request().method()
+        + " is not allowed on " + HttpReplies.shown(ctx.request().path()), null));
+    router.errorHandler(400, ctx -> HttpReplies.error(ctx, 400, "bad_request", "the request is malformed", null));
     router.errorHandler(413, ctx -> HttpReplies.error(ctx, 413, "payload_too_large",
         "the request body is larger than " + options.maxBodyBytes() + " bytes", null));
     router.errorHandler(500, ctx -> {
@@ -182,7 +205,11 @@ public final class GatewayVerticle extends VerticleBase {
         .setHttp2ClearTextEnabled(false)
         // No compression: with it in the pipeline Netty cannot sendfile() artifacts, which halved
         // download throughput (bench/gateway.sh); API answers are small and mostly on a LAN/tailnet.
-        .setCompressionSupported(false));
+        .setCompressionSupported(false)
+        .setIdleTimeout((int) Math.max(1, options.http().idleTimeoutMs() / 1000))
+        .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS));
+    server.invalidRequestHandler(HttpReplies::invalidRequest);
+    server.connectionHandler(headerDeadlines::connected);
     return vertx.executeBlocking(() -> {
           artifacts.open();
           return null;
@@ -191,7 +218,8 @@ public final class GatewayVerticle extends VerticleBase {
         .compose(v -> snapshots.load())
         .compose(v -> server.requestHandler(router).listen())
         .onSuccess(s -> {
-          LOG.info("gateway listening on http://" + options.host() + ":" + s.actualPort() + "/");
+          LOG.info("gateway listening on http://" + options.host() + ":" + s.actualPort() + "/"
+              + (readsNeedToken ? " (reading needs a viewer token)" : " (reading needs no token)"));
           vertx.eventBus().<FindGateway>consumer(Addresses.GATEWAY_FIND, message -> message.reply(
               new GatewayInfo(message.body().drone(), advertisedUrl())));
           retention = vertx.setPeriodic(options.retentionIntervalMs(), id -> retain());

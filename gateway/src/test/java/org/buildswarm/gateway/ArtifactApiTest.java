@@ -216,7 +216,8 @@ class ArtifactApiTest {
     for (String path : List.of("api/v1/artifacts/shop/%2e%2e/versions/1", "api/v1/artifacts/shop/app/versions/..%2F..%2Fx",
         "api/v1/artifacts/shop/a%00b/versions/1", "api/v1/artifacts/%2Fetc/app/versions/1")) {
       HttpResponse<String> response = put(path, DEVELOPER, content, sha(content));
-      assertThat(response.statusCode()).as(path).isIn(400, 404);
+      // 405: normalized, the path names something that can only be read.
+      assertThat(response.statusCode()).as(path).isIn(400, 404, 405);
     }
     for (String path : List.of("api/v1/artifacts/shop/%2e%2e/versions/1/content", "api/v1/artifacts/..%2F..%2F/x",
         "api/v1/artifacts/shop/app/versions/%2e%2e%2f%2e%2e%2fetc%2fpasswd/content")) {

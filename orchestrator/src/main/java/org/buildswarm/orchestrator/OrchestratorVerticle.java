@@ -367,6 +367,11 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       }
       RunPlan plan = parsed.plan();
       String project = request.project() == null || request.project().isBlank() ? plan.pipelineName() : request.project();
+      String badName = org.buildswarm.protocol.ProjectNames.problem(project);
+      if (badName != null) {
+        return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ApiFailures.BAD_REQUEST,
+            badName + (request.project() == null || request.project().isBlank() ? " (it is the pipeline's name:)" : "")));
+      }
       NewRun run = new NewRun(project, plan.pipelineName(), file, request.pipelineYaml(), request.source(),
           request.trigger(), request.requestedBy(), System.currentTimeMillis(), plan.jobs(), plan.concurrencyGroup(),
           plan.cancelInProgress());
@@ -381,9 +386,12 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       } else if (result.cause() instanceof org.buildswarm.orchestrator.store.FencedException) {
         fenced.tryComplete();
         fail.accept(ApiFailures.UNAVAILABLE, "this orchestrator is no longer the leader; try again");
+      } else if (result.cause() instanceof ReplyException refused) {
+        fail.accept(refused.failureCode(), refused.getMessage());
       } else {
         LOG.log(Level.WARNING, "could not store a run", result.cause());
-        fail.accept(ApiFailures.UNAVAILABLE, "the run could not be stored: " + result.cause().getMessage());
+        // The store's own words (SQL, driver messages) go to the log, not to whoever submitted.
+        fail.accept(ApiFailures.UNAVAILABLE, "the run could not be stored; nothing was accepted, try again shortly");
       }
     });
   }

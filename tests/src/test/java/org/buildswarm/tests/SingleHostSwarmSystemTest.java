@@ -229,7 +229,7 @@ class SingleHostSwarmSystemTest {
     assertThat(page.body()).contains("<script type=\"module\" src=\"/app.js\">");
     HttpResponse<String> script = http.send(HttpRequest.newBuilder(URI.create(url).resolve("/app.js")).build(),
         HttpResponse.BodyHandlers.ofString());
-    assertThat(script.body()).contains("new EventSource('/api/v1/events')");
+    assertThat(script.body()).contains("stream('/events'"); // live events read with fetch, so a token can go along
     assertThat(api.get("/health/live").status()).isEqualTo(200);
     assertThat(api.get("/health/ready").json().path("status").asText()).isEqualTo("UP");
 

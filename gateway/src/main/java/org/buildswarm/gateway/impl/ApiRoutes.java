@@ -112,7 +112,7 @@ public final class ApiRoutes {
       String text = ctx.body() == null ? null : ctx.body().asString();
       return text == null || text.isBlank() ? new JsonObject() : new JsonObject(text);
     } catch (RuntimeException e) {
-      HttpReplies.error(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage(), null);
+      HttpReplies.badJson(ctx, e);
       return null;
     }
   }
@@ -122,7 +122,7 @@ public final class ApiRoutes {
     try {
       body = ctx.body().asJsonObject();
     } catch (RuntimeException e) {
-      HttpReplies.error(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage(), null);
+      HttpReplies.badJson(ctx, e);
       return;
     }
     if (body == null || !(body.getValue("pipeline") instanceof String pipeline) || pipeline.isBlank()) {
@@ -137,12 +137,20 @@ public final class ApiRoutes {
       source = sourceJson == null ? SourceSpec.none() : new SourceSpec(sourceJson.getString("kind", SourceSpec.NONE),
           sourceJson.getString("location"), sourceJson.getString("revision"), sourceJson.getString("ref"));
     } catch (RuntimeException e) {
-      HttpReplies.error(ctx, 400, "bad_request", "bad \"trigger\" or \"source\": " + e.getMessage(), null);
+      HttpReplies.error(ctx, 400, "bad_request", "\"trigger\" must be one of " + java.util.Arrays.stream(Trigger.values())
+          .map(value -> value.name().toLowerCase(Locale.ROOT)).toList() + ", and \"source\" an object with string"
+          + " kind, location, revision and ref", null);
       return;
     }
     if (!java.util.Set.of(SourceSpec.NONE, SourceSpec.DIRECTORY, SourceSpec.GIT).contains(source.kind())
         || (!SourceSpec.NONE.equals(source.kind()) && (source.location() == null || source.location().isBlank()))) {
       HttpReplies.error(ctx, 400, "bad_request", "\"source\" needs kind none, directory or git, and a location", null);
+      return;
+    }
+    Object project = body.getValue("project");
+    if (project != null && (!(project instanceof String name) || org.buildswarm.protocol.ProjectNames.problem(name) != null)) {
+      HttpReplies.error(ctx, 400, "bad_request", project instanceof String name
+          ? org.buildswarm.protocol.ProjectNames.problem(name) : "\"project\" must be a string", null);
       return;
     }
     SubmitRun request = new SubmitRun(body.getString("project"), body.getString("file"), pipeline, source, trigger,
@@ -229,7 +237,7 @@ public final class ApiRoutes {
     long offset = Math.max(0, longParam(ctx, "offset", 0));
     vertx.executeBlocking(() -> logs.find(jobId, attempt), false).onComplete(found -> {
       if (found.failed()) {
-        HttpReplies.error(ctx, 500, "internal", found.cause().getMessage(), null);
+        HttpReplies.failure(ctx, found.cause());
       } else if (found.result() == null) {
         HttpReplies.error(ctx, 404, "not_found", "no log for job " + jobId + (attempt == null ? "" : " attempt " + attempt)
             + " (yet)", null);

@@ -29,11 +29,75 @@ public final class HttpReplies {
     }
     Map<String, Object> error = new LinkedHashMap<>();
     error.put("code", code);
-    error.put("message", message);
+    error.put("message", forPeople(status, message));
     if (details != null) {
       error.put("details", details);
     }
     json(ctx, status, Map.of("error", error));
+  }
+
+  /**
+   * What may be said to a client: an internal failure's text (exception and class names, SQL, a
+   * parser's internals) goes to the log, and the client gets what kind of failure it was.
+   */
+  static String forPeople(int status, String message) {
+    if (message == null || !INTERNALS.matcher(message).find()) {
+      return message;
+    }
+    LOG.warning("answered " + status + " without the internal detail: " + message);
+    return status >= 500 ? (status == 503 ? "the swarm cannot do this right now; try again shortly" : "internal error")
+        : "the request was not understood";
+  }
+
+  private static final java.util.regex.Pattern INTERNALS = java.util.regex.Pattern.compile(
+      "(\\b(java|javax|io\\.vertx|io\\.netty|com\\.fasterxml|org\\.(h2|postgresql|buildswarm|jdbi))\\.[a-z]"
+          + "|[A-Za-z]+(Exception|Error)\\b|\\bat \\[Source|\\b(SELECT|INSERT|UPDATE|DELETE)\\b.*\\b(FROM|INTO|SET|WHERE)\\b"
+          + "|\\bSQL(State)?\\b|\\$\\d)");
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HttpReplies.class.getName());
+
+  /** A request body that is not the JSON it must be: where it went wrong, not how the parser saw it. */
+  public static void badJson(RoutingContext ctx, RuntimeException e) {
+    java.util.regex.Matcher at = java.util.regex.Pattern.compile("line: (\\d+), column: (\\d+)")
+        .matcher(String.valueOf(e.getMessage()));
+    error(ctx, 400, "bad_request", "the body must be a JSON object" + (at.find()
+        ? " (not valid JSON at line " + at.group(1) + ", column " + at.group(2) + ")" : ""), null);
+  }
+
+  /** A path as safe to repeat in a message: printable, at most 200 characters. */
+  public static String shown(String path) {
+    String printable = String.valueOf(path).replaceAll("\\p{Cntrl}", "?");
+    return printable.length() > 200 ? printable.substring(0, 197) + "..." : printable;
+  }
+
+  /**
+   * A request Netty could not decode: a request line or headers too long (414, 431) or malformed
+   * (400), answered in the error shape, then the connection is closed.
+   */
+  public static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    String text = cause == null ? "" : String.valueOf(cause.getMessage());
+    int status;
+    String code;
+    String message;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException || text.startsWith("An HTTP line is larger")) {
+      status = 414;
+      code = "uri_too_long";
+      message = "the request line is too long";
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException
+        || text.startsWith("HTTP header is larger")) {
+      status = 431;
+      code = "headers_too_large";
+      message = "the request's headers are too large";
+    } else {
+      status = 400;
+      code = "bad_request";
+      message = "the request is malformed";
+    }
+    Map<String, Object> error = new LinkedHashMap<>();
+    error.put("code", code);
+    error.put("message", message);
+    request.response().setStatusCode(status).putHeader("content-type", "application/json; charset=utf-8")
+        .putHeader("connection", "close").end(Buffer.buffer(ProtocolJson.toBytes(Map.of("error", error))));
   }
 
   /** True if the failure means the orchestrator could not be reached (rather than that it refused). */
@@ -57,7 +121,8 @@ public final class HttpReplies {
       error(ctx, status, codeFor(status), reply.getMessage(), null);
       return;
     }
-    error(ctx, 500, "internal", String.valueOf(failure.getMessage()), null);
+    LOG.warning("a request failed: " + failure);
+    error(ctx, 500, "internal", "internal error", null);
   }
 
   public static String codeFor(int status) {
@@ -67,6 +132,7 @@ public final class HttpReplies {
       case 403 -> "forbidden";
       case 404 -> "not_found";
       case 409 -> "conflict";
+      case 405 -> "method_not_allowed";
       case 413 -> "payload_too_large";
       case 422 -> "invalid_pipeline";
       case 503 -> "unavailable";

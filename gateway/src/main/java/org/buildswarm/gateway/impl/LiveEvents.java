@@ -32,8 +32,12 @@ public final class LiveEvents {
 
   private record Client(HttpServerResponse response, Long run) {}
 
-  public LiveEvents(Vertx vertx) {
+  private final int maxClients;
+
+  /** @param maxClients streams open at once; more are answered 503 */
+  public LiveEvents(Vertx vertx, int maxClients) {
     this.vertx = vertx;
+    this.maxClients = maxClients;
   }
 
   public Future<Void> start() {
@@ -87,6 +91,12 @@ public final class LiveEvents {
         HttpReplies.error(ctx, 400, "bad_request", "run must be a run id", null);
         return;
       }
+    }
+    if (clients.size() >= maxClients) {
+      ctx.response().putHeader("retry-after", "10");
+      HttpReplies.error(ctx, 503, "too_many_streams", "this gateway serves " + maxClients + " live-event streams at"
+          + " once, and all are taken; try again shortly", null);
+      return;
     }
     HttpServerResponse response = ctx.response();
     response.setChunked(true)

@@ -206,7 +206,7 @@ public final class JobRunner implements Runnable {
     } catch (IOException e) {
       LOG.warning("could not " + (keep ? "keep" : "remove") + " workspace " + workspace + ": " + e.getMessage());
     }
-    for (Path own : new Path[] {layout.home(), layout.tmp()}) {
+    for (Path own : new Path[] {layout.home(), layout.tmp(), Sandbox.passwdFile(layout)}) {
       try {
         Trees.delete(own);
       } catch (IOException e) {

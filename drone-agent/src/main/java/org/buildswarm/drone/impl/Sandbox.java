@@ -177,6 +177,7 @@ public final class Sandbox {
   public void handOver(Layout layout, Path workDirectory) throws IOException {
     if (kind == Kind.BUBBLEWRAP) {
       mountPointsInTemp(layout);
+      writePasswd(layout);
     }
     if (uid == null) {
       return;
@@ -197,6 +198,36 @@ public final class Sandbox {
         }
       }
     }
+  }
+
+  /**
+   * The host's /etc/passwd with the job user's home set to the job's own: what Java reports as
+   * {@code user.home} (and so where Maven and Gradle keep their caches) comes from there, not from
+   * {@code $HOME}. Shown to the steps in place of the host's.
+   */
+  private void writePasswd(Layout layout) throws IOException {
+    int id = uid != null ? uid : currentUid();
+    StringBuilder passwd = new StringBuilder();
+    boolean found = false;
+    for (String line : Files.readAllLines(Path.of("/etc/passwd"), StandardCharsets.UTF_8)) {
+      String[] fields = line.split(":", -1);
+      if (fields.length >= 7 && fields[2].equals(Integer.toString(id))) {
+        fields[5] = layout.home().toString();
+        line = String.join(":", fields);
+        found = true;
+      }
+      passwd.append(line).append('\n');
+    }
+    if (!found) {
+      passwd.append("job:x:").append(id).append(':').append(gid != null ? gid : id).append("::")
+          .append(layout.home()).append(":/bin/sh\n");
+    }
+    Files.writeString(passwdFile(layout), passwd.toString(), StandardCharsets.UTF_8);
+  }
+
+  /** Beside the job's workspace; removed with its other directories. */
+  static Path passwdFile(Layout layout) {
+    return layout.tmp().resolveSibling(layout.workspace().getFileName() + ".passwd");
   }
 
   /**
@@ -279,6 +310,9 @@ public final class Sandbox {
       } else if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
         args.addAll(List.of("--ro-bind", "/dev/null", path.toString()));
       }
+    }
+    if (layout != null && Files.isRegularFile(passwdFile(layout))) {
+      args.addAll(List.of("--ro-bind", passwdFile(layout).toString(), "/etc/passwd"));
     }
     for (Path tool : reexposed) {
       args.addAll(List.of("--ro-bind", tool.toString(), tool.toString()));

@@ -196,6 +196,66 @@ class SandboxTest {
     assertThat(work.resolve("caches/shop/home/.m2/repository/runs")).as("the cache stays").hasContent("2");
   }
 
+  @Test
+  void aMavenBuildRunsInsideAndItsCachedRepositoryMakesTheSecondBuildDownloadNothing() throws Exception {
+    Sandbox sandbox = bubblewrap();
+    // The drone's ~/.m2 is hidden from jobs: serve it as the job's mirror, on loopback, as a
+    // repository manager would be on a build farm.
+    Path repository = Path.of(System.getProperty("user.home"), ".m2", "repository").toRealPath();
+    assumeThat(repository.resolve("org/apache/maven/plugins/maven-compiler-plugin/3.14.0")).isDirectory();
+    com.sun.net.httpserver.HttpServer mirror = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    mirror.createContext("/", exchange -> {
+      Path file = repository.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
+      if (!file.startsWith(repository) || !Files.isRegularFile(file)) {
+        exchange.sendResponseHeaders(404, -1);
+      } else {
+        exchange.sendResponseHeaders(200, Files.size(file));
+        try (var out = exchange.getResponseBody()) {
+          Files.copy(file, out);
+        }
+      }
+      exchange.close();
+    });
+    mirror.setExecutor(threads);
+    mirror.start();
+    try {
+      String build = String.join("\n",
+          "mkdir -p src/main/java/demo",
+          "printf 'package demo;\\npublic class Hello { public static void main(String[] a) {"
+              + " System.out.println(\"built in the sandbox\"); } }\\n' > src/main/java/demo/Hello.java",
+          "cat > pom.xml <<'EOF'",
+          "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"><modelVersion>4.0.0</modelVersion>",
+          "<groupId>demo</groupId><artifactId>demo</artifactId><version>1</version>",
+          "<properties><maven.compiler.release>17</maven.compiler.release>"
+              + "<project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>",
+          "<build><plugins>",
+          "<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId>"
+              + "<version>3.3.1</version></plugin>",
+          "<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId>"
+              + "<version>3.14.0</version></plugin>",
+          "</plugins></build></project>",
+          "EOF",
+          "cat > settings.xml <<'EOF'",
+          "<settings><mirrors><mirror><id>loopback</id><mirrorOf>*</mirrorOf><url>http://127.0.0.1:"
+              + mirror.getAddress().getPort() + "/</url></mirror></mirrors></settings>",
+          "EOF",
+          "mvn -B -s settings.xml compile > build.log 2>&1 || { tail -40 build.log; exit 1; }",
+          "echo downloads=$(grep -c 'Downloaded from' build.log)",
+          "java -cp target/classes demo.Hello");
+      JobRunner.Result first = run(sandbox, List.of("~/.m2"), new Step("maven", build));
+      assertThat(first.outcome()).as(log()).isEqualTo(JobOutcome.SUCCEEDED);
+      assertThat(log()).contains("built in the sandbox").doesNotContain("downloads=0");
+      awaitCleanedUp();
+      Files.delete(work.resolve("logs/job.log"));
+      JobRunner.Result second = run(sandbox, List.of("~/.m2"), new Step("maven", build));
+      assertThat(second.outcome()).as(log()).isEqualTo(JobOutcome.SUCCEEDED);
+      assertThat(log()).as("everything came from the cache").contains("downloads=0", "built in the sandbox");
+    } finally {
+      mirror.stop(0);
+    }
+  }
+
   /** The job's home and temporary directory go with it, right after its report. */
   private void awaitCleanedUp() throws Exception {
     Path home = work.resolve("jobs/42-1-7" + JobRunner.HOME_SUFFIX);

@@ -288,7 +288,7 @@ class SandboxTest {
     Path link = root.resolve("link-to-state");
     Files.createSymbolicLink(link, state);
     List<Path> hidden = Sandbox.hiddenPaths(List.of(Path.of("/"), link, state.resolve("admin.token"),
-        Path.of("/srv/absent-" + System.nanoTime())));
+        Path.of("target").toAbsolutePath().resolve("absent-" + System.nanoTime())));
     assertThat(hidden).doesNotContain(Path.of("/"));
     // Under /tmp the job's own /tmp hides it already, and nothing absent is mounted over.
     assertThat(hidden).noneMatch(path -> path.startsWith("/tmp") || path.toString().contains("absent"));

@@ -154,10 +154,10 @@ class PipelineReaderTest {
         jobs:
           build:
             steps: [make]
-            caches: [/root/.ssh, ../other, ~root/x, a/./b, {a: b}, ~/]
+            caches: [/abs/d.ssh, ../other, ~root/x, a/./b, {a: b}, ~/]
         """);
     assertThat(problems).hasSize(6);
-    assertAt(problems.get(0), 4, 14, "cache \"/root/.ssh\" must be a directory in the job's home (~/…) or in the "
+    assertAt(problems.get(0), 4, 14, "cache \"/abs/d.ssh\" must be a directory in the job's home (~/…) or in the "
         + "workspace");
     assertAt(problems.get(1), 4, 26, "cache \"../other\"");
     assertAt(problems.get(2), 4, 36, "cache \"~root/x\"");

@@ -80,6 +80,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private long tickTimer = -1;
   private long checkTimer = -1;
   private static final long SELF_CHECK_MS = 5_000;
+  /** How long a stopping orchestrator waits for the event journal to reach the store before giving up on it. */
+  private static final long STOP_DRAIN_MS = 10_000;
   private boolean scheduleQueued;
 
   /** @param store owned by this verticle from now on: started here and closed on undeploy */
@@ -187,8 +189,14 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     vertx.cancelTimer(checkTimer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     return Future.join(unregistered)
-        .eventually(() -> journal == null ? Future.succeededFuture() : journal.drain())
-        .eventually(store::close)
+        .eventually(() -> journal == null ? Future.succeededFuture() : journal.drain(STOP_DRAIN_MS)
+            .onFailure(late -> LOG.warning("stopping: " + late.getMessage())))
+        .eventually(() -> {
+          if (journal != null) {
+            journal.close();
+          }
+          return store.close();
+        })
         .eventually(() -> leadership == null ? Future.succeededFuture() : leadership.release());
   }
 

@@ -330,7 +330,7 @@ class ClusterSystemTest {
   // ---- helpers -------------------------------------------------------------------------------
 
   static long submit(String project, String yaml) throws Exception {
-    return ClusterSystemTestSupport.submit(cluster, work, project, yaml);
+    return ClusterSystemTestSupport.submit(cluster, project, yaml);
   }
 
   static long submit(String project, String yaml, Path source) throws Exception {

@@ -15,6 +15,15 @@ final class ClusterSystemTestSupport {
 
   private ClusterSystemTestSupport() {}
 
+  /**
+   * Submits a pipeline whose source is an empty directory of its own. (Not the cluster's directory:
+   * the drones' and gateway's state live there and change while a job copies it.)
+   */
+  static long submit(Cluster cluster, String project, String yaml) throws Exception {
+    Path source = java.nio.file.Files.createDirectories(cluster.directory.resolve("sources").resolve(project));
+    return submit(cluster, source, project, yaml);
+  }
+
   static long submit(Cluster cluster, Path source, String project, String yaml) throws Exception {
     Api.Response created = cluster.api.post("/api/v1/runs", Api.submission(project, yaml, source.toString()));
     assertThat(created.status()).as("%s", created.text()).isEqualTo(201);

@@ -70,7 +70,7 @@ class HighAvailabilitySystemTest {
       chain.append("  step").append(i).append(": {").append(i > 0 ? "needs: step" + (i - 1) + ", " : "")
           .append("steps: [\"sleep 1\"]}\n");
     }
-    long run = ClusterSystemTestSupport.submit(cluster, work, "ha", chain.toString());
+    long run = ClusterSystemTestSupport.submit(cluster, "ha", chain.toString());
     ClusterSystemTestSupport.awaitJob(cluster, run, "step2", job -> job.path("state").asText().equals("RUNNING"));
 
     int leaderIndex = cluster.orchestratorIndex(oldLeader);
@@ -124,7 +124,7 @@ class HighAvailabilitySystemTest {
       node.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
 
-    long later = ClusterSystemTestSupport.submit(cluster, work, "after", "jobs:\n  again: {steps: [\"true\"]}\n");
+    long later = ClusterSystemTestSupport.submit(cluster, "after", "jobs:\n  again: {steps: [\"true\"]}\n");
     assertThat(cluster.api.awaitRun(later, TIMEOUT).path("run").path("state").asText()).isEqualTo("SUCCEEDED");
   }
 }

@@ -47,7 +47,7 @@ class PartitionSystemTest {
     cluster.startDrone("island", 2, island.name, "auto");
     assertThat(cluster.api.post("/api/v1/drones/steady/pause", Map.of()).status()).isEqualTo(200);
 
-    long run = ClusterSystemTestSupport.submit(cluster, work, "partition", """
+    long run = ClusterSystemTestSupport.submit(cluster, "partition", """
         jobs:
           build:
             labels: [linux]

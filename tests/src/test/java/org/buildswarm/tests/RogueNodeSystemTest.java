@@ -69,7 +69,7 @@ class RogueNodeSystemTest {
     cluster.startCore();
     cluster.startDrone("d1", 2, null, "127.0.0.1", UNSANDBOXED);
     cluster.startDrone("d2", 2, null, "127.0.0.1", UNSANDBOXED);
-    run = ClusterSystemTestSupport.submit(cluster, work, "victim",
+    run = ClusterSystemTestSupport.submit(cluster, "victim",
         "jobs:\n  long: {labels: [node-d2], steps: [\"echo started; sleep 60\"]}\n");
     running = ClusterSystemTestSupport.awaitJob(cluster, run, "long", job -> job.path("state").asText().equals("RUNNING"));
   }

@@ -247,7 +247,8 @@ class SingleHostSwarmSystemTest {
   // ---- helpers -------------------------------------------------------------------------------
 
   private static long submit(String project, String yaml) throws Exception {
-    return submit(project, yaml, work);
+    // An empty source of its own: the swarm's state and output live in work and change while jobs copy.
+    return submit(project, yaml, Files.createDirectories(work.resolve("sources").resolve(project)));
   }
 
   private static long submit(String project, String yaml, Path source) throws Exception {

@@ -232,6 +232,16 @@ public final class JobRunner implements Runnable {
     return removed;
   }
 
+  /** NIO's messages are often just a path: say what went wrong with it. */
+  private static String describe(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException) {
+      // NoSuchFileException → "no such file: /path"
+      return e.getClass().getSimpleName().replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(
+          java.util.Locale.ROOT) + ": " + e.getMessage();
+    }
+    return e.getMessage();
+  }
+
   private Result runSteps(long startedAt) throws IOException {
     for (Path dir : new Path[] {workspace, layout.home(), layout.tmp()}) {
       Trees.delete(dir);
@@ -257,16 +267,15 @@ public final class JobRunner implements Runnable {
     try {
       fetcher.fetch(job.execution().source(), workspace);
     } catch (IOException e) {
-      log.line("==> could not prepare the source: " + e.getMessage());
-      return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(),
-          "could not prepare the source: " + e.getMessage());
+      String problem = "could not prepare the source: " + describe(e);
+      log.line("==> " + problem);
+      return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
     }
     try {
       linkCaches();
       setup.sandbox().handOver(layout, workspace.getParent().getParent());
     } catch (IOException e) {
-      // NIO's messages are often just a path: say what went wrong with it.
-      String problem = "could not prepare the job's directories: " + e.getClass().getSimpleName() + " " + e.getMessage();
+      String problem = "could not prepare the job's directories: " + describe(e);
       log.line("==> " + problem);
       return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
     }

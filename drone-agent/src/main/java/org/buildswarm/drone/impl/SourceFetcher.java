@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -88,14 +89,35 @@ public final class SourceFetcher {
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
         Path target = to.resolve(root.relativize(file).toString());
-        if (attrs.isSymbolicLink()) {
-          Files.createSymbolicLink(target, Files.readSymbolicLink(file));
-        } else if (attrs.isRegularFile()) {
-          Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+        try {
+          if (attrs.isSymbolicLink()) {
+            Files.createSymbolicLink(target, Files.readSymbolicLink(file));
+          } else if (attrs.isRegularFile()) {
+            Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+          }
+        } catch (NoSuchFileException vanished) {
+          vanished(file);
         }
         return FileVisitResult.CONTINUE;
       }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException failure) throws IOException {
+        if (failure instanceof NoSuchFileException) {
+          vanished(file);
+          return FileVisitResult.CONTINUE;
+        }
+        throw failure;
+      }
     });
+  }
+
+  /**
+   * A file removed while the directory was being copied (something else is working in it) is left
+   * out, as rsync does, rather than failing the job: the copy is of the directory as it was.
+   */
+  private static void vanished(Path file) {
+    LOG.fine(() -> "left out of the source copy, it vanished while copying: " + file);
   }
 
   private boolean isExcluded(Path absolute) {

@@ -28,6 +28,9 @@ public final class EventJournal {
   private io.vertx.core.Handler<FencedException> fenced = failure -> { };
   private boolean writing;
   private boolean failing;
+  /** Set by {@link #close()}: nothing more is written or retried. */
+  private boolean closed;
+  private long retryTimer = -1;
   private long retryDelayMs = 100;
   private long appended;
   private long written;
@@ -45,6 +48,10 @@ public final class EventJournal {
 
   /** Must be called on the owning context. */
   public void append(StateChange change) {
+    if (closed) {
+      LOG.warning("a state change came after the journal closed and is not written: " + change);
+      return;
+    }
     queue.add(change);
     appended++;
     if (!writing) {
@@ -78,6 +85,52 @@ public final class EventJournal {
   }
 
   /**
+   * Completes once everything appended so far is written, or fails after {@code timeoutMs} (the store
+   * is away and writes are being retried): a stopping orchestrator must not wait for ever.
+   */
+  public Future<Void> drain(long timeoutMs) {
+    Future<Void> drained = drain();
+    if (drained.isComplete()) {
+      return drained;
+    }
+    Promise<Void> bounded = Promise.promise();
+    long timer = vertx.setTimer(timeoutMs, id -> bounded.tryFail(new java.util.concurrent.TimeoutException(
+        "the store took no events for " + timeoutMs + " ms; " + (appended - written) + " state changes are not written")));
+    drained.onComplete(result -> {
+      vertx.cancelTimer(timer);
+      if (result.succeeded()) {
+        bounded.tryComplete();
+      } else {
+        bounded.tryFail(result.cause());
+      }
+    });
+    return bounded.future();
+  }
+
+  /**
+   * Stops writing: no retry runs after this and whoever still waits is told what was not written. A
+   * batch already handed to the store may still land. Must be called on the owning context.
+   */
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (retryTimer >= 0) {
+      vertx.cancelTimer(retryTimer);
+    }
+    long unwritten = appended - written;
+    if (unwritten > 0) {
+      LOG.warning("stopping with " + unwritten + " state changes not written (the event journal is write-behind;"
+          + " docs/architecture.md says what that can lose)");
+    }
+    IllegalStateException stopped = new IllegalStateException("the orchestrator stopped before this was written");
+    waiters.values().forEach(list -> list.forEach(promise -> promise.tryFail(stopped)));
+    waiters.clear();
+    queue.clear();
+  }
+
+  /**
    * Completes once the first {@code position} changes are durably written: acknowledge what the
    * outside world must not have to repeat (a drone's report, a user's cancel) only then.
    */
@@ -91,7 +144,8 @@ public final class EventJournal {
   }
 
   private void writeNext() {
-    if (queue.isEmpty()) {
+    retryTimer = -1;
+    if (closed || queue.isEmpty()) {
       writing = false;
       return;
     }
@@ -101,6 +155,10 @@ public final class EventJournal {
       batch.add(queue.poll());
     }
     store.append(batch).onComplete(result -> {
+      if (closed) {
+        writing = false;
+        return;
+      }
       if (result.succeeded()) {
         written += batch.size();
         failing = false;
@@ -124,7 +182,7 @@ public final class EventJournal {
         }
         long delay = retryDelayMs;
         retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2);
-        vertx.setTimer(delay, id -> writeNext());
+        retryTimer = vertx.setTimer(delay, id -> writeNext());
       }
     });
   }

@@ -101,6 +101,27 @@ public abstract class StoreContract {
   }
 
   @Test
+  void closingCommitsWhatWasAcceptedAndRefusesWhatComesAfter() throws Exception {
+    List<Future<CreatedRun>> accepted = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      accepted.add(store.createRun(newRun("p", TWO_JOBS)));
+    }
+    Future<Void> closed = store.close();
+    for (Future<CreatedRun> run : accepted) {
+      assertThat(await(run).jobIds()).as("accepted before the close, so committed").hasSize(2);
+    }
+    await(closed);
+    Future<CreatedRun> late = store.createRun(newRun("p", TWO_JOBS));
+    assertThat(late.toCompletionStage().toCompletableFuture().handle((run, failure) -> failure).get(30, TimeUnit.SECONDS))
+        .as("a write after the close fails rather than waits for ever").isNotNull();
+    store = reopenStore(vertx);
+    await(store.start());
+    for (Future<CreatedRun> run : accepted) {
+      assertThat(await(store.findRun(await(run).runId()))).as("still there after reopening").isPresent();
+    }
+  }
+
+  @Test
   void storesARunWithItsJobsAndACreatedEvent() throws Exception {
     CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
     assertThat(created.jobIds()).hasSize(2);

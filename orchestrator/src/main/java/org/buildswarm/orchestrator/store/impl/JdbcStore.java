@@ -73,6 +73,8 @@ public final class JdbcStore implements Store {
   /** Writes waiting for the writer, in submission order (guarded by itself). */
   private final java.util.ArrayDeque<PendingWrite<?>> pending = new java.util.ArrayDeque<>();
   private boolean writerScheduled;
+  /** Set by {@link #close()}: later writes fail at once instead of waiting for a writer that is gone. */
+  private boolean closed;
   /** Whether each commit is forced to disk (H2: CHECKPOINT SYNC) before it is acknowledged. */
   private final boolean syncCommits;
   private final String description;
@@ -128,7 +130,15 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Void> close() {
+    synchronized (pending) {
+      if (closed) {
+        return Future.succeededFuture();
+      }
+      closed = true;
+    }
+    // Ordered after any drain already scheduled; what is still pending is committed before closing.
     return this.<Void>write(() -> {
+      drainWrites();
       closeWriter();
       closer.close();
       return null;
@@ -929,15 +939,29 @@ public final class JdbcStore implements Store {
     io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
     boolean schedule;
     synchronized (pending) {
+      if (closed) {
+        return Future.failedFuture(new IllegalStateException("the store is closed"));
+      }
       pending.add(new PendingWrite<>(body, vertx.getOrCreateContext(), promise));
       schedule = !writerScheduled;
       writerScheduled = true;
     }
     if (schedule) {
-      writes.executeBlocking(() -> {
-        drainWrites();
-        return null;
-      }, true);
+      try {
+        writes.executeBlocking(() -> {
+          drainWrites();
+          return null;
+        }, true);
+      } catch (java.util.concurrent.RejectedExecutionException gone) {
+        // The writer's pool is shut (Vert.x is closing): fail what waits rather than leave it hanging.
+        List<PendingWrite<?>> abandoned;
+        synchronized (pending) {
+          abandoned = new ArrayList<>(pending);
+          pending.clear();
+          writerScheduled = false;
+        }
+        abandoned.forEach(write -> write.promise().tryFail(new IllegalStateException("the store is closed", gone)));
+      }
     }
     return promise.future();
   }

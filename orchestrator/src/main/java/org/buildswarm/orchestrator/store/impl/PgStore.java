@@ -2,6 +2,7 @@ package org.buildswarm.orchestrator.store.impl;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -62,6 +63,9 @@ public final class PgStore implements Store {
       + " retries_used = $5, infra_retries_used = $6, exit_code = $7, failed_step = $8, log_tail_json = $9,"
       + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13 WHERE id = $14";
 
+  /** How long {@link #close()} waits for operations already under way before closing the pool anyway. */
+  private static final long CLOSE_WAIT_MS = 10_000;
+
   private final Vertx vertx;
   private final PgStoreOptions options;
   private Pool pool;
@@ -104,7 +108,23 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Void> close() {
-    return pool == null ? Future.succeededFuture() : pool.close();
+    if (pool == null) {
+      return Future.succeededFuture();
+    }
+    Pool closing = pool;
+    // Holding every connection means every operation asked for before this has finished (the pool
+    // serves waiters in order); what is asked for later waits behind us and fails when the pool closes.
+    List<Future<SqlConnection>> held = new ArrayList<>();
+    for (int i = 0; i < options.poolSize(); i++) {
+      held.add(closing.getConnection());
+    }
+    Promise<Void> settled = Promise.promise();
+    long timer = vertx.setTimer(CLOSE_WAIT_MS, id -> settled.tryComplete());
+    Future.join(held).onComplete(all -> {
+      vertx.cancelTimer(timer);
+      settled.tryComplete();
+    });
+    return settled.future().eventually(closing::close);
   }
 
   @Override

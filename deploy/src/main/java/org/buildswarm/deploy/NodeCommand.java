@@ -24,6 +24,9 @@ abstract class NodeCommand implements Callable<Integer> {
   @Mixin
   ClusterOptions cluster;
 
+  @Mixin
+  LogSettings logging;
+
   private volatile Vertx vertx;
   private ProcessMetrics metrics;
 
@@ -62,6 +65,7 @@ abstract class NodeCommand implements Callable<Integer> {
   public final Integer call() throws Exception {
     ClusterSettings settings;
     try {
+      logging.apply(role());
       settings = cluster.settings(liteMember(), liteMember() ? org.buildswarm.protocol.auth.Credentials.Role.DRONE
           : org.buildswarm.protocol.auth.Credentials.Role.CONTROL);
       checkSettings(settings);

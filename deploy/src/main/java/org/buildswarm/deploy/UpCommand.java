@@ -52,6 +52,9 @@ final class UpCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   SandboxSettings sandbox;
 
+  @picocli.CommandLine.Mixin
+  LogSettings logging;
+
   @Option(names = "--reads-need-token", defaultValue = "auto", description = "Whether reading runs, logs, artifacts "
       + "and live events needs a viewer token: yes, no, or auto — yes unless --host is a loopback address "
       + "(default: ${DEFAULT-VALUE}).")
@@ -72,6 +75,7 @@ final class UpCommand implements Callable<Integer> {
       jobSandbox = sandbox.options(java.util.List.of());
       logLimit = sandbox.logLimitBytes();
       readAccess = ReadAccess.parse(readsNeedToken);
+      logging.apply("up");
     } catch (IllegalArgumentException e) {
       System.err.println("swarm up: " + e.getMessage());
       return SwarmCli.BAD_INPUT;

@@ -22,6 +22,7 @@ import org.buildswarm.gateway.impl.HeaderDeadlines;
 import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
 import org.buildswarm.gateway.impl.LogStore;
+import org.buildswarm.gateway.impl.OpenApiRoutes;
 import org.buildswarm.gateway.impl.PrometheusText;
 import org.buildswarm.gateway.impl.StatusSnapshots;
 import org.buildswarm.gateway.impl.TokenRoutes;
@@ -47,6 +48,9 @@ public final class GatewayVerticle extends VerticleBase {
   private final LogStore logs;
   private final PrometheusMeterRegistry registry;
   private final boolean includeOrchestratorMetrics;
+  /** Read when the verticle is made (off the event loop): it is a classpath resource. */
+  private final OpenApiRoutes openApi = OpenApiRoutes.load();
+  private Router router;
   /** Uploads and unreferenced blobs younger than this are never collected (an upload may be in flight). */
   static final long RETENTION_GRACE_MS = 60 * 60 * 1000;
 
@@ -143,7 +147,7 @@ public final class GatewayVerticle extends VerticleBase {
     headerDeadlines = new HeaderDeadlines(vertx, options.http().headerTimeoutMs());
     artifacts = new ArtifactRepository(options.dataDirectory().resolve("artifacts"));
     Authenticator auth = new Authenticator(vertx, options.tokenCacheMs(), options.requestTimeoutMs());
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.route().handler(ctx -> {
       ctx.response().putHeader("x-content-type-options", "nosniff")
           // The UI loads only its own files and talks only to its own origin; nobody may frame it.
@@ -153,6 +157,7 @@ public final class GatewayVerticle extends VerticleBase {
       headerDeadlines.requestArrived(ctx);
       ctx.next();
     });
+    openApi.mount(router);
     ArtifactRoutes artifactRoutes = new ArtifactRoutes(vertx, auth, artifacts, options.maxArtifactBytes(),
         options.requestTimeoutMs(), registry);
     artifactRoutes.mountUploads(router);
@@ -226,6 +231,11 @@ public final class GatewayVerticle extends VerticleBase {
           // An orchestrator that is away simply leaves the last snapshot in place.
           snapshotTimer = vertx.setPeriodic(0, options.snapshotIntervalMs(), id -> snapshots.capture());
         });
+  }
+
+  /** The routes, once started (the OpenAPI test compares them with the description). */
+  Router router() {
+    return router;
   }
 
   /** The URL others in the swarm reach this gateway at. */

@@ -103,6 +103,21 @@ class ClusterSystemTest {
           assertThat(prometheus.query(used.group())).as("%s in a scrape", used.group()).isNotEmpty();
         }
       }
+      // The shipped Grafana dashboard: every query is PromQL this Prometheus takes, over scraped metrics only.
+      cluster.api.post("/hooks/github", Map.of()); // a delivery to count, whatever becomes of it
+      prometheus.awaitValue("buildswarm_webhook_deliveries_total", value -> value >= 1, TIMEOUT);
+      java.util.Set<String> scraped = prometheus.metricNames();
+      List<String> queries = GrafanaDashboard.queries(SwarmProcess.checkout().resolve("deploy/grafana/buildswarm.json"));
+      assertThat(queries).as("the dashboard's queries").hasSizeGreaterThan(20);
+      for (String query : queries) {
+        String concrete = GrafanaDashboard.concrete(query);
+        prometheus.query(concrete);
+        for (String metric : GrafanaDashboard.metricsIn(concrete)) {
+          if (!metric.equals("buildswarm_orchestrator_up")) {
+            assertThat(scraped).as("%s (in %s) is scraped", metric, query).contains(metric);
+          }
+        }
+      }
     }
   }
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A drone installed with deploy/openrc/install.sh and run by OpenRC's supervise-daemon, as on a
+ * A drone installed with deploy/install.sh and run by OpenRC's supervise-daemon, as on a
  * build host: it starts as its own user and joins the swarm, is restarted after kill -9, survives
  * {@code rc-service restart} mid-build, and {@code rc-service stop} ends every process it had. Each
  * interrupted run still succeeds, every job exactly once.
@@ -96,7 +96,7 @@ class OpenRcServiceSystemTest {
     cluster.startCore();
 
     installed = true;
-    Result install = run(TIMEOUT, "sh", SwarmProcess.checkout().resolve("deploy/openrc/install.sh").toString(),
+    Result install = run(TIMEOUT, "sh", SwarmProcess.checkout().resolve("deploy/install.sh").toString(), "--init", "openrc",
         "--roles", "drone", "--prefix", PREFIX.toString(), "--name-suffix", "test-" + ID, "--user", USER,
         "--state-dir", STATE.toString(), "--log-dir", LOGS.toString(), "--etc-dir", ETC.toString(),
         "--java-home", System.getProperty("java.home"));

@@ -69,6 +69,17 @@ final class PrometheusServer implements AutoCloseable {
     return response.json().path("data").path("result");
   }
 
+  /** The names of every metric Prometheus has scraped. */
+  java.util.Set<String> metricNames() throws Exception {
+    Api.Response response = api.get("/api/v1/label/__name__/values");
+    if (response.status() != 200) {
+      throw new AssertionError("metric names: " + response.text());
+    }
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    response.json().path("data").forEach(name -> names.add(name.asText()));
+    return names;
+  }
+
   /** Polls a query until it has a series whose value satisfies {@code expected}; returns that result. */
   JsonNode awaitValue(String promql, java.util.function.DoublePredicate expected, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -43,11 +43,22 @@ final class SwarmProcess implements AutoCloseable {
   /** Starts {@code swarm ARGS} inside a network namespace (null: this one). */
   static SwarmProcess startIn(String namespace, Path workingDirectory, String name, Map<String, String> env, String... args)
       throws IOException {
+    return launch(namespace, checkout().resolve("swarm"), workingDirectory, name, env, args);
+  }
+
+  /** Starts another launcher (an installed or unpacked distribution's {@code bin/swarm}) with ARGS. */
+  static SwarmProcess startWith(Path launcher, Path workingDirectory, String name, Map<String, String> env,
+      String... args) throws IOException {
+    return launch(null, launcher, workingDirectory, name, env, args);
+  }
+
+  private static SwarmProcess launch(String namespace, Path launcher, Path workingDirectory, String name,
+      Map<String, String> env, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     if (namespace != null) {
       command.addAll(List.of("ip", "netns", "exec", namespace));
     }
-    command.add(checkout().resolve("swarm").toString());
+    command.add(launcher.toString());
     command.addAll(List.of(args));
     Path out = workingDirectory.resolve(name + ".out");
     Path err = workingDirectory.resolve(name + ".err");
@@ -59,7 +70,13 @@ final class SwarmProcess implements AutoCloseable {
 
   /** Runs a command to completion and returns its exit status. */
   static Finished run(Path workingDirectory, String name, Duration timeout, String... args) throws Exception {
-    try (SwarmProcess process = start(workingDirectory, name, Map.of(), args)) {
+    return runWith(checkout().resolve("swarm"), workingDirectory, name, timeout, args);
+  }
+
+  /** Runs another launcher's command to completion and returns its exit status. */
+  static Finished runWith(Path launcher, Path workingDirectory, String name, Duration timeout, String... args)
+      throws Exception {
+    try (SwarmProcess process = startWith(launcher, workingDirectory, name, Map.of(), args)) {
       if (!process.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new AssertionError("swarm " + String.join(" ", args) + " did not finish within " + timeout
             + "\n" + process.output());

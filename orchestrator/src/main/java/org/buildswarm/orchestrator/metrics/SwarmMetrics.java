@@ -120,10 +120,12 @@ public final class SwarmMetrics {
     for (DroneView drone : drones.drones()) {
       Tags tags = Tags.of("drone", drone.name());
       accepting.add(MultiGauge.Row.of(tags, drone.accepting() ? 1 : 0));
+      // Registered from a drone's first heartbeat, so the series exists (at 0) before the first refusal.
+      Counter refusing = Counter.builder("buildswarm.drone.refusing").baseUnit("seconds").tags(tags)
+          .description("Time a drone's host guard held back new work while the drone was online")
+          .register(registry);
       if ("unavailable".equals(drone.state()) && elapsedMs > 0) {
-        Counter.builder("buildswarm.drone.refusing").baseUnit("seconds").tags(tags)
-            .description("Time a drone's host guard held back new work while the drone was online")
-            .register(registry).increment(elapsedMs / 1000.0);
+        refusing.increment(elapsedMs / 1000.0);
       }
       up.add(MultiGauge.Row.of(tags, "lost".equals(drone.state()) || "reconnecting".equals(drone.state()) ? 0 : 1));
       cores.add(MultiGauge.Row.of(tags.and("state", "total"), drone.cores()));

@@ -1,12 +1,14 @@
 #!/bin/sh
-# Installs buildswarm as OpenRC services. Run as root, from a checkout where the distribution is
-# built (mvn package: deploy/target/buildswarm) or with --dist pointing at one:
+# Installs buildswarm as systemd or OpenRC services. Run as root, from an unpacked release archive
+# (buildswarm-VERSION/install.sh), from a checkout where the distribution is built (mvn package:
+# deploy/target/buildswarm), or with --dist pointing at one:
 #
-#   deploy/openrc/install.sh [--dist DIR] [--roles drone,orchestrator,gateway]
-#                            [--prefix /opt/buildswarm]
+#   install.sh [--dist DIR] [--roles drone,orchestrator,gateway] [--init systemd|openrc]
+#              [--prefix /opt/buildswarm]
 #
 # Running it again upgrades: the distribution is replaced (the old one kept as PREFIX.previous) and
-# the init scripts are updated, but conf.d and settings files already there are never touched.
+# the units or init scripts are updated, but settings files (and conf.d files) already there are
+# never touched.
 # The service name, user and directories can be changed so that a second installation (a test's)
 # cannot collide with the real one.
 set -eu
@@ -15,8 +17,11 @@ umask 022
 usage() {
   cat <<'USAGE'
 usage: install.sh [options]
-  --dist DIR          the built distribution (default: deploy/target/buildswarm of this checkout)
+  --dist DIR          the distribution (default: the release archive this script is in, or
+                      deploy/target/buildswarm of this checkout)
   --roles LIST        comma separated: drone, orchestrator, gateway (default: drone)
+  --init NAME         systemd or openrc (default: the one this host runs)
+  --systemd-dir DIR   where units go (default: /etc/systemd/system)
   --prefix DIR        where the distribution goes (default: /opt/buildswarm)
   --name-suffix S     services are named build-ROLE-S instead of build-ROLE
   --user NAME         the system user (and group) the services run as (default: buildswarm)
@@ -31,7 +36,17 @@ say() { printf 'install.sh: %s\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 here=$(cd "$(dirname "$0")" && pwd)
-dist="$here/../target/buildswarm"
+if [ -x "$here/bin/swarm" ]; then
+  # An unpacked release archive: the distribution is here, its service files in services/.
+  dist=$here
+  service_files=$here/services
+else
+  # A checkout's deploy/: the distribution is built into target/.
+  dist=$here/target/buildswarm
+  service_files=$here
+fi
+init=""
+systemd_dir=/etc/systemd/system
 roles=drone
 prefix=/opt/buildswarm
 suffix=""
@@ -52,6 +67,8 @@ while [ $# -gt 0 ]; do
   esac
   case "$option" in
     --dist) dist=$value ;;
+    --init) init=$value ;;
+    --systemd-dir) systemd_dir=$value ;;
     --roles) roles=$value ;;
     --prefix) prefix=$value ;;
     --name-suffix) suffix=$value ;;
@@ -68,7 +85,17 @@ done
 # OpenRC reads /etc/conf.d/NAME-BEFORE-THE-DOT for a dotted service name: no dots, then.
 case "$suffix" in *[!A-Za-z0-9_-]*) die "--name-suffix takes letters, digits, '_' and '-' only" ;; esac
 case "$user" in ''|[!a-z_]*|*[!a-z0-9_-]*) die "--user: a lower-case user name, please" ;; esac
-for path in "$prefix" "$state_dir" "$log_dir" "$etc_dir" ${java_home:+"$java_home"}; do
+if [ -z "$init" ]; then
+  if [ -d /run/systemd/system ]; then
+    init=systemd
+  elif command -v openrc-run >/dev/null 2>&1 || [ -x /sbin/openrc-run ]; then
+    init=openrc
+  else
+    die "neither systemd nor OpenRC runs here: say which with --init systemd|openrc"
+  fi
+fi
+case "$init" in systemd|openrc) ;; *) die "--init: systemd or openrc, not $init" ;; esac
+for path in "$prefix" "$state_dir" "$log_dir" "$etc_dir" "$systemd_dir" ${java_home:+"$java_home"}; do
   case "$path" in
     /*) ;;
     *) die "$path: an absolute path, please" ;;
@@ -81,7 +108,9 @@ roles=$(printf '%s' "$roles" | tr ',' ' ')
 [ -n "$roles" ] || die "--roles: at least one of drone, orchestrator, gateway"
 for role in $roles; do
   case "$role" in
-    drone|orchestrator|gateway) [ -f "$here/build-$role" ] || die "$here/build-$role is missing" ;;
+    drone|orchestrator|gateway)
+      [ -f "$service_files/openrc/build-$role" ] && [ -f "$service_files/systemd/build-$role.service" ] \
+        || die "the service files of $role are missing from $service_files" ;;
     *) die "unknown role $role (drone, orchestrator or gateway)" ;;
   esac
 done
@@ -130,7 +159,7 @@ fi
 # Settings (and the credentials) are readable by the services but not theirs to change; state and
 # logs are theirs. supervise-daemon opens the log as the service user, so the log directory must
 # be writable by it or the service dies before printing a word.
-mkdir -p "$etc_dir" "$state_dir" "$log_dir" /etc/init.d /etc/conf.d
+mkdir -p "$etc_dir" "$state_dir" "$log_dir"
 chown "0:$user" "$etc_dir" && chmod 0750 "$etc_dir"
 chown "$user:$user" "$state_dir" "$log_dir" && chmod 0750 "$state_dir" "$log_dir"
 say "settings in $etc_dir, state in $state_dir, logs in $log_dir"
@@ -143,7 +172,7 @@ example() {
 # buildswarm drone settings. Keys are the long options of \`swarm drone\` (see \`swarm drone --help\`
 # and docs/cluster.md, "Settings"); BUILDSWARM_<KEY> variables override this file, and options in
 # BUILDSWARM_ARGS (/etc/conf.d/$service) override both.
-# Apply changes: rc-service $service restart
+# Apply changes: $restart_command
 
 # Required: the cluster ports (host:port) of the swarm's orchestrators and gateways.
 #members: [100.101.1.1:5701, 100.101.1.1:5702]
@@ -177,11 +206,13 @@ work-dir: $state_dir/drone
 #max-cpu-pressure: 60
 #max-io-pressure: 60
 #guard-hold: 30
+# Log lines as JSON objects (for log shippers) instead of plain text.
+#log-format: plain
 EOF
     ;;
     orchestrator) cat <<EOF
 # buildswarm orchestrator settings. Keys are the long options of \`swarm orchestrator\` (see
-# docs/cluster.md, "Settings"). Apply changes: rc-service $service restart
+# docs/cluster.md, "Settings"). Apply changes: $restart_command
 
 # Required: the cluster ports (host:port) of every orchestrator and gateway, this one's included.
 #members: [100.101.1.1:5701, 100.101.1.1:5702]
@@ -198,11 +229,12 @@ data: $state_dir/orchestrator/data
 #store: postgresql://buildswarm:secret@127.0.0.1:5432/buildswarm
 #heartbeat: 2
 #lease: 10
+#log-format: plain
 EOF
     ;;
     gateway) cat <<EOF
 # buildswarm gateway settings. Keys are the long options of \`swarm gateway\` (see docs/cluster.md,
-# "Settings"). Apply changes: rc-service $service restart
+# "Settings"). Apply changes: $restart_command
 
 # Required: the cluster ports (host:port) of every orchestrator and gateway, this one's included.
 #members: [100.101.1.1:5701, 100.101.1.1:5702]
@@ -217,25 +249,23 @@ event-bus-port: 5712
 # The control plane's credentials (\`swarm credentials init\`); readable by the $user user only.
 credentials: $etc_dir/control.credentials
 data: $state_dir/gateway/data
+#log-format: plain
 EOF
     ;;
   esac
 }
 
-services=""
-for role in $roles; do
-  service="build-$role${suffix:+-$suffix}"
-  services="$services $service"
-  mkdir -p "$state_dir/$role"
-  chown "$user:$user" "$state_dir/$role" && chmod 0750 "$state_dir/$role"
-
-  cp "$here/build-$role" "/etc/init.d/$service.new"
+# OpenRC: the init script, and its conf.d file unless there is one.
+install_openrc() {
+  role=$1 service=$2
+  mkdir -p /etc/init.d /etc/conf.d
+  cp "$service_files/openrc/build-$role" "/etc/init.d/$service.new"
   chmod 0755 "/etc/init.d/$service.new"
   mv "/etc/init.d/$service.new" "/etc/init.d/$service"
   say "installed /etc/init.d/$service"
 
   if [ -e "/etc/conf.d/$service" ]; then
-    say "kept /etc/conf.d/$service (compare it with $here/conf.d/build-$role)"
+    say "kept /etc/conf.d/$service (compare it with $service_files/openrc/conf.d/build-$role)"
   else
     sed -e "s|^BUILDSWARM_CONFIG=.*|BUILDSWARM_CONFIG=\"$etc_dir/$role.yml\"|" \
         -e "s|^BUILDSWARM_HOME=.*|BUILDSWARM_HOME=\"$prefix\"|" \
@@ -245,10 +275,56 @@ for role in $roles; do
         -e "s|^JAVA_HOME=.*|JAVA_HOME=\"$java_home\"|" \
         -e "s|/etc/conf.d/build-$role:|/etc/conf.d/$service:|" \
         -e "s|rc-service build-$role restart|rc-service $service restart|" \
-        "$here/conf.d/build-$role" > "/etc/conf.d/$service.new"
+        "$service_files/openrc/conf.d/build-$role" > "/etc/conf.d/$service.new"
     chmod 0644 "/etc/conf.d/$service.new"
     mv "/etc/conf.d/$service.new" "/etc/conf.d/$service"
     say "wrote /etc/conf.d/$service"
+  fi
+}
+
+# systemd: the unit, with this installation's paths, user and name, and its environment file
+# unless there is one. The journal keeps the logs.
+install_unit() {
+  role=$1 service=$2
+  mkdir -p "$systemd_dir"
+  # The name first: the paths put in after it may contain it.
+  sed -e "s|build-$role|$service|g" \
+      -e "s|/opt/buildswarm|$prefix|g" \
+      -e "s|/var/lib/buildswarm|$state_dir|g" \
+      -e "s|/etc/buildswarm/$role.env|$etc_dir/$service.env|g" \
+      -e "s|/etc/buildswarm|$etc_dir|g" \
+      -e "s|^User=.*|User=$user|" -e "s|^Group=.*|Group=$user|" \
+      "$service_files/systemd/build-$role.service" > "$systemd_dir/$service.service.new"
+  chmod 0644 "$systemd_dir/$service.service.new"
+  mv "$systemd_dir/$service.service.new" "$systemd_dir/$service.service"
+  say "installed $systemd_dir/$service.service"
+
+  if [ -e "$etc_dir/$service.env" ]; then
+    say "kept $etc_dir/$service.env (compare it with $service_files/systemd/$role.env)"
+  else
+    sed -e "s|build-$role|$service|g" \
+        -e "s|/etc/buildswarm/$role.env|$etc_dir/$service.env|" \
+        -e "s|^#JAVA_HOME=.*|${java_home:+JAVA_HOME=$java_home}|" \
+        "$service_files/systemd/$role.env" > "$etc_dir/$service.env.new"
+    chown "0:$user" "$etc_dir/$service.env.new" && chmod 0640 "$etc_dir/$service.env.new"
+    mv "$etc_dir/$service.env.new" "$etc_dir/$service.env"
+    say "wrote $etc_dir/$service.env"
+  fi
+}
+
+services=""
+for role in $roles; do
+  service="build-$role${suffix:+-$suffix}"
+  services="$services $service"
+  mkdir -p "$state_dir/$role"
+  chown "$user:$user" "$state_dir/$role" && chmod 0750 "$state_dir/$role"
+
+  if [ "$init" = systemd ]; then
+    restart_command="systemctl restart $service"
+    install_unit "$role" "$service"
+  else
+    restart_command="rc-service $service restart"
+    install_openrc "$role" "$service"
   fi
 
   if [ -e "$etc_dir/$role.yml" ]; then
@@ -277,14 +353,33 @@ Next steps:
   3. Start at boot, and now:
 EOF
 for service in $services; do
-  printf '       rc-update add %s default && rc-service %s start\n' "$service" "$service"
+  if [ "$init" = systemd ]; then
+    printf '       systemctl enable --now %s\n' "$service"
+  else
+    printf '       rc-update add %s default && rc-service %s start\n' "$service" "$service"
+  fi
 done
-cat <<EOF
+if [ "$init" = systemd ]; then
+  # A unit installed where systemd looks is seen only after a reload.
+  if [ "$systemd_dir" = /etc/systemd/system ] && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || say "systemctl daemon-reload failed: run it before starting the services"
+  fi
+  cat <<EOF
+  4. Watch it: systemctl status $first; journalctl -fu $first
+EOF
+else
+  cat <<EOF
   4. Watch it: rc-service $first status; tail -f $log_dir/$first.log
 EOF
+fi
 if [ -n "$upgraded" ]; then
+  if [ "$init" = systemd ]; then
+    restart="systemctl restart NAME"
+  else
+    restart="rc-service NAME restart"
+  fi
   cat <<EOF
-Services already running go on with the old version until restarted (rc-service NAME restart).
+Services already running go on with the old version until restarted ($restart).
 To go back: mv $prefix $prefix.bad && mv $prefix.previous $prefix, then restart them.
 EOF
 fi

@@ -10,8 +10,10 @@ cd "$(dirname "$0")"
 # namespaces for partition tests), openssl (certificates for event-bus TLS tests), prometheus
 # (a real scraper of /metrics), chromium with chromium-driver (the web UI test's browser), and
 # openrc (a drone run as an OpenRC service by supervise-daemon; OpenRC need not be the init),
-# bubblewrap (the job sandbox), and git and make (real tools run inside the sandbox).
-packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc bubblewrap git make"
+# bubblewrap (the job sandbox), git and make (real tools run inside the sandbox), and
+# openssh-server and lighttpd (private Git repositories over ssh:// and HTTP with authentication;
+# the tests start their own servers on loopback).
+packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc bubblewrap git make openssh-server lighttpd"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
   for package in $packages; do
@@ -28,8 +30,8 @@ fi
 
 tmp=${TMPDIR:-/tmp}
 temp_before=" $(ls -A "$tmp" | tr '\n' ' ') "
-# Processes the tests start: swarm JVMs, Prometheus, the browser and its driver.
-started_by_tests='org[.]buildswarm|prometheus --config[.]file|chromedriver|/chromium'
+# Processes the tests start: swarm JVMs, Prometheus, the browser and its driver, sshd and lighttpd.
+started_by_tests='org[.]buildswarm|prometheus --config[.]file|chromedriver|/chromium|sshd -D -e -f|lighttpd -D -f'
 processes_before=" $(pgrep -f "$started_by_tests" | tr '\n' ' ') "
 
 mvn -B -ntp verify

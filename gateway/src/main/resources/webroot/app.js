@@ -81,10 +81,24 @@ function tiles(o) {
   </div>`;
 }
 
+/** Where a run's files came from, as HTML: branch or directory, short commit, its first line and author. */
+function sourceText(source) {
+  if (!source || source.kind === 'none') return '<span class="muted">no source</span>';
+  const branch = source.ref ? String(source.ref).replace(/^refs\/heads\//, '').replace(/^refs\/tags\//, 'tag ') : null;
+  const where = source.kind === 'git' ? (branch ?? source.location) : source.location;
+  const commit = source.commit;
+  const sha = commit?.sha ?? (source.kind === 'git' ? source.revision : null);
+  return `<span class="source" title="${esc(source.location ?? '')}"><span class="branch">${esc(where ?? '')}</span>`
+    + (sha ? ` <code>${esc(String(sha).slice(0, 7))}</code>` : '')
+    + (commit?.title ? ` <span class="commit-title">${esc(commit.title)}</span>` : '')
+    + (commit?.author ? ` <span class="muted">— ${esc(commit.author.replace(/\s*<[^>]*>$/, ''))}</span>` : '')
+    + '</span>';
+}
+
 function runRows(runs) {
   return runs.map((run) => `
     <tr class="clickable" data-href="#/runs/${run.id}">
-      <td>#${run.id}</td><td>${esc(run.project)}</td><td>${badge(run.state)}</td>
+      <td>#${run.id}</td><td>${esc(run.project)}</td><td>${badge(run.state)}</td><td>${sourceText(run.source)}</td>
       <td>${Object.entries(run.jobCounts).map(([s, n]) => `${n} ${esc(s.toLowerCase())}`).join(', ')}</td>
       <td class="muted">${esc(String(run.trigger).toLowerCase())} · ${esc(run.requestedBy ?? '')}</td>
       <td class="muted">${when(run.createdAt)}</td><td class="muted">${took(run.createdAt, run.finishedAt)}</td>
@@ -92,8 +106,8 @@ function runRows(runs) {
 }
 
 function runsTable(runs) {
-  return `<table><thead><tr><th>Run</th><th>Project</th><th>State</th><th>Jobs</th><th>Trigger</th><th>Started</th>
-    <th>Took</th></tr></thead><tbody>${runRows(runs) || '<tr><td colspan="7" class="muted">No runs yet. '
+  return `<table><thead><tr><th>Run</th><th>Project</th><th>State</th><th>Source</th><th>Jobs</th><th>Trigger</th>
+    <th>Started</th><th>Took</th></tr></thead><tbody>${runRows(runs) || '<tr><td colspan="8" class="muted">No runs yet. '
     + 'Try <code>swarm run</code> or “New run”.</td></tr>'}</tbody></table>`;
 }
 
@@ -157,14 +171,37 @@ async function showHome() {
     <h2>Drones</h2>${dronesTable(o.drones.drones)}`;
 }
 
-async function showRuns() {
-  let runs;
-  try {
-    runs = (await api('/runs?limit=50')).runs;
-  } catch (error) {
-    runs = needOverview().runs.runs;
+/** The run list's filters and page, from the address: #/runs?project=shop&branch=main&state=failed&before=40 */
+function runFilters() {
+  const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const filters = {};
+  for (const key of ['project', 'branch', 'state', 'before']) {
+    if (query.get(key)) filters[key] = query.get(key);
   }
+  return filters;
+}
+
+async function showRuns() {
+  const filters = runFilters();
+  let page;
+  try {
+    page = await api(`/runs?${new URLSearchParams({ limit: '50', ...filters })}`);
+  } catch (error) {
+    page = { runs: needOverview().runs.runs, nextBefore: null };
+  }
+  const runs = page.runs;
+  const { before, ...kept } = filters;
+  const older = page.nextBefore
+    ? `<p><a href="#/runs?${new URLSearchParams({ ...kept, before: String(page.nextBefore) })}">Older runs →</a></p>` : '';
+  const states = ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
   view.innerHTML = `<div class="title"><h2>Runs</h2>${button('new-run', 'New run')}</div>
+    <form id="run-filters" class="filters">
+      <label>Project <input name="project" value="${esc(filters.project ?? '')}"></label>
+      <label>Branch <input name="branch" value="${esc(filters.branch ?? '')}"></label>
+      <label>State <select name="state">${states.map((state) => `<option value="${state}"${
+        (filters.state ?? '') === state ? ' selected' : ''}>${state || 'any'}</option>`).join('')}</select></label>
+      <button type="submit">Filter</button>
+    </form>
     <form id="new-run" class="panel hidden">
       <label>Project <input name="project" placeholder="from the pipeline's name"></label>
       <label>Pipeline (<code>.buildswarm.yml</code>)<textarea name="pipeline" rows="10" spellcheck="false">jobs:
@@ -172,7 +209,15 @@ async function showRuns() {
     steps:
       - run: echo hello from $BUILDSWARM_DRONE</textarea></label>
       <button type="submit">Start run</button> <span class="muted" id="new-run-problems"></span>
-    </form>${runsTable(runs)}`;
+    </form>${runsTable(runs)}${older}`;
+  view.querySelector('#run-filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const chosen = {};
+    for (const [key, value] of new FormData(event.target)) {
+      if (String(value).trim()) chosen[key] = String(value).trim();
+    }
+    location.hash = `#/runs?${new URLSearchParams(chosen)}`;
+  });
   view.querySelector('#new-run').addEventListener('submit', async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -209,6 +254,7 @@ async function showRun(id) {
     <div class="title"><h2>Run #${run.id} · ${esc(run.project)} ${badge(run.state)}</h2>
       <span class="muted">${esc(String(run.trigger).toLowerCase())} by ${esc(run.requestedBy ?? '?')} · ${when(run.createdAt)}
       · ${took(run.createdAt, run.finishedAt)}</span>
+      <p class="run-source">${sourceText(run.source)}</p>
       ${active ? button('cancel-run', 'Cancel run', `data-run="${run.id}"`) : ''}
       ${button('rerun', 'Re-run', `data-run="${run.id}"`)}</div>
     <div class="graph">${jobGraph(detail.jobs, openJob)}</div>
@@ -362,6 +408,28 @@ async function showEnvironments() {
     ${blocks || '<p class="muted">Nothing deployed yet. Deploy jobs have <code>deploy:</code> in the pipeline.</p>'}`;
 }
 
+async function showProjects() {
+  const { projects } = await api('/projects');
+  const rows = projects.map((p) => `
+    <tr>
+      <td><b>${esc(p.name)}</b><div class="muted">${esc(p.url)}</div></td>
+      <td>${esc(p.branches.join(', '))}</td>
+      <td>${p.lastPollOk === null || p.lastPollOk === undefined ? '<span class="muted">not yet</span>'
+        : p.lastPollOk ? badge('SUCCEEDED').replace('succeeded', 'ok') : badge('FAILED').replace('failed', 'failing')}
+        ${p.lastPollAt ? `<div class="muted">${when(p.lastPollAt)}</div>` : ''}
+        ${p.lastError ? `<div class="reason">${esc(p.lastError)}${p.failingSince ? ` (since ${when(p.failingSince)})` : ''}</div>` : ''}</td>
+      <td>${p.lastCommit ? `<code>${esc(p.lastCommit.replace(/^refs\/heads\//, '').replace(/ ([0-9a-f]{7})[0-9a-f]+$/, ' $1'))}</code>` : ''}</td>
+      <td class="muted">${p.nextPollAt ? when(p.nextPollAt) : ''} · every ${p.pollSeconds}s</td>
+      <td>${p.forge ? esc(p.forge) : '<span class="muted">none</span>'}
+        ${p.lastReportError ? `<div class="reason">${esc(p.lastReportError)}</div>` : ''}
+        ${p.reportsPending ? `<div class="muted">${p.reportsPending} waiting to be sent</div>` : ''}</td>
+    </tr>`).join('');
+  view.innerHTML = `<h2>Projects</h2>
+    <table><thead><tr><th>Project</th><th>Branches</th><th>Last poll</th><th>Last commit</th><th>Next poll</th>
+      <th>Reports to</th></tr></thead><tbody>${rows || '<tr><td colspan="6" class="muted">No watched repositories. '
+      + 'Start the swarm with <code>--projects FILE</code> (docs/discovery.md).</td></tr>'}</tbody></table>`;
+}
+
 const short = (version) => (version && /^[0-9a-f]{40}$/.test(version) ? version.slice(0, 12) : version ?? '');
 
 // ---- routing and rendering ---------------------------------------------------------------------
@@ -379,6 +447,7 @@ async function render() {
     else if (hash.startsWith('#/queue')) await showQueue();
     else if (hash.startsWith('#/drones')) await showDrones();
     else if (hash.startsWith('#/environments')) await showEnvironments();
+    else if (hash.startsWith('#/projects')) await showProjects();
     else if (artifact) await showArtifact(decodeURIComponent(artifact[1]), decodeURIComponent(artifact[2]));
     else if (hash.startsWith('#/artifacts')) await showArtifacts();
     else await showHome();

@@ -82,6 +82,14 @@ final class RunCommand implements Callable<Integer> {
     if (deployVersion != null) {
       source.put("revision", deployVersion);
     }
+    // Shown with the run (API, UI, this CLI): which commit the directory's checkout was at.
+    org.buildswarm.deploy.impl.SourceLines.headOf(dir).ifPresent(commit -> {
+      Map<String, Object> known = new LinkedHashMap<>();
+      known.put("sha", commit.sha());
+      known.put("title", commit.title());
+      known.put("author", commit.author());
+      source.put("commit", known);
+    });
     body.put("source", source);
     // Follow live events from before the run exists, so every change is seen, in order.
     BlockingQueue<RunEvent> events = new LinkedBlockingQueue<>();
@@ -114,6 +122,7 @@ final class RunCommand implements Callable<Integer> {
       RunDetail detail = client.run(runId);
       System.out.println("run #" + runId + " of " + detail.run().project() + ": " + detail.jobs().size() + " jobs  ("
           + client.base() + "#/runs/" + runId + ")");
+      System.out.println("  source   " + org.buildswarm.deploy.impl.SourceLines.describe(detail.run().source()));
       if (detach) {
         return SwarmCli.OK;
       }

@@ -61,8 +61,12 @@ final class StatusCommand extends ApiCommand {
     }
     System.out.println("latest runs");
     for (JsonNode run : runs) {
-      System.out.printf(Locale.ROOT, "  #%-6d %-24s %s%n", run.path("id").asLong(), run.path("project").asText(),
-          run.path("state").asText().toLowerCase(Locale.ROOT));
+      org.buildswarm.protocol.message.SourceSpec source = run.hasNonNull("source")
+          ? org.buildswarm.protocol.ProtocolJson.mapper().convertValue(run.get("source"),
+              org.buildswarm.protocol.message.SourceSpec.class)
+          : null;
+      System.out.printf(Locale.ROOT, "  #%-6d %-24s %-10s %s%n", run.path("id").asLong(), run.path("project").asText(),
+          run.path("state").asText().toLowerCase(Locale.ROOT), org.buildswarm.deploy.impl.SourceLines.describe(source));
     }
     return SwarmCli.OK;
   }

@@ -168,9 +168,10 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
         })
         // Only the leader looks for work; as a child it stops with this verticle when leadership goes.
-        .compose(v -> options.projects().isEmpty() ? Future.succeededFuture() : vertx.deployVerticle(
+        // Deployed with no projects too: it answers the projects list and refuses webhooks with a reason.
+        .compose(v -> vertx.deployVerticle(
             new org.buildswarm.orchestrator.discovery.DiscoveryVerticle(options.projects(), store,
-                options.discoveryDirectory(), options.pipelineLimits())))
+                options.discoveryDirectory(), options.pipelineLimits(), metrics == null ? null : metrics.registry())))
         .onSuccess(v -> LOG.info("orchestrator up, epoch " + core.epoch()))
         // A start that fails (another leads, the store is away) leaves nothing open behind it.
         .recover(failure -> {
@@ -525,7 +526,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   @Override
   public void assign(String drone, AssignJob assignment) {
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.assignAckTimeoutMs());
-    vertx.eventBus().<AssignReply>request(Addresses.drone(drone), assignment, delivery).onComplete(result -> {
+    vertx.eventBus().<AssignReply>request(Addresses.drone(drone), withGitCredentials(assignment), delivery).onComplete(result -> {
       if (result.succeeded()) {
         core.assignAcknowledged(drone, assignment.attempt(), result.result().body());
       } else {
@@ -559,6 +560,24 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   // ---- plumbing ----------------------------------------------------------------------------------
+
+  /**
+   * A job of a watched private repository travels with what reading it takes (never stored: the
+   * core and the store know only the source's URL).
+   */
+  private AssignJob withGitCredentials(AssignJob assignment) {
+    org.buildswarm.protocol.message.SourceSpec source = assignment.execution().source();
+    if (!org.buildswarm.protocol.message.SourceSpec.GIT.equals(source.kind())) {
+      return assignment;
+    }
+    for (org.buildswarm.orchestrator.discovery.Project project : options.projects()) {
+      if (project.credentials() != null
+          && org.buildswarm.orchestrator.discovery.Projects.sameRepository(project.url(), source.location())) {
+        return assignment.withGitCredentials(project.credentials());
+      }
+    }
+    return assignment;
+  }
 
   /** A user's change that could not be kept is refused (503) rather than half accepted. */
   private boolean refuseWhileStoreIsAway(Message<?> message) {

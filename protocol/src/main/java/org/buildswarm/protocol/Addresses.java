@@ -57,6 +57,8 @@ public final class Addresses {
 
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.VerifyJobToken}. */
   public static final String JOB_TOKEN_VERIFY = PREFIX + "api.jobtoken.verify";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListProjects}. */
+  public static final String PROJECT_LIST = PREFIX + "api.project.list";
   /** Drone → any gateway: {@link org.buildswarm.protocol.api.FindGateway}. */
   public static final String GATEWAY_FIND = PREFIX + "gateway.find";
   /** Gateway → everyone (publish): {@link org.buildswarm.protocol.api.ArtifactPublished}. */

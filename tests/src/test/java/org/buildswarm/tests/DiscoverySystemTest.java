@@ -31,6 +31,10 @@ class DiscoverySystemTest {
   static Git hookedGit;
   static Path hooked;
   static final String SECRET = "webhook-secret-" + java.util.UUID.randomUUID();
+  static final String NOTIFY_SECRET = "notify-secret-" + java.util.UUID.randomUUID();
+  static ForgeRecorder forge;
+  static Path reported;
+  static Git reportedGit;
 
   @BeforeAll
   static void start() throws Exception {
@@ -38,7 +42,15 @@ class DiscoverySystemTest {
     git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call();
     hooked = work.resolve("hooked");
     hookedGit = Git.init().setDirectory(hooked.toFile()).setInitialBranch("main").call();
+    // Its path ends in owner/name, as a forge's repositories do: the statuses go to acme/shop.
+    reported = work.resolve("acme").resolve("reported");
+    reportedGit = Git.init().setDirectory(reported.toFile()).setInitialBranch("main").call();
     Files.writeString(work.resolve("hooked.secret"), SECRET + "\n");
+    Files.writeString(work.resolve("github.token"), "ghp_test_token\n");
+    Files.writeString(work.resolve("gitea.token"), "gitea-test-token\n");
+    Files.writeString(work.resolve("notify.secret"), NOTIFY_SECRET + "\n");
+    forge = new ForgeRecorder();
+    forge.failFirst("/github/", 2); // GitHub is away at first: the statuses arrive all the same
     Files.writeString(work.resolve("projects.yml"), """
         projects:
           shop:
@@ -49,7 +61,22 @@ class DiscoverySystemTest {
             url: %s
             poll: 1h
             webhook-secret-file: hooked.secret
-        """.formatted(repo.toUri(), hooked.toUri()));
+          reported:
+            url: %s
+            poll: 1s
+            forge: {kind: github, api: %s/github, token-file: github.token}
+            notify: {url: %s/notify, secret-file: notify.secret}
+          reported-gitea:
+            url: %s
+            branches: [failing]
+            poll: 1s
+            forge: {kind: gitea, api: %s/gitea/api/v1, repository: acme/mirror, token-file: gitea.token,
+                    context: ci, per-job: true, web-url: "https://ci.example.org/"}
+          broken:
+            url: %s
+            poll: 1s
+        """.formatted(repo.toUri(), hooked.toUri(), reported.toUri(), forge.url(), forge.url(), reported.toUri(),
+            forge.url(), work.resolve("no-such-repository").toUri()));
     cluster = new Cluster(work, "127.0.0.1");
     cluster.startCore("--projects", work.resolve("projects.yml").toString());
     cluster.startDrone("d1", 2, null, "127.0.0.1");
@@ -62,6 +89,12 @@ class DiscoverySystemTest {
     }
     if (hookedGit != null) {
       hookedGit.close();
+    }
+    if (reportedGit != null) {
+      reportedGit.close();
+    }
+    if (forge != null) {
+      forge.close();
     }
     if (cluster != null) {
       cluster.close();
@@ -124,6 +157,112 @@ class DiscoverySystemTest {
     assertThat(first).isNotEqualTo(second);
   }
 
+  private static String commitIn(Git repository, Path directory, String message, String pipeline) throws Exception {
+    Files.writeString(directory.resolve(".buildswarm.yml"), pipeline);
+    repository.add().addFilepattern(".").call();
+    return repository.commit().setMessage(message + "\n\nwith a body").setAuthor("Ann", "ann@example.org")
+        .setCommitter("Ann", "ann@example.org").call().getName();
+  }
+
+  private static JsonNode awaitFinishedRun(String project, String sha) throws Exception {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    JsonNode runs = null;
+    while (System.nanoTime() < deadline) {
+      runs = cluster.api.get("/api/v1/runs?project=" + project).json().path("runs");
+      for (JsonNode run : runs) {
+        if (sha.equals(run.path("source").path("revision").asText()) && run.path("finishedAt").isNumber()) {
+          return run;
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no finished run of " + project + " at " + sha + ": " + runs);
+  }
+
+  @Test
+  void runsShowTheirCommitAndReportToTheForgeAndAFailingPollShowsOnTheProject() throws Exception {
+    String passing = commitIn(reportedGit, reported, "Add the build",
+        "name: ci\njobs:\n  build:\n    steps: [\"echo passing build\"]\n");
+    JsonNode run = awaitFinishedRun("reported", passing);
+    assertThat(run.path("state").asText()).isEqualTo("SUCCEEDED");
+    JsonNode source = run.path("source");
+    assertThat(source.path("ref").asText()).isEqualTo("refs/heads/main");
+    assertThat(source.path("commit").path("title").asText()).isEqualTo("Add the build");
+    assertThat(source.path("commit").path("author").asText()).isEqualTo("Ann <ann@example.org>");
+    assertThat(cluster.api.get("/api/v1/runs?project=reported&branch=main&state=succeeded").json().path("runs"))
+        .extracting(node -> node.path("id").asLong()).contains(run.path("id").asLong());
+    assertThat(cluster.api.get("/api/v1/runs?project=reported&branch=elsewhere").json().path("runs")).isEmpty();
+
+    // GitHub: pending, then success, with a link to the run page; the first two tries met a 500.
+    String statuses = "/github/repos/acme/reported/statuses/" + passing;
+    ForgeRecorder.Request success = forge.await(request -> request.path().equals(statuses)
+        && request.json().path("state").asText().equals("success"), TIMEOUT);
+    assertThat(success.headers().get("authorization")).isEqualTo("Bearer ghp_test_token");
+    assertThat(success.json().path("context").asText()).isEqualTo("buildswarm/ci");
+    assertThat(success.json().path("target_url").asText()).endsWith("#/runs/" + run.path("id").asLong())
+        .startsWith("http://");
+    List<String> sequence = forge.received(request -> request.path().equals(statuses)).stream()
+        .map(request -> request.json().path("state").asText()).toList();
+    assertThat(sequence).as("statuses of %s", passing).endsWith("success").doesNotContain("failure", "error");
+    // The notification: signed, about this run.
+    ForgeRecorder.Request notified = forge.await(request -> request.path().equals("/notify")
+        && request.json().path("run").asLong() == run.path("id").asLong(), TIMEOUT);
+    assertThat(notified.json().path("event").asText()).isEqualTo("run.succeeded");
+    assertThat(notified.headers().get("x-buildswarm-signature-256")).isEqualTo(sign(notified.body(), NOTIFY_SECRET));
+
+    // Gitea, per job, with a web address of its own: a failing run.
+    reportedGit.checkout().setCreateBranch(true).setName("failing").call();
+    String failing = commitIn(reportedGit, reported, "Break the build",
+        "name: ci\njobs:\n  build:\n    steps: [\"echo failing build; exit 3\"]\n");
+    JsonNode failed = awaitFinishedRun("reported-gitea", failing);
+    assertThat(failed.path("state").asText()).isEqualTo("FAILED");
+    String giteaStatuses = "/gitea/api/v1/repos/acme/mirror/statuses/" + failing;
+    ForgeRecorder.Request failure = forge.await(request -> request.path().equals(giteaStatuses)
+        && request.json().path("context").asText().equals("ci/ci")
+        && request.json().path("state").asText().equals("failure"), TIMEOUT);
+    assertThat(failure.headers().get("authorization")).isEqualTo("token gitea-test-token");
+    assertThat(failure.json().path("target_url").asText()).isEqualTo("https://ci.example.org/#/runs/" + failed.path("id").asLong());
+    forge.await(request -> request.path().equals(giteaStatuses) && request.json().path("context").asText().equals("ci/ci/build")
+        && request.json().path("state").asText().equals("failure"), TIMEOUT);
+
+    // The projects API: a project whose poll fails says why; one that works says what it saw.
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    JsonNode broken = null;
+    JsonNode projects = null;
+    while (System.nanoTime() < deadline) {
+      projects = cluster.api.get("/api/v1/projects").json().path("projects");
+      for (JsonNode project : projects) {
+        if (project.path("name").asText().equals("broken")) {
+          broken = project;
+        }
+      }
+      if (broken != null && broken.path("lastPollOk").isBoolean()) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertThat(broken).as("%s", projects).isNotNull();
+    assertThat(broken.path("lastPollOk").asBoolean()).isFalse();
+    assertThat(broken.path("lastError").asText()).isNotBlank();
+    assertThat(broken.path("failingSince").isNumber()).isTrue();
+    JsonNode healthy = null;
+    for (JsonNode project : projects) {
+      if (project.path("name").asText().equals("reported")) {
+        healthy = project;
+      }
+    }
+    assertThat(healthy.path("lastPollOk").asBoolean()).isTrue();
+    assertThat(healthy.hasNonNull("lastError")).as("%s", healthy).isFalse();
+    assertThat(healthy.path("forge").asText()).isEqualTo("github acme/reported");
+    assertThat(healthy.path("lastCommit").asText()).startsWith("refs/heads/");
+    assertThat(cluster.api.get("/metrics").text())
+        .contains("buildswarm_project_polls_total{project=\"broken\",result=\"failed\"")
+        .contains("buildswarm_project_reports_total{project=\"reported\",result=\"delivered\"")
+        .contains("buildswarm_project_reports_total{project=\"reported\",result=\"failed\"");
+    // No token anywhere a person can read.
+    assertThat(cluster.api.get("/api/v1/projects").text()).doesNotContain("ghp_test_token", "gitea-test-token");
+  }
+
   private static java.net.http.HttpResponse<String> hook(String event, String delivery, String body, String signature)
       throws Exception {
     var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(cluster.url).resolve("/hooks/github"))
@@ -153,7 +292,15 @@ class DiscoverySystemTest {
         {"ref": "refs/heads/main", "after": "%s", "deleted": false,
          "repository": {"clone_url": "%s"}}""".formatted(sha, hooked.toUri());
 
-    assertThat(hook("push", "d-1", body, null).statusCode()).as("unsigned").isEqualTo(401);
+    var unsigned = hook("push", "d-1", body, null);
+    assertThat(unsigned.statusCode()).as("unsigned").isEqualTo(401);
+    assertThat(unsigned.body()).contains("not signed");
+    var malformed = hook("push", "d-7", "{\"ref\": ", sign("{\"ref\": ", SECRET));
+    assertThat(malformed.statusCode()).as("signed, but not JSON: %s", malformed.body()).isEqualTo(400);
+    String elsewhere = body.replace(hooked.toUri().toString(), "https://git.example.org/nobody/watches.git");
+    var unknown = hook("push", "d-8", elsewhere, sign(elsewhere, SECRET));
+    assertThat(unknown.statusCode()).as("a repository nobody watches: %s", unknown.body()).isEqualTo(404);
+    assertThat(unknown.body()).contains("no watched project");
     assertThat(hook("push", "d-1", body, sign(body, "not the secret")).statusCode()).as("wrong secret").isEqualTo(401);
     assertThat(hook("push", "d-1", body.replace("main", "mainx"), sign(body, SECRET)).statusCode())
         .as("tampered body").isEqualTo(401);
@@ -189,6 +336,8 @@ class DiscoverySystemTest {
     String metrics = cluster.api.get("/metrics").text();
     assertThat(metrics)
         .contains("buildswarm_webhook_deliveries_total{result=\"unauthorized\",role=\"gateway\",source=\"github\"} 3.0")
+        .contains("buildswarm_webhook_deliveries_total{result=\"bad_request\",role=\"gateway\",source=\"github\"} 1.0")
+        .contains("buildswarm_webhook_deliveries_total{result=\"unknown_project\",role=\"gateway\",source=\"github\"} 1.0")
         .contains("buildswarm_webhook_deliveries_total{result=\"too_large\",role=\"gateway\",source=\"github\"} 1.0")
         .contains("buildswarm_webhook_deliveries_total{result=\"polling\",role=\"gateway\",source=\"github\"} 1.0")
         .contains("buildswarm_webhook_deliveries_total{result=\"duplicate\",role=\"gateway\",source=\"github\"} 1.0")

@@ -167,6 +167,28 @@ class SingleHostSwarmSystemTest {
   }
 
   @Test
+  void aRunFromACheckoutShowsItsCommitInTheCliTheApiAndSwarmStatus() throws Exception {
+    Path checkout = Files.createDirectories(work.resolve("sources").resolve("checkout"));
+    Files.writeString(checkout.resolve(".buildswarm.yml"), "jobs:\n  build:\n    steps: [\"true\"]\n");
+    String sha;
+    try (org.eclipse.jgit.api.Git git = org.eclipse.jgit.api.Git.init().setDirectory(checkout.toFile())
+        .setInitialBranch("main").call()) {
+      git.add().addFilepattern(".").call();
+      sha = git.commit().setMessage("Teach the build to pass\n\nand more").setAuthor("Bo", "bo@example.org")
+          .setCommitter("Bo", "bo@example.org").call().getName();
+    }
+    SwarmProcess.Finished run = SwarmProcess.run(work, "run-checkout", RUN_TIMEOUT, "run", checkout.toString());
+    assertThat(run.exitCode()).as("%s", run).isZero();
+    assertThat(run.stdout()).contains("  source   " + checkout + " at " + sha.substring(0, 7)
+        + " \"Teach the build to pass\" — Bo <bo@example.org>");
+    JsonNode summary = api.get("/api/v1/runs?project=checkout").json().path("runs").get(0);
+    assertThat(summary.path("source").path("commit").path("sha").asText()).isEqualTo(sha);
+    assertThat(summary.path("source").path("kind").asText()).isEqualTo("directory");
+    SwarmProcess.Finished status = SwarmProcess.run(work, "status-checkout", RUN_TIMEOUT, "status");
+    assertThat(status.stdout()).as("%s", status).contains(" at " + sha.substring(0, 7) + " \"Teach the build to pass\"");
+  }
+
+  @Test
   void cancellingARunningJobStopsItsWholeProcessTree() throws Exception {
     // The job runs in its own PID namespace (the sandbox), so it cannot tell us its grandchild's pid:
     // the test finds it on the host by a name only that process carries as its last argument.

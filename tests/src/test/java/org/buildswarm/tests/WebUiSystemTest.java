@@ -36,7 +36,10 @@ class WebUiSystemTest {
   static void start() throws Exception {
     assertThat(Browser.available()).as("Debian's chromium and chromium-driver (./test.sh installs them)").isTrue();
     cluster = new Cluster(work, "127.0.0.1");
-    cluster.startCore();
+    // One watched repository that cannot be read: the Projects page must say so, and why.
+    Files.writeString(work.resolve("projects.yml"), "projects:\n  vanished:\n    url: "
+        + work.resolve("no-such-repository").toUri() + "\n    poll: 1s\n");
+    cluster.startCore("--projects", work.resolve("projects.yml").toString());
     cluster.startDrone("d1", 2, null, "127.0.0.1");
     browser = new Browser(work, Path.of("target", "ui-screenshots"));
   }
@@ -106,6 +109,20 @@ class WebUiSystemTest {
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"),
         "packaged on Linux"));
     browser.screenshot("2-run-graph-and-log");
+
+    // The run list shows where each run came from, and filters.
+    browser.driver.get(cluster.url + "#/runs?project=diamond&state=succeeded");
+    WebElement row = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("tr[data-href='#/runs/" + diamond + "']")));
+    assertThat(row.getText()).contains("diamond", example.toString());
+    assertThat(browser.driver.findElements(By.cssSelector("tbody tr[data-href]"))).as("only diamond's succeeded runs")
+        .allSatisfy(each -> assertThat(each.getText()).contains("diamond"));
+    browser.screenshot("2b-runs-filtered");
+    // The Projects page: a repository whose poll fails, with the error.
+    browser.driver.get(cluster.url + "#/projects");
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("view"), "failing"));
+    assertThat(browser.driver.findElement(By.id("view")).getText()).contains("vanished", "no-such-repository");
+    browser.screenshot("2c-projects");
 
     // The orchestrator goes away: the page says it shows a snapshot, and when it was taken.
     browser.driver.get(cluster.url + "#/");

@@ -26,7 +26,7 @@ class RunProgressTest {
     JobView job = new JobView(7, 1, "package", state, 4, List.of("linux"), List.of(), 0, null, null, null, List.of(),
         null, 1_000L, null, null, waiting);
     return new RunDetail(new RunSummary(1, "shop", "shop", RunState.RUNNING, Trigger.MANUAL, "me", 0, null,
-        new EnumMap<>(JobState.class)), List.of(job));
+        new EnumMap<>(JobState.class), null), List.of(job));
   }
 
   private String printed() {

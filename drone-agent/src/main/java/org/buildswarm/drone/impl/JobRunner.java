@@ -265,7 +265,7 @@ public final class JobRunner implements Runnable {
       log.line("==> secrets " + String.join(", ", secretValues.keySet()) + " are in the environment, masked in this log");
     }
     try {
-      fetcher.fetch(job.execution().source(), workspace);
+      fetcher.fetch(job.execution().source(), job.gitCredentials(), workspace);
     } catch (IOException e) {
       String problem = "could not prepare the source: " + describe(e);
       log.line("==> " + problem);

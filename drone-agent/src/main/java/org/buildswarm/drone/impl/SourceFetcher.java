@@ -42,6 +42,8 @@ public final class SourceFetcher {
   private final Set<Path> excluded;
   private final long maxMirrorBytes;
   private final Map<Path, ReentrantLock> mirrorLocks = new ConcurrentHashMap<>();
+  /** Keys and known hosts of private repositories, beside the mirrors (hidden from jobs as they are). */
+  private final org.buildswarm.protocol.git.GitAccess access;
   /** Touched on every use: the mirror's place in the least-recently-used order survives restarts. */
   static final String USED_MARKER = "buildswarm-last-used";
   public static final long DEFAULT_MAX_MIRROR_BYTES = 10L * 1024 * 1024 * 1024;
@@ -55,6 +57,7 @@ public final class SourceFetcher {
     this.mirrorRoot = mirrorRoot;
     this.excluded = excluded;
     this.maxMirrorBytes = maxMirrorBytes;
+    this.access = new org.buildswarm.protocol.git.GitAccess(mirrorRoot.resolve(".ssh"));
   }
 
   public SourceFetcher(Path mirrorRoot, Set<Path> excluded) {
@@ -62,10 +65,16 @@ public final class SourceFetcher {
   }
 
   public void fetch(SourceSpec source, Path workspace) throws IOException {
+    fetch(source, null, workspace);
+  }
+
+  /** @param credentials what reading a private repository takes; null: anonymous */
+  public void fetch(SourceSpec source, org.buildswarm.protocol.message.GitCredentials credentials, Path workspace)
+      throws IOException {
     switch (source.kind()) {
       case SourceSpec.NONE -> { }
       case SourceSpec.DIRECTORY -> copyDirectory(Path.of(source.location()), workspace);
-      case SourceSpec.GIT -> checkout(source.location(), source.revision(), workspace);
+      case SourceSpec.GIT -> checkout(source.location(), source.revision(), credentials, workspace);
       default -> throw new IOException("unknown source kind \"" + source.kind() + "\"");
     }
   }
@@ -129,7 +138,8 @@ public final class SourceFetcher {
     return false;
   }
 
-  private void checkout(String url, String revision, Path workspace) throws IOException {
+  private void checkout(String url, String revision, org.buildswarm.protocol.message.GitCredentials credentials,
+      Path workspace) throws IOException {
     if (revision == null || revision.isBlank()) {
       throw new IOException("a git source needs a revision");
     }
@@ -137,7 +147,7 @@ public final class SourceFetcher {
     ReentrantLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantLock());
     lock.lock();
     try {
-      updateMirror(url, mirror, revision);
+      updateMirror(url, mirror, revision, credentials);
       Files.writeString(mirror.resolve(USED_MARKER), Long.toString(System.currentTimeMillis()));
       try (Git git = Git.cloneRepository().setURI(mirror.toUri().toString()).setDirectory(workspace.toFile())
           .setNoCheckout(true).setCloneAllBranches(true).call()) {
@@ -210,10 +220,12 @@ public final class SourceFetcher {
     }
   }
 
-  private static void updateMirror(String url, Path mirror, String revision) throws GitAPIException, IOException {
+  private void updateMirror(String url, Path mirror, String revision,
+      org.buildswarm.protocol.message.GitCredentials credentials) throws GitAPIException, IOException {
     if (!Files.isDirectory(mirror)) {
       Files.createDirectories(mirror.getParent());
-      Git.cloneRepository().setURI(url).setDirectory(mirror.toFile()).setBare(true).setMirror(true).call().close();
+      access.apply(Git.cloneRepository().setURI(url).setDirectory(mirror.toFile()).setBare(true).setMirror(true),
+          credentials).call().close();
       return;
     }
     try (Git git = Git.open(mirror.toFile())) {
@@ -223,7 +235,8 @@ public final class SourceFetcher {
           ? repository.getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(revision))
           : repository.resolve(revision + "^{commit}") != null;
       if (!present) {
-        git.fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/*:refs/*")).setRemoveDeletedRefs(true).call();
+        access.apply(git.fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/*:refs/*")).setRemoveDeletedRefs(true),
+            credentials).call();
       }
     }
   }

@@ -84,6 +84,8 @@ public final class ApiRoutes {
       router.post("/api/v1/drones/:drone/" + action.getKey()).handler(auth.require(Role.ADMIN)).handler(ctx ->
           ask(ctx, Addresses.DRONE_MODE, new SetDroneMode(ctx.pathParam("drone"), action.getValue(), principal(ctx))));
     }
+    router.get("/api/v1/projects").handler(ctx -> ask(ctx, Addresses.PROJECT_LIST,
+        new org.buildswarm.protocol.api.ListProjects()));
     router.get("/api/v1/status").handler(ctx -> askOrSnapshot(ctx, Addresses.STATUS, new GetStatus(),
         StatusSnapshots.STATUS));
     router.get("/api/v1/events").handler(live::stream);
@@ -135,11 +137,12 @@ public final class ApiRoutes {
       trigger = Trigger.valueOf(body.getString("trigger", "manual").toUpperCase(Locale.ROOT));
       JsonObject sourceJson = body.getJsonObject("source");
       source = sourceJson == null ? SourceSpec.none() : new SourceSpec(sourceJson.getString("kind", SourceSpec.NONE),
-          sourceJson.getString("location"), sourceJson.getString("revision"), sourceJson.getString("ref"));
+          sourceJson.getString("location"), sourceJson.getString("revision"), sourceJson.getString("ref"),
+          commit(sourceJson.getJsonObject("commit")));
     } catch (RuntimeException e) {
       HttpReplies.error(ctx, 400, "bad_request", "\"trigger\" must be one of " + java.util.Arrays.stream(Trigger.values())
           .map(value -> value.name().toLowerCase(Locale.ROOT)).toList() + ", and \"source\" an object with string"
-          + " kind, location, revision and ref", null);
+          + " kind, location, revision and ref (and a commit object with string sha, title and author)", null);
       return;
     }
     if (!java.util.Set.of(SourceSpec.NONE, SourceSpec.DIRECTORY, SourceSpec.GIT).contains(source.kind())
@@ -225,10 +228,34 @@ public final class ApiRoutes {
     HttpReplies.json(ctx, 200, body);
   }
 
+  /** What a submitter says about the commit (the CLI, from a checkout's HEAD); shown only. */
+  private static SourceSpec.Commit commit(JsonObject json) {
+    if (json == null) {
+      return null;
+    }
+    String sha = json.getString("sha");
+    if (sha == null || !sha.matches("[0-9a-f]{7,64}")) {
+      throw new IllegalArgumentException("a commit's sha is hexadecimal");
+    }
+    return new SourceSpec.Commit(sha, json.getString("title"), json.getString("author"));
+  }
+
   private void listRuns(RoutingContext ctx) {
     long before = longParam(ctx, "before", 0);
+    String state = ctx.request().getParam("state");
+    org.buildswarm.protocol.RunState runState = null;
+    if (state != null && !state.isBlank()) {
+      try {
+        runState = org.buildswarm.protocol.RunState.valueOf(state.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        HttpReplies.error(ctx, 400, "bad_request", "\"state\" is one of " + java.util.Arrays.stream(
+            org.buildswarm.protocol.RunState.values()).map(value -> value.name().toLowerCase(Locale.ROOT)).toList(), null);
+        return;
+      }
+    }
+    String branch = ctx.request().getParam("branch");
     RunQuery query = new RunQuery((int) longParam(ctx, "limit", RunQuery.DEFAULT_LIMIT), before > 0 ? before : null,
-        ctx.request().getParam("project"));
+        ctx.request().getParam("project"), branch == null || branch.isBlank() ? null : branch, runState);
     ask(ctx, Addresses.RUN_LIST, query);
   }
 

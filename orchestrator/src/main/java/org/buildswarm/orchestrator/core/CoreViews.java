@@ -21,7 +21,7 @@ final class CoreViews {
       counts.merge(job.state, 1, Integer::sum);
     }
     return new RunSummary(run.id, run.project, run.pipelineName, run.state, run.trigger, run.requestedBy,
-        run.createdAt, run.finishedAt, counts);
+        run.createdAt, run.finishedAt, counts, run.source);
   }
 
   static RunDetail detail(RunEntry run, WaitExplainer waits) {

@@ -33,7 +33,7 @@ public final class StoredViews {
           status.finishedAt(), null));
     }
     RunSummary summary = new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
-        run.requestedBy(), run.createdAt(), run.finishedAt(), counts);
+        run.requestedBy(), run.createdAt(), run.finishedAt(), counts, run.source());
     return new RunDetail(summary, jobs);
   }
 }

@@ -27,12 +27,20 @@ import org.buildswarm.protocol.trigger.Glob;
  *     branches: [main, "release/*"]
  *     poll: 60s
  *     file: .buildswarm.yml
+ *     forge: {kind: github, token-file: github.token}   # commit statuses
+ *     notify: {url: https://chat.example.org/hook, secret-file: notify.secret}
  * </pre>
  *
  * Mistakes are reported as {@code file:line:column: message}, all at once.
  */
 public final class Projects {
-  private static final Set<String> KEYS = Set.of("url", "branches", "poll", "file", "webhook-secret-file");
+  private static final Set<String> KEYS = Set.of("url", "branches", "poll", "file", "webhook-secret-file", "forge",
+      "notify", "credentials");
+  private static final Set<String> CREDENTIAL_KEYS = Set.of("username", "password-file", "token-file", "ssh-key-file",
+      "known-hosts-file");
+  private static final Set<String> FORGE_KEYS = Set.of("kind", "api", "repository", "token-file", "context", "per-job",
+      "web-url");
+  private static final Set<String> NOTIFY_KEYS = Set.of("url", "secret-file");
 
   private Projects() {}
 
@@ -79,7 +87,7 @@ public final class Projects {
       fields.fieldNames().forEachRemaining(key -> {
         if (!KEYS.contains(key)) {
           problems.add(at(file, positions, where + "." + key) + "unknown field \"" + key + "\" in project \"" + name
-              + "\"; allowed: branches, file, poll, url, webhook-secret-file");
+              + "\"; allowed: branches, credentials, file, forge, notify, poll, url, webhook-secret-file");
         }
       });
       String url = fields.path("url").asText("");
@@ -122,12 +130,150 @@ public final class Projects {
           problems.add(at(file, positions, where + ".webhook-secret-file") + "cannot read " + secretFile + ": " + e);
         }
       }
-      projects.add(new Project(name, url, branches, pollMs, pipelineFile, secret));
+      Forge forge = fields.has("forge") ? forge(file, positions, where + ".forge", fields.get("forge"), url, problems) : null;
+      Notifier notifier = fields.has("notify")
+          ? notifier(file, positions, where + ".notify", fields.get("notify"), problems) : null;
+      org.buildswarm.protocol.message.GitCredentials credentials = fields.has("credentials")
+          ? credentials(file, positions, where + ".credentials", fields.get("credentials"), url, problems) : null;
+      projects.add(new Project(name, url, branches, pollMs, pipelineFile, secret, forge, notifier, credentials));
     }
     if (!problems.isEmpty()) {
       throw new Invalid(String.join("\n", problems));
     }
     return projects;
+  }
+
+  /** Whether two URLs name one repository (scheme and host case, ".git" and a trailing slash aside). */
+  public static boolean sameRepository(String one, String other) {
+    return one != null && other != null && Webhooks.normalize(one).equals(Webhooks.normalize(other));
+  }
+
+  private static Forge forge(Path file, Map<String, int[]> positions, String where, JsonNode node, String url,
+      List<String> problems) {
+    if (!(node instanceof ObjectNode fields)) {
+      problems.add(at(file, positions, where) + "\"forge\" must be a mapping with kind and token-file");
+      return null;
+    }
+    unknownKeys(file, positions, where, fields, FORGE_KEYS, problems);
+    Forge.Kind kind;
+    try {
+      kind = Forge.Kind.valueOf(fields.path("kind").asText("").toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      problems.add(at(file, positions, where + (fields.has("kind") ? ".kind" : "")) + "\"forge.kind\" is github or gitea");
+      return null;
+    }
+    String api = fields.path("api").asText("");
+    if (api.isBlank()) {
+      if (kind == Forge.Kind.GITEA) {
+        problems.add(at(file, positions, where) + "a gitea forge needs \"api\", like https://gitea.example.org/api/v1");
+        return null;
+      }
+      api = Forge.DEFAULT_GITHUB_API;
+    } else if (!api.startsWith("https://") && !api.startsWith("http://")) {
+      problems.add(at(file, positions, where + ".api") + "\"forge.api\" is an http(s) URL");
+      return null;
+    }
+    String repository = fields.path("repository").asText("");
+    if (repository.isBlank()) {
+      repository = Webhooks.ownerAndName(url);
+      if (repository == null) {
+        problems.add(at(file, positions, where) + "cannot tell owner/name from the url; give \"forge.repository\"");
+        return null;
+      }
+    } else if (!repository.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")) {
+      problems.add(at(file, positions, where + ".repository") + "\"forge.repository\" is owner/name");
+      return null;
+    }
+    String token = readSecret(file, positions, where, fields, "token-file", 1, problems);
+    if (token == null) {
+      return null;
+    }
+    String webUrl = fields.path("web-url").asText("");
+    return new Forge(kind, api.replaceAll("/+$", ""), repository, token, fields.path("context").asText(Forge.DEFAULT_CONTEXT),
+        fields.path("per-job").asBoolean(false), webUrl.isBlank() ? null : webUrl.replaceAll("/+$", "") + "/");
+  }
+
+  private static org.buildswarm.protocol.message.GitCredentials credentials(Path file, Map<String, int[]> positions,
+      String where, JsonNode node, String url, List<String> problems) {
+    if (!(node instanceof ObjectNode fields)) {
+      problems.add(at(file, positions, where) + "\"credentials\" must be a mapping: token-file, or username and "
+          + "password-file, or ssh-key-file and known-hosts-file");
+      return null;
+    }
+    unknownKeys(file, positions, where, fields, CREDENTIAL_KEYS, problems);
+    boolean ssh = url.startsWith("ssh://") || url.matches("[^/:]+@[^/:]+:.*");
+    if (fields.has("ssh-key-file")) {
+      if (!ssh) {
+        problems.add(at(file, positions, where + ".ssh-key-file") + "an SSH key is for ssh:// and user@host:path URLs, not "
+            + url);
+        return null;
+      }
+      String key = readSecret(file, positions, where, fields, "ssh-key-file", 1, problems);
+      if (!fields.has("known-hosts-file")) {
+        problems.add(at(file, positions, where) + "\"known-hosts-file\" is required with an SSH key (the server's key "
+            + "must be known: ssh-keyscan HOST > FILE, then check it)");
+        return null;
+      }
+      String knownHosts = readSecret(file, positions, where, fields, "known-hosts-file", 1, problems);
+      return key == null || knownHosts == null ? null
+          : new org.buildswarm.protocol.message.GitCredentials(null, null, key, knownHosts);
+    }
+    if (ssh) {
+      problems.add(at(file, positions, where) + "an ssh URL needs \"ssh-key-file\" and \"known-hosts-file\"");
+      return null;
+    }
+    String secretKey = fields.has("token-file") ? "token-file" : "password-file";
+    String secret = readSecret(file, positions, where, fields, secretKey, 1, problems);
+    return secret == null ? null
+        : new org.buildswarm.protocol.message.GitCredentials(fields.path("username").asText("git"), secret, null, null);
+  }
+
+  private static Notifier notifier(Path file, Map<String, int[]> positions, String where, JsonNode node,
+      List<String> problems) {
+    if (!(node instanceof ObjectNode fields)) {
+      problems.add(at(file, positions, where) + "\"notify\" must be a mapping with url and secret-file");
+      return null;
+    }
+    unknownKeys(file, positions, where, fields, NOTIFY_KEYS, problems);
+    String target = fields.path("url").asText("");
+    if (!target.startsWith("https://") && !target.startsWith("http://")) {
+      problems.add(at(file, positions, where + (fields.has("url") ? ".url" : "")) + "\"notify.url\" is an http(s) URL");
+      return null;
+    }
+    String secret = readSecret(file, positions, where, fields, "secret-file", 16, problems);
+    return secret == null ? null : new Notifier(target, secret);
+  }
+
+  private static void unknownKeys(Path file, Map<String, int[]> positions, String where, ObjectNode fields,
+      Set<String> known, List<String> problems) {
+    fields.fieldNames().forEachRemaining(key -> {
+      if (!known.contains(key)) {
+        problems.add(at(file, positions, where + "." + key) + "unknown field \"" + key + "\"; allowed: "
+            + String.join(", ", new java.util.TreeSet<>(known)));
+      }
+    });
+  }
+
+  /** A secret kept in a file next to the projects file (the file itself holds no secrets). */
+  private static String readSecret(Path file, Map<String, int[]> positions, String where, ObjectNode fields, String key,
+      int minLength, List<String> problems) {
+    if (!fields.hasNonNull(key)) {
+      problems.add(at(file, positions, where) + "\"" + key + "\" is required");
+      return null;
+    }
+    Path secretFile = file.resolveSibling(fields.get(key).asText());
+    try {
+      String secret = Files.readString(secretFile).trim();
+      if (secret.length() < minLength) {
+        problems.add(at(file, positions, where + "." + key) + secretFile + " is "
+            + (secret.isEmpty() ? "empty" : "shorter than " + minLength + " characters"));
+        return null;
+      }
+      return secret;
+    } catch (IOException e) {
+      problems.add(at(file, positions, where + "." + key) + "cannot read " + secretFile + ": " + e.getMessage());
+      return null;
+    }
   }
 
   private static String at(Path file, Map<String, int[]> positions, String path) {

@@ -55,6 +55,26 @@ final class Webhooks {
     }
   }
 
+  /**
+   * {@code owner/name} of a repository URL ({@code https://host/owner/name.git},
+   * {@code ssh://git@host/owner/name}, {@code git@host:owner/name.git}); null if it has no two path parts.
+   */
+  static String ownerAndName(String url) {
+    String path = normalize(url);
+    int scheme = path.indexOf("://");
+    if (scheme > 0) {
+      int slash = path.indexOf('/', scheme + 3);
+      path = slash < 0 ? "" : path.substring(slash + 1);
+    } else if (path.matches("[^/]+@[^/:]+:.*")) {
+      path = path.substring(path.indexOf(':') + 1);
+    }
+    String[] parts = path.split("/");
+    if (parts.length < 2 || parts[parts.length - 2].isEmpty() || parts[parts.length - 1].isEmpty()) {
+      return null;
+    }
+    return parts[parts.length - 2] + "/" + parts[parts.length - 1];
+  }
+
   /** One repository, however its URL is written: scheme and host case, ".git", a trailing slash. */
   static String normalize(String url) {
     String normalized = url.trim();

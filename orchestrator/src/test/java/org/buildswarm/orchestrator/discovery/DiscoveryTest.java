@@ -105,6 +105,9 @@ class DiscoveryTest {
     assertThat(submitted).hasSize(1);
     assertThat(submitted.get(0).source().revision()).isEqualTo(first);
     assertThat(submitted.get(0).source().location()).isEqualTo(repo.toUri().toString());
+    // The run says which commit it is, as people know it.
+    assertThat(submitted.get(0).source().commit())
+        .isEqualTo(new org.buildswarm.protocol.message.SourceSpec.Commit(first, "change src/a.c", "t <t@example.org>"));
     assertThat(submitted.get(0).trigger()).isEqualTo(Trigger.PUSH);
     assertThat(submitted.get(0).pipelineYaml()).isEqualTo(PIPELINE);
 
@@ -161,6 +164,7 @@ class DiscoveryTest {
     assertThat(submitted).hasSize(1);
     assertThat(submitted.get(0).trigger()).isEqualTo(Trigger.CRON);
     assertThat(submitted.get(0).source().revision()).isEqualTo(head);
+    assertThat(submitted.get(0).source().commit().title()).as("a scheduled run's commit too").isEqualTo("change src/a.c");
     assertThat(submitted.get(0).requestedBy()).isEqualTo("schedule */5 * * * * on refs/heads/main");
     await(discovery.checkSchedulesNow(project));
     assertThat(submitted).as("not twice for one firing").hasSize(1);
@@ -197,5 +201,52 @@ class DiscoveryTest {
     assertThat(shop.pollMs()).isEqualTo(30_000);
     assertThat(shop.branches()).extracting(Glob::pattern).containsExactly("main", "release/*");
     assertThat(shop.file()).isEqualTo(".buildswarm.yml");
+  }
+
+  @Test
+  void forgeNotifyAndCredentialsAreReadWithTheirSecretsFromFilesAndTheirMistakesNamed() throws Exception {
+    Path file = work.resolve("projects.yml");
+    Files.writeString(work.resolve("gh.token"), "ghp_secret\n");
+    Files.writeString(work.resolve("git.token"), "glpat-secret\n");
+    Files.writeString(work.resolve("notify.secret"), "0123456789abcdef-notify\n");
+    Files.writeString(file, """
+        projects:
+          shop:
+            url: https://github.com/acme/shop.git
+            forge: {kind: github, token-file: gh.token, per-job: true}
+            notify: {url: https://chat.example.org/hook, secret-file: notify.secret}
+            credentials: {username: ci, token-file: git.token}
+        """);
+    Project shop = Projects.read(file).get(0);
+    assertThat(shop.forge().kind()).isEqualTo(Forge.Kind.GITHUB);
+    assertThat(shop.forge().apiUrl()).isEqualTo(Forge.DEFAULT_GITHUB_API);
+    assertThat(shop.forge().repository()).isEqualTo("acme/shop");
+    assertThat(shop.forge().token()).isEqualTo("ghp_secret");
+    assertThat(shop.forge().perJob()).isTrue();
+    assertThat(shop.notifier().secret()).isEqualTo("0123456789abcdef-notify");
+    assertThat(shop.credentials().username()).isEqualTo("ci");
+    assertThat(shop.credentials().password()).isEqualTo("glpat-secret");
+    assertThat(shop + " " + shop.forge() + " " + shop.notifier() + " " + shop.credentials())
+        .as("what a log would show").doesNotContain("ghp_secret", "glpat-secret", "notify");
+
+    Files.writeString(file, """
+        projects:
+          shop:
+            url: git@git.example.org:acme/shop.git
+            forge: {kind: gitlab, token-file: gh.token}
+            credentials: {token-file: git.token}
+          tools:
+            url: https://git.example.org/acme/tools.git
+            forge: {kind: gitea, token-file: gh.token}
+            notify: {url: chat, secret-file: missing.secret}
+            credentials: {ssh-key-file: gh.token, known-hosts-file: gh.token, colour: blue}
+        """);
+    assertThatThrownBy(() -> Projects.read(file)).isInstanceOf(Projects.Invalid.class)
+        .hasMessageContaining(file + ":4:13: \"forge.kind\" is github or gitea")
+        .hasMessageContaining(file + ":5:5: an ssh URL needs \"ssh-key-file\" and \"known-hosts-file\"")
+        .hasMessageContaining(file + ":8:5: a gitea forge needs \"api\"")
+        .hasMessageContaining(file + ":9:14: \"notify.url\" is an http(s) URL")
+        .hasMessageContaining(file + ":10:71: unknown field \"colour\"")
+        .hasMessageContaining("an SSH key is for ssh:// and user@host:path URLs");
   }
 }

@@ -19,6 +19,7 @@ import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.TokenSummary;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.buildswarm.protocol.pipeline.PipelineReader;
 import org.junit.jupiter.api.AfterEach;
@@ -59,9 +60,13 @@ public abstract class StoreContract {
   }
 
   protected static NewRun newRun(String project, String yaml) throws Exception {
+    return newRun(project, yaml, new SourceSpec("directory", "/src", null));
+  }
+
+  protected static NewRun newRun(String project, String yaml, SourceSpec source) throws Exception {
     RunPlan plan = new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml", yaml));
-    return new NewRun(project, plan.pipelineName(), ".buildswarm.yml", yaml, new SourceSpec("directory", "/src", null),
-        Trigger.PUSH, "alice", 1_000, plan.jobs());
+    return new NewRun(project, plan.pipelineName(), ".buildswarm.yml", yaml, source, Trigger.PUSH, "alice", 1_000,
+        plan.jobs());
   }
 
   private static final String TWO_JOBS = "name: pair\njobs:\n  a: {steps: [x]}\n  b: {needs: a, cores: 3, steps: [y]}\n";
@@ -98,6 +103,36 @@ public abstract class StoreContract {
     for (long id : ids) {
       assertThat(await(store.findRun(id))).as("run %d stored", id).isPresent();
     }
+  }
+
+  @Test
+  void runsKeepTheirCommitAndTheListFiltersByProjectBranchAndState() throws Exception {
+    SourceSpec.Commit commit = new SourceSpec.Commit("0123456789abcdef0123456789abcdef01234567", "Fix the build",
+        "Ann <ann@example.org>");
+    NewRun onMain = newRun("shop", TWO_JOBS,
+        new SourceSpec(SourceSpec.GIT, "https://git.example.org/shop.git", commit.sha(), "refs/heads/main", commit));
+    long main = await(store.createRun(onMain)).runId();
+    long feature = await(store.createRun(newRun("shop", TWO_JOBS,
+        new SourceSpec(SourceSpec.GIT, "https://git.example.org/shop.git", commit.sha(), "refs/heads/feature/x")))).runId();
+    long other = await(store.createRun(newRun("docs", TWO_JOBS))).runId();
+    await(store.append(List.of(new StateChange(9, feature, null, "run.failed", Map.of(), null,
+        new RunStatus(RunState.FAILED, 9L)))));
+
+    assertThat(await(store.findRun(main)).orElseThrow().source().commit()).isEqualTo(commit);
+    RunPage all = await(store.listRuns(new RunQuery(10, null, null)));
+    assertThat(all.runs()).extracting(RunSummary::id).containsExactly(other, feature, main);
+    assertThat(all.runs().get(2).source().commit()).as("the list shows the commit").isEqualTo(commit);
+    assertThat(await(store.listRuns(new RunQuery(10, null, "shop", "main", null))).runs())
+        .extracting(RunSummary::id).containsExactly(main);
+    assertThat(await(store.listRuns(new RunQuery(10, null, "shop", "feature/x", null))).runs())
+        .extracting(RunSummary::id).containsExactly(feature);
+    assertThat(await(store.listRuns(new RunQuery(10, null, null, null, RunState.FAILED))).runs())
+        .extracting(RunSummary::id).containsExactly(feature);
+    assertThat(await(store.listRuns(new RunQuery(10, null, "shop", "main", RunState.FAILED))).runs()).isEmpty();
+    RunPage first = await(store.listRuns(new RunQuery(1, null, "shop", null, null)));
+    assertThat(first.runs()).extracting(RunSummary::id).containsExactly(feature);
+    assertThat(await(store.listRuns(new RunQuery(1, first.nextBefore(), "shop", null, null))).runs())
+        .as("the next page, same filters").extracting(RunSummary::id).containsExactly(main);
   }
 
   @Test

@@ -1,11 +1,12 @@
 package org.buildswarm.protocol.api;
 
 import java.util.Map;
+import org.buildswarm.protocol.message.SourceSpec;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.Trigger;
 
-/** One line of the run list. Times are epoch milliseconds. */
+/** One line of the run list: what ran, from which source and commit, how it went. Times are epoch milliseconds. */
 public record RunSummary(
     long id,
     String project,
@@ -15,8 +16,10 @@ public record RunSummary(
     String requestedBy,
     long createdAt,
     Long finishedAt,
-    Map<JobState, Integer> jobCounts) {
+    Map<JobState, Integer> jobCounts,
+    SourceSpec source) {
   public RunSummary {
     jobCounts = jobCounts == null ? Map.of() : Map.copyOf(jobCounts);
+    source = source == null ? SourceSpec.none() : source;
   }
 }

@@ -29,16 +29,27 @@ import org.eclipse.jgit.treewalk.TreeWalk;
  */
 public final class GitRemote {
   private final Path mirrorRoot;
+  private final java.util.function.Function<String, org.buildswarm.protocol.message.GitCredentials> credentials;
+  private final org.buildswarm.protocol.git.GitAccess access;
 
   public GitRemote(Path mirrorRoot) {
+    this(mirrorRoot, url -> null);
+  }
+
+  /** @param credentials what reading a repository (by URL) takes; null for anonymous */
+  public GitRemote(Path mirrorRoot,
+      java.util.function.Function<String, org.buildswarm.protocol.message.GitCredentials> credentials) {
     this.mirrorRoot = mirrorRoot;
+    this.credentials = credentials;
+    this.access = new org.buildswarm.protocol.git.GitAccess(mirrorRoot.resolve(".ssh"));
   }
 
   /** Branches and tags of the remote: ref name → commit id (annotated tags peeled to their commit). */
   public Map<String, String> heads(String url) throws IOException {
     try {
       Map<String, String> heads = new TreeMap<>();
-      for (Ref ref : Git.lsRemoteRepository().setRemote(url).setHeads(true).setTags(true).call()) {
+      for (Ref ref : access.apply(Git.lsRemoteRepository().setRemote(url).setHeads(true).setTags(true),
+          credentials.apply(url)).call()) {
         ObjectId id = ref.getPeeledObjectId() != null ? ref.getPeeledObjectId() : ref.getObjectId();
         if (id != null && !ref.getName().endsWith("^{}")) {
           heads.put(ref.getName(), id.getName());
@@ -56,12 +67,14 @@ public final class GitRemote {
     try {
       if (!Files.isDirectory(mirror)) {
         Files.createDirectories(mirror.getParent());
-        Git.cloneRepository().setURI(url).setDirectory(mirror.toFile()).setBare(true).setMirror(true).call().close();
+        access.apply(Git.cloneRepository().setURI(url).setDirectory(mirror.toFile()).setBare(true).setMirror(true),
+            credentials.apply(url)).call().close();
         return;
       }
       try (Git git = Git.open(mirror.toFile())) {
         if (!has(git.getRepository(), commit)) {
-          git.fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/*:refs/*")).setRemoveDeletedRefs(true).call();
+          access.apply(git.fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/*:refs/*")).setRemoveDeletedRefs(true),
+              credentials.apply(url)).call();
         }
       }
     } catch (GitAPIException | RuntimeException e) {
@@ -79,6 +92,16 @@ public final class GitRemote {
         }
         return new String(repository.open(tree.getObjectId(0)).getBytes(), StandardCharsets.UTF_8);
       }
+    }
+  }
+
+  /** A commit's first line and author, as people know it (the mirror must have it: {@link #fetch}). */
+  public org.buildswarm.protocol.message.SourceSpec.Commit commit(String url, String commit) throws IOException {
+    try (Git git = Git.open(mirror(url).toFile()); RevWalk walk = new RevWalk(git.getRepository())) {
+      RevCommit revision = walk.parseCommit(git.getRepository().resolve(commit));
+      var author = revision.getAuthorIdent();
+      return new org.buildswarm.protocol.message.SourceSpec.Commit(revision.getName(), revision.getShortMessage(),
+          author.getName() + " <" + author.getEmailAddress() + ">");
     }
   }
 

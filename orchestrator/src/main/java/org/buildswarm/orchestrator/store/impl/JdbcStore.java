@@ -195,8 +195,8 @@ public final class JdbcStore implements Store {
       {
         PreparedStatement insert = statement(connection,
             "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-                + " requested_by, state, created_at, concurrency_group, cancel_in_progress)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
+                + " requested_by, state, created_at, concurrency_group, cancel_in_progress, branch)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
         insert.setString(1, run.project());
         insert.setString(2, run.pipelineName());
         insert.setString(3, run.file());
@@ -208,6 +208,7 @@ public final class JdbcStore implements Store {
         insert.setLong(9, run.createdAt());
         insert.setString(10, run.concurrencyGroup());
         insert.setBoolean(11, run.cancelInProgress());
+        insert.setString(12, run.source().branch());
         insert.executeUpdate();
         runId = generatedKey(insert);
       }
@@ -580,6 +581,12 @@ public final class JdbcStore implements Store {
       if (runQuery.project() != null) {
         sql.append(" AND project = ?");
       }
+      if (runQuery.branch() != null) {
+        sql.append(" AND branch = ?");
+      }
+      if (runQuery.state() != null) {
+        sql.append(" AND state = ?");
+      }
       sql.append(" ORDER BY id DESC LIMIT ?");
       try (Connection connection = dataSource.getConnection();
           PreparedStatement query = connection.prepareStatement(sql.toString())) {
@@ -587,6 +594,12 @@ public final class JdbcStore implements Store {
         query.setLong(parameter++, runQuery.before() == null ? Long.MAX_VALUE : runQuery.before());
         if (runQuery.project() != null) {
           query.setString(parameter++, runQuery.project());
+        }
+        if (runQuery.branch() != null) {
+          query.setString(parameter++, runQuery.branch());
+        }
+        if (runQuery.state() != null) {
+          query.setString(parameter++, runQuery.state().name());
         }
         query.setInt(parameter, runQuery.limit() + 1);
         List<StoredRun> runs = new ArrayList<>();
@@ -604,7 +617,7 @@ public final class JdbcStore implements Store {
         List<RunSummary> summaries = new ArrayList<>(runs.size());
         for (StoredRun run : runs) {
           summaries.add(new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
-              run.requestedBy(), run.createdAt(), run.finishedAt(), counts.getOrDefault(run.id(), Map.of())));
+              run.requestedBy(), run.createdAt(), run.finishedAt(), counts.getOrDefault(run.id(), Map.of()), run.source()));
         }
         return new RunPage(summaries, next);
       }

@@ -172,11 +172,11 @@ public final class PgStore implements Store {
   public Future<CreatedRun> createRun(NewRun run) {
     return pool.withTransaction(connection -> checkFence(connection).compose(fenced -> connection.preparedQuery(
             "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-                + " requested_by, state, created_at, concurrency_group, cancel_in_progress)"
-                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+                + " requested_by, state, created_at, concurrency_group, cancel_in_progress, branch)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
         .execute(Tuple.from(new Object[] {run.project(), run.pipelineName(), run.file(), run.pipelineYaml(),
             ProtocolJson.toJson(run.source()), run.trigger().name(), run.requestedBy(), RunState.QUEUED.name(),
-            run.createdAt(), run.concurrencyGroup(), run.cancelInProgress()}))
+            run.createdAt(), run.concurrencyGroup(), run.cancelInProgress(), run.source().branch()}))
         .compose(rows -> {
           long runId = rows.iterator().next().getLong(0);
           List<Tuple> jobs = new ArrayList<>(run.jobs().size());
@@ -490,12 +490,21 @@ public final class PgStore implements Store {
 
   @Override
   public Future<RunPage> listRuns(RunQuery query) {
-    String sql = "SELECT * FROM runs WHERE id < $1" + (query.project() == null ? "" : " AND project = $3")
-        + " ORDER BY id DESC LIMIT $2";
+    StringBuilder where = new StringBuilder("SELECT * FROM runs WHERE id < $1");
     Tuple parameters = Tuple.of(query.before() == null ? Long.MAX_VALUE : query.before(), query.limit() + 1);
     if (query.project() != null) {
       parameters.addString(query.project());
+      where.append(" AND project = $").append(parameters.size());
     }
+    if (query.branch() != null) {
+      parameters.addString(query.branch());
+      where.append(" AND branch = $").append(parameters.size());
+    }
+    if (query.state() != null) {
+      parameters.addString(query.state().name());
+      where.append(" AND state = $").append(parameters.size());
+    }
+    String sql = where.append(" ORDER BY id DESC LIMIT $2").toString();
     return pool.withConnection(connection -> connection.preparedQuery(sql).execute(parameters).compose(rows -> {
       List<StoredRun> runs = new ArrayList<>();
       for (Row row : rows) {
@@ -523,7 +532,7 @@ public final class PgStore implements Store {
             List<RunSummary> summaries = new ArrayList<>(page.size());
             for (StoredRun run : page) {
               summaries.add(new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
-                  run.requestedBy(), run.createdAt(), run.finishedAt(), byRun.getOrDefault(run.id(), Map.of())));
+                  run.requestedBy(), run.createdAt(), run.finishedAt(), byRun.getOrDefault(run.id(), Map.of()), run.source()));
             }
             return new RunPage(summaries, nextBefore);
           });

@@ -181,8 +181,16 @@ class DiscoverySystemTest {
 
   @Test
   void runsShowTheirCommitAndReportToTheForgeAndAFailingPollShowsOnTheProject() throws Exception {
-    String passing = commitIn(reportedGit, reported, "Add the build",
-        "name: ci\njobs:\n  build:\n    steps: [\"echo passing build\"]\n");
+    String passing = commitIn(reportedGit, reported, "Add the build", """
+        name: ci
+        jobs:
+          build:
+            steps: ["echo passing build"]
+          ship:
+            needs: [build]
+            deploy: true
+            steps: ["echo deployed $BUILDSWARM_DEPLOY_VERSION"]
+        """);
     JsonNode run = awaitFinishedRun("reported", passing);
     assertThat(run.path("state").asText()).isEqualTo("SUCCEEDED");
     JsonNode source = run.path("source");
@@ -206,9 +214,15 @@ class DiscoverySystemTest {
     assertThat(sequence).as("statuses of %s", passing).endsWith("success").doesNotContain("failure", "error");
     // The notification: signed, about this run.
     ForgeRecorder.Request notified = forge.await(request -> request.path().equals("/notify")
-        && request.json().path("run").asLong() == run.path("id").asLong(), TIMEOUT);
-    assertThat(notified.json().path("event").asText()).isEqualTo("run.succeeded");
+        && request.json().path("event").asText().equals("run.succeeded"), TIMEOUT);
+    assertThat(notified.json().path("run").asLong()).isEqualTo(run.path("id").asLong());
+    assertThat(notified.headers().get("x-buildswarm-event")).isEqualTo("run.succeeded");
     assertThat(notified.headers().get("x-buildswarm-signature-256")).isEqualTo(sign(notified.body(), NOTIFY_SECRET));
+    assertThat(notified.json().path("source").path("revision").asText()).isEqualTo(passing);
+    ForgeRecorder.Request deployed = forge.await(request -> request.path().equals("/notify")
+        && request.json().path("event").asText().equals("deploy.succeeded"), TIMEOUT);
+    assertThat(deployed.json().path("run").asLong()).isEqualTo(run.path("id").asLong());
+    assertThat(deployed.headers().get("x-buildswarm-signature-256")).isEqualTo(sign(deployed.body(), NOTIFY_SECRET));
 
     // Gitea, per job, with a web address of its own: a failing run.
     reportedGit.checkout().setCreateBranch(true).setName("failing").call();
@@ -224,6 +238,10 @@ class DiscoverySystemTest {
     assertThat(failure.json().path("target_url").asText()).isEqualTo("https://ci.example.org/#/runs/" + failed.path("id").asLong());
     forge.await(request -> request.path().equals(giteaStatuses) && request.json().path("context").asText().equals("ci/ci/build")
         && request.json().path("state").asText().equals("failure"), TIMEOUT);
+    List<String> giteaSequence = forge.received(request -> request.path().equals(giteaStatuses)
+        && request.json().path("context").asText().equals("ci/ci")).stream()
+        .map(request -> request.json().path("state").asText()).toList();
+    assertThat(giteaSequence).as("the run's statuses, in order").endsWith("failure").containsOnly("pending", "failure");
 
     // The projects API: a project whose poll fails says why; one that works says what it saw.
     long deadline = System.nanoTime() + TIMEOUT.toNanos();

@@ -255,13 +255,18 @@ EOF
   esac
 }
 
+# Replaces FILE with what comes on stdin at once (written beside it, then renamed), with MODE.
+put() {
+  cat > "$1.new"
+  chmod "$2" "$1.new"
+  mv "$1.new" "$1"
+}
+
 # OpenRC: the init script, and its conf.d file unless there is one.
 install_openrc() {
   role=$1 service=$2
   mkdir -p /etc/init.d /etc/conf.d
-  cp "$service_files/openrc/build-$role" "/etc/init.d/$service.new"
-  chmod 0755 "/etc/init.d/$service.new"
-  mv "/etc/init.d/$service.new" "/etc/init.d/$service"
+  put "/etc/init.d/$service" 0755 < "$service_files/openrc/build-$role"
   say "installed /etc/init.d/$service"
 
   if [ -e "/etc/conf.d/$service" ]; then
@@ -275,9 +280,7 @@ install_openrc() {
         -e "s|^JAVA_HOME=.*|JAVA_HOME=\"$java_home\"|" \
         -e "s|/etc/conf.d/build-$role:|/etc/conf.d/$service:|" \
         -e "s|rc-service build-$role restart|rc-service $service restart|" \
-        "$service_files/openrc/conf.d/build-$role" > "/etc/conf.d/$service.new"
-    chmod 0644 "/etc/conf.d/$service.new"
-    mv "/etc/conf.d/$service.new" "/etc/conf.d/$service"
+        "$service_files/openrc/conf.d/build-$role" | put "/etc/conf.d/$service" 0644
     say "wrote /etc/conf.d/$service"
   fi
 }
@@ -294,9 +297,7 @@ install_unit() {
       -e "s|/etc/buildswarm/$role.env|$etc_dir/$service.env|g" \
       -e "s|/etc/buildswarm|$etc_dir|g" \
       -e "s|^User=.*|User=$user|" -e "s|^Group=.*|Group=$user|" \
-      "$service_files/systemd/build-$role.service" > "$systemd_dir/$service.service.new"
-  chmod 0644 "$systemd_dir/$service.service.new"
-  mv "$systemd_dir/$service.service.new" "$systemd_dir/$service.service"
+      "$service_files/systemd/build-$role.service" | put "$systemd_dir/$service.service" 0644
   say "installed $systemd_dir/$service.service"
 
   if [ -e "$etc_dir/$service.env" ]; then
@@ -305,9 +306,8 @@ install_unit() {
     sed -e "s|build-$role|$service|g" \
         -e "s|/etc/buildswarm/$role.env|$etc_dir/$service.env|" \
         -e "s|^#JAVA_HOME=.*|${java_home:+JAVA_HOME=$java_home}|" \
-        "$service_files/systemd/$role.env" > "$etc_dir/$service.env.new"
-    chown "0:$user" "$etc_dir/$service.env.new" && chmod 0640 "$etc_dir/$service.env.new"
-    mv "$etc_dir/$service.env.new" "$etc_dir/$service.env"
+        "$service_files/systemd/$role.env" | put "$etc_dir/$service.env" 0640
+    chown "0:$user" "$etc_dir/$service.env"
     say "wrote $etc_dir/$service.env"
   fi
 }
@@ -330,9 +330,8 @@ for role in $roles; do
   if [ -e "$etc_dir/$role.yml" ]; then
     say "kept $etc_dir/$role.yml"
   else
-    example "$role" > "$etc_dir/$role.yml.new"
-    chown "0:$user" "$etc_dir/$role.yml.new" && chmod 0640 "$etc_dir/$role.yml.new"
-    mv "$etc_dir/$role.yml.new" "$etc_dir/$role.yml"
+    example "$role" | put "$etc_dir/$role.yml" 0640
+    chown "0:$user" "$etc_dir/$role.yml"
     say "wrote an example $etc_dir/$role.yml"
   fi
 done

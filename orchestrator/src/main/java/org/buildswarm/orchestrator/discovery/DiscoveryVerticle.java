@@ -113,7 +113,8 @@ public final class DiscoveryVerticle extends VerticleBase {
         && Projects.sameRepository(project.url(), url)).map(Project::credentials).findFirst().orElse(null));
     projects.forEach(project -> health.put(project.name(), new ProjectHealth(project)));
     outbox = new org.buildswarm.orchestrator.discovery.impl.Outbox(vertx, new ReportListener(), reportRetryMs);
-    reports = new org.buildswarm.orchestrator.discovery.impl.ProjectReports(vertx, this::project, outbox);
+    reports = new org.buildswarm.orchestrator.discovery.impl.ProjectReports(vertx, this::project, outbox,
+        projects.stream().anyMatch(project -> project.forge() != null && project.forge().perJob()));
     webhooks = vertx.eventBus().consumer(Addresses.WEBHOOK, this::webhook);
     consumers.add(vertx.eventBus().<org.buildswarm.protocol.api.ListProjects>consumer(Addresses.PROJECT_LIST,
         message -> message.reply(new org.buildswarm.protocol.api.ProjectList(ProjectHealth.views(

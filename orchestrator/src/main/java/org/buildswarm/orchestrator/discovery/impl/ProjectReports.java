@@ -47,13 +47,18 @@ public final class ProjectReports {
   private final Vertx vertx;
   private final Function<String, Project> projects;
   private final Outbox outbox;
+  private final boolean jobStatuses;
   private String gatewayUrl;
 
-  /** @param projects a project by name, or null */
-  public ProjectReports(Vertx vertx, Function<String, Project> projects, Outbox outbox) {
+  /**
+   * @param projects a project by name, or null
+   * @param jobStatuses whether some project wants a status per job (else job events are not looked at)
+   */
+  public ProjectReports(Vertx vertx, Function<String, Project> projects, Outbox outbox, boolean jobStatuses) {
     this.vertx = vertx;
     this.projects = projects;
     this.outbox = outbox;
+    this.jobStatuses = jobStatuses;
   }
 
   /** A run event: reports what it changes for its project, if that project reports anything. */
@@ -61,7 +66,7 @@ public final class ProjectReports {
     boolean runChange = event.jobId() == null && (event.type().equals("run.created") || event.type().equals("run.finished"));
     boolean deployDone = event.type().equals("deploy.succeeded") || event.type().equals("deploy.rolled_back")
         || event.type().equals("deploy.rollback_failed");
-    boolean jobChange = event.jobId() != null && event.jobState() != null;
+    boolean jobChange = jobStatuses && event.jobId() != null && event.jobState() != null;
     if (!runChange && !deployDone && !jobChange) {
       return;
     }

@@ -1,0 +1,102 @@
+package org.buildswarm.orchestrator.discovery.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The outbox against a real HTTP server that is away, refuses, or is slow. */
+class OutboxTest {
+  private Vertx vertx;
+  private HttpServer server;
+  private final List<String> received = new CopyOnWriteArrayList<>();
+  private final AtomicInteger failFirst = new AtomicInteger();
+  private volatile int refuseWith;
+  private final List<String> outcomes = new CopyOnWriteArrayList<>();
+  private Outbox outbox;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
+      if (refuseWith > 0) {
+        request.response().setStatusCode(refuseWith).end("{\"message\": \"Bad credentials\"}");
+      } else if (failFirst.getAndDecrement() > 0) {
+        request.response().setStatusCode(502).end();
+      } else {
+        received.add(body.toString());
+        // Slow enough that posts sent meanwhile pile up behind this one.
+        vertx.setTimer(200, id -> request.response().setStatusCode(201).end());
+      }
+    }));
+    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    vertx.runOnContext(v -> outbox = new Outbox(vertx, new Outbox.Listener() {
+      @Override
+      public void delivered(Outbox.Post post) {
+        outcomes.add("delivered " + post.body());
+      }
+
+      @Override
+      public void failed(Outbox.Post post, String problem, int attempt, boolean retrying) {
+        outcomes.add("failed " + post.body() + " (" + problem + ", attempt " + attempt + (retrying ? ", retrying" : "") + ")");
+      }
+    }, 50));
+    awaitThat(() -> outbox != null);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private void send(String key, String body) {
+    vertx.runOnContext(v -> outbox.send(new Outbox.Post(key, "http://127.0.0.1:" + server.actualPort() + "/statuses",
+        Map.of("content-type", "application/json"), Buffer.buffer(body), body)));
+  }
+
+  private static void awaitThat(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("never happened");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void aForgeThatIsAwayGetsThePostOnceItIsBackAndANewerStateReplacesOneNotYetSent() throws Exception {
+    failFirst.set(3);
+    send("commit-1", "pending");
+    awaitThat(() -> received.contains("pending"));
+    assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("failed")).hasSize(3)
+        .allSatisfy(outcome -> assertThat(outcome).contains("HTTP 502", "retrying"));
+
+    send("commit-2", "first");
+    Thread.sleep(50); // "first" is being sent: the next two wait, and only the newer goes
+    send("commit-2", "second");
+    send("commit-2", "third");
+    awaitThat(() -> received.contains("third"));
+    Thread.sleep(300);
+    assertThat(received).containsSubsequence("first", "third").doesNotContain("second");
+  }
+
+  @Test
+  void aRefusalIsGivenUpAtOnceAndSaysWhy() throws Exception {
+    refuseWith = 401;
+    send("commit-3", "success");
+    awaitThat(() -> !outcomes.isEmpty());
+    Thread.sleep(300);
+    assertThat(outcomes).containsExactly("failed success (HTTP 401: {\"message\": \"Bad credentials\"}, attempt 1)");
+    assertThat(received).isEmpty();
+  }
+}

@@ -461,8 +461,9 @@ async function render() {
 
 let pending = null;
 function renderSoon() {
-  // Do not redraw under a user typing into a form.
-  if (view.querySelector('form:not(.hidden)')) return;
+  // Do not redraw under a user writing a new run, or typing into any other form (the run filters).
+  const typing = document.activeElement && view.contains(document.activeElement) && document.activeElement.closest('form');
+  if (view.querySelector('#new-run:not(.hidden)') || typing) return;
   if (!pending) pending = setTimeout(() => { pending = null; render(); }, 200);
 }
 

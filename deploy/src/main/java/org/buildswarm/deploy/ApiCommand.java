@@ -27,10 +27,11 @@ abstract class ApiCommand implements Callable<Integer> {
     try {
       return run(client);
     } catch (SwarmClient.ApiException e) {
-      System.err.println("swarm " + name() + ": " + e.getMessage());
+      System.err.println("swarm " + name() + ": " + (e.status() == 401 ? Connection.tokenHint() : e.getMessage()));
       return e.status() >= 400 && e.status() < 500 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
     } catch (IOException e) {
-      System.err.println("swarm " + name() + ": cannot reach the swarm at " + client.base() + ": " + e.getMessage());
+      System.err.println("swarm " + name() + ": cannot reach the swarm at " + client.base() + ": "
+            + org.buildswarm.deploy.impl.SwarmClient.problem(e));
       return SwarmCli.UNAVAILABLE;
     }
   }

@@ -23,12 +23,15 @@ final class Connection {
     String apiToken = token != null ? token : System.getenv("BUILDSWARM_TOKEN");
     if (baseUrl == null || apiToken == null) {
       Optional<StateDirectory> local = StateDirectory.findFrom(Path.of(""))
-          .or(() -> near == null ? Optional.empty() : StateDirectory.findFrom(near));
+          .or(() -> near == null ? Optional.empty() : StateDirectory.findFrom(near))
+          // A `swarm up --data DIR` started elsewhere noted where its state is.
+          .or(() -> StateDirectory.pointedAt(StateDirectory.pointerFile(System.getenv())));
       if (local.isEmpty()) {
         if (baseUrl != null) {
           return new SwarmClient(baseUrl, apiToken);
         }
-        throw new IOException("no running swarm found: start one with `swarm up`, or give --url and --token");
+        throw new IOException("no running swarm found: start one with `swarm up`, or give --url and --token"
+            + " (or BUILDSWARM_URL and BUILDSWARM_TOKEN)");
       }
       if (baseUrl == null) {
         baseUrl = local.get().endpoint().orElseThrow(() -> new IOException("cannot read " + local.get().root()
@@ -40,5 +43,13 @@ final class Connection {
       }
     }
     return new SwarmClient(baseUrl, apiToken);
+  }
+
+  /** What to do about a refused token (401), for people. */
+  static String tokenHint() {
+    return "the swarm refused the token: give one with --token or BUILDSWARM_TOKEN (an admin makes one with "
+        + "`swarm token create NAME --role developer`); the admin token of a `swarm up` is in its state directory, "
+        + StateDirectory.DEFAULT_NAME + "/" + StateDirectory.ADMIN_TOKEN_FILE + " (or DIR/" + StateDirectory.ADMIN_TOKEN_FILE
+        + " with --data DIR)";
   }
 }

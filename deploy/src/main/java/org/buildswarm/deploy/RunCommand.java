@@ -113,10 +113,12 @@ final class RunCommand implements Callable<Integer> {
               + problem.path("message").asText()));
           return SwarmCli.BAD_INPUT;
         }
-        System.err.println("swarm run: the swarm refused the run (" + e.status() + "): " + e.getMessage());
+        System.err.println("swarm run: the swarm refused the run (" + e.status() + "): "
+            + (e.status() == 401 ? Connection.tokenHint() : e.getMessage()));
         return e.status() == 400 || e.status() == 413 ? SwarmCli.BAD_INPUT : SwarmCli.UNAVAILABLE;
       } catch (IOException e) {
-        System.err.println("swarm run: cannot reach the swarm at " + client.base() + ": " + e.getMessage());
+        System.err.println("swarm run: cannot reach the swarm at " + client.base() + ": "
+            + org.buildswarm.deploy.impl.SwarmClient.problem(e));
         return SwarmCli.UNAVAILABLE;
       }
       RunDetail detail = client.run(runId);
@@ -168,7 +170,8 @@ final class RunCommand implements Callable<Integer> {
         }
       } catch (IOException e) {
         if (++unreachable == 1) {
-          System.err.println("swarm run: lost the swarm (" + e.getMessage() + "); still trying; the run goes on");
+          System.err.println("swarm run: lost the swarm (" + org.buildswarm.deploy.impl.SwarmClient.problem(e)
+              + "); still trying; the run goes on");
         }
       }
       if (!live) {

@@ -146,11 +146,22 @@ public final class SingleHostSwarm {
           droneId = id;
           try {
             state.writeEndpoint(new StateDirectory.Endpoint(url(), ProcessHandle.current().pid()));
+            if (!inTheDefaultPlace()) {
+              state.pointFrom(StateDirectory.pointerFile(System.getenv()));
+            }
           } catch (IOException e) {
             return Future.failedFuture(e);
           }
           return Future.<Void>succeededFuture();
         });
+  }
+
+  /**
+   * Whether the state directory is the default one here ({@code ./.buildswarm}), which commands
+   * run from this directory find by themselves; another is noted in the user's state home.
+   */
+  private boolean inTheDefaultPlace() {
+    return state.root().toAbsolutePath().normalize().equals(Path.of(StateDirectory.DEFAULT_NAME).toAbsolutePath().normalize());
   }
 
   /**
@@ -172,6 +183,9 @@ public final class SingleHostSwarm {
    */
   public void stop(long timeoutMs) throws Exception {
     state.removeEndpoint();
+    if (!inTheDefaultPlace()) {
+      state.unpointFrom(StateDirectory.pointerFile(System.getenv()));
+    }
     if (vertx == null) {
       return;
     }

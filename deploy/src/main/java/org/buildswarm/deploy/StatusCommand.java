@@ -18,9 +18,21 @@ final class StatusCommand extends ApiCommand {
 
   @Override
   int run(SwarmClient client) throws IOException, InterruptedException {
-    JsonNode status = client.get("/api/v1/status");
-    JsonNode drones = client.get("/api/v1/drones").path("drones");
-    JsonNode runs = client.get("/api/v1/runs?limit=5").path("runs");
+    // One answer the gateway can give from its snapshot while the orchestrator is away.
+    JsonNode overview = client.get("/api/v1/overview");
+    JsonNode status = overview.path("status");
+    JsonNode drones = overview.path("drones").path("drones");
+    List<JsonNode> runs = new ArrayList<>();
+    overview.path("runs").path("runs").forEach(run -> {
+      if (runs.size() < 5) {
+        runs.add(run);
+      }
+    });
+    if (!overview.path("live").asBoolean(true)) {
+      System.out.printf(Locale.ROOT, "NOT LIVE      the orchestrator does not answer; this is the gateway's snapshot from %s%n",
+          java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").format(java.time.LocalDateTime.ofInstant(
+              java.time.Instant.ofEpochMilli(overview.path("snapshotAt").asLong()), java.time.ZoneId.systemDefault())));
+    }
     List<String> jobs = new ArrayList<>();
     status.path("jobsByState").fields().forEachRemaining(entry -> jobs.add(entry.getValue().asInt() + " "
         + entry.getKey().toLowerCase(Locale.ROOT)));

@@ -81,7 +81,9 @@ public final class SwarmCli {
 
   private static CommandLine base() {
     CommandLine commandLine = new CommandLine(new SwarmCli());
-    commandLine.setExitCodeExceptionMapper(failure -> UNAVAILABLE); // bad options already exit with 2 (USAGE)
+    // Picocli asks the mapper about usage errors too: a wrong command, option or argument is bad input.
+    commandLine.setExitCodeExceptionMapper(failure -> failure instanceof CommandLine.ParameterException
+        ? BAD_INPUT : UNAVAILABLE);
     return commandLine;
   }
 

@@ -82,6 +82,47 @@ public final class StateDirectory {
     }
   }
 
+  /**
+   * Where {@code swarm up --data DIR} notes its state directory, so {@code swarm run} and
+   * {@code swarm status} find it from anywhere: {@code $XDG_STATE_HOME/buildswarm/swarm}, by default
+   * {@code ~/.local/state/buildswarm/swarm}.
+   */
+  public static Path pointerFile(java.util.Map<String, String> environment) {
+    String stateHome = environment.get("XDG_STATE_HOME");
+    Path base = stateHome != null && !stateHome.isBlank() ? Path.of(stateHome)
+        : Path.of(environment.getOrDefault("HOME", System.getProperty("user.home")), ".local", "state");
+    return base.resolve("buildswarm").resolve("swarm");
+  }
+
+  /** Notes this directory in {@code pointer} (a swarm started with a state directory elsewhere). */
+  public void pointFrom(Path pointer) throws IOException {
+    Files.createDirectories(pointer.getParent());
+    writeAtomically(pointer, root.toAbsolutePath().normalize() + "\n", false);
+  }
+
+  /** Removes {@code pointer} if it names this directory (a later swarm's stays). */
+  public void unpointFrom(Path pointer) {
+    try {
+      if (Files.isRegularFile(pointer)
+          && Path.of(Files.readString(pointer).trim()).equals(root.toAbsolutePath().normalize())) {
+        Files.delete(pointer);
+      }
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      // best effort on the way out
+    }
+  }
+
+  /** The running swarm a pointer names, if its process still runs. */
+  public static Optional<StateDirectory> pointedAt(Path pointer) {
+    try {
+      StateDirectory state = new StateDirectory(Path.of(Files.readString(pointer).trim()));
+      return state.endpoint().filter(endpoint -> ProcessHandle.of(endpoint.pid()).map(ProcessHandle::isAlive)
+          .orElse(false)).map(endpoint -> state);
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The state directory of a running swarm in {@code start} or one of its parents, if any. */
   public static Optional<StateDirectory> findFrom(Path start) {
     for (Path dir = start.toAbsolutePath().normalize(); dir != null; dir = dir.getParent()) {

@@ -19,6 +19,32 @@ import org.buildswarm.protocol.api.RunEvent;
 
 /** The CLI's view of the gateway's REST API (blocking; the CLI has nothing else to do meanwhile). */
 public final class SwarmClient {
+  /**
+   * What went wrong talking to the swarm, for people: Java's HTTP client often throws with no
+   * message at all (a refused connection), which would print as "null".
+   */
+  public static String problem(Throwable failure) {
+    for (Throwable link = failure; link != null; link = link.getCause()) {
+      if (link instanceof java.net.ConnectException) {
+        return "connection refused (nothing listens there: is `swarm up` or the gateway running?)";
+      }
+    }
+    Throwable cause = failure;
+    while (cause.getMessage() == null && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof java.net.http.HttpTimeoutException) {
+      return "no answer in time";
+    }
+    if (cause instanceof java.nio.channels.UnresolvedAddressException || cause instanceof java.net.UnknownHostException) {
+      return "unknown host";
+    }
+    if (cause.getMessage() == null || cause.getMessage().isBlank()) {
+      return cause.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
+    }
+    return cause.getMessage();
+  }
+
   /** A non-2xx answer, in the API's error shape. */
   public static final class ApiException extends IOException {
     private static final long serialVersionUID = 1L;

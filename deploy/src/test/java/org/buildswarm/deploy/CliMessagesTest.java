@@ -1,0 +1,31 @@
+package org.buildswarm.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+/** Exit statuses and messages of the CLI where the user, not the swarm, got something wrong. */
+class CliMessagesTest {
+  @Test
+  void usageErrorsAreBadInputNotAnUnreachableSwarm() {
+    for (String[] args : new String[][] {{"frobnicate"}, {}, {"logs", "abc"}, {"run", "--no-such-option"}}) {
+      Cli.Outcome outcome = Cli.swarm(args);
+      assertThat(outcome.status()).as("swarm %s: %s", String.join(" ", args), outcome.err())
+          .isEqualTo(SwarmCli.BAD_INPUT);
+      assertThat(outcome.err()).isNotBlank();
+    }
+  }
+
+  @Test
+  void aSwarmThatIsNotThereIsSaidInWordsNotNull() throws Exception {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    Cli.Outcome outcome = Cli.swarm("status", "--url", "http://127.0.0.1:" + closed, "--token", "t");
+    assertThat(outcome.status()).isEqualTo(SwarmCli.UNAVAILABLE);
+    assertThat(outcome.err()).contains("cannot reach the swarm at http://127.0.0.1:" + closed, "connection refused")
+        .doesNotContain("null");
+  }
+}

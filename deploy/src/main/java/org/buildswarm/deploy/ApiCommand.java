@@ -15,8 +15,18 @@ abstract class ApiCommand implements Callable<Integer> {
 
   abstract String name();
 
+  /** What is wrong with the arguments, found before asking the swarm anything; null when nothing. */
+  String argumentProblem() {
+    return null;
+  }
+
   @Override
   public final Integer call() throws Exception {
+    String problem = argumentProblem();
+    if (problem != null) {
+      System.err.println("swarm " + name() + ": " + problem);
+      return SwarmCli.BAD_INPUT;
+    }
     SwarmClient client;
     try {
       client = connection.client(null);

@@ -15,8 +15,8 @@ final class CancelCommand extends ApiCommand {
   @Parameters(index = "0", description = "The run's id.")
   long run;
 
-  @Option(names = "--job", description = "Only this job (its id, from the run's page or `swarm status`).")
-  Long job;
+  @Option(names = "--job", description = "Only this job: its name in the run (as `swarm run` prints it) or its id.")
+  String job;
 
   @Override
   String name() {
@@ -25,7 +25,8 @@ final class CancelCommand extends ApiCommand {
 
   @Override
   int run(SwarmClient client) throws IOException, InterruptedException {
-    JsonNode detail = client.post("/api/v1/runs/" + run + (job == null ? "" : "/jobs/" + job) + "/cancel", null);
+    Long jobId = job == null ? null : job.matches("\\d{1,18}") ? Long.valueOf(job) : JobNames.resolve(client, run, job);
+    JsonNode detail = client.post("/api/v1/runs/" + run + (jobId == null ? "" : "/jobs/" + jobId) + "/cancel", null);
     System.out.println("cancelling " + (job == null ? "run #" + run : "job " + job + " of run #" + run) + "; the run is "
         + detail.path("run").path("state").asText().toLowerCase(java.util.Locale.ROOT));
     return SwarmCli.OK;

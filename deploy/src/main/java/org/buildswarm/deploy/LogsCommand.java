@@ -9,8 +9,9 @@ import picocli.CommandLine.Parameters;
 /** {@code swarm logs JOB [--attempt N] [--follow]}. */
 @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a job's log (its latest attempt by default).")
 final class LogsCommand extends ApiCommand {
-  @Parameters(index = "0", description = "The job's id.")
-  long job;
+  @Parameters(index = "0", description = "The job: its id, or RUN/NAME (the run's id and the job's name, as "
+      + "`swarm run` prints them: 12/package).")
+  String job;
 
   @Option(names = "--attempt", description = "This attempt instead of the latest.")
   Integer attempt;
@@ -24,10 +25,16 @@ final class LogsCommand extends ApiCommand {
   }
 
   @Override
+  String argumentProblem() {
+    return JobNames.problem(job);
+  }
+
+  @Override
   int run(SwarmClient client) throws IOException, InterruptedException {
+    long jobId = JobNames.resolve(client, job);
     long offset = 0;
     while (true) {
-      SwarmClient.LogPart part = client.log(job, attempt, offset);
+      SwarmClient.LogPart part = client.log(jobId, attempt, offset);
       System.out.print(part.text());
       System.out.flush();
       offset = part.size();

@@ -58,7 +58,18 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("swarm run: no pipeline file " + pipelineFile);
       return SwarmCli.BAD_INPUT;
     }
-    String yaml = Files.readString(pipelineFile, StandardCharsets.UTF_8);
+    String yaml;
+    try {
+      yaml = org.buildswarm.deploy.impl.PipelineFiles.read(pipelineFile);
+    } catch (org.buildswarm.deploy.impl.PipelineFiles.NotText e) {
+      System.err.println("swarm run: the pipeline is invalid; nothing was queued\n  " + e.getMessage());
+      return SwarmCli.BAD_INPUT;
+    }
+    if (yaml.isBlank()) {
+      System.err.println("swarm run: the pipeline is invalid; nothing was queued\n  " + pipelineFile
+          + ":1:1: the pipeline file is empty (a pipeline needs at least \"jobs:\")");
+      return SwarmCli.BAD_INPUT;
+    }
     SwarmClient client;
     try {
       client = connection.client(dir);

@@ -186,6 +186,15 @@ class SingleHostSwarmSystemTest {
     assertThat(summary.path("source").path("kind").asText()).isEqualTo("directory");
     SwarmProcess.Finished status = SwarmProcess.run(work, "status-checkout", RUN_TIMEOUT, "status");
     assertThat(status.stdout()).as("%s", status).contains(" at " + sha.substring(0, 7) + " \"Teach the build to pass\"");
+    // A job by the names `swarm run` prints: the run's id and the job's name.
+    SwarmProcess.Finished logs = SwarmProcess.run(work, "logs-by-name", RUN_TIMEOUT, "logs",
+        summary.path("id").asLong() + "/build");
+    assertThat(logs.exitCode()).as("%s", logs).isZero();
+    assertThat(logs.stdout()).contains("==> job \"build\"");
+    SwarmProcess.Finished unknown = SwarmProcess.run(work, "logs-unknown", RUN_TIMEOUT, "logs",
+        summary.path("id").asLong() + "/deploy");
+    assertThat(unknown.exitCode()).as("%s", unknown).isEqualTo(2);
+    assertThat(unknown.stderr()).contains("has no job \"deploy\"; its jobs: build");
   }
 
   @Test

@@ -185,8 +185,13 @@ public final class RunProgress {
     out.printf(Locale.ROOT, "  %-10s %s%s%n", what, job.name(), detail == null || detail.isBlank() ? "" : "  " + detail);
   }
 
-  private static String seconds(long millis) {
-    return String.format(Locale.ROOT, "%.1fs", Math.max(0, millis) / 1000.0);
+  /** 0.08s, 4.25s, 12.3s, 3m 05s: a job of 77 ms does not show as 0.0s. */
+  static String seconds(long millis) {
+    long ms = Math.max(0, millis);
+    if (ms >= 60_000) {
+      return String.format(Locale.ROOT, "%dm %02ds", ms / 60_000, (ms % 60_000) / 1000);
+    }
+    return String.format(Locale.ROOT, ms < 10_000 ? "%.2fs" : "%.1fs", ms / 1000.0);
   }
 
   private static String word(JobState state) {

@@ -51,6 +51,11 @@ public final class SwarmClient {
     private final int status;
     private final transient JsonNode error;
 
+    /** A refusal the CLI makes itself, before asking the swarm (a name that is not there). */
+    public ApiException(int status, String message) {
+      this(status, null, message);
+    }
+
     ApiException(int status, JsonNode error, String message) {
       super(message);
       this.status = status;

@@ -50,6 +50,13 @@ public final class PipelineReader {
           "the pipeline file is " + bytes.length + " bytes; the limit is " + limits.maxBytes()
               + " bytes (it crosses the limit here)")));
     }
+    SourceLocation control = firstControlCharacter(text);
+    if (control != null) {
+      int codePoint = text.codePointAt(controlOffset(text));
+      throw new PipelineException(List.of(PipelineProblem.at(file, control, String.format(
+          "a control character (U+%04X) is not allowed in a pipeline file; write it as an escape in a quoted string",
+          codePoint))));
+    }
     YamlNode root;
     try {
       root = new YamlTreeReader(limits).read(text);
@@ -62,6 +69,35 @@ public final class PipelineReader {
       throw new PipelineException(binder.problems());
     }
     return pipeline;
+  }
+
+  /** Where the first character YAML forbids is (C0 controls but tab, newline and return; DEL), or null. */
+  private static SourceLocation firstControlCharacter(String text) {
+    int offset = controlOffset(text);
+    if (offset < 0) {
+      return null;
+    }
+    int line = 1;
+    int column = 1;
+    for (int i = 0; i < offset; i = text.offsetByCodePoints(i, 1)) {
+      if (text.charAt(i) == '\n') {
+        line++;
+        column = 1;
+      } else {
+        column++;
+      }
+    }
+    return new SourceLocation(line, column);
+  }
+
+  private static int controlOffset(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The line and column of the character holding UTF-8 byte {@code offset}. */

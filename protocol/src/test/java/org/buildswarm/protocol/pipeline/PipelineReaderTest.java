@@ -498,6 +498,12 @@ class PipelineReaderTest {
   }
 
   @Test
+  void aRawControlCharacterIsReportedWhereItIs() {
+    assertAt(onlyProblem("jobs:\n  build:\n    steps: [\"echo a\u0000b\"]\n"), 3, 20,
+        "a control character (U+0000) is not allowed in a pipeline file");
+  }
+
+  @Test
   void emptyFileIsRejected() {
     assertAt(onlyProblem(""), 1, 1, "a pipeline file must be a mapping");
   }

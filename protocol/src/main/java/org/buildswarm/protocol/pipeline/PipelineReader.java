@@ -58,15 +58,21 @@ public final class PipelineReader {
           codePoint))));
     }
     YamlNode root;
+    YamlTreeReader tree = new YamlTreeReader(limits);
     try {
-      root = new YamlTreeReader(limits).read(text);
+      root = tree.read(text);
     } catch (YamlTreeReader.YamlError e) {
       throw new PipelineException(List.of(PipelineProblem.at(file, e.location(), e.getMessage())));
     }
     PipelineBinder binder = new PipelineBinder(file, limits, jobSet);
     Pipeline pipeline = binder.bind(root);
-    if (pipeline == null) {
-      throw new PipelineException(binder.problems());
+    if (pipeline == null || !tree.problems().isEmpty()) {
+      // Every problem at once, in the order they stand in the file.
+      List<PipelineProblem> all = new java.util.ArrayList<>();
+      tree.problems().forEach(problem -> all.add(PipelineProblem.at(file, problem.location(), problem.getMessage())));
+      all.addAll(binder.problems());
+      all.sort(java.util.Comparator.comparingInt(PipelineProblem::line).thenComparingInt(PipelineProblem::column));
+      throw new PipelineException(all);
     }
     return pipeline;
   }

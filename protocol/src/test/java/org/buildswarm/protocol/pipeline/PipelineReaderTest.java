@@ -244,6 +244,50 @@ class PipelineReaderTest {
   }
 
   @Test
+  void aDuplicateKeyDoesNotHideTheOtherProblems() {
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          build:
+            steps: [make]
+            cores: 2
+            cores: 4
+          test:
+            needs: [biuld]
+            steps: [make test]
+        """);
+    assertThat(problems).extracting(PipelineProblem::line).containsExactly(5, 7);
+    assertAt(problems.get(0), 5, 5, "duplicate key \"cores\"");
+    assertAt(problems.get(1), 7, 13, "needs \"biuld\"");
+  }
+
+  @Test
+  void anExpressionProblemDoesNotHideTheSameJobsBadNeeds() {
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          build:
+            steps: [make]
+          test:
+            needs: [biuld]
+            steps: ["make ${{ matrix.shard }}"]
+        """);
+    assertThat(problems).extracting(PipelineProblem::message)
+        .anySatisfy(message -> assertThat(message).contains("needs \"biuld\""))
+        .anySatisfy(message -> assertThat(message).contains("matrix.shard"));
+  }
+
+  @Test
+  void anUnclosedExpressionIsAProblemNotText() {
+    PipelineProblem problem = onlyProblem("""
+        jobs:
+          test:
+            matrix: {shard: [1, 2]}
+            steps: ["make test SHARD=${{ matrix.shard }"]
+        """);
+    assertThat(problem.line()).isEqualTo(4);
+    assertThat(problem.message()).contains("never closed with \"}}\"");
+  }
+
+  @Test
   void duplicateJobNameIsReported() {
     PipelineProblem problem = onlyProblem("""
         jobs:

@@ -60,6 +60,8 @@ public final class PipelineBinder {
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   /** {@code ${{ anything }}}: the only expressions allowed are {@code matrix.<axis>}. */
   public static final Pattern EXPRESSION = Pattern.compile("\\$\\{\\{\\s*(.*?)\\s*}}");
+  /** The needs of jobs that had other problems (so were not bound), still checked against the job names. */
+  private final Map<String, List<Need>> needsOfUnboundJobs = new java.util.LinkedHashMap<>();
   private static final Pattern MATRIX_REFERENCE = Pattern.compile("matrix\\.([A-Za-z0-9_-]+)");
 
   private final String file;
@@ -385,6 +387,8 @@ public final class PipelineBinder {
     String jobSet = bindJobSet(job, where);
     checkExpressions(job, matrix, where);
     if (problems.size() > before) {
+      // Its other problems must not hide what its needs name: those are checked with the rest.
+      needsOfUnboundJobs.put(name, needs == null ? List.of() : needs);
       return null;
     }
     return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
@@ -782,6 +786,13 @@ public final class PipelineBinder {
     collectScalars(job.entries().get("labels"), scalars);
     collectScalars(job.entries().get("artifacts"), scalars);
     for (ScalarNode scalar : scalars) {
+      String unclosed = EXPRESSION.matcher(scalar.text()).replaceAll("");
+      int opening = unclosed.indexOf("${{");
+      if (opening >= 0) {
+        String rest = unclosed.substring(opening);
+        problem(scalar.location(), where + ": \"" + (rest.length() > 40 ? rest.substring(0, 40) + "…" : rest)
+            + "\" opens an expression that is never closed with \"}}\"");
+      }
       Matcher expression = EXPRESSION.matcher(scalar.text());
       while (expression.find()) {
         Matcher reference = MATRIX_REFERENCE.matcher(expression.group(1));
@@ -814,10 +825,13 @@ public final class PipelineBinder {
   private void checkNeeds(List<JobDefinition> jobs, MapNode jobMap) {
     Map<String, JobDefinition> byName = new HashMap<>();
     jobs.forEach(job -> byName.put(job.name(), job));
-    for (JobDefinition job : jobs) {
-      for (Need need : job.needs()) {
+    Map<String, List<Need>> needsByJob = new java.util.LinkedHashMap<>();
+    jobs.forEach(job -> needsByJob.put(job.name(), job.needs()));
+    needsByJob.putAll(needsOfUnboundJobs);
+    for (Map.Entry<String, List<Need>> job : needsByJob.entrySet()) {
+      for (Need need : job.getValue()) {
         if (!jobMap.entries().containsKey(need.job())) {
-          problem(need.location(), "job \"" + job.name() + "\" needs \"" + need.job() + "\", which is not a job in this pipeline"
+          problem(need.location(), "job \"" + job.getKey() + "\" needs \"" + need.job() + "\", which is not a job in this pipeline"
               + suggestion(need.job(), jobMap.entries().keySet()));
         }
       }

@@ -30,6 +30,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * expanded (with {@code <<} merge keys) under a node budget that stops "billion laughs" files.
  */
 public final class YamlTreeReader {
+  private final List<YamlError> problems = new ArrayList<>();
   /** A YAML problem at a position; the first one ends reading. */
   public static final class YamlError extends Exception {
     private static final long serialVersionUID = 1L;
@@ -60,8 +61,17 @@ public final class YamlTreeReader {
   }
 
   /** Reads the text's only document; an empty document reads as a null scalar. */
+  /**
+   * Problems that did not stop reading (a duplicate key: the first definition is kept), so the
+   * rest of the file is still checked and every problem reported at once.
+   */
+  public List<YamlError> problems() {
+    return List.copyOf(problems);
+  }
+
   public YamlNode read(String text) throws YamlError {
     anchors.clear();
+    problems.clear();
     aliasNodes = 0;
     try (YAMLParser parser = (YAMLParser) factory.createParser(new StringReader(text))) {
       JsonToken first = parser.nextToken();
@@ -129,8 +139,9 @@ public final class YamlTreeReader {
       }
       Entry previous = entries.get(key);
       if (previous != null) {
-        throw new YamlError(keyAt, "duplicate key \"" + key + "\" (first defined at line "
-            + previous.keyLocation().line() + ", column " + previous.keyLocation().column() + ")");
+        problems.add(new YamlError(keyAt, "duplicate key \"" + key + "\" (first defined at line "
+            + previous.keyLocation().line() + ", column " + previous.keyLocation().column() + ")"));
+        continue;
       }
       entries.put(key, new Entry(key, keyAt, value));
     }

@@ -134,7 +134,7 @@ public final class RunProgress {
       case FAILED -> {
         line("FAILED", job, (job.reason() == null ? "" : job.reason()) + (took.isEmpty() ? "" : "  " + took));
         for (String tail : job.logTail()) {
-          out.println("             | " + tail);
+          out.println("             | " + Terminal.shown(tail));
         }
       }
       case SKIPPED -> line("skipped", job, job.reason());
@@ -182,7 +182,8 @@ public final class RunProgress {
   }
 
   private void line(String what, JobView job, String detail) {
-    out.printf(Locale.ROOT, "  %-10s %s%s%n", what, job.name(), detail == null || detail.isBlank() ? "" : "  " + detail);
+    out.printf(Locale.ROOT, "  %-10s %s%s%n", what, Terminal.shown(job.name()),
+        detail == null || detail.isBlank() ? "" : "  " + Terminal.shown(detail));
   }
 
   /** 0.08s, 4.25s, 12.3s, 3m 05s: a job of 77 ms does not show as 0.0s. */

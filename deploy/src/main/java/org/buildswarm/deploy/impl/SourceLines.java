@@ -18,6 +18,10 @@ public final class SourceLines {
 
   /** {@code main at 1a2b3c4 "Fix the build" — Ann <ann@example.org>}, or the directory, or "no source". */
   public static String describe(SourceSpec source) {
+    return Terminal.shown(describeRaw(source));
+  }
+
+  private static String describeRaw(SourceSpec source) {
     if (source == null || SourceSpec.NONE.equals(source.kind())) {
       return "no source";
     }

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     subcommands = {UpCommand.class, RunCommand.class, StatusCommand.class, LogsCommand.class, CancelCommand.class,
         OrchestratorCommand.class, GatewayCommand.class, DroneCommand.class,
         DroneModeCommands.Drain.class, DroneModeCommands.Pause.class, DroneModeCommands.Resume.class, TokenCommand.class, EnvironmentCommand.class,
-        SimulateCommand.class, LintCommand.class, CredentialsCommand.class, CommandLine.HelpCommand.class})
+        SimulateCommand.class, LintCommand.class, CredentialsCommand.class, CommandLine.HelpCommand.class,
+        picocli.AutoComplete.GenerateCompletion.class})
 public final class SwarmCli {
   /** Exit status: the run (or command) succeeded. */
   public static final int OK = 0;

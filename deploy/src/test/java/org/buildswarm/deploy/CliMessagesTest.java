@@ -18,6 +18,13 @@ class CliMessagesTest {
   }
 
   @Test
+  void bashAndZshCompletionComeFromTheCommandItself() {
+    Cli.Outcome outcome = Cli.swarm("generate-completion");
+    assertThat(outcome.status()).as(outcome.err()).isZero();
+    assertThat(outcome.out()).contains("complete -F", "lint", "logs", "--reads-need-token");
+  }
+
+  @Test
   void aSwarmThatIsNotThereIsSaidInWordsNotNull() throws Exception {
     int closed;
     try (ServerSocket socket = new ServerSocket(0)) {

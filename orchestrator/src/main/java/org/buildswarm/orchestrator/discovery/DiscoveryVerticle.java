@@ -327,11 +327,6 @@ public final class DiscoveryVerticle extends VerticleBase {
           if (seen.scheduled() != null) {
             scheduled.put(project.name(), seen.scheduled());
           }
-          for (Found push : seen.found()) {
-            if (push.ref().startsWith("refs/heads/") && push.commit() != null) {
-              health.get(project.name()).lastCommit = push.ref() + " " + push.sha();
-            }
-          }
           return startRuns(project, seen.found());
         })
         .onComplete(result -> {

@@ -22,28 +22,28 @@ final class HostGuardSettings {
 
   @Option(names = "--max-memory-pressure", defaultValue = "" + HostGuardOptions.DEFAULT_MAX_MEMORY_PRESSURE,
       description = "While running a job, take no more while tasks waited for memory this share of the time "
-          + "(PSI memory some avg10, %; 0: off; default: ${DEFAULT-VALUE}).")
+          + "(PSI memory some avg10, %%; 0: off; default: ${DEFAULT-VALUE}).")
   double maxMemoryPressure;
 
   @Option(names = "--resume-memory-pressure", defaultValue = "" + HostGuardOptions.DEFAULT_RESUME_MEMORY_PRESSURE,
-      description = "Take work again once memory pressure is below this (%; default: ${DEFAULT-VALUE}).")
+      description = "Take work again once memory pressure is below this (%%; default: ${DEFAULT-VALUE}).")
   double resumeMemoryPressure;
 
   @Option(names = "--max-cpu-pressure", description = "While running a job, take no more while tasks waited for a "
-      + "CPU this share of the time because of work other than the drone's own jobs (%; 0: off; default: "
+      + "CPU this share of the time because of work other than the drone's own jobs (%%; 0: off; default: "
       + HostGuardOptions.DEFAULT_MAX_CPU_PRESSURE + " for swarm drone, 0 for swarm up).")
   Double maxCpuPressure;
 
-  @Option(names = "--resume-cpu-pressure", description = "Take work again once that CPU pressure is below this (%; "
+  @Option(names = "--resume-cpu-pressure", description = "Take work again once that CPU pressure is below this (%%; "
       + "default: half of --max-cpu-pressure).")
   Double resumeCpuPressure;
 
   @Option(names = "--max-io-pressure", description = "While running a job, take no more while tasks waited for I/O "
-      + "this share of the time because of work other than the drone's own jobs (%; 0: off; default: "
+      + "this share of the time because of work other than the drone's own jobs (%%; 0: off; default: "
       + HostGuardOptions.DEFAULT_MAX_IO_PRESSURE + " for swarm drone, 0 for swarm up).")
   Double maxIoPressure;
 
-  @Option(names = "--resume-io-pressure", description = "Take work again once that I/O pressure is below this (%; "
+  @Option(names = "--resume-io-pressure", description = "Take work again once that I/O pressure is below this (%%; "
       + "default: half of --max-io-pressure).")
   Double resumeIoPressure;
 

@@ -18,6 +18,22 @@ class CliMessagesTest {
   }
 
   @Test
+  void everyCommandsHelpIsPlainText() {
+    // A '%' not written as '%%' in a description makes picocli warn on stderr and print the raw text.
+    java.util.List<String[]> helps = new java.util.ArrayList<>();
+    helps.add(new String[] {"--help"});
+    SwarmCli.commandLine().getSubcommands().keySet().forEach(name -> helps.add(new String[] {name, "--help"}));
+    SwarmCli.commandLine().getSubcommands().forEach((name, command) -> command.getSubcommands().keySet()
+        .forEach(sub -> helps.add(new String[] {name, sub, "--help"})));
+    for (String[] args : helps) {
+      Cli.Outcome outcome = Cli.swarm(args);
+      assertThat(outcome.status()).as("swarm %s", String.join(" ", args)).isZero();
+      assertThat(outcome.err()).as("swarm %s", String.join(" ", args)).doesNotContain("WARN", "%n");
+      assertThat(outcome.out()).as("swarm %s", String.join(" ", args)).contains("Usage:").doesNotContain("null");
+    }
+  }
+
+  @Test
   void bashAndZshCompletionComeFromTheCommandItself() {
     Cli.Outcome outcome = Cli.swarm("generate-completion");
     assertThat(outcome.status()).as(outcome.err()).isZero();

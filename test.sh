@@ -12,8 +12,10 @@ cd "$(dirname "$0")"
 # openrc (a drone run as an OpenRC service by supervise-daemon; OpenRC need not be the init),
 # bubblewrap (the job sandbox), git and make (real tools run inside the sandbox), and
 # openssh-server and lighttpd (private Git repositories over ssh:// and HTTP with authentication;
-# the tests start their own servers on loopback).
+# the tests start their own servers on loopback), and npm when it is not here (the UI tests' npm
+# packages: axe-core, the accessibility checker they inject into each page; tests/package.json).
 packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc bubblewrap git make openssh-server lighttpd"
+command -v npm >/dev/null 2>&1 || packages="$packages npm"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
   for package in $packages; do
@@ -27,6 +29,8 @@ if command -v dpkg >/dev/null 2>&1; then
     $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
   fi
 fi
+
+npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
 tmp=${TMPDIR:-/tmp}
 temp_before=" $(ls -A "$tmp" | tr '\n' ' ') "

@@ -2,6 +2,7 @@
 // The overview is polled too: it is how the page learns that it is looking at a snapshot.
 import { api, get, stream, send, token, setToken, esc, when, clock, took, badge, bytes } from './lib.js';
 import { jobGraph } from './graph.js';
+import { LogViewer } from './logview.js';
 
 const view = document.getElementById('view');
 const liveDot = document.getElementById('live');
@@ -95,20 +96,31 @@ function sourceText(source) {
     + '</span>';
 }
 
+/** Job states in the order people read a run's progress, whatever order the counts arrive in. */
+const STATE_ORDER = ['FAILED', 'TIMED_OUT', 'UNSCHEDULABLE', 'HELD', 'RUNNING', 'ASSIGNED', 'QUEUED', 'WAITING', 'RETRY_WAIT',
+  'SUCCEEDED', 'CACHED', 'SKIPPED', 'CANCELLED'];
+const stateRank = (state) => { const at = STATE_ORDER.indexOf(state); return at < 0 ? STATE_ORDER.length : at; };
+const jobCounts = (counts) => Object.entries(counts).sort(([a], [b]) => stateRank(a) - stateRank(b) || a.localeCompare(b))
+  .map(([s, n]) => `${n} ${esc(s.toLowerCase().replace('_', ' '))}`).join(', ');
+
+/** A run's duration, counting on while it runs (the page's clock ticks every [data-since] element). */
+const ticking = (from, to) => (to || !from ? took(from, to) : `<span data-since="${from}">${took(from)}</span>`);
+
 function runRows(runs) {
   return runs.map((run) => `
     <tr class="clickable" data-href="#/runs/${run.id}">
-      <td>#${run.id}</td><td>${esc(run.project)}</td><td>${badge(run.state)}</td><td>${sourceText(run.source)}</td>
-      <td>${Object.entries(run.jobCounts).map(([s, n]) => `${n} ${esc(s.toLowerCase())}`).join(', ')}</td>
+      <td><a href="#/runs/${run.id}">#${run.id}</a></td><td>${esc(run.project)}${run.pipeline && run.pipeline !== run.project
+        ? `<div class="muted small">${esc(run.pipeline)}</div>` : ''}</td><td>${badge(run.state)}</td><td>${sourceText(run.source)}</td>
+      <td>${jobCounts(run.jobCounts)}</td>
       <td class="muted">${esc(String(run.trigger).toLowerCase())} · ${esc(run.requestedBy ?? '')}</td>
-      <td class="muted">${when(run.createdAt)}</td><td class="muted">${took(run.createdAt, run.finishedAt)}</td>
+      <td class="muted">${when(run.createdAt)}</td><td class="muted">${ticking(run.createdAt, run.finishedAt)}</td>
     </tr>`).join('');
 }
 
 function runsTable(runs) {
-  return `<table><thead><tr><th>Run</th><th>Project</th><th>State</th><th>Source</th><th>Jobs</th><th>Trigger</th>
+  return `<div class="table-wrap"><table><thead><tr><th>Run</th><th>Project</th><th>State</th><th>Source</th><th>Jobs</th><th>Trigger</th>
     <th>Started</th><th>Took</th></tr></thead><tbody>${runRows(runs) || '<tr><td colspan="8" class="muted">No runs yet. '
-    + 'Try <code>swarm run</code> or “New run”.</td></tr>'}</tbody></table>`;
+    + 'Try <code>swarm run</code> or “New run”.</td></tr>'}</tbody></table></div>`;
 }
 
 /** Why a job that could run does not (every waiting, queued or held job says), as HTML; '' when it runs or ended. */
@@ -121,14 +133,14 @@ function waitText(job) {
 
 function queueTable(queue) {
   const rows = queue.jobs.map((q) => `
-    <tr class="clickable" data-href="#/runs/${q.job.runId}">
-      <td>${esc(q.job.name)}</td><td>#${q.job.runId} ${esc(q.project)}</td><td>${badge(q.job.state)}</td>
+    <tr class="clickable" data-href="#/runs/${q.job.runId}?job=${q.job.id}">
+      <td><a href="#/runs/${q.job.runId}?job=${q.job.id}">${esc(q.job.name)}</a></td><td>#${q.job.runId} ${esc(q.project)}</td><td>${badge(q.job.state)}</td>
       <td>${q.job.cores}</td><td>${esc(q.job.labels.join(', '))}</td><td class="muted">${took(q.readySince)}</td>
       <td class="reason">${waitText(q.job) || esc(q.job.reason ?? (q.notBefore ? `retry at ${clock(q.notBefore)}` : ''))}</td>
     </tr>`).join('');
-  return `<table class="queue"><thead><tr><th>Job</th><th>Run</th><th>State</th><th>Cores</th><th>Labels</th>
+  return `<div class="table-wrap"><table class="queue"><thead><tr><th>Job</th><th>Run</th><th>State</th><th>Cores</th><th>Labels</th>
     <th>Waiting</th><th>Why</th></tr></thead><tbody>${rows
-    || '<tr><td colspan="7" class="muted">Nothing is waiting for a drone.</td></tr>'}</tbody></table>
+    || '<tr><td colspan="7" class="muted">Nothing is waiting for a drone.</td></tr>'}</tbody></table></div>
     ${queue.total > queue.jobs.length ? `<p class="muted">and ${queue.total - queue.jobs.length} more</p>` : ''}`;
 }
 
@@ -146,12 +158,12 @@ function dronesTable(drones) {
         ? `<div class="reason">${esc(d.reason)}</div>` : ''}</td>
       <td><span class="bar" title="${share}%"><span style="width:${share}%"></span></span> ${d.busyCores}/${d.cores}</td>
       <td>${esc(d.labels.join(', '))}</td><td>${d.load1 >= 0 ? d.load1.toFixed(2) : ''}</td><td>${memory}</td>
-      <td class="muted">${d.runningJobs.length ? d.runningJobs.map((j) => `job ${j}`).join(', ') : ''}</td>
+      <td class="muted">${d.runningJobs.length ? d.runningJobs.map((j) => `job ${esc(j)}`).join(', ') : ''}</td>
       <td class="muted">${clock(d.lastSeenAt)}</td><td class="actions">${actions}</td></tr>`;
   }).join('');
-  return `<table><thead><tr><th>Drone</th><th>State</th><th>Cores</th><th>Labels</th><th>Load</th><th>Memory</th>
-    <th>Running</th><th>Last seen</th><th></th></tr></thead><tbody>${rows
-    || '<tr><td colspan="9" class="muted">No drones have joined.</td></tr>'}</tbody></table>`;
+  return `<div class="table-wrap"><table><thead><tr><th>Drone</th><th>State</th><th>Cores</th><th>Labels</th><th>Load</th><th>Memory</th>
+    <th>Running</th><th>Last seen</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody>${rows
+    || '<tr><td colspan="9" class="muted">No drones have joined.</td></tr>'}</tbody></table></div>`;
 }
 
 /** Why the overview could not be read, when it could not (401: reads need a token). */
@@ -232,94 +244,116 @@ async function showRuns() {
   });
 }
 
-let openJob = null; // the job whose log is shown on the run page
-let logFollow = null; // { jobId, attempt, offset, timer }
+let logViewer = null; // the LogViewer on the run page, kept while the page is drawn anew around it
+
+const FINAL_JOB = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'];
+const ACTIVE_JOB = ['QUEUED', 'WAITING', 'ASSIGNED', 'RUNNING', 'UNSCHEDULABLE', 'RETRY_WAIT'];
+
+/** The run page's address: #/runs/12?job=40&attempt=2&line=118 (job, attempt and line are optional). */
+function runAddress() {
+  const query = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const number = (key) => (query.get(key) && /^\d+$/.test(query.get(key)) ? Number(query.get(key)) : null);
+  return { job: number('job'), attempt: number('attempt'), line: number('line') };
+}
+const jobLink = (runId, jobId) => `#/runs/${runId}?job=${jobId}`;
+
+function testsText(tests) {
+  if (!tests || !tests.total) return '';
+  const parts = [];
+  if (tests.failed + tests.errored) parts.push(`<span class="failed">${tests.failed + tests.errored} failed</span>`);
+  parts.push(`<span class="passed">${tests.passed} passed</span>`);
+  if (tests.skipped) parts.push(`${tests.skipped} skipped`);
+  return `<span class="tests-summary" title="${tests.total} tests">${parts.join(', ')}</span>`;
+}
 
 async function showRun(id) {
   const detail = await api(`/runs/${id}`);
   const run = detail.run;
+  const address = runAddress();
   const active = !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.state);
+  const anyFailed = detail.jobs.some((job) => ['FAILED', 'CANCELLED'].includes(job.state));
   const rows = detail.jobs.map((job) => `
-    <tr class="clickable ${String(job.id) === String(openJob) ? 'selected' : ''}" data-job="${job.id}">
-      <td>${esc(job.name)}</td><td>${badge(job.state)}</td><td>${esc(job.drone ?? '')}</td><td>${job.cores}</td>
-      <td>${job.attempt}</td><td class="muted">${took(job.startedAt, job.finishedAt)}</td>
+    <tr class="clickable ${job.id === address.job ? 'selected' : ''}" data-job="${job.id}">
+      <td><a href="${jobLink(run.id, job.id)}"${job.id === address.job ? ' aria-current="true"' : ''}>${esc(job.name)}</a></td>
+      <td>${badge(job.state)}</td><td>${esc(job.drone ?? '')}</td><td>${job.cores}</td>
+      <td>${job.attempt}</td><td class="muted">${ticking(job.startedAt, job.finishedAt)}</td><td>${testsText(job.tests)}</td>
       <td class="reason">${waitText(job) || esc(job.reason ?? '')}</td>
-      <td class="actions">${['QUEUED', 'WAITING', 'ASSIGNED', 'RUNNING', 'UNSCHEDULABLE', 'RETRY_WAIT'].includes(job.state)
-        ? button('cancel-job', 'Cancel', `data-job-id="${job.id}"`) : ''}${job.state === 'HELD'
+      <td class="actions">${ACTIVE_JOB.includes(job.state)
+        ? button('cancel-job', 'Cancel', `data-job-id="${job.id}" aria-label="Cancel ${esc(job.name)}"`) : ''}${FINAL_JOB.includes(job.state)
+        && job.state !== 'SKIPPED' ? button('retry-job', 'Retry', `data-job-id="${job.id}" aria-label="Retry ${esc(job.name)}"`) : ''}${job.state === 'HELD'
         ? ['retry', 'failed', 'succeeded'].map((decision) => button('decide', decision === 'retry' ? 'Run again'
           : decision === 'failed' ? 'Mark failed' : 'Mark deployed', `data-job-id="${job.id}" data-decision="${decision}"`,
           'admin')).join(' ') : ''}</td>
     </tr>`).join('');
+  const failures = detail.jobs.filter((job) => job.tests && (job.tests.failed + job.tests.errored) > 0);
+  const tests = detail.tests && detail.tests.total ? `<section class="panel" aria-labelledby="tests-title"><h2 id="tests-title">Tests</h2>
+      <p>${testsText(detail.tests)} <span class="muted">of ${detail.tests.total} in ${detail.jobs.filter((job) => job.tests?.total).length} job(s)</span></p>
+      <div id="test-failures">${failures.length ? '<p class="muted">Loading failures…</p>' : ''}</div></section>` : '';
   view.innerHTML = `<p><a href="#/runs">← runs</a></p>
-    <div class="title"><h2>Run #${run.id} · ${esc(run.project)} ${badge(run.state)}</h2>
+    <div class="title"><h2>Run #${run.id} · ${esc(run.project)}${run.pipeline && run.pipeline !== run.project
+      ? ` <span class="run-name">${esc(run.pipeline)}</span>` : ''} ${badge(run.state)}</h2>
       <span class="muted">${esc(String(run.trigger).toLowerCase())} by ${esc(run.requestedBy ?? '?')} · ${when(run.createdAt)}
-      · ${took(run.createdAt, run.finishedAt)}</span>
+      · ${ticking(run.createdAt, run.finishedAt)}</span>
       <p class="run-source">${sourceText(run.source)}</p>
       ${active ? button('cancel-run', 'Cancel run', `data-run="${run.id}"`) : ''}
-      ${button('rerun', 'Re-run', `data-run="${run.id}"`)}</div>
-    <div class="graph">${jobGraph(detail.jobs, openJob)}</div>
-    <table><thead><tr><th>Job</th><th>State</th><th>Drone</th><th>Cores</th><th>Attempt</th><th>Took</th><th></th><th></th>
-    </tr></thead><tbody>${rows}</tbody></table><div id="log"></div>`;
-  if (openJob && detail.jobs.some((job) => String(job.id) === String(openJob))) followLog(openJob, true);
-}
-
-function stopLog() {
-  if (logFollow) clearTimeout(logFollow.timer);
-  logFollow = null;
-}
-
-/**
- * Shows a job's log and keeps appending new bytes until the log is complete (a live tail). New
- * output is appended as text: a big log is never re-rendered (nor re-escaped) as a whole.
- */
-async function followLog(jobId, keep = false) {
+      ${!active && anyFailed ? button('retry-failed', 'Re-run failed jobs', `data-run="${run.id}"`) : ''}
+      ${button('rerun', 'Re-run all (new run)', `data-run="${run.id}"`)}</div>
+    <div class="graph">${jobGraph(detail.jobs, address.job, run.id)}</div>
+    <div class="table-wrap"><table class="jobs"><thead><tr><th>Job</th><th>State</th><th>Drone</th><th>Cores</th><th>Attempt</th><th>Took</th>
+    <th>Tests</th><th>Why</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>
+    ${tests}<div id="log"></div>`;
+  if (failures.length) showFailures(failures);
+  const job = detail.jobs.find((each) => each.id === address.job);
   const target = document.getElementById('log');
-  if (!target) return;
-  if (keep && logFollow && logFollow.jobId === String(jobId)) {
-    // The page was drawn anew: put the same text node back rather than rebuilding it.
-    target.innerHTML = logFrame(jobId, logFollow.complete, logFollow.offset);
-    target.appendChild(logFollow.pre);
-    scrollLog();
+  if (!job) { stopLog(); return; }
+  const key = `${job.id}/${address.attempt ?? 'latest'}`;
+  if (logViewer && logViewer.runId === run.id && logViewer.key === key) {
+    const { scrollTop } = logViewer.scroller;
+    target.appendChild(logViewer.element);
+    logViewer.scroller.scrollTop = scrollTop;
+    if (address.line && address.line !== logViewer.targetLine) { logViewer.targetLine = address.line; logViewer.targetShown = false; }
+    logViewer.update(job);
+    logViewer.draw();
     return;
   }
   stopLog();
-  openJob = String(jobId);
-  const pre = document.createElement('pre');
-  pre.className = 'log';
-  pre.id = 'log-text';
-  logFollow = { jobId: String(jobId), offset: 0, pre, complete: false, timer: null };
-  const mine = logFollow;
-  target.innerHTML = logFrame(jobId, false, 0);
-  target.appendChild(pre);
-  const poll = async () => {
-    if (logFollow !== mine) return;
-    try {
-      const response = await get(`/jobs/${jobId}/log?offset=${mine.offset}`);
-      if (response.ok) {
-        const chunk = await response.text();
-        mine.offset = Number(response.headers.get('x-log-size') ?? mine.offset + chunk.length);
-        mine.complete = response.headers.get('x-log-complete') === 'true';
-        if (chunk && logFollow === mine) {
-          mine.pre.appendChild(document.createTextNode(chunk));
-          scrollLog();
-        }
-      }
-    } catch (error) { /* the next poll tries again */ }
-    const status = document.getElementById('log-status');
-    if (status && logFollow === mine) status.innerHTML = logStatus(mine.complete, mine.offset);
-    if (!mine.complete && logFollow === mine) mine.timer = setTimeout(poll, 1000);
-  };
-  poll();
+  logViewer = new LogViewer({
+    runId: run.id, job, attempt: address.attempt, line: address.line,
+    onAttempt: (attempt, replace) => {
+      const next = `${jobLink(run.id, job.id)}${attempt ? `&attempt=${attempt}` : ''}`;
+      if (replace) history.replaceState(null, '', next); else location.hash = next;
+      if (replace) render();
+    },
+  });
+  target.appendChild(logViewer.element);
+  logViewer.poll();
 }
 
-const logStatus = (complete, size) => (complete ? `complete, ${bytes(size ?? 0)}`
-  : '<span class="dot live pulse"></span> following');
-const logFrame = (jobId, complete, size) => `<div class="title"><h2>Log of job ${esc(jobId)}</h2>
-  <span class="muted" id="log-status">${logStatus(complete, size)}</span></div>`;
+/** Each failing test with its message and output, for every job that reported failures. */
+async function showFailures(jobs) {
+  const blocks = await Promise.all(jobs.map(async (job) => {
+    try {
+      const results = await api(`/jobs/${job.id}/tests`);
+      const items = results.failures.map((f) => `<details class="failure"><summary><b>${esc(f.classname ? `${f.classname}.` : '')}${esc(f.name)}</b>
+        ${f.message ? `— ${esc(f.message.split('\n')[0])}` : ''} <span class="muted">${esc(f.kind)}</span></summary>
+        ${f.detail ? `<pre>${esc(f.detail)}</pre>` : ''}${f.output ? `<h4>Output</h4><pre>${esc(f.output)}</pre>` : ''}</details>`).join('');
+      return `<h3><a href="${jobLink(job.runId, job.id)}">${esc(job.name)}</a> ${testsText(job.tests)}</h3>${items}${results.truncated
+        ? '<p class="muted">more failures than are kept; the job\'s report files have them all</p>' : ''}`;
+    } catch (error) {
+      return `<h3>${esc(job.name)}</h3><p class="muted">could not read its test results: ${esc(error.message)}</p>`;
+    }
+  }));
+  const target = document.getElementById('test-failures');
+  if (target) {
+    const open = new Set([...target.querySelectorAll('details[open] summary')].map((summary) => summary.textContent));
+    target.innerHTML = blocks.join('');
+    target.querySelectorAll('details summary').forEach((summary) => { if (open.has(summary.textContent)) summary.parentElement.open = true; });
+  }
+}
 
-function scrollLog() {
-  const pre = document.getElementById('log-text');
-  if (pre) pre.scrollTop = pre.scrollHeight;
+function stopLog() {
+  if (logViewer) logViewer.stop();
+  logViewer = null;
 }
 
 async function showQueue() {
@@ -348,11 +382,11 @@ async function showArtifacts() {
   const sections = await Promise.all(projects.map(async (project) => {
     const { artifacts } = await api(`/artifacts/${encodeURIComponent(project)}`);
     const rows = artifacts.map((a) => `<tr class="clickable" data-href="#/artifacts/${esc(project)}/${esc(a.name)}">
-      <td>${esc(a.name)}</td><td>${a.versions}</td><td>${esc(a.newest?.version ?? '')}</td>
+      <td><a href="#/artifacts/${esc(project)}/${esc(a.name)}">${esc(a.name)}</a></td><td>${a.versions}</td><td>${esc(a.newest?.version ?? '')}</td>
       <td>${Object.values(a.channels).map((c) => `<span class="channel">${esc(c.channel)} → ${esc(c.version)}</span>`).join(' ')}</td>
       <td class="muted">${when(a.newest?.createdAt)}</td></tr>`).join('');
-    return `<h3>${esc(project)}</h3><table><thead><tr><th>Artifact</th><th>Versions</th><th>Newest</th><th>Channels</th>
-      <th>Published</th></tr></thead><tbody>${rows}</tbody></table>`;
+    return `<h3>${esc(project)}</h3><div class="table-wrap"><table><thead><tr><th>Artifact</th><th>Versions</th><th>Newest</th><th>Channels</th>
+      <th>Published</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   }));
   view.innerHTML = `<h2>Artifacts</h2>${sections.join('') || '<p class="muted">No artifacts yet. Jobs publish them with '
     + '<code>artifacts:</code> in the pipeline.</p>'}`;
@@ -372,14 +406,14 @@ async function showArtifact(project, name) {
     const moves = history.slice().reverse().map((m) => `<tr><td>${esc(m.version)}</td><td class="muted">${esc(m.previous ?? '')}
       </td><td>${esc(m.by)}</td><td class="muted">${when(m.at)}</td><td class="actions">${m.version !== current.version
       ? button('move-channel', 'Move back here', `data-channel="${esc(channel)}" data-version="${esc(m.version)}"`) : '<b>current</b>'}</td></tr>`).join('');
-    return `<h3>${esc(channel)} → ${esc(current.version)}</h3><table><thead><tr><th>Version</th><th>Was</th><th>By</th>
-      <th>When</th><th></th></tr></thead><tbody>${moves}</tbody></table>`;
+    return `<h3>${esc(channel)} → ${esc(current.version)}</h3><div class="table-wrap"><table><thead><tr><th>Version</th><th>Was</th><th>By</th>
+      <th>When</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody>${moves}</tbody></table></div>`;
   }).join('');
   view.innerHTML = `<p><a href="#/artifacts">← artifacts</a></p><h2>${esc(project)} / ${esc(name)}</h2>
     <section class="panel"><h2>Deployments and channels</h2><p class="muted">A channel points at one version; moving it
     back is an instant rollback.</p>${channelBlocks || '<p class="muted">No channels.</p>'}</section>
-    <h2>Versions (${artifact.totalVersions})</h2><table><thead><tr><th>Version</th><th>Size</th><th>SHA-256</th>
-    <th>Published by</th><th>When</th><th></th></tr></thead><tbody>${versionRows}</tbody></table>`;
+    <h2>Versions (${artifact.totalVersions})</h2><div class="table-wrap"><table><thead><tr><th>Version</th><th>Size</th><th>SHA-256</th>
+    <th>Published by</th><th>When</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody>${versionRows}</tbody></table></div>`;
   view.dataset.artifact = base;
 }
 
@@ -387,12 +421,15 @@ async function showEnvironments() {
   const { environments } = await api('/environments?history=10');
   const blocks = environments.map((e) => {
     const path = `/environments/${encodeURIComponent(e.project)}/${encodeURIComponent(e.name)}/rollback`;
+    // The history may hold the current version more than once (deployed, then rolled back to): the
+    // current one is the newest entry of that version that took effect — the one of the current run if listed.
+    const tookEffect = e.history.filter((h) => h.version === e.currentVersion && ['SUCCEEDED', 'ACTIVATED'].includes(h.state));
+    const currentEntry = tookEffect.find((h) => h.runId === e.currentRun) ?? tookEffect[0];
     const history = e.history.map((h) => `<tr><td class="mono">${esc(short(h.version))}</td><td>${badge(h.state)}</td>
       <td><a href="#/runs/${h.runId}">run #${h.runId}</a>${h.requestedBy ? ` · by ${esc(h.requestedBy)}` : ''}</td>
       <td class="muted">${when(h.startedAt)}</td><td class="actions">${['SUCCEEDED', 'ACTIVATED'].includes(h.state)
         && h.version !== e.currentVersion && !e.deployingRun ? button('rollback-env', 'Roll back here',
-          `data-path="${esc(path)}" data-version="${esc(h.version)}"`) : h.version === e.currentVersion && ['SUCCEEDED',
-          'ACTIVATED'].includes(h.state) ? '<b>current</b>' : ''}</td></tr>`).join('');
+          `data-path="${esc(path)}" data-version="${esc(h.version)}"`) : h === currentEntry ? '<b>current</b>' : ''}</td></tr>`).join('');
     return `<section class="panel environment" data-environment="${esc(e.project)}/${esc(e.name)}">
       <h3>${esc(e.project)} / ${esc(e.name)}</h3>
       <p>now <b class="mono current-version">${esc(short(e.currentVersion) || '—')}</b>${e.currentRun
@@ -400,8 +437,8 @@ async function showEnvironments() {
         <span class="mono previous-version">${esc(short(e.previousVersion) || '—')}</span>
         ${e.deployingRun ? ` · <span class="state RUNNING">deploying run <a href="#/runs/${e.deployingRun}">#${e.deployingRun}</a></span>` : ''}
         ${e.previousVersion && !e.deployingRun ? button('rollback-env', 'Roll back to previous', `data-path="${esc(path)}"`) : ''}</p>
-      <table><thead><tr><th>Version</th><th>Outcome</th><th>Run</th><th>When</th><th></th></tr></thead>
-      <tbody>${history}</tbody></table></section>`;
+      <div class="table-wrap"><table><thead><tr><th>Version</th><th>Outcome</th><th>Run</th><th>When</th><th><span class="sr-only">Actions</span></th></tr></thead>
+      <tbody>${history}</tbody></table></div></section>`;
   }).join('');
   view.innerHTML = `<h2>Environments</h2><p class="muted">Deploy jobs move an environment's pointer when every step
     succeeds; rolling back moves it to a version the environment ran before, at once, without running anything.</p>
@@ -425,9 +462,9 @@ async function showProjects() {
         ${p.reportsPending ? `<div class="muted">${p.reportsPending} waiting to be sent</div>` : ''}</td>
     </tr>`).join('');
   view.innerHTML = `<h2>Projects</h2>
-    <table><thead><tr><th>Project</th><th>Branches</th><th>Last poll</th><th>Last commit</th><th>Next poll</th>
+    <div class="table-wrap"><table><thead><tr><th>Project</th><th>Branches</th><th>Last poll</th><th>Last commit</th><th>Next poll</th>
       <th>Reports to</th></tr></thead><tbody>${rows || '<tr><td colspan="6" class="muted">No watched repositories. '
-      + 'Start the swarm with <code>--projects FILE</code> (docs/discovery.md).</td></tr>'}</tbody></table>`;
+      + 'Start the swarm with <code>--projects FILE</code> (docs/discovery.md).</td></tr>'}</tbody></table></div>`;
 }
 
 const short = (version) => (version && /^[0-9a-f]{40}$/.test(version) ? version.slice(0, 12) : version ?? '');
@@ -438,9 +475,12 @@ async function render() {
   const hash = location.hash || '#/';
   const run = hash.match(/^#\/runs\/(\d+)/);
   const artifact = hash.match(/^#\/artifacts\/([^/]+)\/([^/]+)/);
-  document.querySelectorAll('header nav a').forEach((a) => a.classList.toggle('current',
-    a.getAttribute('href') === '#/' ? hash === '#/' : hash.startsWith(a.getAttribute('href'))));
-  if (!run) { openJob = null; stopLog(); }
+  document.querySelectorAll('header nav a').forEach((a) => {
+    const here = a.getAttribute('href') === '#/' ? hash === '#/' : hash.startsWith(a.getAttribute('href'));
+    if (here) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  });
+  if (!run || (logViewer && String(logViewer.runId) !== run[1])) stopLog();
+  const focus = focusedControl();
   try {
     if (run) await showRun(run[1]);
     else if (hash.startsWith('#/runs')) await showRuns();
@@ -457,6 +497,32 @@ async function render() {
         + ' (<code>swarm token create NAME --role viewer</code>).</p>'
       : `<p class="muted">Could not load this page: ${esc(error.message)}</p>`;
   }
+  refocus(focus);
+}
+
+/**
+ * What has the keyboard focus, described so that the same control can be found after the page is
+ * drawn anew (live events redraw it): a keyboard user keeps their place.
+ */
+function focusedControl() {
+  const active = document.activeElement;
+  if (!active || !view.contains(active) || active === view) return null;
+  for (const name of ['data-action', 'data-section', 'href', 'class']) {
+    if (active.hasAttribute(name)) {
+      const same = [...view.querySelectorAll(`${active.tagName}[${name}="${CSS.escape(active.getAttribute(name))}"]`)];
+      return { tag: active.tagName, name, value: active.getAttribute(name), jobId: active.dataset.jobId,
+        index: same.indexOf(active) };
+    }
+  }
+  return null;
+}
+
+function refocus(focus) {
+  if (!focus || (document.activeElement && view.contains(document.activeElement) && document.activeElement !== view)) return;
+  const same = [...view.querySelectorAll(`${focus.tag}[${focus.name}="${CSS.escape(focus.value)}"]`)]
+    .filter((element) => !focus.jobId || element.dataset.jobId === focus.jobId);
+  const element = same[focus.jobId ? 0 : Math.max(0, focus.index)] ?? same[0];
+  if (element) element.focus({ preventScroll: true });
 }
 
 let pending = null;
@@ -468,6 +534,7 @@ function renderSoon() {
 }
 
 view.addEventListener('click', (event) => {
+  if (event.target.closest('a[href], .log-view')) return; // links navigate by themselves; the log viewer handles its own clicks
   const target = event.target.closest('[data-action], [data-job], [data-href]');
   if (!target || target.disabled) return;
   const d = target.dataset;
@@ -477,6 +544,8 @@ view.addEventListener('click', (event) => {
     case 'cancel-job': act(`Cancel job ${d.jobId}`, 'POST', `/runs/${location.hash.match(/\d+/)[0]}/jobs/${d.jobId}/cancel`, {}); return;
     case 'rerun': send('POST', `/runs/${d.run}/rerun`, {}).then((created) => { location.hash = `#/runs/${created.id}`; },
       (error) => say(`Re-run: ${error.message}`, true)); return;
+    case 'retry-failed': act(`Re-run the failed jobs of run #${d.run}`, 'POST', `/runs/${d.run}/retry-failed`, {}); return;
+    case 'retry-job': act(`Retry job ${d.jobId}`, 'POST', `/runs/${location.hash.match(/\d+/)[0]}/jobs/${d.jobId}/retry`, {}); return;
     case 'drain': case 'pause': case 'resume': act(`${d.action} ${d.drone}`, 'POST', `/drones/${encodeURIComponent(d.drone)}/${d.action}`, {}); return;
     case 'rollback-env': act(d.version ? `Roll back to ${d.version}` : 'Roll back', 'POST', d.path,
       d.version ? { version: d.version } : {}); return;
@@ -486,8 +555,7 @@ view.addEventListener('click', (event) => {
       { version: d.version }); return;
     default: break;
   }
-  if (d.job) { openJob = d.job; followLog(d.job); view.querySelectorAll('[data-job]').forEach((row) =>
-    row.classList.toggle('selected', row.dataset.job === d.job)); return; }
+  if (d.job) { location.hash = `#/runs/${location.hash.match(/\d+/)[0]}?job=${d.job}`; return; }
   if (d.href) location.hash = d.href;
 });
 
@@ -524,6 +592,12 @@ function connect() {
 }
 
 window.addEventListener('hashchange', render);
+// Durations of what is still running count on between events.
+setInterval(() => {
+  document.querySelectorAll('[data-since]').forEach((element) => { element.textContent = took(Number(element.dataset.since)); });
+}, 1000);
+// The skip link moves the focus to the page's content without changing the address (the router's).
+document.querySelector('[data-skip]').addEventListener('click', (event) => { event.preventDefault(); view.focus(); });
 await showAccount();
 await refreshOverview();
 render();

@@ -6,7 +6,8 @@ const HEIGHT = 34;
 const GAP_X = 60;
 const GAP_Y = 14;
 
-export function jobGraph(jobs, selected) {
+/** @param runId the run, for each node's link to its job's log */
+export function jobGraph(jobs, selected, runId) {
   const byName = new Map(jobs.map((job) => [job.name, job]));
   const depth = new Map();
   const depthOf = (job, seen = new Set()) => {
@@ -41,11 +42,12 @@ export function jobGraph(jobs, selected) {
   const nodes = jobs.map((job) => {
     const { x, y } = place.get(job.name);
     const label = job.name.length > 22 ? `${job.name.slice(0, 21)}…` : job.name;
-    return `<g class="node ${esc(job.state)} ${String(job.id) === String(selected) ? 'selected' : ''}" data-job="${job.id}"
-      transform="translate(${x},${y})"><title>${esc(job.name)}: ${esc(job.state.toLowerCase())}${job.drone ? ` on ${esc(job.drone)}` : ''}${job.reason ? ` (${esc(job.reason)})` : ''}</title>
+    const described = `${job.name}: ${job.state.toLowerCase()}${job.drone ? ` on ${job.drone}` : ''}${job.reason ? ` (${job.reason})` : ''}`;
+    return `<a href="#/runs/${runId}?job=${job.id}" aria-label="${esc(described)}"><g class="node ${esc(job.state)} ${String(job.id) === String(selected) ? 'selected' : ''}" data-job="${job.id}"
+      transform="translate(${x},${y})"><title>${esc(described)}</title>
       <rect width="${WIDTH}" height="${HEIGHT}" rx="6"/><text x="10" y="21">${esc(label)}</text>
-      <text class="cores" x="${WIDTH - 8}" y="21" text-anchor="end">${job.cores}c</text></g>`;
+      <text class="cores" x="${WIDTH - 8}" y="21" text-anchor="end">${job.cores}c</text></g></a>`;
   });
   return `<svg class="job-graph" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"
-    role="img" aria-label="job graph">${edges.join('')}${nodes.join('')}</svg>`;
+    role="group" aria-label="job graph">${edges.join('')}${nodes.join('')}</svg>`;
 }

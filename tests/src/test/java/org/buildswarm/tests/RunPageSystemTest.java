@@ -1,0 +1,190 @@
+package org.buildswarm.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+
+/**
+ * The run page and its log viewer in a real headless Chromium against a swarm of separate
+ * processes: ANSI colours rendered, one section per step with the failed step open and the others
+ * collapsed, search, line links, and a 50 MB log that stays a few hundred rows in the page.
+ */
+class RunPageSystemTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  private static final String TOKEN_KEY = "buildswarm.token";
+
+  @TempDir
+  static Path work;
+
+  static Cluster cluster;
+  static Browser browser;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(Browser.available()).as("Debian's chromium and chromium-driver (./test.sh installs them)").isTrue();
+    cluster = new Cluster(work, "127.0.0.1");
+    cluster.startCore();
+    cluster.startDrone("d1", 2, null, "127.0.0.1");
+    browser = new Browser(work, Path.of("target", "ui-screenshots"));
+    browser.driver.get(cluster.url + "#/");
+    browser.driver.executeScript("window.localStorage.setItem(arguments[0], arguments[1]);", TOKEN_KEY,
+        Files.readString(work.resolve("admin.token")).strip());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (browser != null) {
+        browser.close();
+      }
+    } finally {
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
+    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+  }
+
+  static long submit(String project, String yaml) throws Exception {
+    Path source = Files.createDirectories(work.resolve("source-" + project));
+    Api.Response created = cluster.api.post("/api/v1/runs", Api.submission(project, yaml, source.toString()));
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    return created.json().path("id").asLong();
+  }
+
+  static long jobId(JsonNode detail, String name) {
+    for (JsonNode job : detail.path("jobs")) {
+      if (job.path("name").asText().equals(name)) {
+        return job.path("id").asLong();
+      }
+    }
+    throw new AssertionError("no job " + name + " in " + detail);
+  }
+
+  /** The log viewer's rows now in the page, as their text. */
+  private static List<String> rows() {
+    return browser.driver.findElements(By.cssSelector("#log-text .log-row")).stream().map(WebElement::getText).toList();
+  }
+
+  private static WebElement sectionHeader(String title) {
+    return browser.waitUpTo(TIMEOUT).until(driver -> driver.findElements(By.cssSelector("#log-text .log-row.section button"))
+        .stream().filter(button -> button.getText().contains(title)).findFirst().orElse(null));
+  }
+
+  @Test
+  void theLogShowsColoursAndStepsWithTheFailedStepOpenAndSearchesAndLinksToALine() throws Exception {
+    long run = submit("colours", """
+        name: colourful pipeline
+        jobs:
+          paint:
+            steps:
+              - run: printf '\\033[1;34mbold blue\\033[0m then \\033[31mred\\033[0m and plain\\n'
+              - run: echo the second step says $((40 + 2))
+              - run: echo about to fail; exit 3
+        """);
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).isEqualTo("FAILED");
+    long paint = jobId(detail, "paint");
+
+    browser.driver.get(cluster.url + "#/runs/" + run);
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#view h2"),
+        "Run #" + run + " "));
+    WebElement title = browser.driver.findElement(By.cssSelector("#view h2"));
+    assertThat(title.getText()).as("the pipeline's name is shown").contains("colourful pipeline");
+    // The job's name is a real link to its log.
+    browser.driver.findElement(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + paint + "']")).click();
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-title"),
+        "Log of paint"));
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-status"), "complete"));
+
+    // The failed step is open, the steps that passed are collapsed.
+    WebElement failed = sectionHeader("[3/3]");
+    assertThat(failed.getAttribute("aria-expanded")).isEqualTo("true");
+    assertThat(failed.getText()).contains("exit 3");
+    assertThat(sectionHeader("[1/3]").getAttribute("aria-expanded")).isEqualTo("false");
+    assertThat(sectionHeader("[2/3]").getAttribute("aria-expanded")).isEqualTo("false");
+    assertThat(String.join("\n", rows())).contains("about to fail").doesNotContain("says 42");
+    browser.screenshot("run-page-1-failed-step-open");
+
+    // Opening the first step shows its colours as colours, not escape codes.
+    sectionHeader("[1/3]").click();
+    WebElement blue = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#log-text span.fg-4.b")));
+    assertThat(blue.getText()).isEqualTo("bold blue");
+    assertThat(browser.driver.findElement(By.cssSelector("#log-text span.fg-1")).getText()).isEqualTo("red");
+    // (The step's header shows its command, which holds the escapes as typed; the output line must not.)
+    assertThat(rows()).filteredOn(row -> row.contains("bold blue then red and plain")).singleElement().asString()
+        .doesNotContain("[1;34m", "\u001b", "␛", "[0m");
+    assertThat(sectionHeader("[1/3]").getAttribute("aria-expanded")).isEqualTo("true");
+    sectionHeader("[1/3]").click();
+    browser.waitUpTo(TIMEOUT).until(driver -> String.join("\n", rows()).contains("bold blue") ? null : true);
+
+    // Search opens the collapsed step that holds the match and marks it.
+    WebElement search = browser.driver.findElement(By.cssSelector(".log-search"));
+    search.sendKeys("says 42");
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-matches"),
+        "1 of 1"));
+    WebElement mark = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#log-text mark")));
+    assertThat(mark.getText()).isEqualTo("says 42");
+    assertThat(sectionHeader("[2/3]").getAttribute("aria-expanded")).isEqualTo("true");
+    browser.screenshot("run-page-2-search");
+
+    // A line's number is a link to that line: opened afresh, the page shows the line marked.
+    WebElement failingLine = browser.driver.findElements(By.cssSelector("#log-text .log-row")).stream()
+        .filter(row -> row.getText().contains("about to fail")).findFirst().orElseThrow();
+    String number = failingLine.getAttribute("data-line");
+    failingLine.findElement(By.cssSelector("a.ln")).click();
+    String address = browser.driver.getCurrentUrl();
+    assertThat(address).contains("job=" + paint, "line=" + number);
+    browser.driver.get("about:blank");
+    browser.driver.get(address);
+    WebElement target = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#log-text .log-row.target")));
+    assertThat(target.getText()).contains("about to fail");
+    browser.screenshot("run-page-3-line-link");
+  }
+
+  @Test
+  void aFiftyMegabyteLogStaysAFewHundredRowsInThePageAndFindsItsLastLines() throws Exception {
+    long run = submit("big-log", """
+        jobs:
+          flood:
+            steps:
+              - run: seq 1 700000 | sed 's/.*/line number & of a long log, padded to about seventy-five bytes ..../'
+        """);
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).isEqualTo("SUCCEEDED");
+    long flood = jobId(detail, "flood");
+    String log = cluster.api.awaitLog(flood, TIMEOUT);
+    assertThat(log.length()).as("the log's size").isGreaterThan(50_000_000);
+
+    browser.driver.get(cluster.url + "#/runs/" + run + "?job=" + flood);
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-status"), "complete"));
+    assertThat(browser.driver.findElement(By.id("log-status")).getText()).matches("complete, 7000\\d\\d lines, .*");
+    WebElement search = browser.driver.findElement(By.cssSelector(".log-search"));
+    search.sendKeys("line number 654321 of");
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-matches"),
+        "1 of 1"));
+    WebElement mark = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#log-text mark")));
+    assertThat(mark.getText()).isEqualTo("line number 654321 of");
+    assertThat(rows().size()).as("rows in the page for a log of 700,000 lines").isBetween(10, 400);
+    // The end of the log is where scrolling to the end goes.
+    browser.driver.executeScript("const s = document.getElementById('log-text'); s.scrollTop = s.scrollHeight;");
+    browser.waitUpTo(TIMEOUT).until(driver -> String.join("\n", rows()).contains("line number 700000 of"));
+    assertThat(rows().size()).isBetween(10, 400);
+    browser.screenshot("run-page-4-fifty-megabytes");
+  }
+}

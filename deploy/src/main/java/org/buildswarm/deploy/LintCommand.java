@@ -4,10 +4,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.buildswarm.deploy.impl.PipelineFiles;
+import org.buildswarm.deploy.impl.Terminal;
 import org.buildswarm.protocol.pipeline.Pipeline;
 import org.buildswarm.protocol.pipeline.PipelineException;
 import org.buildswarm.protocol.pipeline.PipelineProblem;
 import org.buildswarm.protocol.pipeline.PipelineReader;
+import org.buildswarm.protocol.pipeline.PipelineSchema;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,8 +27,15 @@ final class LintCommand implements Callable<Integer> {
       defaultValue = PipelineReader.DEFAULT_FILE)
   String file;
 
+  @Option(names = "--schema", description = "Print the pipeline file's JSON Schema (draft-07, for editors) and check nothing.")
+  boolean schema;
+
   @Override
   public Integer call() throws Exception {
+    if (schema) {
+      System.out.print(PipelineSchema.text());
+      return SwarmCli.OK;
+    }
     Path pipelineFile = Files.isDirectory(target) ? target.resolve(file) : target;
     if (!Files.isRegularFile(pipelineFile)) {
       System.err.println("swarm lint: no pipeline file " + pipelineFile);
@@ -41,11 +50,13 @@ final class LintCommand implements Callable<Integer> {
     }
     try {
       Pipeline pipeline = new PipelineReader().read(pipelineFile.toString(), text);
-      System.out.println(pipelineFile + ": no problems (" + pipeline.jobs().size() + " job(s))");
+      System.out.println(Terminal.shown(pipelineFile.toString()) + ": no problems (" + pipeline.jobs().size() + " job(s))");
       return SwarmCli.OK;
     } catch (PipelineException e) {
       for (PipelineProblem problem : e.problems()) {
-        System.out.println(problem.file() + ":" + problem.line() + ":" + problem.column() + ": " + problem.message());
+        // Shown as a terminal shows it: a name in a message must not reorder or hide the line.
+        System.out.println(Terminal.shown(problem.file() + ":" + problem.line() + ":" + problem.column() + ": "
+            + problem.message()));
       }
       System.err.println("swarm lint: " + e.problems().size() + " problem(s)");
       return SwarmCli.BAD_INPUT;

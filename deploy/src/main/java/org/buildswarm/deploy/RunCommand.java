@@ -12,6 +12,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.buildswarm.deploy.impl.RunProgress;
 import org.buildswarm.deploy.impl.SwarmClient;
+import org.buildswarm.deploy.impl.Terminal;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
@@ -119,9 +120,9 @@ final class RunCommand implements Callable<Integer> {
       } catch (SwarmClient.ApiException e) {
         if (e.status() == 422) {
           System.err.println("swarm run: the pipeline is invalid; nothing was queued");
-          e.error().path("details").forEach(problem -> System.err.println("  " + problem.path("file").asText() + ":"
-              + problem.path("line").asInt() + ":" + problem.path("column").asInt() + ": "
-              + problem.path("message").asText()));
+          e.error().path("details").forEach(problem -> System.err.println("  " + Terminal.shown(
+              problem.path("file").asText() + ":" + problem.path("line").asInt() + ":" + problem.path("column").asInt()
+                  + ": " + problem.path("message").asText())));
           return SwarmCli.BAD_INPUT;
         }
         System.err.println("swarm run: the swarm refused the run (" + e.status() + "): "

@@ -48,4 +48,40 @@ class LintCommandTest {
     assertThat(outcome.status()).isEqualTo(SwarmCli.BAD_INPUT);
     assertThat(outcome.out()).contains(file + ":3:22: not UTF-8 text (byte 0xe9)");
   }
+
+  @Test
+  void namesWithBidiZeroWidthOrControlCharactersAreProblemsShownEscaped() throws Exception {
+    // A right-to-left override in the file itself, as a name copied from elsewhere brings it.
+    Path file = Files.writeString(work.resolve(".buildswarm.yml"), """
+        name: "invoice\u202Etxt.exe"
+        jobs:
+          "bu\\u200Bild":
+            steps: [make]
+          test:
+            matrix:
+              locale: [fr_FR.\u00e9t\u00e9, "\u65e5\u672c", "ar\\u061C"]
+            steps:
+              - name: "unit\\ttests"
+                run: make test
+        """);
+    Cli.Outcome outcome = Cli.swarm("lint", work.toString());
+    assertThat(outcome.status()).isEqualTo(SwarmCli.BAD_INPUT);
+    assertThat(outcome.out())
+        .contains(file + ":1:7: pipeline name \"invoice\\u{202E}txt.exe\" holds U+202E, a bidi control")
+        .contains(file + ":3:3: job name \"bu\\u{200B}ild\" holds U+200B, a zero-width character")
+        .contains(file + ":7:33: job \"test\": matrix value \"ar\\u{061C}\" holds U+061C, a bidi control")
+        .contains(file + ":9:15: job \"test\", step 1: step name \"unit\\u{0009}tests\" holds U+0009, a control character")
+        .doesNotContain("\u202E", "\u200B", "\u061C", "\t")
+        .doesNotContain("\u00e9t\u00e9\"", "\u65e5\u672c\" holds");
+    assertThat(outcome.err()).contains("4 problem(s)");
+  }
+
+  @Test
+  void lintSchemaPrintsThePipelineJsonSchema() throws Exception {
+    Cli.Outcome outcome = Cli.swarm("lint", "--schema");
+    assertThat(outcome.status()).as(outcome.err()).isZero();
+    assertThat(outcome.out()).isEqualTo(org.buildswarm.protocol.pipeline.PipelineSchema.text());
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(outcome.out()).path("$schema").asText())
+        .isEqualTo("http://json-schema.org/draft-07/schema#");
+  }
 }

@@ -23,6 +23,7 @@ import org.buildswarm.gateway.impl.HttpReplies;
 import org.buildswarm.gateway.impl.LiveEvents;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.gateway.impl.OpenApiRoutes;
+import org.buildswarm.gateway.impl.PipelineSchemaRoutes;
 import org.buildswarm.gateway.impl.PrometheusText;
 import org.buildswarm.gateway.impl.StatusSnapshots;
 import org.buildswarm.gateway.impl.TokenRoutes;
@@ -50,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final boolean includeOrchestratorMetrics;
   /** Read when the verticle is made (off the event loop): it is a classpath resource. */
   private final OpenApiRoutes openApi = OpenApiRoutes.load();
+  private final PipelineSchemaRoutes pipelineSchema = PipelineSchemaRoutes.load();
   private Router router;
   /** Uploads and unreferenced blobs younger than this are never collected (an upload may be in flight). */
   static final long RETENTION_GRACE_MS = 60 * 60 * 1000;
@@ -158,6 +160,7 @@ public final class GatewayVerticle extends VerticleBase {
       ctx.next();
     });
     openApi.mount(router);
+    pipelineSchema.mount(router);
     ArtifactRoutes artifactRoutes = new ArtifactRoutes(vertx, auth, artifacts, options.maxArtifactBytes(),
         options.requestTimeoutMs(), registry);
     artifactRoutes.mountUploads(router);

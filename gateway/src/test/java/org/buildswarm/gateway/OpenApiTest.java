@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.gateway.impl.OpenApiRoutes;
 import org.buildswarm.protocol.ProtocolCodecs;
+import org.buildswarm.protocol.pipeline.PipelineSchema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,5 +107,19 @@ class OpenApiTest {
     HttpResponse<String> runs = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/runs")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(runs.statusCode()).as("while reads need a token").isEqualTo(401);
+  }
+
+  @Test
+  void theGatewayServesThePipelineSchemaWithoutAToken() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    URI base = URI.create("http://127.0.0.1:" + gateway.port());
+    HttpResponse<String> schema = http.send(HttpRequest.newBuilder(base.resolve(PipelineSchema.PATH)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(schema.statusCode()).as("while reads need a token").isEqualTo(200);
+    assertThat(schema.headers().firstValue("content-type")).hasValue("application/schema+json; charset=utf-8");
+    assertThat(schema.body()).isEqualTo(PipelineSchema.text());
+    JsonNode document = new ObjectMapper().readTree(schema.body());
+    assertThat(document.path("$schema").asText()).isEqualTo("http://json-schema.org/draft-07/schema#");
+    assertThat(document.at("/properties/jobs/additionalProperties/$ref").asText()).isEqualTo("#/definitions/job");
   }
 }

@@ -53,7 +53,7 @@ class ReleaseArchiveSystemTest {
     String version = Files.readString(release.resolve("VERSION")).trim();
     for (String part : List.of("bin/swarm", "install.sh", "services/systemd/build-drone.service",
         "services/openrc/build-drone", "prometheus/alerts.yml", "grafana/buildswarm.json", "docs/operations.md",
-        "examples/diamond/.buildswarm.yml")) {
+        "examples/diamond/.buildswarm.yml", "schema/pipeline.schema.json")) {
       assertThat(release.resolve(part)).as(part).exists();
     }
     assertThat(Files.isExecutable(release.resolve("bin/swarm"))).isTrue();

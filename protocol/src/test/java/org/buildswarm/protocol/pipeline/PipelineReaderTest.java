@@ -547,6 +547,70 @@ class PipelineReaderTest {
         "a control character (U+0000) is not allowed in a pipeline file");
   }
 
+  /** A name is shown in logs, paths, terminals and the UI: characters that hide or reorder text are refused there. */
+  @Test
+  void namesWithControlBidiOrZeroWidthCharactersAreProblemsWithTheirPosition() {
+    List<PipelineProblem> problems = problems("""
+        name: "shop\\u202Etxt.exe"
+        concurrency: "deploy\\u2060main"
+        jobs:
+          "bu\\u200Bild":
+            steps: [make]
+          test:
+            matrix:
+              os: [linux, "mac\\u200Eos"]
+              jdk: "\\uFEFF17"
+            steps:
+              - name: "unit\\u2066 tests"
+                run: make test
+              - {name: "a\\tb", run: make}
+          lint:
+            steps:
+              - name: raw\u202Bbidi
+                run: make lint
+        """);
+    assertThat(problems).hasSize(8);
+    assertAt(problems.get(0), 1, 7, "pipeline name \"shop\\u{202E}txt.exe\" holds U+202E, a bidi control");
+    assertAt(problems.get(1), 2, 14, "the concurrency group \"deploy\\u{2060}main\" holds U+2060, a zero-width character");
+    assertAt(problems.get(2), 4, 3, "job name \"bu\\u{200B}ild\" holds U+200B, a zero-width character");
+    assertAt(problems.get(3), 8, 19, "job \"test\": matrix value \"mac\\u{200E}os\" holds U+200E, a bidi control");
+    assertAt(problems.get(4), 9, 12, "job \"test\": matrix value \"\\u{FEFF}17\" holds U+FEFF, a zero-width character");
+    assertAt(problems.get(5), 11, 15, "job \"test\", step 1: step name \"unit\\u{2066} tests\" holds U+2066, a bidi control");
+    assertAt(problems.get(6), 13, 16, "step 2: step name \"a\\u{0009}b\" holds U+0009, a control character");
+    assertAt(problems.get(7), 16, 15, "job \"lint\", step 1: step name \"raw\\u{202B}bidi\" holds U+202B");
+    assertThat(problems).allSatisfy(problem -> assertThat(problem.message())
+        .as("a message shows the character, it does not hold it").doesNotContain("\u202E", "\u200B", "\u2060", "\u202B")
+        .contains("may not hold control, bidi or zero-width characters"));
+  }
+
+  @Test
+  void namesMayHoldLettersOfAnyScript() throws Exception {
+    Pipeline pipeline = read("""
+        name: "caf\u00e9 \u65e5\u672c \u05e9\u05dc\u05d5\u05dd"
+        jobs:
+          test:
+            matrix:
+              locale: ["fr_FR.\u00e9t\u00e9", "\u65e5\u672c\u8a9e", "\ud83d\ude80"]
+            steps:
+              - name: "\u00e9tape \u65e5\u672c"
+                run: echo ${{ matrix.locale }}
+        """);
+    assertThat(pipeline.name()).isEqualTo("caf\u00e9 \u65e5\u672c \u05e9\u05dc\u05d5\u05dd");
+    assertThat(pipeline.jobs().get(0).matrix().axes().get("locale"))
+        .containsExactly("fr_FR.\u00e9t\u00e9", "\u65e5\u672c\u8a9e", "\ud83d\ude80");
+    assertThat(pipeline.jobs().get(0).steps().get(0).name()).isEqualTo("\u00e9tape \u65e5\u672c");
+  }
+
+  @Test
+  void aBadNameIsShownEscapedInTheMessage() {
+    // Job names stay ASCII (they are paths and command-line arguments).
+    assertAt(onlyProblem("jobs:\n  \"caf\u00e9\": {steps: [x]}\n"), 2, 3, "job name \"caf\u00e9\" must start with a letter");
+    PipelineProblem needs = onlyProblem("jobs:\n  a: {steps: [x], needs: \"b\\u202Ec\"}\n");
+    assertThat(needs.message()).contains("needs \"b\\u{202E}c\", which is not a job").doesNotContain("\u202E");
+    PipelineProblem unknown = onlyProblem("jobs:\n  a: {steps: [x], \"ste\\u200Bps\": [y]}\n");
+    assertThat(unknown.message()).contains("unknown field \"ste\\u{200B}ps\"").doesNotContain("\u200B");
+  }
+
   @Test
   void emptyFileIsRejected() {
     assertAt(onlyProblem(""), 1, 1, "a pipeline file must be a mapping");

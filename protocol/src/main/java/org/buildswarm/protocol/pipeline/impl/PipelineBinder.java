@@ -55,9 +55,10 @@ public final class PipelineBinder {
   static final int MAX_RETRIES = 10;
   static final Duration MAX_TIMEOUT = Duration.ofDays(7);
 
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,99}");
-  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:=/-]{0,99}");
-  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+  // Package-private, like the key sets above: the pipeline's JSON Schema is tested against them.
+  static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,99}");
+  static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:=/-]{0,99}");
+  static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   /** {@code ${{ anything }}}: the only expressions allowed are {@code matrix.<axis>}. */
   public static final Pattern EXPRESSION = Pattern.compile("\\$\\{\\{\\s*(.*?)\\s*}}");
   /** The needs of jobs that had other problems (so were not bound), still checked against the job names. */
@@ -92,6 +93,9 @@ public final class PipelineBinder {
     }
     checkKeys(top, jobSet ? JOB_SET_KEYS : PIPELINE_KEYS, jobSet ? "a job set" : "pipeline");
     String name = optionalText(top, "name", "pipeline name");
+    if (name != null) {
+      checkName(top.entries().get("name").value().location(), "pipeline name", name);
+    }
     Triggers on = bindTriggers(top.entries().get("on"));
     environments = bindEnvironments(top.entries().get("environments"));
     Concurrency concurrency = bindConcurrency(top.entries().get("concurrency"));
@@ -131,9 +135,10 @@ public final class PipelineBinder {
       return bound;
     }
     for (Entry environment : map.entries().values()) {
-      String where = "environment \"" + environment.key() + "\"";
+      String where = "environment \"" + NameCharacters.escaped(environment.key()) + "\"";
       if (!NAME.matcher(environment.key()).matches()) {
-        problem(environment.keyLocation(), "environment name \"" + environment.key() + "\" must start with a letter or "
+        problem(environment.keyLocation(), "environment name \"" + NameCharacters.escaped(environment.key())
+            + "\" must start with a letter or "
             + "digit and hold only letters, digits, '_', '.' and '-'");
         continue;
       }
@@ -159,6 +164,7 @@ public final class PipelineBinder {
       return null;
     }
     if (entry.value() instanceof ScalarNode scalar && !scalar.isNull() && !scalar.text().isBlank()) {
+      checkName(scalar.location(), "the concurrency group", scalar.text());
       checkGroupExpressions(scalar);
       return new Concurrency(scalar.text(), false);
     }
@@ -175,6 +181,7 @@ public final class PipelineBinder {
       }
       return null;
     }
+    checkName(map.entries().get("group").value().location(), "the concurrency group", group);
     checkGroupExpressions((ScalarNode) map.entries().get("group").value());
     return new Concurrency(group, bindFlag(map, "cancel-in-progress", "\"concurrency\""));
   }
@@ -360,17 +367,20 @@ public final class PipelineBinder {
   private JobDefinition bindJob(Entry entry) {
     String name = entry.key();
     int before = problems.size();
-    if (!NAME.matcher(name).matches()) {
-      problem(entry.keyLocation(), "job name \"" + name + "\" must start with a letter or digit and hold only "
+    String shown = NameCharacters.escaped(name);
+    if (NameCharacters.firstHidden(name) >= 0) {
+      checkName(entry.keyLocation(), "job name", name);
+    } else if (!NAME.matcher(name).matches()) {
+      problem(entry.keyLocation(), "job name \"" + shown + "\" must start with a letter or digit and hold only "
           + "letters, digits, '_', '.' and '-' (at most 100)");
     }
     if (!(entry.value() instanceof MapNode job)) {
       String what = entry.value() instanceof ScalarNode s && s.isNull() ? "is empty" : "must be a mapping, not " + entry.value().describe();
       problem(entry.value() instanceof ScalarNode s && s.isNull() ? entry.keyLocation() : entry.value().location(),
-          "job \"" + name + "\" " + what + "; give it at least \"steps:\"");
+          "job \"" + shown + "\" " + what + "; give it at least \"steps:\"");
       return null;
     }
-    String where = "job \"" + name + "\"";
+    String where = "job \"" + shown + "\"";
     checkKeys(job, jobSet ? JOB_SET_JOB_KEYS : JOB_KEYS, where);
     Matrix matrix = bindMatrix(job, where);
     List<StepDefinition> steps = bindSteps(job, "steps", where, entry.keyLocation());
@@ -480,6 +490,9 @@ public final class PipelineBinder {
       } else if (item instanceof MapNode step) {
         checkKeys(step, STEP_KEYS, stepWhere);
         String stepName = optionalText(step, "name", stepWhere + " name");
+        if (stepName != null) {
+          checkName(step.entries().get("name").value().location(), stepWhere + ": step name", stepName);
+        }
         Entry run = step.entries().get("run");
         if (run == null) {
           problem(step.location(), stepWhere + " has no \"run:\" command");
@@ -737,7 +750,8 @@ public final class PipelineBinder {
     boolean valid = true;
     for (Entry axis : map.entries().values()) {
       if (!NAME.matcher(axis.key()).matches()) {
-        problem(axis.keyLocation(), where + ": matrix axis \"" + axis.key() + "\" may hold only letters, digits, '_', '.' and '-'");
+        problem(axis.keyLocation(), where + ": matrix axis \"" + NameCharacters.escaped(axis.key())
+            + "\" may hold only letters, digits, '_', '.' and '-'");
         valid = false;
         continue;
       }
@@ -745,7 +759,10 @@ public final class PipelineBinder {
       List<String> values = new ArrayList<>();
       for (YamlNode item : items) {
         if (item instanceof ScalarNode scalar && !scalar.isNull()) {
-          if (!values.contains(scalar.text())) {
+          // A value is part of its job's name: "test (17, linux)".
+          if (!checkName(scalar.location(), where + ": matrix value", scalar.text())) {
+            valid = false;
+          } else if (!values.contains(scalar.text())) {
             values.add(scalar.text());
           }
         } else {
@@ -831,7 +848,8 @@ public final class PipelineBinder {
     for (Map.Entry<String, List<Need>> job : needsByJob.entrySet()) {
       for (Need need : job.getValue()) {
         if (!jobMap.entries().containsKey(need.job())) {
-          problem(need.location(), "job \"" + job.getKey() + "\" needs \"" + need.job() + "\", which is not a job in this pipeline"
+          problem(need.location(), "job \"" + NameCharacters.escaped(job.getKey()) + "\" needs \""
+              + NameCharacters.escaped(need.job()) + "\", which is not a job in this pipeline"
               + suggestion(need.job(), jobMap.entries().keySet()));
         }
       }
@@ -892,10 +910,19 @@ public final class PipelineBinder {
   private void checkKeys(MapNode map, Set<String> allowed, String where) {
     for (Entry entry : map.entries().values()) {
       if (!allowed.contains(entry.key())) {
-        problem(entry.keyLocation(), "unknown field \"" + entry.key() + "\" in " + where
+        problem(entry.keyLocation(), "unknown field \"" + NameCharacters.escaped(entry.key()) + "\" in " + where
             + suggestion(entry.key(), allowed) + "; allowed: " + String.join(", ", allowed.stream().sorted().toList()));
       }
     }
+  }
+
+  /** Reports a name holding control, bidi or zero-width characters; true when it holds none. */
+  private boolean checkName(SourceLocation at, String what, String name) {
+    String problem = NameCharacters.problem(what, name);
+    if (problem != null) {
+      problem(at, problem);
+    }
+    return problem == null;
   }
 
   private String optionalText(MapNode map, String key, String what) {

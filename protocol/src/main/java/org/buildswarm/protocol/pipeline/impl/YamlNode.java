@@ -62,7 +62,7 @@ public sealed interface YamlNode {
     }
 
     private static String abbreviate(String text) {
-      return text.length() > 40 ? text.substring(0, 37) + "..." : text;
+      return NameCharacters.escaped(text.length() > 40 ? text.substring(0, 37) + "..." : text);
     }
   }
 }

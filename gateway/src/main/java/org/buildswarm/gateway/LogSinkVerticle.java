@@ -25,7 +25,8 @@ public final class LogSinkVerticle extends VerticleBase {
   public Future<?> start() {
     consumer = vertx.eventBus().consumer(Addresses.LOG_APPEND, message -> {
       LogChunk chunk = message.body();
-      vertx.executeBlocking(() -> store.append(chunk.attempt(), chunk.offset(), chunk.data(), chunk.eof()), true)
+      vertx.executeBlocking(() -> store.append(chunk.attempt(), chunk.offset(), chunk.data(), chunk.eof(),
+          chunk.times()), true)
           .onSuccess(length -> message.reply(new LogAck(chunk.drone(), length)))
           .onFailure(failure -> {
             LOG.warning("cannot store a log chunk of " + chunk.attempt() + ": " + failure.getMessage());

@@ -25,6 +25,7 @@ import org.buildswarm.protocol.api.SubmitRun;
 import org.buildswarm.protocol.api.TokenInfo;
 import org.buildswarm.protocol.api.VerifyToken;
 import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
 import org.buildswarm.protocol.pipeline.PipelineProblem;
@@ -181,5 +182,41 @@ class GatewayApiTest {
     assertThat(complete.headers().firstValue("x-log-complete")).hasValue("true");
     assertThat(complete.headers().firstValue("x-log-size")).hasValue("18");
     assertThat(get("/api/v1/jobs/13/log").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aLogsTimesAreServedFromAnOffsetForTheLatestOrAGivenAttempt() throws Exception {
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(5_000);
+    AttemptRef first = new AttemptRef(14, 1, 98);
+    AttemptRef second = new AttemptRef(14, 2, 99);
+    await(vertx.eventBus().request(Addresses.LOG_APPEND, new LogChunk("d1", first, "job-token", 0,
+        "old\n".getBytes(StandardCharsets.UTF_8), true, List.of(new LineTime(0, 500))), delivery));
+    await(vertx.eventBus().request(Addresses.LOG_APPEND, new LogChunk("d1", second, "job-token", 0,
+        "a\nb\nc\n".getBytes(StandardCharsets.UTF_8), false, List.of(new LineTime(0, 1_000), new LineTime(4, 2_000))),
+        delivery));
+    // a resend of the same bytes with other times changes nothing; the next chunk adds its own
+    await(vertx.eventBus().request(Addresses.LOG_APPEND, new LogChunk("d1", second, "job-token", 0,
+        "a\nb\nc\n".getBytes(StandardCharsets.UTF_8), false, List.of(new LineTime(2, 1_500))), delivery));
+    await(vertx.eventBus().request(Addresses.LOG_APPEND, new LogChunk("d1", second, "job-token", 6,
+        "d\n".getBytes(StandardCharsets.UTF_8), true, List.of(new LineTime(6, 3_000))), delivery));
+
+    HttpResponse<String> latest = get("/api/v1/jobs/14/log/times");
+    assertThat(latest.statusCode()).as(latest.body()).isEqualTo(200);
+    assertThat(latest.headers().firstValue("content-type").orElse("")).startsWith("application/json");
+    assertThat(latest.body()).isEqualTo("{\"attempt\":2,\"times\":[[0,1000],[4,2000],[6,3000]]}");
+    assertThat(get("/api/v1/jobs/14/log/times?from=1").body()).isEqualTo("{\"attempt\":2,\"times\":[[4,2000],[6,3000]]}");
+    assertThat(get("/api/v1/jobs/14/log/times?from=4").body()).isEqualTo("{\"attempt\":2,\"times\":[[4,2000],[6,3000]]}");
+    assertThat(get("/api/v1/jobs/14/log/times?from=99").body()).isEqualTo("{\"attempt\":2,\"times\":[]}");
+    assertThat(get("/api/v1/jobs/14/log/times?attempt=1").body()).isEqualTo("{\"attempt\":1,\"times\":[[0,500]]}");
+
+    HttpResponse<String> none = get("/api/v1/jobs/15/log/times");
+    assertThat(none.statusCode()).isEqualTo(404);
+    assertThat(error(none).path("code").asText()).isEqualTo("not_found");
+    assertThat(get("/api/v1/jobs/14/log/times?attempt=3").statusCode()).isEqualTo(404);
+    HttpResponse<String> bad = get("/api/v1/jobs/14/log/times?from=soon");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(error(bad).path("message").asText()).contains("\"from\" must be a number");
+    assertThat(get("/api/v1/jobs/14/log/times?attempt=0").statusCode()).isEqualTo(400);
+    assertThat(get("/api/v1/jobs/x/log/times").statusCode()).isEqualTo(400);
   }
 }

@@ -239,7 +239,7 @@ class HttpHardeningTest {
   @Test
   void readsNeedAViewerTokenWhenTheGatewayIsSetSo() throws Exception {
     start(true);
-    for (String path : List.of("/api/v1/runs", "/api/v1/jobs/1/log", "/api/v1/events", "/api/v1/artifacts",
+    for (String path : List.of("/api/v1/runs", "/api/v1/jobs/1/log", "/api/v1/jobs/1/log/times", "/api/v1/events", "/api/v1/artifacts",
         "/api/v1/overview", "/api/v1/runs/1/events")) {
       HttpResponse<String> anonymous = send("GET", path, null, null);
       assertThat(anonymous.statusCode()).as(path).isEqualTo(401);

@@ -8,5 +8,5 @@ public final class ProtocolVersion {
   private ProtocolVersion() {}
 
   /** Bump whenever a record in {@code org.buildswarm.protocol.message} changes shape. */
-  public static final int CURRENT = 7;
+  public static final int CURRENT = 8;
 }

@@ -198,6 +198,72 @@ class SingleHostSwarmSystemTest {
   }
 
   @Test
+  void aJobsLogLinesCarryTheTimesTheyWereWritten() throws Exception {
+    long runId = submit("log-times", """
+        jobs:
+          timed:
+            steps:
+              - run: echo a; sleep 1; echo b
+        """);
+    JsonNode detail = api.awaitRun(runId, RUN_TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).as("%s", detail).isEqualTo("SUCCEEDED");
+    long jobId = byName(detail).get("timed").path("id").asLong();
+    byte[] log = api.awaitLog(jobId, Duration.ofSeconds(30)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    String text = new String(log, java.nio.charset.StandardCharsets.UTF_8);
+    long header = byteOffset(text, "==> [1/1] echo a; sleep 1; echo b\n");
+    long lineA = byteOffset(text, "\na\n") + 1;
+    long lineB = byteOffset(text, "\nb\n") + 1;
+    long exit = byteOffset(text, "\n==> exit 0") + 1;
+
+    JsonNode answer = api.get("/api/v1/jobs/" + jobId + "/log/times").json();
+    assertThat(answer.path("attempt").asInt()).isEqualTo(1);
+    Map<Long, Long> times = new java.util.LinkedHashMap<>();
+    long previous = -1;
+    for (JsonNode pair : answer.path("times")) {
+      long offset = pair.get(0).asLong();
+      assertThat(offset).as("ascending, each a line start: %s", answer).isGreaterThan(previous);
+      assertThat(offset == 0 || log[(int) offset - 1] == '\n').as("line start %s in %s", offset, answer).isTrue();
+      times.put(offset, pair.get(1).asLong());
+      previous = offset;
+    }
+    assertThat(times).as("the first line, the step's header, b and the drone's exit line").containsKeys(0L, header, lineB, exit);
+    // a was written right after the header: its own entry, or (within 100 ms) the header's
+    long timeOfA = times.containsKey(lineA) ? times.get(lineA) : times.get(header);
+    assertThat(times.get(lineB) - timeOfA).as("b a second after a: %s", answer).isBetween(900L, 10_000L);
+    JsonNode job = byName(detail).get("timed");
+    long now = System.currentTimeMillis();
+    assertThat(times.values()).as("the drone's clock (epoch ms), after the job was queued: %s", job)
+        .allSatisfy(time -> assertThat(time).isBetween(job.path("queuedAt").asLong(), now));
+
+    JsonNode fromB = api.get("/api/v1/jobs/" + jobId + "/log/times?attempt=1&from=" + lineB).json();
+    assertThat(fromB.path("times").get(0).get(0).asLong()).isEqualTo(lineB);
+    assertThat(api.get("/api/v1/jobs/999999/log/times").status()).isEqualTo(404);
+
+    SwarmProcess.Finished cli = SwarmProcess.run(work, "logs-timestamps", RUN_TIMEOUT, "logs", "--timestamps",
+        Long.toString(jobId));
+    assertThat(cli.exitCode()).as("%s", cli).isZero();
+    java.util.regex.Matcher a = java.util.regex.Pattern.compile("(?m)^(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d{3}) a$")
+        .matcher(cli.stdout());
+    java.util.regex.Matcher b = java.util.regex.Pattern.compile("(?m)^(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d{3}) b$")
+        .matcher(cli.stdout());
+    assertThat(a.find() && b.find()).as("%s", cli).isTrue();
+    long apart = Math.floorMod(millisOfDay(b) - millisOfDay(a), 86_400_000L);
+    assertThat(apart).as("%s", cli).isEqualTo(times.get(lineB) - timeOfA);
+    assertThat(cli.stdout()).containsPattern("(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ==> job \"timed\"");
+  }
+
+  private static long byteOffset(String text, String part) {
+    int at = text.indexOf(part);
+    assertThat(at).as("%s in %s", part, text).isNotNegative();
+    return text.substring(0, at).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  private static long millisOfDay(java.util.regex.Matcher time) {
+    return ((Long.parseLong(time.group(1)) * 60 + Long.parseLong(time.group(2))) * 60 + Long.parseLong(time.group(3)))
+        * 1000 + Long.parseLong(time.group(4));
+  }
+
+  @Test
   void cancellingARunningJobStopsItsWholeProcessTree() throws Exception {
     // The job runs in its own PID namespace (the sandbox), so it cannot tell us its grandchild's pid:
     // the test finds it on the host by a name only that process carries as its last argument.

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.message.LineTime;
 
 /** The CLI's view of the gateway's REST API (blocking; the CLI has nothing else to do meanwhile). */
 public final class SwarmClient {
@@ -125,13 +126,16 @@ public final class SwarmClient {
     return request;
   }
 
-  /** A job's log from {@code offset}: its text, its size so far and whether it is complete. */
-  public record LogPart(String text, long size, boolean complete, int attempt) {}
+  /** A job's log from {@code offset}: its bytes, its size so far and whether it is complete. */
+  public record LogPart(byte[] data, long size, boolean complete, int attempt) {
+    public String text() {
+      return new String(data, java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
 
   public LogPart log(long jobId, Integer attempt, long offset) throws IOException, InterruptedException {
     String query = "api/v1/jobs/" + jobId + "/log?offset=" + offset + (attempt == null ? "" : "&attempt=" + attempt);
-    HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(base.resolve(query)).timeout(Duration.ofSeconds(30))
-        .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> response = http.send(request(query).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     if (response.statusCode() != 200) {
       JsonNode error;
       try {
@@ -141,10 +145,18 @@ public final class SwarmClient {
       }
       throw new ApiException(response.statusCode(), error, error.path("message").asText("HTTP " + response.statusCode()));
     }
-    return new LogPart(new String(response.body(), java.nio.charset.StandardCharsets.UTF_8),
+    return new LogPart(response.body(),
         Long.parseLong(response.headers().firstValue("x-log-size").orElse("0")),
         Boolean.parseBoolean(response.headers().firstValue("x-log-complete").orElse("false")),
         Integer.parseInt(response.headers().firstValue("x-log-attempt").orElse("0")));
+  }
+
+  /** The time index entries of a job's log (an attempt's) from byte {@code from}. */
+  public java.util.List<LineTime> logTimes(long jobId, int attempt, long from) throws IOException, InterruptedException {
+    JsonNode body = get("api/v1/jobs/" + jobId + "/log/times?attempt=" + attempt + "&from=" + from);
+    java.util.List<LineTime> times = new java.util.ArrayList<>();
+    body.path("times").forEach(pair -> times.add(new LineTime(pair.path(0).asLong(), pair.path(1).asLong())));
+    return times;
   }
 
   public RunDetail run(long runId) throws IOException, InterruptedException {

@@ -13,12 +13,14 @@ import java.util.logging.Logger;
  * output is masked as a stream before anything is written (see {@link Secrets.Masker}), so a secret
  * never reaches the spool, the gateway or the report. Steps' output beyond the size limit is not
  * kept (the job goes on, and the log says so once); the tail for the report still follows it.
+ * Every byte written is seen first by the log's {@link LineTimes}.
  */
 final class JobLog {
   private static final Logger LOG = Logger.getLogger(JobLog.class.getName());
   /** Output held back for masking is masked and written once it is this long (or at a newline). */
   private static final int MASK_BATCH = 8 * 1024;
   private final OutputStream out;
+  private final LineTimes times;
   private final long limitBytes;
   private final int tailLines;
   private final int maxTailLine;
@@ -27,13 +29,16 @@ final class JobLog {
   /** Output not yet masked, one ISO-8859-1 char per byte. */
   private final StringBuilder unmasked = new StringBuilder();
   private Secrets.Masker masker;
+  /** When the oldest output held back for masking arrived: its lines' time, not when masking let them go. */
+  private long heldSince;
   private Thread detached;
   private long outputBytes;
   private boolean limitReached;
 
   /** @param limitBytes how much step output is kept; 0 for no limit */
-  JobLog(OutputStream out, long limitBytes, int tailLines, int maxTailLine) {
+  JobLog(OutputStream out, LineTimes times, long limitBytes, int tailLines, int maxTailLine) {
     this.out = out;
+    this.times = times;
     this.limitBytes = limitBytes;
     this.tailLines = tailLines;
     this.maxTailLine = maxTailLine;
@@ -54,8 +59,13 @@ final class JobLog {
       return;
     }
     if (masker == null) {
-      emit(bytes, length);
+      emit(bytes, length, times.now());
       return;
+    }
+    long now = times.now();
+    int heldBefore = unmasked.length();
+    if (heldBefore == 0) {
+      heldSince = now;
     }
     unmasked.append(new String(bytes, 0, length, StandardCharsets.ISO_8859_1));
     boolean newline = false;
@@ -64,6 +74,9 @@ final class JobLog {
     }
     if (newline || unmasked.length() >= MASK_BATCH) {
       flushUnmasked(false);
+      if (unmasked.length() > 0 && unmasked.length() <= length) {
+        heldSince = now; // what is still held back all came now
+      }
     }
   }
 
@@ -76,17 +89,18 @@ final class JobLog {
     int consumed = masker.maskAvailable(unmasked.toString(), all, masked);
     unmasked.delete(0, consumed);
     byte[] bytes = masked.toString().getBytes(StandardCharsets.ISO_8859_1);
-    emit(bytes, bytes.length);
+    emit(bytes, bytes.length, heldSince);
   }
 
-  private void emit(byte[] bytes, int length) {
+  /** @param receivedAt when the step wrote these bytes */
+  private void emit(byte[] bytes, int length, long receivedAt) {
     if (length == 0) {
       return;
     }
     long room = limitBytes <= 0 ? length : Math.max(0, limitBytes - outputBytes);
     int kept = (int) Math.min(length, room);
     if (kept > 0) {
-      write(bytes, 0, kept);
+      write(bytes, 0, kept, false, receivedAt);
       outputBytes += kept;
     }
     for (int i = 0; i < length; i++) {
@@ -102,7 +116,7 @@ final class JobLog {
       String notice = (kept > 0 && bytes[kept - 1] != '\n' ? "\n" : "") + "==> the log reached its limit of "
           + limitBytes / (1024 * 1024) + " MiB; the rest of this job's output is not kept (the job goes on)\n";
       byte[] noticeBytes = notice.getBytes(StandardCharsets.UTF_8);
-      write(noticeBytes, 0, noticeBytes.length);
+      write(noticeBytes, 0, noticeBytes.length, true, receivedAt);
     }
     flush();
   }
@@ -117,11 +131,11 @@ final class JobLog {
     // The drone's own lines too: a step's name is its command, which may print a secret's value.
     byte[] bytes = ((masker == null ? text : masker.mask(text)) + "\n").getBytes(StandardCharsets.UTF_8);
     if (partial.size() > 0) {
-      write(new byte[] {'\n'}, 0, 1);
+      write(new byte[] {'\n'}, 0, 1, false, times.now());
       remember(partial.toString(StandardCharsets.UTF_8));
       partial.reset();
     }
-    write(bytes, 0, bytes.length);
+    write(bytes, 0, bytes.length, true, times.now());
     flush();
   }
 
@@ -140,6 +154,7 @@ final class JobLog {
 
   synchronized void close() {
     flushUnmasked(true);
+    times.close();
     try {
       out.close();
     } catch (IOException e) {
@@ -154,7 +169,9 @@ final class JobLog {
     }
   }
 
-  private void write(byte[] bytes, int offset, int length) {
+  /** @param droneLine whether these are the drone's own line (always indexed) rather than a step's output */
+  private void write(byte[] bytes, int offset, int length, boolean droneLine, long receivedAt) {
+    times.writing(bytes, offset, length, droneLine, receivedAt);
     try {
       out.write(bytes, offset, length);
     } catch (IOException e) {

@@ -167,8 +167,11 @@ public final class JobRunner implements Runnable {
     Result result;
     try {
       Files.createDirectories(logFile.getParent());
-      log = new JobLog(new BufferedOutputStream(Files.newOutputStream(logFile, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND)), setup.logLimitBytes(), TAIL_LINES, MAX_TAIL_LINE);
+      OutputStream logOut = new BufferedOutputStream(Files.newOutputStream(logFile, StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND));
+      LineTimes times = new LineTimes(new BufferedOutputStream(Files.newOutputStream(LineTimes.beside(logFile),
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND)), System::currentTimeMillis, Files.size(logFile));
+      log = new JobLog(logOut, times, setup.logLimitBytes(), TAIL_LINES, MAX_TAIL_LINE);
       result = runSteps(startedAt);
     } catch (IOException | RuntimeException e) {
       LOG.log(Level.WARNING, "job " + job.attempt() + " could not run", e);

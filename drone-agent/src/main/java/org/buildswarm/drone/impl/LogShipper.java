@@ -13,14 +13,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.LineTimeFile;
 import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
 
 /**
  * Ships attempt logs from their local spool files to the log sink in numbered (byte-offset)
  * chunks, one chunk in flight per attempt, resending from the sink's acknowledged length. When the
- * sink is slow or away the file simply grows on local disk; the build never waits for it.
+ * sink is slow or away the file simply grows on local disk; the build never waits for it. Each
+ * chunk carries the entries of the log's time index ({@link LineTimes}) that point into its bytes.
  * Runs on the drone verticle's context.
  */
 public final class LogShipper {
@@ -122,7 +125,8 @@ public final class LogShipper {
       if (chunk.data().length == 0 && !eof) {
         return Future.succeededFuture(new Sent(offset, false));
       }
-      LogChunk message = new LogChunk(drone, shipment.attempt, shipment.jobToken, offset, chunk.data(), eof);
+      LogChunk message = new LogChunk(drone, shipment.attempt, shipment.jobToken, offset, chunk.data(), eof,
+          chunk.times());
       return vertx.eventBus().<LogAck>request(Addresses.LOG_APPEND, message,
               new DeliveryOptions().setSendTimeout(sendTimeoutMs))
           .map(reply -> new Sent(reply.body().length(), eof && reply.body().length() >= chunk.fileLength()));
@@ -137,7 +141,8 @@ public final class LogShipper {
       Sent sent = result.result();
       if (sent.delivered()) {
         shipments.remove(shipment.attempt.token());
-        vertx.executeBlocking(() -> Files.deleteIfExists(shipment.file), false);
+        vertx.executeBlocking(() -> Files.deleteIfExists(shipment.file)
+            | Files.deleteIfExists(LineTimes.beside(shipment.file)), false);
       } else if (sent.acknowledged() != shipment.offset) {
         shipment.offset = sent.acknowledged();
         ship(shipment); // more may be waiting
@@ -148,7 +153,7 @@ public final class LogShipper {
   /** The sink's length after a send, and whether that was the whole, complete log. */
   private record Sent(long acknowledged, boolean delivered) {}
 
-  private record Chunk(byte[] data, long fileLength) {}
+  private record Chunk(byte[] data, long fileLength, List<LineTime> times) {}
 
   private Chunk read(Path file, long offset) throws IOException {
     try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
@@ -159,10 +164,12 @@ public final class LogShipper {
         in.seek(offset);
         in.readFully(data);
       }
-      return new Chunk(data, length);
+      // After the bytes: an entry is written before the bytes it points into, so none of theirs is missed.
+      List<LineTime> times = size == 0 ? List.of() : LineTimeFile.read(LineTimes.beside(file), offset, offset + size);
+      return new Chunk(data, length, times);
     } catch (java.io.FileNotFoundException e) {
       LOG.fine("log " + file + " is gone");
-      return new Chunk(new byte[0], 0);
+      return new Chunk(new byte[0], 0, List.of());
     }
   }
 }

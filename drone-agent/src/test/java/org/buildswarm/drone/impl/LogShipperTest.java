@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
 import org.junit.jupiter.api.AfterEach;
@@ -103,5 +104,64 @@ class LogShipperTest {
     assertThat(sink.toByteArray()).as("whole, in order, no byte twice").isEqualTo(expected.toByteArray());
     assertThat(ignored.get()).as("the slow answers made the drone resend; the resends changed nothing").isPositive();
     assertThat(spool).as("the spool goes once delivered").doesNotExist();
+  }
+
+  @Test
+  void eachChunkCarriesTheTimesOfTheLinesInItsBytesAndBothSpoolsGoOnceDelivered() throws Exception {
+    AttemptRef attempt = new AttemptRef(8, 1, 100);
+    Path spool = work.resolve("8-1.log");
+    Path timesSpool = LineTimes.beside(spool);
+    assertThat(timesSpool.getFileName().toString()).isEqualTo("8-1.times");
+    long[] clock = {5_000};
+    try (OutputStream out = Files.newOutputStream(spool); OutputStream index = Files.newOutputStream(timesSpool)) {
+      JobLog log = new JobLog(out, new LineTimes(new java.io.BufferedOutputStream(index), () -> clock[0], 0), 0, 20, 200);
+      log.line("==> [1/1] build");
+      for (int i = 0; i < 300; i++) {
+        byte[] line = ("line " + i + " — ünïcode\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        log.output(line, line.length);
+        clock[0] += 37;
+      }
+      log.close();
+    }
+    java.util.List<LineTime> written = org.buildswarm.protocol.LineTimeFile.read(timesSpool, 0, Long.MAX_VALUE);
+    assertThat(written).hasSizeGreaterThan(50);
+    byte[] expected = Files.readAllBytes(spool);
+
+    java.util.List<LogChunk> chunks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    vertx.eventBus().<LogChunk>consumer(Addresses.LOG_APPEND, message -> {
+      LogChunk chunk = message.body();
+      chunks.add(chunk);
+      synchronized (sink) {
+        if (chunk.offset() == sink.size()) {
+          sink.write(chunk.data(), 0, chunk.data().length);
+        }
+        message.reply(new LogAck("d1", sink.size()));
+      }
+    });
+    LogShipper shipper = on(() -> {
+      LogShipper created = new LogShipper(vertx, "d1", 1000, 2_000); // chunks end mid-line and mid-character
+      created.start(20);
+      created.track(attempt, "job-token", spool);
+      created.complete(attempt);
+      return created;
+    });
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (on(shipper::backlog) > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(on(shipper::backlog)).isZero();
+    assertThat(sink.toByteArray()).isEqualTo(expected);
+    java.util.List<LineTime> shipped = new java.util.ArrayList<>();
+    for (LogChunk chunk : chunks) {
+      for (LineTime time : chunk.times()) {
+        assertThat(time.offset()).as("inside its chunk").isBetween(chunk.offset(), chunk.offset() + chunk.data().length - 1);
+      }
+      shipped.addAll(chunk.times());
+    }
+    assertThat(chunks).hasSizeGreaterThan(5);
+    assertThat(shipped).isEqualTo(written);
+    assertThat(spool).doesNotExist();
+    assertThat(timesSpool).as("the time index goes with its log").doesNotExist();
   }
 }

@@ -6,7 +6,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.eventbus.Message;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.buildswarm.protocol.Addresses;
@@ -77,6 +79,7 @@ public final class ApiRoutes {
         .handler(ctx -> withId(ctx, "run", run -> withId(ctx, "job", job ->
             ask(ctx, Addresses.CANCEL, new CancelRequest(run, job, principal(ctx))))));
     router.get("/api/v1/jobs/:job/log").handler(ctx -> withId(ctx, "job", id -> log(ctx, id)));
+    router.get("/api/v1/jobs/:job/log/times").handler(ctx -> withId(ctx, "job", id -> logTimes(ctx, id)));
     router.get("/api/v1/drones").handler(ctx -> askOrSnapshot(ctx, Addresses.DRONE_LIST, new ListDrones(),
         StatusSnapshots.DRONES));
     for (Map.Entry<String, DroneMode> action : Map.of(
@@ -280,6 +283,51 @@ public final class ApiRoutes {
             .sendFile(file.path().toString(), from, file.length() - from);
       }
     });
+  }
+
+  /** {@code {"attempt": N, "times": [[offset, epochMs], ...]}}: compact, a long log has many. */
+  private void logTimes(RoutingContext ctx, long jobId) {
+    Long attempt = strictLongParam(ctx, "attempt", 1, 1);
+    Long from = attempt == null ? null : strictLongParam(ctx, "from", 0, 0);
+    if (attempt == null || from == null) {
+      return;
+    }
+    Integer chosen = ctx.request().getParam("attempt") == null ? null : (int) Math.min(Integer.MAX_VALUE, attempt);
+    vertx.executeBlocking(() -> logs.times(jobId, chosen, from), false).onComplete(found -> {
+      if (found.failed()) {
+        HttpReplies.failure(ctx, found.cause());
+      } else if (found.result() == null) {
+        HttpReplies.error(ctx, 404, "not_found", "no log for job " + jobId + (chosen == null ? "" : " attempt " + chosen)
+            + " (yet)", null);
+      } else {
+        LogStore.LogTimes times = found.result();
+        List<long[]> pairs = new ArrayList<>(times.times().size());
+        times.times().forEach(time -> pairs.add(new long[] {time.offset(), time.epochMs()}));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("attempt", times.attempt());
+        body.put("times", pairs);
+        HttpReplies.json(ctx, 200, body);
+      }
+    });
+  }
+
+  /** A query parameter that must be a number of at least {@code min} if given; null after answering 400. */
+  private static Long strictLongParam(RoutingContext ctx, String name, long fallback, long min) {
+    String value = ctx.request().getParam(name);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      long parsed = Long.parseLong(value);
+      if (parsed >= min) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    HttpReplies.error(ctx, 400, "bad_request", "\"" + name + "\" must be a number of at least " + min + ", not \""
+        + value + "\"", null);
+    return null;
   }
 
   private void ask(RoutingContext ctx, String address, Object request) {

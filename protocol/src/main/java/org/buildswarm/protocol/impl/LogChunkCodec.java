@@ -3,10 +3,13 @@ package org.buildswarm.protocol.impl;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.buildswarm.protocol.auth.Envelopes;
 import org.buildswarm.protocol.auth.JobTokens;
 import org.buildswarm.protocol.auth.Rejected;
 import org.buildswarm.protocol.message.AttemptRef;
+import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogChunk;
 
 /**
@@ -14,6 +17,10 @@ import org.buildswarm.protocol.message.LogChunk;
  * would base64 them, a third larger and slower to both ends), sealed like every other message. On
  * arrival a chunk must also carry its attempt's job token: only the drone given an attempt can
  * write its log.
+ *
+ * <p>The chunk's time index entries follow the data (a count, then offset and epoch ms each), last,
+ * so a payload without them reads as a chunk without times and a reader that does not know them
+ * stops before them.
  */
 public final class LogChunkCodec implements MessageCodec<LogChunk, Object> {
   private static final String TYPE = LogChunk.class.getName();
@@ -29,7 +36,7 @@ public final class LogChunkCodec implements MessageCodec<LogChunk, Object> {
 
   @Override
   public void encodeToWire(Buffer buffer, LogChunk chunk) {
-    Buffer payload = Buffer.buffer(64 + chunk.data().length);
+    Buffer payload = Buffer.buffer(68 + chunk.data().length + chunk.times().size() * 16);
     byte[] drone = bytes(chunk.drone());
     byte[] token = bytes(chunk.jobToken());
     payload.appendLong(chunk.attempt().jobId())
@@ -40,7 +47,11 @@ public final class LogChunkCodec implements MessageCodec<LogChunk, Object> {
         .appendShort((short) drone.length).appendBytes(drone)
         .appendShort((short) token.length).appendBytes(token)
         .appendInt(chunk.data().length)
-        .appendBytes(chunk.data());
+        .appendBytes(chunk.data())
+        .appendInt(chunk.times().size());
+    for (LineTime time : chunk.times()) {
+      payload.appendLong(time.offset()).appendLong(time.epochMs());
+    }
     if (envelopes == null) {
       buffer.appendInt(payload.length()).appendBuffer(payload);
     } else {
@@ -83,8 +94,20 @@ public final class LogChunkCodec implements MessageCodec<LogChunk, Object> {
     at += 2 + tokenLength;
     int length = payload.getInt(at);
     byte[] data = payload.getBytes(at + 4, at + 4 + length);
+    at += 4 + length;
+    List<LineTime> times = new ArrayList<>();
+    if (payload.length() >= at + 4) {
+      int count = payload.getInt(at);
+      if (count < 0 || (long) count * 16 > payload.length() - at - 4) {
+        throw new IllegalArgumentException("a log chunk with " + count + " times in " + (payload.length() - at - 4)
+            + " bytes");
+      }
+      for (int i = 0, pos = at + 4; i < count; i++, pos += 16) {
+        times.add(new LineTime(payload.getLong(pos), payload.getLong(pos + 8)));
+      }
+    }
     return new LogChunk(drone.isEmpty() ? null : drone, new AttemptRef(jobId, attempt, token),
-        jobToken.isEmpty() ? null : jobToken, offset, data, eof);
+        jobToken.isEmpty() ? null : jobToken, offset, data, eof, times);
   }
 
   private static byte[] bytes(String text) {

@@ -10,6 +10,7 @@ import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.JobExecution;
+import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogChunk;
 import org.buildswarm.protocol.message.RegisterDrone;
 import org.buildswarm.protocol.message.SourceSpec;
@@ -40,7 +41,8 @@ class CodecsTest {
   @Test
   void logChunksTravelAsRawBytes() {
     byte[] data = "line one\nünïcödé\n\u0000binary\n".getBytes(StandardCharsets.UTF_8);
-    LogChunk chunk = new LogChunk("d1", new AttemptRef(5, 3, Long.MAX_VALUE), "tok", 1L << 40, data, true);
+    List<LineTime> times = List.of(new LineTime(1L << 40, 1_700_000_000_123L), new LineTime((1L << 40) + 9, 1_700_000_000_456L));
+    LogChunk chunk = new LogChunk("d1", new AttemptRef(5, 3, Long.MAX_VALUE), "tok", 1L << 40, data, true, times);
     Buffer wire0 = Buffer.buffer().appendString("prefix");
     new LogChunkCodec(null).encodeToWire(wire0, chunk);
     LogChunk back = (LogChunk) new LogChunkCodec(null).decodeFromWire(6, wire0);
@@ -50,9 +52,36 @@ class CodecsTest {
     assertThat(back.offset()).isEqualTo(chunk.offset());
     assertThat(back.eof()).isTrue();
     assertThat(back.data()).isEqualTo(data);
+    assertThat(back.times()).isEqualTo(times);
     Buffer wire = Buffer.buffer();
     new LogChunkCodec(null).encodeToWire(wire, chunk);
-    // length, job, attempt, token, offset, eof, drone "d1", job token "tok", data length: then the data as is
-    assertThat(wire.length()).isEqualTo(4 + 8 + 4 + 8 + 8 + 1 + (2 + 2) + (2 + 3) + 4 + data.length);
+    // length, job, attempt, token, offset, eof, drone "d1", job token "tok", data length: then the data as is,
+    // then the number of times and each time's offset and epoch ms
+    assertThat(wire.length()).isEqualTo(4 + 8 + 4 + 8 + 8 + 1 + (2 + 2) + (2 + 3) + 4 + data.length + 4 + 2 * 16);
+  }
+
+  @Test
+  void aChunkWithoutTimesIsReadAsOneWithNone() {
+    byte[] data = "old\n".getBytes(StandardCharsets.UTF_8);
+    // The payload of protocol 7, which ended with the data.
+    Buffer payload = Buffer.buffer().appendLong(5).appendInt(1).appendLong(9).appendLong(0).appendByte((byte) 0)
+        .appendShort((short) 2).appendString("d1").appendShort((short) 0).appendInt(data.length).appendBytes(data);
+    Buffer wire = Buffer.buffer().appendInt(payload.length()).appendBuffer(payload);
+    LogChunk back = (LogChunk) new LogChunkCodec(null).decodeFromWire(0, wire);
+    assertThat(back.data()).isEqualTo(data);
+    assertThat(back.times()).isEmpty();
+    assertThat(new LogChunk("d1", new AttemptRef(5, 1, 9), null, 0, data, false).times()).isEmpty();
+  }
+
+  @Test
+  void aChunkClaimingMoreTimesThanItCarriesIsRefused() {
+    LogChunk chunk = new LogChunk("d1", new AttemptRef(5, 1, 9), null, 0, new byte[] {'x'}, false,
+        List.of(new LineTime(0, 1)));
+    Buffer wire = Buffer.buffer();
+    new LogChunkCodec(null).encodeToWire(wire, chunk);
+    // the count sits 16 bytes before the end: claim a million
+    wire.setInt(wire.length() - 16 - 4, 1_000_000);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LogChunkCodec(null).decodeFromWire(0, wire))
+        .hasMessageContaining("1000000 times");
   }
 }

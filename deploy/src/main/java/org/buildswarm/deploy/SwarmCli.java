@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = SwarmCli.Version.class,
     description = "A build swarm: an orchestrator, drones and a gateway on a Vert.x event bus.",
-    subcommands = {UpCommand.class, RunCommand.class, StatusCommand.class, LogsCommand.class, CancelCommand.class,
+    subcommands = {UpCommand.class, RunCommand.class, StatusCommand.class, LogsCommand.class, CancelCommand.class, RetryCommand.class,
         OrchestratorCommand.class, GatewayCommand.class, DroneCommand.class,
         DroneModeCommands.Drain.class, DroneModeCommands.Pause.class, DroneModeCommands.Resume.class, TokenCommand.class, EnvironmentCommand.class,
         SimulateCommand.class, LintCommand.class, CredentialsCommand.class, CommandLine.HelpCommand.class,

@@ -300,6 +300,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     this.<GetQueue>on(Addresses.QUEUE_LIST, message -> message.reply(core.queue(
         message.body().limit() <= 0 ? GetQueue.DEFAULT_LIMIT : Math.min(message.body().limit(), 10_000))));
     this.<RerunRequest>on(Addresses.RUN_RERUN, this::rerun);
+    this.<org.buildswarm.protocol.api.RetryRequest>on(Addresses.RUN_RETRY, this::retry);
     on(Addresses.METRICS, message -> message.reply(new org.buildswarm.protocol.api.MetricsText(
         metrics == null ? "" : metrics.scrape())));
     this.<SetDroneMode>on(Addresses.DRONE_MODE, message -> {
@@ -483,6 +484,51 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     });
   }
 
+  /**
+   * Runs failed jobs (or one job) of a run again within the run. A finished run the core no longer
+   * holds is taken back from the store first, once the store has everything the core recorded.
+   */
+  private void retry(Message<org.buildswarm.protocol.api.RetryRequest> message) {
+    var request = message.body();
+    if (refuseWhileStoreIsAway(message)) {
+      return;
+    }
+    Future<Boolean> known = core.tracks(request.runId()) ? Future.succeededFuture(true)
+        : caughtUp().compose(written -> store.findRun(request.runId())).map(found -> {
+          if (found.isPresent() && !core.tracks(request.runId())) {
+            if (!found.get().state().isTerminal()) {
+              throw new IllegalStateException("run " + request.runId() + " was submitted a moment ago; try again");
+            }
+            core.readmitFinished(found.get());
+          }
+          return found.isPresent();
+        });
+    known.onComplete(found -> {
+      if (found.failed()) {
+        message.fail(found.cause() instanceof IllegalStateException ? ApiFailures.CONFLICT : ApiFailures.UNAVAILABLE,
+            found.cause() instanceof IllegalStateException ? found.cause().getMessage()
+                : "the run could not be read: " + found.cause().getMessage());
+        return;
+      }
+      if (!found.result()) {
+        message.fail(ApiFailures.NOT_FOUND, "no run " + request.runId());
+        return;
+      }
+      org.buildswarm.orchestrator.core.RetryOutcome outcome = request.jobId() == null
+          ? core.retryFailed(request.runId(), request.requestedBy())
+          : core.retryJob(request.runId(), request.jobId(), request.requestedBy());
+      switch (outcome.status()) {
+        case NOT_FOUND -> message.fail(ApiFailures.NOT_FOUND, outcome.message());
+        case REFUSED -> message.fail(ApiFailures.CONFLICT, outcome.message());
+        case RETRIED -> {
+          LOG.info(request.requestedBy() + " retried " + outcome.jobs() + " of run " + request.runId());
+          replyWhenWritten(message, core.runSummary(request.runId()).orElseThrow());
+          scheduleSoon();
+        }
+      }
+    });
+  }
+
   private Future<RunPage> listRuns(RunQuery query) {
     return caughtUp().compose(written -> store.listRuns(query)).map(page -> {
       List<RunSummary> fresh = new ArrayList<>(page.runs().size());
@@ -551,6 +597,14 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
     journal.append(change);
     if (metrics != null) {
       metrics.observe(change);
+    }
+  }
+
+  @Override
+  public void recordTogether(List<StateChange> changes) {
+    journal.appendTogether(changes);
+    if (metrics != null) {
+      changes.forEach(metrics::observe);
     }
   }
 

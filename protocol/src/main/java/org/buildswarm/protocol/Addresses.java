@@ -44,6 +44,8 @@ public final class Addresses {
   public static final String QUEUE_LIST = PREFIX + "api.queue";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RerunRequest}. */
   public static final String RUN_RERUN = PREFIX + "api.run.rerun";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RetryRequest}; answered with a {@link org.buildswarm.protocol.api.RunSummary}. */
+  public static final String RUN_RETRY = PREFIX + "api.run.retry";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListEnvironments}. */
   public static final String ENVIRONMENT_LIST = PREFIX + "api.environments";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.RollbackEnvironment}. */

@@ -24,6 +24,7 @@ import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
+import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
 import org.buildswarm.protocol.api.ArtifactPublished;
@@ -68,7 +69,7 @@ public final class ProtocolCodecs {
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,
       DroneList.class, VerifyToken.class, TokenInfo.class, GetStatus.class, SwarmStatus.class,
       SetDroneMode.class, ChangeMode.class, GetQueue.class, QueueList.class, QueuedJob.class,
-      RerunRequest.class, WebhookDelivery.class, WebhookResult.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
+      RerunRequest.class, org.buildswarm.protocol.api.RetryRequest.class, RunSummary.class, WebhookDelivery.class, WebhookResult.class, DroneView.class, Ping.class, GetMetrics.class, MetricsText.class,
       ListTokens.class, TokenList.class, TokenSummary.class, CreateToken.class, DeleteToken.class, TokensChanged.class,
       VerifyJobToken.class, JobTokenInfo.class, FindGateway.class, GatewayInfo.class, ArtifactPublished.class,
       org.buildswarm.protocol.api.ListEnvironments.class, org.buildswarm.protocol.api.EnvironmentList.class,

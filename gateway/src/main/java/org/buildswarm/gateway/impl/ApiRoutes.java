@@ -25,6 +25,7 @@ import org.buildswarm.protocol.api.GetQueue;
 import org.buildswarm.protocol.api.ListEnvironments;
 import org.buildswarm.protocol.api.RollbackEnvironment;
 import org.buildswarm.protocol.api.RerunRequest;
+import org.buildswarm.protocol.api.RetryRequest;
 import org.buildswarm.protocol.api.ListDrones;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunQuery;
@@ -63,6 +64,11 @@ public final class ApiRoutes {
     router.post("/api/v1/runs/:run/rerun").handler(auth.require(Role.DEVELOPER)).handler(ctx -> withId(ctx, "run", id ->
         vertx.eventBus().<SubmitResult>request(Addresses.RUN_RERUN, new RerunRequest(id, principal(ctx)), delivery)
             .onComplete(result -> created(ctx, result))));
+    router.post("/api/v1/runs/:run/retry-failed").handler(auth.require(Role.DEVELOPER)).handler(ctx -> withId(ctx, "run",
+        id -> retry(ctx, new RetryRequest(id, null, principal(ctx)))));
+    router.post("/api/v1/runs/:run/jobs/:job/retry").handler(auth.require(Role.DEVELOPER))
+        .handler(ctx -> withId(ctx, "run", run -> withId(ctx, "job", job ->
+            retry(ctx, new RetryRequest(run, job, principal(ctx))))));
     router.get("/api/v1/overview").handler(this::overview);
     router.get("/api/v1/queue").handler(ctx -> askOrSnapshot(ctx, Addresses.QUEUE_LIST,
         new GetQueue((int) longParam(ctx, "limit", GetQueue.DEFAULT_LIMIT)), StatusSnapshots.QUEUE));
@@ -109,6 +115,13 @@ public final class ApiRoutes {
             ask(ctx, Addresses.JOB_DECIDE, new DecideJob(run, job, body.getString("decision", ""), principal(ctx)));
           }
         })));
+  }
+
+  /** A retry takes no options: its body is {} (or empty); anything but a JSON object is refused. */
+  private void retry(RoutingContext ctx, RetryRequest request) {
+    if (optionalBody(ctx) != null) {
+      ask(ctx, Addresses.RUN_RETRY, request);
+    }
   }
 
   /** The request's JSON object ({} when empty), or null after answering 400. */

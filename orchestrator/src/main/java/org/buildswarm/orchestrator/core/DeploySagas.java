@@ -178,10 +178,11 @@ final class DeploySagas {
       skipRollbacks(saga.run, environment, "not needed: the deploy succeeded", now);
       return;
     }
-    // Undo what may have run (it was given to a drone at least once), the last to start first.
+    // Undo what may have run (it was given to a drone at least once), the last to start first. An
+    // attempt of a deploy retried since does not count: its queuedAt was cleared when it was retried.
     List<JobEntry> ran = new ArrayList<>();
     for (JobEntry step : steps) {
-      if (step.attempt > 0 || step.state == JobState.SUCCEEDED) {
+      if ((step.attempt > 0 && step.queuedAt != null) || step.state == JobState.SUCCEEDED) {
         ran.add(step);
       } else if (step.plan.deploy().partner() >= 0) {
         JobEntry rollback = saga.run.jobs.get(step.plan.deploy().partner());

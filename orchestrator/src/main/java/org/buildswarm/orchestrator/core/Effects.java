@@ -32,6 +32,14 @@ public interface Effects {
   /** Append to the durable event log. */
   void record(StateChange change);
 
+  /**
+   * Append these to the durable event log so that they are stored in one transaction: all of them
+   * or none, whatever a crash cuts off (a retry resets many jobs; half of it would be a wrong run).
+   */
+  default void recordTogether(java.util.List<StateChange> changes) {
+    changes.forEach(this::record);
+  }
+
   /** Tell live watchers (UI, CLI). */
   void publish(RunEvent event);
 }

@@ -102,6 +102,34 @@ final class JobEntry {
     finishedAt = status.finishedAt();
   }
 
+  /**
+   * Back to waiting, for a person's retry: the next attempt is numbered after the last, and the job
+   * starts over as if it had not run (its automatic retries, the drones it failed on).
+   */
+  void resetForRetry(String why) {
+    state = JobState.WAITING;
+    reason = why;
+    drone = null;
+    retriesUsed = 0;
+    infraRetriesUsed = 0;
+    exitCode = null;
+    failedStep = null;
+    logTail = List.of();
+    queuedAt = null;
+    startedAt = null;
+    finishedAt = null;
+    notBefore = 0;
+    failedOn.clear();
+    avoid.clear();
+    cancelRequested = false;
+    rollbackActivated = false;
+    parked = false;
+    parkedBy = null;
+    deferral = null;
+    attemptAssignedAt = 0;
+    attemptStartedAt = null;
+  }
+
   static Set<String> copy(Set<String> set) {
     return new HashSet<>(set);
   }

@@ -288,6 +288,145 @@ public final class OrchestratorCore {
     return true;
   }
 
+  // ---- retries by people -----------------------------------------------------------------------
+
+  /** Whether the core holds this run: every unfinished run, and the latest finished ones. */
+  public boolean tracks(long runId) {
+    return runs.containsKey(runId);
+  }
+
+  /** Takes a finished run the core had let go of back from the store, so that it can be retried. */
+  public void readmitFinished(StoredRun stored) {
+    if (runs.containsKey(stored.id()) || !stored.state().isTerminal()) {
+      return;
+    }
+    keepFinished(track(stored));
+  }
+
+  /**
+   * Runs again, within the same run, every job that failed (timed out included) or was cancelled,
+   * and what did not run because of them ({@link RetryPlanner}); each gets a new attempt.
+   */
+  public RetryOutcome retryFailed(long runId, String requestedBy) {
+    RunEntry run = runs.get(runId);
+    if (run == null) {
+      return RetryOutcome.notFound("no run " + runId);
+    }
+    List<JobEntry> chosen = new ArrayList<>();
+    for (JobEntry job : run.jobs) {
+      if (job.state == JobState.FAILED || job.state == JobState.CANCELLED) {
+        chosen.add(job);
+      }
+    }
+    if (chosen.isEmpty()) {
+      return RetryOutcome.refused("run " + runId + " has no failed, timed-out or cancelled job ("
+          + (run.state.isTerminal() ? "it " + run.state.name().toLowerCase(java.util.Locale.ROOT)
+          : "it is " + run.state.name().toLowerCase(java.util.Locale.ROOT) + "; a job that fails can be retried then")
+          + ")");
+    }
+    String who = who(requestedBy);
+    RetryPlanner.Plan plan = RetryPlanner.plan(run, chosen, who, runs.values());
+    if (plan.refusal() != null) {
+      return RetryOutcome.refused(plan.refusal());
+    }
+    return applyRetry(run, plan, "failed jobs", who);
+  }
+
+  /**
+   * Runs one job again, whatever it ended as, within the same run, with what needs it (which ran on
+   * its old result or did not run because of it); each gets a new attempt.
+   */
+  public RetryOutcome retryJob(long runId, long jobId, String requestedBy) {
+    RunEntry run = runs.get(runId);
+    if (run == null) {
+      return RetryOutcome.notFound("no run " + runId);
+    }
+    JobEntry job = jobs.get(jobId);
+    if (job == null || job.run != run) {
+      return RetryOutcome.notFound("run " + runId + " has no job " + jobId);
+    }
+    String refused = RetryPlanner.refusalOfOne(job);
+    if (refused != null) {
+      return RetryOutcome.refused(refused);
+    }
+    String who = who(requestedBy);
+    RetryPlanner.Plan plan = RetryPlanner.plan(run, List.of(job), who, runs.values());
+    refused = plan.refusal() != null ? plan.refusal() : RetryPlanner.unmetNeed(job, plan);
+    if (refused != null) {
+      return RetryOutcome.refused(refused);
+    }
+    return applyRetry(run, plan, "job \"" + job.plan.name() + "\"", who);
+  }
+
+  private static String who(String requestedBy) {
+    return requestedBy == null ? "an operator" : requestedBy;
+  }
+
+  /**
+   * Sends the plan's jobs back to waiting in one stored change (a crash keeps all of it or none),
+   * reopening the run if it had finished; then whatever is ready is queued as usual.
+   */
+  private RetryOutcome applyRetry(RunEntry run, RetryPlanner.Plan plan, String what, String who) {
+    long now = now();
+    boolean reopened = run.state.isTerminal();
+    if (reopened) {
+      finishedRuns.remove(run);
+      run.state = run.jobs.stream().anyMatch(job -> job.attempt > 0) ? RunState.RUNNING : RunState.QUEUED;
+      run.finishedAt = null;
+    }
+    for (String environment : plan.environments()) {
+      run.sagas.remove(environment); // the deploy starts over as a saga of its own when its first step is ready
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("requestedBy", who);
+    data.put("retried", what);
+    data.put("jobs", plan.reset().size());
+    List<StateChange> together = new ArrayList<>();
+    together.add(new StateChange(now, run.id, null, "run.retried", data, null,
+        reopened ? new RunStatus(run.state, null) : null));
+    List<String> names = new ArrayList<>();
+    for (Map.Entry<JobEntry, String> entry : plan.reset().entrySet()) {
+      JobEntry job = entry.getKey();
+      Map<String, Object> jobData = new LinkedHashMap<>();
+      jobData.put("requestedBy", who);
+      jobData.put("previousState", job.state.name());
+      jobData.put("previousAttempt", job.attempt);
+      jobData.put("reason", entry.getValue());
+      job.resetForRetry(entry.getValue());
+      run.terminalJobs--;
+      names.add(job.plan.name());
+      together.add(new StateChange(now, run.id, job.id, "job.retried", jobData, job.status(), null));
+    }
+    for (JobEntry job : run.jobs) {
+      if (job.state == JobState.WAITING) {
+        job.unmetNeeds = 0;
+        for (int need : job.plan.needs()) {
+          if (run.jobs.get(need).state != JobState.SUCCEEDED) {
+            job.unmetNeeds++;
+          }
+        }
+      }
+    }
+    effects.recordTogether(together);
+    publish(run, null, "run.retried", null);
+    for (JobEntry job : plan.reset().keySet()) {
+      publish(run, job, "job.retried", job.reason);
+    }
+    for (JobEntry job : plan.reset().keySet()) {
+      if (job.state != JobState.WAITING) {
+        continue; // skipped meanwhile behind another
+      }
+      JobEntry blocker = firstUnsuccessfulTerminalNeed(job);
+      if (blocker != null) {
+        skipDependents(blocker, now);
+      } else if (job.unmetNeeds == 0) {
+        makeReady(job, now);
+      }
+    }
+    finishRunIfDone(run, now);
+    return new RetryOutcome(RetryOutcome.Status.RETRIED, null, names);
+  }
+
   // ---- scheduling ----------------------------------------------------------------------------
 
   /** How many of each project's best jobs a round looks at first (more if cores stay free). */
@@ -1049,6 +1188,11 @@ public final class OrchestratorCore {
     if (run.concurrencyGroup != null) {
       releaseParked(now);
     }
+    keepFinished(run);
+  }
+
+  /** Keeps a finished run among the latest ones in memory, letting the oldest go. */
+  private void keepFinished(RunEntry run) {
     finishedRuns.add(run);
     while (finishedRuns.size() > options.finishedRunsKept()) {
       RunEntry evicted = finishedRuns.poll();

@@ -42,6 +42,7 @@ public final class SwarmMetrics {
   private final Map<JobState, Counter> finished = new HashMap<>();
   private final Counter staleReports;
   private final Counter leasesExpired;
+  private final Counter retried;
   /** When each job last became ready, for the dispatch latency. */
   private final Map<Long, Long> readyAt = new HashMap<>();
 
@@ -74,6 +75,9 @@ public final class SwarmMetrics {
         .description("Drone reports rejected because their fencing token was not current").register(registry);
     leasesExpired = Counter.builder("buildswarm.leases.expired")
         .description("Drones declared lost when their lease ran out").register(registry);
+    retried = Counter.builder("buildswarm.jobs.retried")
+        .description("Jobs that ended and were sent back to run again by a person (retry, retry failed jobs)")
+        .register(registry);
     jobDuration = Timer.builder("buildswarm.job.duration").description("Time from a job's start to its end")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofHours(6))
         .register(registry);
@@ -168,6 +172,10 @@ public final class SwarmMetrics {
         if (job.startedAt() != null && job.finishedAt() != null && job.state() != JobState.SKIPPED) {
           jobDuration.record(Duration.ofMillis(Math.max(0, job.finishedAt() - job.startedAt())));
         }
+      }
+      case "job.retried" -> {
+        readyAt.remove(change.jobId());
+        retried.increment();
       }
       default -> { }
     }

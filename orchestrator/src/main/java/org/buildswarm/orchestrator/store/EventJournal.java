@@ -24,6 +24,9 @@ public final class EventJournal {
   private final Store store;
   private final int maxBatch;
   private final ArrayDeque<StateChange> queue = new ArrayDeque<>();
+  /** Changes that must go into the same batch as the one after them ({@link #appendTogether}). */
+  private final java.util.Set<StateChange> joinedToNext = java.util.Collections.newSetFromMap(
+      new java.util.IdentityHashMap<>());
   private final java.util.TreeMap<Long, List<Promise<Void>>> waiters = new java.util.TreeMap<>();
   private io.vertx.core.Handler<FencedException> fenced = failure -> { };
   private boolean writing;
@@ -54,6 +57,28 @@ public final class EventJournal {
     }
     queue.add(change);
     appended++;
+    if (!writing) {
+      writeNext();
+    }
+  }
+
+  /**
+   * Appends these so that they are written in one batch, that is one transaction of the store: a
+   * crash keeps all of them or none. Must be called on the owning context.
+   */
+  public void appendTogether(List<StateChange> changes) {
+    if (closed) {
+      LOG.warning("state changes came after the journal closed and are not written: " + changes);
+      return;
+    }
+    for (int i = 0; i < changes.size(); i++) {
+      StateChange change = changes.get(i);
+      queue.add(change);
+      appended++;
+      if (i < changes.size() - 1) {
+        joinedToNext.add(change);
+      }
+    }
     if (!writing) {
       writeNext();
     }
@@ -128,6 +153,7 @@ public final class EventJournal {
     waiters.values().forEach(list -> list.forEach(promise -> promise.tryFail(stopped)));
     waiters.clear();
     queue.clear();
+    joinedToNext.clear();
   }
 
   /**
@@ -151,8 +177,11 @@ public final class EventJournal {
     }
     writing = true;
     List<StateChange> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
-    while (!queue.isEmpty() && batch.size() < maxBatch) {
-      batch.add(queue.poll());
+    boolean joined = false;
+    while (!queue.isEmpty() && (batch.size() < maxBatch || joined)) {
+      StateChange change = queue.poll();
+      joined = joinedToNext.remove(change);
+      batch.add(change);
     }
     store.append(batch).onComplete(result -> {
       if (closed) {
@@ -179,6 +208,9 @@ public final class EventJournal {
         failing = true;
         for (int i = batch.size() - 1; i >= 0; i--) {
           queue.addFirst(batch.get(i));
+          if (i < batch.size() - 1) {
+            joinedToNext.add(batch.get(i)); // the same batch again, so what had to go together still does
+          }
         }
         long delay = retryDelayMs;
         retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2);

@@ -91,6 +91,15 @@ final class CoreFixture implements Effects {
     changes.add(change);
   }
 
+  /** Changes the core asked to store in one transaction, group by group. */
+  final List<List<StateChange>> together = new ArrayList<>();
+
+  @Override
+  public void recordTogether(List<StateChange> group) {
+    together.add(List.copyOf(group));
+    group.forEach(this::record);
+  }
+
   @Override
   public void publish(RunEvent event) {
     events.add(event);
@@ -102,6 +111,7 @@ final class CoreFixture implements Effects {
 
   long submit(String yaml, String project, Trigger trigger) {
     StoredRun run = stored(yaml, project, trigger);
+    submitted.put(run.id(), run);
     core.addRun(run);
     core.schedule();
     return run.id();

@@ -68,6 +68,33 @@ class EventJournalTest {
     assertThat(appendCalls.get()).as("nothing written after the close").isEqualTo(callsAtClose);
   }
 
+  @Test
+  void changesAppendedTogetherAreWrittenInOneBatchWhateverTheBatchSize() throws Exception {
+    List<List<Long>> batches = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    Store recording = (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("append")) {
+            @SuppressWarnings("unchecked")
+            List<StateChange> batch = (List<StateChange>) args[0];
+            batches.add(batch.stream().map(StateChange::runId).toList());
+            return calls.incrementAndGet() == 2 ? Future.failedFuture(new java.sql.SQLException("away"))
+                : Future.succeededFuture();
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+    EventJournal journal = new EventJournal(vertx, recording, 2);
+    onContext(() -> {
+      journal.append(change(1));
+      journal.appendTogether(List.of(change(2), change(3), change(4), change(5)));
+      journal.append(change(6));
+      journal.append(change(7));
+      return journal.whenWritten(journal.appended());
+    }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(batches).as("the group failed once and was retried whole").containsExactly(
+        List.of(1L), List.of(2L, 3L, 4L, 5L), List.of(2L, 3L, 4L, 5L), List.of(6L, 7L));
+  }
+
   private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> work) throws Exception {
     var context = vertx.getOrCreateContext();
     var result = new java.util.concurrent.CompletableFuture<Future<T>>();

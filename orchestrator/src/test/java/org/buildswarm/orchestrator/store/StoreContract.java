@@ -403,6 +403,57 @@ public abstract class StoreContract {
   }
 
   @Test
+  void aRetryOfAFinishedRunIsStoredSoThatRestartsResumeItWhereItWas() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    long runId = created.runId();
+    long a = created.jobIds().get(0);
+    java.util.concurrent.atomic.AtomicLong time = new java.util.concurrent.atomic.AtomicLong(10_000);
+    CoreOnStore first = new CoreOnStore(1, time);
+    first.core.addRun(await(store.findRun(runId)).orElseThrow());
+    first.register("d1");
+    first.finish("a", org.buildswarm.protocol.message.JobOutcome.FAILED);
+    await(first.flush(store));
+    assertThat(await(store.findRun(runId)).orElseThrow().state()).isEqualTo(RunState.FAILED);
+
+    // Another orchestrator, which never held the finished run, retries it.
+    CoreOnStore second = new CoreOnStore(2, time);
+    assertThat(second.core.tracks(runId)).isFalse();
+    second.core.readmitFinished(await(store.findRun(runId)).orElseThrow());
+    assertThat(second.core.retryFailed(runId, "alice").jobs()).containsExactly("a", "b");
+    await(second.flush(store));
+
+    List<StoredRun> active = await(store.loadActiveRuns());
+    assertThat(active).extracting(StoredRun::id).containsExactly(runId);
+    StoredRun reopened = active.get(0);
+    assertThat(reopened.state()).isEqualTo(RunState.RUNNING);
+    assertThat(reopened.finishedAt()).isNull();
+    assertThat(reopened.jobs()).extracting(job -> job.status().state()).containsExactly(JobState.QUEUED, JobState.WAITING);
+    assertThat(reopened.jobs().get(0).status().attempt()).as("its last attempt, until the next").isEqualTo(1);
+    assertThat(reopened.jobs().get(0).status().exitCode()).isNull();
+    List<EventRecord> events = await(store.events(runId, 0, 100));
+    assertThat(events).extracting(EventRecord::type).containsSubsequence("run.failed", "run.retried", "job.retried",
+        "job.retried", "job.queued");
+    assertThat(events.stream().filter(event -> event.type().equals("run.retried")).findFirst().orElseThrow().data())
+        .containsEntry("requestedBy", "alice");
+
+    // And a third, after a restart, carries on from the store alone.
+    CoreOnStore third = new CoreOnStore(3, time);
+    third.core.resumeRuns(active);
+    third.register("d2");
+    int attempt = third.assignmentOf("a").attempt().attempt();
+    assertThat(attempt).as("a new attempt, above any that may have gone out before the restart").isGreaterThan(1);
+    third.finish("a", org.buildswarm.protocol.message.JobOutcome.SUCCEEDED);
+    third.finish("b", org.buildswarm.protocol.message.JobOutcome.SUCCEEDED);
+    await(third.flush(store));
+    StoredRun done = await(store.findRun(runId)).orElseThrow();
+    assertThat(done.state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(done.finishedAt()).isNotNull();
+    assertThat(await(store.loadActiveRuns())).isEmpty();
+    assertThat(await(store.attempts(a))).extracting(AttemptStatus::attempt, AttemptStatus::outcome)
+        .containsExactly(tuple(1, "FAILED"), tuple(attempt, "SUCCEEDED"));
+  }
+
+  @Test
   void everythingSurvivesAReopen() throws Exception {
     CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
     long epoch = await(store.beginEpoch("node"));

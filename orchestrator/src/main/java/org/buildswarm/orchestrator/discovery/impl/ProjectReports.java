@@ -63,7 +63,9 @@ public final class ProjectReports {
 
   /** A run event: reports what it changes for its project, if that project reports anything. */
   public void onEvent(RunEvent event) {
-    boolean runChange = event.jobId() == null && (event.type().equals("run.created") || event.type().equals("run.finished"));
+    // A retried run is pending again: its commit status goes back to pending until it finishes again.
+    boolean runChange = event.jobId() == null && (event.type().equals("run.created") || event.type().equals("run.finished")
+        || event.type().equals("run.retried"));
     boolean deployDone = event.type().equals("deploy.succeeded") || event.type().equals("deploy.rolled_back")
         || event.type().equals("deploy.rollback_failed");
     boolean jobChange = jobStatuses && event.jobId() != null && event.jobState() != null;

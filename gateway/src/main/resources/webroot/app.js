@@ -584,7 +584,7 @@ function connect() {
   const changesOverview = new Set(['run.created', 'run.finished', 'job.queued', 'job.assigned', 'job.started', 'job.succeeded',
     'job.failed', 'job.skipped', 'job.cancelled', 'job.requeued', 'job.unschedulable', 'job.retry_scheduled',
     'job.schedulable', 'drone.registered', 'drone.mode', 'drone.lost', 'drone.grounded', 'artifact.published',
-    'run.extended', 'deploy.started', 'deploy.succeeded', 'deploy.rolled_back', 'deploy.rollback_failed', 'deploy.held']);
+    'run.extended', 'run.retried', 'job.retried', 'deploy.started', 'deploy.succeeded', 'deploy.rolled_back', 'deploy.rollback_failed', 'deploy.held']);
   stream('/events', (type) => {
     if (changesOverview.has(type)) refreshOverview().then(renderSoon);
     else renderSoon();

@@ -190,7 +190,7 @@ public final class RunProgress {
     }
     int more = summary.failed() + summary.errored() - Math.min(FAILURES_SHOWN, failures.size());
     if (more > 0) {
-      out.println("               … and " + more + " more (swarm api /api/v1/jobs/" + job.id() + "/tests)");
+      out.println("               … and " + more + " more (GET /api/v1/jobs/" + job.id() + "/tests)");
     }
   }
 

@@ -59,7 +59,7 @@ class RunProgressTest {
                        \u2717 com.example.CartTest.t2: expected: <3>
                        \u2717 com.example.CartTest.t3: expected: <3>
                        \u2717 com.example.CartTest.t4: expected: <3>
-                       … and 2 more (swarm api /api/v1/jobs/7/tests)
+                       … and 2 more (GET /api/v1/jobs/7/tests)
                      | BUILD FAILURE
           passed     lint  1.00s
                      tests: 4 passed

@@ -96,7 +96,7 @@ public final class TestReports {
       budget -= size;
       try (InputStream in = new Bounded(Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS),
           size)) {
-        tally.add(JUnitXml.read(factory, in));
+        tally.add(JUnitXml.read(factory, in, Math.max(0, limits.maxFailures() - tally.failures.size())));
         read++;
       } catch (JUnitXml.Unreadable e) {
         log.accept("reports: " + name + " is left out, it is not a JUnit XML report: " + e.where());

@@ -153,7 +153,7 @@ final class RunCommand implements Callable<Integer> {
 
   private static int follow(SwarmClient client, long runId, BlockingQueue<RunEvent> events, boolean live)
       throws Exception {
-    RunProgress progress = new RunProgress(System.out);
+    RunProgress progress = new RunProgress(System.out, jobId -> findTests(client, jobId));
     int unreachable = 0;
     long lastRead = System.currentTimeMillis();
     while (true) {
@@ -189,6 +189,17 @@ final class RunCommand implements Callable<Integer> {
       if (!live) {
         Thread.sleep(1_000);
       }
+    }
+  }
+
+  private static org.buildswarm.protocol.api.JobTests findTests(SwarmClient client, long jobId) {
+    try {
+      return client.tests(jobId);
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     }
   }
 

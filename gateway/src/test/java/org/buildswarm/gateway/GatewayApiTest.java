@@ -65,6 +65,16 @@ class GatewayApiTest {
             ? SubmitResult.invalid(List.of(new PipelineProblem(".buildswarm.yml", 2, 5, "it is bad")))
             : SubmitResult.created(41)));
     vertx.eventBus().consumer(Addresses.RUN_GET, message -> message.fail(ApiFailures.NOT_FOUND, "no run 7"));
+    vertx.eventBus().<org.buildswarm.protocol.api.GetJobTests>consumer(Addresses.JOB_TESTS_GET, message -> {
+      if (message.body().jobId() == 5) {
+        int attempt = message.body().attempt() == null ? 3 : message.body().attempt();
+        message.reply(new org.buildswarm.protocol.api.JobTests(5, attempt,
+            new org.buildswarm.protocol.api.TestSummary(3, 1, 1, 0, 1, 40), List.of(new org.buildswarm.protocol.api.TestFailure(
+                "s", "com.example.A", "b", "failure", "no", "AssertionError", "trace", "out", 7)), false));
+      } else {
+        message.fail(ApiFailures.NOT_FOUND, "no test results for job " + message.body().jobId());
+      }
+    });
     LogStore logs = new LogStore(data.resolve("logs"));
     GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withLimits(1024, 1024 * 1024)
         .withTimeouts(2_000, 30_000);
@@ -97,6 +107,27 @@ class GatewayApiTest {
 
   private static JsonNode error(HttpResponse<String> response) throws Exception {
     return ProtocolJson.mapper().readTree(response.body()).path("error");
+  }
+
+  @Test
+  void aJobsTestResultsAreReadFromTheOrchestratorByAttempt() throws Exception {
+    HttpResponse<String> latest = get("/api/v1/jobs/5/tests");
+    assertThat(latest.statusCode()).isEqualTo(200);
+    JsonNode body = ProtocolJson.mapper().readTree(latest.body());
+    assertThat(body.path("attempt").asInt()).isEqualTo(3);
+    assertThat(body.path("summary").toString()).isEqualTo(
+        "{\"total\":3,\"passed\":1,\"failed\":1,\"errored\":0,\"skipped\":1,\"durationMs\":40}");
+    assertThat(body.path("failures").get(0).path("classname").asText()).isEqualTo("com.example.A");
+    assertThat(body.path("failures").get(0).path("output").asText()).isEqualTo("out");
+    assertThat(body.path("truncated").asBoolean(true)).isFalse();
+    assertThat(ProtocolJson.mapper().readTree(get("/api/v1/jobs/5/tests?attempt=2").body()).path("attempt").asInt())
+        .isEqualTo(2);
+    HttpResponse<String> none = get("/api/v1/jobs/6/tests");
+    assertThat(none.statusCode()).isEqualTo(404);
+    assertThat(error(none).path("code").asText()).isEqualTo("not_found");
+    assertThat(error(none).path("message").asText()).isEqualTo("no test results for job 6");
+    assertThat(get("/api/v1/jobs/5/tests?attempt=first").statusCode()).isEqualTo(400);
+    assertThat(get("/api/v1/jobs/x/tests").statusCode()).isEqualTo(400);
   }
 
   @Test

@@ -268,6 +268,15 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       reply(message, caughtUp().compose(written -> store.events(query.runId(), query.afterSeq(), limit))
           .map(EventPage::new));
     });
+    this.<org.buildswarm.protocol.api.GetJobTests>on(Addresses.JOB_TESTS_GET, message -> {
+      org.buildswarm.protocol.api.GetJobTests query = message.body();
+      // Results are stored with the final report, behind the core: read once the store has what the core had.
+      reply(message, caughtUp().compose(written -> store.testResults(query.jobId(), query.attempt()))
+          .compose(found -> found.isPresent() ? Future.succeededFuture(found.get())
+              : refusal(ApiFailures.NOT_FOUND, "no test results for job " + query.jobId()
+                  + (query.attempt() == null ? "" : " attempt " + query.attempt())
+                  + " (it declares no reports:, has not finished, or is not a job)")));
+    });
     this.<CancelRequest>on(Addresses.CANCEL, message -> {
       if (refuseWhileStoreIsAway(message)) {
         return;

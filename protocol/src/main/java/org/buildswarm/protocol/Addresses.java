@@ -30,6 +30,8 @@ public final class Addresses {
   public static final String RUN_GET = PREFIX + "api.run.get";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetRunEvents}. */
   public static final String RUN_EVENTS_GET = PREFIX + "api.run.events";
+  /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.GetJobTests}. */
+  public static final String JOB_TESTS_GET = PREFIX + "api.job.tests";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.CancelRequest}. */
   public static final String CANCEL = PREFIX + "api.cancel";
   /** Gateway → orchestrator: {@link org.buildswarm.protocol.api.ListDrones}. */

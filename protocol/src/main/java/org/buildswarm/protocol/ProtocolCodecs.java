@@ -75,7 +75,8 @@ public final class ProtocolCodecs {
       org.buildswarm.protocol.api.ListEnvironments.class, org.buildswarm.protocol.api.EnvironmentList.class,
       org.buildswarm.protocol.api.EnvironmentView.class, org.buildswarm.protocol.api.RollbackEnvironment.class,
       org.buildswarm.protocol.api.DecideJob.class, org.buildswarm.protocol.api.ListProjects.class,
-      org.buildswarm.protocol.api.ProjectList.class, org.buildswarm.protocol.api.ProjectView.class);
+      org.buildswarm.protocol.api.ProjectList.class, org.buildswarm.protocol.api.ProjectView.class,
+      org.buildswarm.protocol.api.GetJobTests.class, org.buildswarm.protocol.api.JobTests.class);
 
   /**
    * Registers the codecs on an event bus that does not leave this JVM (a single host); call once

@@ -128,7 +128,7 @@ class RunPageSystemTest {
         .doesNotContain("[1;34m", "\u001b", "␛", "[0m");
     assertThat(sectionHeader("[1/3]").getAttribute("aria-expanded")).isEqualTo("true");
     sectionHeader("[1/3]").click();
-    browser.waitUpTo(TIMEOUT).until(driver -> String.join("\n", rows()).contains("bold blue") ? null : true);
+    browser.waitUpTo(TIMEOUT).until(driver -> String.join("\n", rows()).contains("bold blue then red and plain") ? null : true);
 
     // Search opens the collapsed step that holds the match and marks it.
     WebElement search = browser.driver.findElement(By.cssSelector(".log-search"));
@@ -154,6 +154,61 @@ class RunPageSystemTest {
         By.cssSelector("#log-text .log-row.target")));
     assertThat(target.getText()).contains("about to fail");
     browser.screenshot("run-page-3-line-link");
+  }
+
+  @Test
+  void reRunningTheFailedJobsFromThePageKeepsThePassedOnesAndBothAttemptsLogs() throws Exception {
+    Path source = Files.createDirectories(work.resolve("source-flaky"));
+    Api.Response created = cluster.api.post("/api/v1/runs", Api.submission("flaky", """
+        jobs:
+          compile:
+            steps:
+              - run: echo compiled once
+          check:
+            needs: [compile]
+            steps:
+              - run: |
+                  if test -f marker; then echo "marker says $(cat marker)"; else echo "no marker, $((1 + 1)) tries left"; exit 1; fi
+        """, source.toString()));
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    long run = created.json().path("id").asLong();
+    JsonNode first = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(first.path("run").path("state").asText()).isEqualTo("FAILED");
+    long check = jobId(first, "check");
+    long compile = jobId(first, "compile");
+    Files.writeString(source.resolve("marker"), "now\n");
+
+    browser.driver.get(cluster.url + "#/runs/" + run);
+    WebElement retry = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.elementToBeClickable(
+        By.cssSelector("button[data-action=retry-failed]")));
+    assertThat(retry.getText()).isEqualTo("Re-run failed jobs");
+    retry.click();
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    JsonNode after = cluster.api.get("/api/v1/runs/" + run).json();
+    while (!after.path("run").path("state").asText().equals("SUCCEEDED") && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      after = cluster.api.get("/api/v1/runs/" + run).json();
+    }
+    assertThat(after.path("run").path("state").asText()).as("the same run, once its failed job ran again").isEqualTo("SUCCEEDED");
+    for (JsonNode job : after.path("jobs")) {
+      if (job.path("id").asLong() == compile) {
+        assertThat(job.path("attempt").asInt()).as("compile passed and is not run again").isEqualTo(1);
+      }
+      if (job.path("id").asLong() == check) {
+        assertThat(job.path("attempt").asInt()).isEqualTo(2);
+      }
+    }
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#view h2"), "succeeded"));
+
+    // The job's log: the latest attempt, and the first one through the attempt picker.
+    browser.driver.findElement(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + check + "']")).click();
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"), "marker says now"));
+    assertThat(browser.driver.findElement(By.cssSelector(".log-title")).getText()).isEqualTo("Log of check · attempt 2");
+    new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.cssSelector("select.log-attempt"))).selectByValue("1");
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"), "no marker, 2 tries left"));
+    assertThat(browser.driver.getCurrentUrl()).contains("attempt=1");
+    assertThat(browser.driver.findElement(By.id("log-text")).getText()).doesNotContain("marker says now");
+    browser.screenshot("run-page-5-attempt-picker");
   }
 
   @Test

@@ -2,20 +2,25 @@ package org.buildswarm.deploy.impl;
 
 import java.io.PrintStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.RunState;
+import org.buildswarm.protocol.api.JobTests;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunDetail;
 import org.buildswarm.protocol.api.RunEvent;
+import org.buildswarm.protocol.api.TestFailure;
+import org.buildswarm.protocol.api.TestSummary;
 import org.buildswarm.protocol.api.WaitReason;
 
 /**
  * Prints a run's progress, one line per job change, in the order the changes happened (from the
- * live events), with the failing step's last lines under a failed job.
+ * live events), with the failing step's last lines under a failed job, and a job's test results
+ * (from the JUnit XML reports it declares) under it once it ended.
  */
 public final class RunProgress {
   /** A job's reason for waiting is printed once it has waited this long (shorter waits are not news). */
@@ -29,8 +34,21 @@ public final class RunProgress {
   /** The last wait reason printed for each job, its numbers blanked (a countdown is not a new reason). */
   private final Map<Long, String> printedWait = new HashMap<>();
 
+  /** How many failed tests are named under a job; the rest are counted. */
+  static final int FAILURES_SHOWN = 5;
+  private static final int MESSAGE_SHOWN = 200;
+
+  /** Looks a job's test results up (its failures); null when they cannot be read. */
+  private final LongFunction<JobTests> tests;
+
   public RunProgress(PrintStream out) {
+    this(out, jobId -> null);
+  }
+
+  /** @param tests looks a job's test results up, for the failures under a job whose tests failed */
+  public RunProgress(PrintStream out, LongFunction<JobTests> tests) {
     this.out = out;
+    this.tests = tests;
   }
 
   /**
@@ -43,7 +61,7 @@ public final class RunProgress {
       return;
     }
     JobView view = new JobView(event.jobId(), event.runId(), event.jobName(), event.jobState(), 0, null, null, 0,
-        event.drone(), null, null, null, event.reason(), null, null, null, null);
+        event.drone(), null, null, null, event.reason(), null, null, null, null, event.tests());
     if (event.jobState() == JobState.RUNNING) {
       runningSince.put(event.jobId(), event.at());
     }
@@ -130,9 +148,13 @@ public final class RunProgress {
       }
       case UNSCHEDULABLE -> line("stuck", job, job.reason());
       case RUNNING -> line("running", job, "on " + job.drone());
-      case SUCCEEDED -> line("passed", job, took);
+      case SUCCEEDED -> {
+        line("passed", job, took);
+        printTests(job);
+      }
       case FAILED -> {
         line("FAILED", job, (job.reason() == null ? "" : job.reason()) + (took.isEmpty() ? "" : "  " + took));
+        printTests(job);
         for (String tail : job.logTail()) {
           out.println("             | " + Terminal.shown(tail));
         }
@@ -140,6 +162,51 @@ public final class RunProgress {
       case SKIPPED -> line("skipped", job, job.reason());
       case CANCELLED -> line("cancelled", job, job.reason());
     }
+  }
+
+  /** The job's test summary, then the first failed tests with their messages. */
+  private void printTests(JobView job) {
+    TestSummary summary = job.tests();
+    if (summary == null) {
+      return;
+    }
+    out.println("             tests: " + describe(summary));
+    if (!summary.anyFailed()) {
+      return;
+    }
+    JobTests results = tests.apply(job.id());
+    if (results == null) {
+      return;
+    }
+    List<TestFailure> failures = results.failures();
+    for (TestFailure failure : failures.subList(0, Math.min(FAILURES_SHOWN, failures.size()))) {
+      String name = failure.classname() == null || failure.classname().isEmpty() ? failure.name()
+          : failure.classname() + "." + failure.name();
+      String message = failure.message() == null ? "" : failure.message().strip().lines().findFirst().orElse("");
+      if (message.length() > MESSAGE_SHOWN) {
+        message = message.substring(0, MESSAGE_SHOWN) + "…";
+      }
+      out.println("               \u2717 " + Terminal.shown(name) + (message.isEmpty() ? "" : ": " + Terminal.shown(message)));
+    }
+    int more = summary.failed() + summary.errored() - Math.min(FAILURES_SHOWN, failures.size());
+    if (more > 0) {
+      out.println("               … and " + more + " more (GET /api/v1/jobs/" + job.id() + "/tests)");
+    }
+  }
+
+  /** {@code 120 passed, 2 failed, 3 skipped}: passed always, the others when there are any. */
+  static String describe(TestSummary summary) {
+    StringBuilder text = new StringBuilder().append(summary.passed()).append(" passed");
+    if (summary.failed() > 0) {
+      text.append(", ").append(summary.failed()).append(" failed");
+    }
+    if (summary.errored() > 0) {
+      text.append(", ").append(summary.errored()).append(" errored");
+    }
+    if (summary.skipped() > 0) {
+      text.append(", ").append(summary.skipped()).append(" skipped");
+    }
+    return text.toString();
   }
 
   /**

@@ -159,6 +159,12 @@ public final class SwarmClient {
     return times;
   }
 
+  /** A job's test results (of its latest attempt that has some). */
+  public org.buildswarm.protocol.api.JobTests tests(long jobId) throws IOException, InterruptedException {
+    return ProtocolJson.mapper().treeToValue(get("api/v1/jobs/" + jobId + "/tests"),
+        org.buildswarm.protocol.api.JobTests.class);
+  }
+
   public RunDetail run(long runId) throws IOException, InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(base.resolve("api/v1/runs/" + runId)).timeout(Duration.ofSeconds(30))
         .GET().build();

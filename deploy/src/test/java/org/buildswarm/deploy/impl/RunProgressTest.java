@@ -34,6 +34,40 @@ class RunProgressTest {
   }
 
   @Test
+  void aJobsTestsArePrintedUnderItWithTheFirstFailuresNamed() {
+    List<org.buildswarm.protocol.api.TestFailure> failures = new java.util.ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      failures.add(new org.buildswarm.protocol.api.TestFailure("s", "com.example.CartTest", "t" + i, "failure",
+          "expected: <3>\nbut was: <2>\u001b[31m", "", "", "", 1));
+    }
+    org.buildswarm.protocol.api.TestSummary summary = new org.buildswarm.protocol.api.TestSummary(130, 120, 6, 1, 3, 9);
+    RunProgress withTests = new RunProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), jobId -> jobId == 7
+        ? new org.buildswarm.protocol.api.JobTests(7, 1, summary, failures, false) : null);
+    JobView failed = new JobView(7, 1, "unit", JobState.FAILED, 1, List.of(), List.of(), 1, "d1", 1, "test",
+        List.of("BUILD FAILURE"), "step \"test\" exited with 1", 0L, 1_000L, 3_000L, null, summary);
+    JobView passed = new JobView(8, 1, "lint", JobState.SUCCEEDED, 1, List.of(), List.of(), 1, "d1", 0, null,
+        List.of(), null, 0L, 1_000L, 2_000L, null, new org.buildswarm.protocol.api.TestSummary(4, 4, 0, 0, 0, 1));
+    JobView untested = new JobView(9, 1, "build", JobState.SUCCEEDED, 1, List.of(), List.of(), 1, "d1", 0, null,
+        List.of(), null, 0L, 1_000L, 2_000L, null, null);
+    withTests.update(new RunDetail(new RunSummary(1, "shop", "shop", RunState.FAILED, Trigger.MANUAL, "me", 0, 3_000L,
+        new EnumMap<>(JobState.class), null), List.of(failed, passed, untested)), 5_000);
+    assertThat(printed()).contains("""
+          FAILED     unit  step "test" exited with 1  2.00s
+                     tests: 120 passed, 6 failed, 1 errored, 3 skipped
+                       \u2717 com.example.CartTest.t0: expected: <3>
+                       \u2717 com.example.CartTest.t1: expected: <3>
+                       \u2717 com.example.CartTest.t2: expected: <3>
+                       \u2717 com.example.CartTest.t3: expected: <3>
+                       \u2717 com.example.CartTest.t4: expected: <3>
+                       … and 2 more (GET /api/v1/jobs/7/tests)
+                     | BUILD FAILURE
+          passed     lint  1.00s
+                     tests: 4 passed
+          passed     build  1.00s
+        """);
+  }
+
+  @Test
   void aWaitIsPrintedAfterAFewSecondsThenOnlyWhenItsReasonChanges() {
     WaitReason noRoom = new WaitReason(Code.NO_ROOM, "needs 4 cores on [linux]; 2/2 busy on 1 drone");
     progress.update(run(JobState.QUEUED, noRoom), 10_000);

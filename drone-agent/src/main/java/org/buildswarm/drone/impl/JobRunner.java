@@ -20,6 +20,7 @@ import java.util.logging.Logger;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.Step;
+import org.buildswarm.protocol.message.TestResults;
 
 /**
  * Runs one attempt of one job on its own thread: fresh workspace, source, then each step as the
@@ -38,14 +39,23 @@ public final class JobRunner implements Runnable {
   /** How the attempt ended. */
   public record Result(
       JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt, long finishedAt,
-      String message, String jobSet) {
+      String message, String jobSet, TestResults tests) {
     public Result(JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt,
         long finishedAt, String message) {
       this(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, null);
     }
 
+    public Result(JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt,
+        long finishedAt, String message, String jobSet) {
+      this(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, null);
+    }
+
     Result startedAt(long start) {
-      return new Result(outcome, exitCode, failedStep, logTail, start, finishedAt, message, jobSet);
+      return new Result(outcome, exitCode, failedStep, logTail, start, finishedAt, message, jobSet, tests);
+    }
+
+    Result withTests(TestResults results) {
+      return new Result(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, results);
     }
   }
 
@@ -71,9 +81,20 @@ public final class JobRunner implements Runnable {
    * @param sandbox how steps are kept away from the drone
    * @param caches where the projects' declared caches are kept ({@code <project>/home|workspace/<path>})
    * @param logLimitBytes how much of a job's output is kept; 0 for no limit
+   * @param reports reads the JUnit XML reports jobs declare
    */
   public record Setup(Map<String, String> baseEnv, long killGraceMs, Path keptWorkspaces, Executor helpers,
-      ArtifactPublisher artifacts, Secrets secrets, Sandbox sandbox, Path caches, long logLimitBytes) {}
+      ArtifactPublisher artifacts, Secrets secrets, Sandbox sandbox, Path caches, long logLimitBytes,
+      TestReports reports) {
+    public Setup {
+      reports = reports == null ? new TestReports(TestReports.Limits.DEFAULTS) : reports;
+    }
+
+    public Setup(Map<String, String> baseEnv, long killGraceMs, Path keptWorkspaces, Executor helpers,
+        ArtifactPublisher artifacts, Secrets secrets, Sandbox sandbox, Path caches, long logLimitBytes) {
+      this(baseEnv, killGraceMs, keptWorkspaces, helpers, artifacts, secrets, sandbox, caches, logLimitBytes, null);
+    }
+  }
 
   /** Beside the workspace: the job's own HOME and temporary directory, removed with it. */
   static final String HOME_SUFFIX = ".home";
@@ -96,6 +117,8 @@ public final class JobRunner implements Runnable {
   private final Sandbox.Layout layout;
   /** The job's secrets by name, once read; injected into every step's environment. */
   private Map<String, String> secretValues = Map.of();
+  /** Masks the job's secrets; null when it has none. */
+  private Secrets.Masker masker;
 
   private final Set<Long> groups = ConcurrentHashMap.newKeySet();
   private volatile long currentGroup = -1;
@@ -181,6 +204,12 @@ public final class JobRunner implements Runnable {
     for (long group : groups) {
       ProcessGroups.terminate(group, killGraceMs);
     }
+    // With the steps' processes gone, so nothing changes the files while they are read. A failed or
+    // timed-out job's results matter most; a cancelled one's do not.
+    if (log != null && firstSpawn > 0 && !job.execution().reports().isEmpty()
+        && Set.of(JobOutcome.SUCCEEDED, JobOutcome.FAILED, JobOutcome.TIMED_OUT).contains(result.outcome())) {
+      result = result.withTests(readReports());
+    }
     try {
       Files.deleteIfExists(workspace.resolveSibling(workspace.getFileName() + Leftovers.SUFFIX));
     } catch (IOException e) {
@@ -215,6 +244,17 @@ public final class JobRunner implements Runnable {
       } catch (IOException e) {
         LOG.warning("could not remove " + own + ": " + e.getMessage());
       }
+    }
+  }
+
+  private TestResults readReports() {
+    try {
+      return setup.reports().collect(workspace, job.execution().reports(), line -> log.line("==> " + line),
+          text -> masker == null ? text : masker.mask(text));
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "job " + job.attempt() + ": could not read its test reports", e);
+      log.line("==> reports: could not be read: " + e);
+      return null;
     }
   }
 
@@ -264,7 +304,8 @@ public final class JobRunner implements Runnable {
         return new Result(JobOutcome.FAILED, -1, null, List.of(e.getMessage()), startedAt, System.currentTimeMillis(),
             e.getMessage());
       }
-      log.mask(new Secrets.Masker(secretValues.values()));
+      masker = new Secrets.Masker(secretValues.values());
+      log.mask(masker);
       log.line("==> secrets " + String.join(", ", secretValues.keySet()) + " are in the environment, masked in this log");
     }
     try {

@@ -29,6 +29,8 @@ class JobRunnerTest {
   /** The runner's own behaviour is tested without a sandbox; SandboxTest tests the sandbox. */
   private Sandbox sandbox = Sandbox.none("tests of the runner");
   private long logLimitBytes;
+  /** The JUnit XML report patterns of the jobs started. */
+  private List<String> reports = List.of();
 
   @AfterEach
   void stopThreads() {
@@ -51,7 +53,8 @@ class JobRunnerTest {
   private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, List<String> secretNames,
       Path kept, Step... steps) {
     AssignJob job = new AssignJob("d1", 1, new AttemptRef(42, 1, 7), 3, "job",
-        new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of(), secretNames), "job-token");
+        new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of(), secretNames, null, null, null, reports),
+        "job-token");
     CompletableFuture<Long> started = new CompletableFuture<>();
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
     Path log = work.resolve("logs/job.log");
@@ -173,6 +176,46 @@ class JobRunnerTest {
         "==> [2/2] next", "==> exit 4").doesNotContain("after-the-flood");
     assertThat(countOf(log, "reached its limit")).isEqualTo(1);
     assertThat(result.logTail()).as("the report's tail still follows the output").contains("the next step ran");
+  }
+
+  private static final String REPORT = "mkdir -p out; printf '%s' '<testsuite name=\"s\"><testcase classname=\"A\" "
+      + "name=\"b\"><failure message=\"no\">trace</failure></testcase><testcase classname=\"A\" name=\"c\"/>"
+      + "</testsuite>' > out/TEST-a.xml; ";
+
+  @Test
+  void aFailedJobsReportsAreReadAndABrokenOneIsALineInItsLog() throws Exception {
+    reports = List.of("out/*.xml");
+    Ran failed = start(new Step("test", REPORT + "printf '%s' '<testsuite>' > out/TEST-broken.xml; exit 1"));
+    JobRunner.Result result = failed.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).isEqualTo(JobOutcome.FAILED);
+    assertThat(result.tests().summary()).isEqualTo(new org.buildswarm.protocol.api.TestSummary(2, 1, 1, 0, 0, 0));
+    assertThat(result.tests().failures()).singleElement().satisfies(f -> assertThat(f.message()).isEqualTo("no"));
+    assertThat(Files.readString(failed.log())).contains("==> reports: out/TEST-broken.xml is left out, it is not a "
+        + "JUnit XML report: 1:", "==> reports: 1 file(s), 2 tests: 1 passed, 1 failed");
+  }
+
+  @Test
+  void aTimedOutJobsReportsAreRead() throws Exception {
+    reports = List.of("out/*.xml");
+    Ran timedOut = start(1_500, 500, Map.of(), SourceSpec.none(), new Step("hang", REPORT + "sleep 30"));
+    JobRunner.Result late = timedOut.result().get(30, TimeUnit.SECONDS);
+    assertThat(late.outcome()).isEqualTo(JobOutcome.TIMED_OUT);
+    assertThat(late.tests().summary().total()).isEqualTo(2);
+  }
+
+  @Test
+  void aCancelledJobsReportsAreNotRead() throws Exception {
+    reports = List.of("out/*.xml");
+    Ran cancelled = start(new Step("hang", REPORT + "touch started; sleep 30"));
+    cancelled.started().get(30, TimeUnit.SECONDS);
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!Files.exists(cancelled.workspace().resolve("started")) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    cancelled.runner().stop(JobOutcome.CANCELLED, "cancelled by alice");
+    JobRunner.Result stopped = cancelled.result().get(30, TimeUnit.SECONDS);
+    assertThat(stopped.outcome()).isEqualTo(JobOutcome.CANCELLED);
+    assertThat(stopped.tests()).isNull();
   }
 
   @Test

@@ -17,6 +17,7 @@ import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.CancelRequest;
 import org.buildswarm.protocol.api.EventPage;
+import org.buildswarm.protocol.api.GetJobTests;
 import org.buildswarm.protocol.api.GetRun;
 import org.buildswarm.protocol.api.GetRunEvents;
 import org.buildswarm.protocol.api.GetStatus;
@@ -86,6 +87,14 @@ public final class ApiRoutes {
             ask(ctx, Addresses.CANCEL, new CancelRequest(run, job, principal(ctx))))));
     router.get("/api/v1/jobs/:job/log").handler(ctx -> withId(ctx, "job", id -> log(ctx, id)));
     router.get("/api/v1/jobs/:job/log/times").handler(ctx -> withId(ctx, "job", id -> logTimes(ctx, id)));
+    router.get("/api/v1/jobs/:job/tests").handler(ctx -> withId(ctx, "job", id -> {
+      String attempt = ctx.request().getParam("attempt");
+      if (attempt != null && !attempt.matches("[1-9][0-9]{0,8}")) {
+        HttpReplies.error(ctx, 400, "bad_request", "attempt must be a positive number", null);
+        return;
+      }
+      ask(ctx, Addresses.JOB_TESTS_GET, new GetJobTests(id, attempt == null ? null : Integer.valueOf(attempt)));
+    }));
     router.get("/api/v1/drones").handler(ctx -> askOrSnapshot(ctx, Addresses.DRONE_LIST, new ListDrones(),
         StatusSnapshots.DRONES));
     for (Map.Entry<String, DroneMode> action : Map.of(

@@ -36,6 +36,8 @@ final class JobEntry {
   Long queuedAt;
   Long startedAt;
   Long finishedAt;
+  /** The test summary of the current (or last) attempt; null when it has none. */
+  org.buildswarm.protocol.api.TestSummary tests;
 
   /** Not before this time may it be placed (retry backoff). */
   long notBefore;
@@ -61,6 +63,8 @@ final class JobEntry {
   Long attemptStartedAt;
   /** How the scheduler sees it while it waits (built when it is enqueued). */
   org.buildswarm.orchestrator.schedule.ReadyJob candidate;
+  /** Test results to store with the next recorded change of this job (its final report's). */
+  org.buildswarm.orchestrator.store.AttemptTests pendingTests;
   /** An attempt change to store with the next recorded change of this job. */
   org.buildswarm.orchestrator.store.AttemptStatus pendingAttempt;
   /** Tokens of attempts whose final report was applied, so a resent one is acknowledged, not counted stale. */
@@ -83,7 +87,7 @@ final class JobEntry {
 
   JobStatus status() {
     return new JobStatus(state, attempt, token, drone, retriesUsed, infraRetriesUsed, exitCode, failedStep, logTail,
-        reason, queuedAt, startedAt, finishedAt);
+        reason, queuedAt, startedAt, finishedAt, tests);
   }
 
   void restore(JobStatus status) {
@@ -100,6 +104,7 @@ final class JobEntry {
     queuedAt = status.queuedAt();
     startedAt = status.startedAt();
     finishedAt = status.finishedAt();
+    tests = status.tests();
   }
 
   /**

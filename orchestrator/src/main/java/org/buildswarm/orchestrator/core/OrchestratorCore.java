@@ -526,6 +526,7 @@ public final class OrchestratorCore {
     job.state = JobState.ASSIGNED;
     job.drone = drone.name;
     job.reason = null;
+    job.tests = null; // a new attempt has no results yet
     job.cancelRequested = false;
     roster.attach(drone, job, now);
     job.attemptAssignedAt = now;
@@ -539,7 +540,7 @@ public final class OrchestratorCore {
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
         job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath(),
-        job.plan.caches(), job.run.project);
+        job.plan.caches(), job.run.project, job.plan.reports());
     effects.assign(drone.name, new AssignJob(drone.name, epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
         jobTokens.mint(job.attemptRef())), mustNotRunTwice(job));
   }
@@ -689,6 +690,10 @@ public final class OrchestratorCore {
     job.exitCode = report.exitCode();
     job.failedStep = report.failedStep();
     job.logTail = report.logTail();
+    if (report.tests() != null) {
+      job.tests = report.tests().summary();
+      job.pendingTests = new org.buildswarm.orchestrator.store.AttemptTests(job.id, job.attempt, report.tests());
+    }
     if (job.startedAt == null && report.startedAt() > 0) {
       job.startedAt = report.startedAt();
     }
@@ -1216,13 +1221,17 @@ public final class OrchestratorCore {
   private void record(JobEntry job, long now, String type, Map<String, Object> data, RunStatus runStatus) {
     AttemptStatus attempt = job.pendingAttempt;
     job.pendingAttempt = null;
-    effects.record(new StateChange(now, job.run.id, job.id, type, data, job.status(), runStatus, attempt, null));
+    org.buildswarm.orchestrator.store.AttemptTests tests = job.pendingTests;
+    job.pendingTests = null;
+    effects.record(new StateChange(now, job.run.id, job.id, type, data, job.status(), runStatus, attempt, null, null,
+        null, null, tests));
     publish(job.run, job, type, job.reason);
   }
 
   private void publish(RunEntry run, JobEntry job, String type, String reason) {
     effects.publish(new RunEvent(type, run.id, job == null ? null : job.id, job == null ? null : job.plan.name(),
-        job == null ? null : job.state, run.state, job == null ? null : job.drone, reason, now()));
+        job == null ? null : job.state, run.state, job == null ? null : job.drone, reason, now(),
+        job == null ? null : job.tests));
   }
 
   /** An event about a run as a whole (a deploy saga's progress), with the deploy history change it makes. */

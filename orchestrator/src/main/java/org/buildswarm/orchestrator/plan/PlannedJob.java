@@ -20,6 +20,7 @@ import org.buildswarm.protocol.message.Step;
  * @param caches directories the drone keeps between the project's jobs
  * @param deploy null unless it is a step of a deploy saga or the rollback of one
  * @param jobSetPath the workspace file holding the job set it emits; null when none
+ * @param reports glob patterns of the JUnit XML reports its drone reads (matrix expressions substituted)
  */
 public record PlannedJob(
     int index,
@@ -39,7 +40,8 @@ public record PlannedJob(
     List<String> secrets,
     List<String> caches,
     PlannedDeploy deploy,
-    String jobSetPath) {
+    String jobSetPath,
+    List<String> reports) {
   public PlannedJob {
     labels = Set.copyOf(labels);
     env = Map.copyOf(env);
@@ -48,18 +50,28 @@ public record PlannedJob(
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts); // plans stored before artifacts existed
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
     caches = caches == null ? List.of() : List.copyOf(caches); // plans stored before caches existed
+    reports = reports == null ? List.of() : List.copyOf(reports); // plans stored before reports existed
+  }
+
+  /** A job that declares no test reports. */
+  public PlannedJob(int index, String name, String group, int cores, Set<String> labels, Map<String, String> env,
+      List<Step> steps, long timeoutMs, int retries, long retryBackoffMs, List<Integer> needs, long estimateMs,
+      long criticalPathMs, List<ArtifactSpec> artifacts, List<String> secrets, List<String> caches, PlannedDeploy deploy,
+      String jobSetPath) {
+    this(index, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, needs, estimateMs,
+        criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, null);
   }
 
   /** The same job needing these jobs instead (a job set added to the run in front of it). */
   public PlannedJob withNeeds(List<Integer> newNeeds) {
     return new PlannedJob(index, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
-        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath);
+        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports);
   }
 
   /** The same job moved to another position of the run, needing these jobs. */
   public PlannedJob at(int newIndex, List<Integer> newNeeds) {
     return new PlannedJob(newIndex, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
-        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath);
+        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports);
   }
 
   /**

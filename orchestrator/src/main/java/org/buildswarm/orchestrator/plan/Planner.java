@@ -153,7 +153,8 @@ public final class Planner {
         new ArtifactSpec(substitute(artifact.name(), values), substitute(artifact.path(), values))));
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
         job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts,
-        job.secrets(), job.caches(), deploy, job.jobSet());
+        job.secrets(), job.caches(), deploy, job.jobSet(),
+        job.reports().stream().map(pattern -> substitute(pattern, values)).toList());
   }
 
   /** The first line of the command, shortened: what a person would call the step. */

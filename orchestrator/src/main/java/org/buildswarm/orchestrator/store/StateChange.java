@@ -14,15 +14,22 @@ import java.util.Map;
  * @param deployment an environment's deploy history change; null if none
  * @param addedJobs jobs added to the run (a job set), stored with this change
  * @param replannedJobs jobs of the run whose plan changed (they now also need the added jobs)
+ * @param tests an attempt's test results, stored with this change (its final report); null if none
  */
 public record StateChange(
     long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus, RunStatus runStatus,
     AttemptStatus attempt, DroneStatus drone, DeploymentStatus deployment, List<StoredJob> addedJobs,
-    List<StoredJob> replannedJobs) {
+    List<StoredJob> replannedJobs, AttemptTests tests) {
   public StateChange {
     data = data == null ? Map.of() : Map.copyOf(data);
     addedJobs = addedJobs == null ? List.of() : List.copyOf(addedJobs);
     replannedJobs = replannedJobs == null ? List.of() : List.copyOf(replannedJobs);
+  }
+
+  public StateChange(long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus,
+      RunStatus runStatus, AttemptStatus attempt, DroneStatus drone, DeploymentStatus deployment,
+      List<StoredJob> addedJobs, List<StoredJob> replannedJobs) {
+    this(at, runId, jobId, type, data, jobStatus, runStatus, attempt, drone, deployment, addedJobs, replannedJobs, null);
   }
 
   public StateChange(long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus,

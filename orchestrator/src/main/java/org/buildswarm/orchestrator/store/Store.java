@@ -88,6 +88,13 @@ public interface Store {
   /** A job's attempts, oldest first. */
   Future<List<AttemptStatus>> attempts(long jobId);
 
+  /**
+   * An attempt's test results (stored with its final report), or empty when it has none.
+   *
+   * @param attempt null for the latest attempt that has results
+   */
+  Future<Optional<org.buildswarm.protocol.api.JobTests>> testResults(long jobId, Integer attempt);
+
   /** Every drone ever registered, with the mode an operator set. */
   Future<List<DroneStatus>> drones();
 

@@ -192,6 +192,42 @@ class OrchestratorCoreTest {
   }
 
   @Test
+  void anAttemptsTestResultsAreShownWithItsJobStoredWithItsReportAndGoneWhenTheNextAttemptStarts() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    f.register("d2", 4);
+    long run = f.submitOn("jobs:\n  a: {retries: {count: 1, backoff: 1s}, steps: [x], reports: [\"out/*.xml\"]}\n"
+        + "  b: {needs: a, steps: [y]}\n", "main", "c1");
+    AssignJob first = f.assignmentOf("a");
+    assertThat(first.execution().reports()).containsExactly("out/*.xml");
+    org.buildswarm.protocol.api.TestSummary summary = new org.buildswarm.protocol.api.TestSummary(4, 2, 1, 1, 0, 90);
+    org.buildswarm.protocol.message.TestResults results = new org.buildswarm.protocol.message.TestResults(summary,
+        List.of(new org.buildswarm.protocol.api.TestFailure("s", "A", "b", "failure", "no", "", "", "", 1)), false);
+    f.core.finished(new org.buildswarm.protocol.message.JobFinished(f.droneOf(first), first.attempt(),
+        JobOutcome.FAILED, 1, "x", List.of(), f.time.get(), f.time.get(), "failed", null, results));
+    assertThat(f.job(run, "a").tests()).isEqualTo(summary);
+    assertThat(f.job(run, "b").tests()).isNull();
+    assertThat(f.run(run).tests()).isEqualTo(summary);
+    org.buildswarm.orchestrator.store.StateChange retry = f.changes.stream()
+        .filter(change -> change.type().equals("job.retry_scheduled")).findFirst().orElseThrow();
+    assertThat(retry.tests()).isEqualTo(new org.buildswarm.orchestrator.store.AttemptTests(first.attempt().jobId(), 1,
+        results));
+    assertThat(retry.jobStatus().tests()).isEqualTo(summary);
+    assertThat(f.changes.stream().filter(change -> change.tests() != null)).hasSize(1);
+
+    // What a restarted orchestrator shows comes from the stored status.
+    CoreFixture restarted = new CoreFixture();
+    restarted.core.resumeRuns(List.of(f.asStored(run)));
+    assertThat(restarted.run(run).jobs().get(0).tests()).isEqualTo(summary);
+
+    f.advanceWithHeartbeats(1_000, "d1", "d2");
+    AssignJob second = f.assignmentOf("a");
+    assertThat(second.attempt().attempt()).isEqualTo(2);
+    assertThat(f.job(run, "a").tests()).as("the new attempt has none yet").isNull();
+    assertThat(f.run(run).tests()).isNull();
+  }
+
+  @Test
   void lateReportFromALostDroneIsRejectedAsStaleAndCounted() {
     CoreFixture f = new CoreFixture();
     f.register("d1", 4);

@@ -323,6 +323,48 @@ public abstract class StoreContract {
   }
 
   @Test
+  void testResultsAreKeptPerAttemptWithTheCurrentSummaryOnTheJobAndSurviveAReopen() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    long a = created.jobIds().get(0);
+    org.buildswarm.protocol.api.TestSummary first = new org.buildswarm.protocol.api.TestSummary(3, 1, 1, 1, 0, 250);
+    org.buildswarm.protocol.api.TestSummary second = new org.buildswarm.protocol.api.TestSummary(3, 3, 0, 0, 0, 200);
+    org.buildswarm.protocol.api.TestFailure failure = new org.buildswarm.protocol.api.TestFailure("suite \u00e9",
+        "com.example.CartTest", "totals", "failure", "expected: <3> but was: <2>", "AssertionFailedError",
+        "trace\n\tat x".repeat(2_000), "out\nerr", 12);
+    org.buildswarm.protocol.message.TestResults failed = new org.buildswarm.protocol.message.TestResults(first,
+        List.of(failure, new org.buildswarm.protocol.api.TestFailure("s", "c", "n", "error", "", "", "", "", 0)), true);
+    JobStatus afterFirst = new JobStatus(JobState.QUEUED, 1, 11, "d1", 1, 0, 1, "test", List.of(), "retry", 1L, 2L,
+        null, first);
+    StateChange report = new StateChange(3, created.runId(), a, "job.retry_scheduled", Map.of(), afterFirst, null,
+        new AttemptStatus(a, 1, 11, "d1", 1, 2L, 3L, "FAILED", 1), null, null, null, null,
+        new AttemptTests(a, 1, failed));
+    await(store.append(List.of(report)));
+    await(store.append(List.of(report))); // a resent report is written again, not twice
+    assertThat(await(store.findRun(created.runId())).orElseThrow().jobs().get(0).status().tests()).isEqualTo(first);
+    JobStatus retried = new JobStatus(JobState.RUNNING, 2, 12, "d2", 1, 0, null, null, List.of(), null, 1L, 4L, null);
+    await(store.append(List.of(new StateChange(4, created.runId(), a, "job.assigned", Map.of(), retried, null))));
+    assertThat(await(store.findRun(created.runId())).orElseThrow().jobs().get(0).status().tests())
+        .as("the new attempt has none yet").isNull();
+    assertThat(await(store.testResults(a, null)).orElseThrow().attempt()).as("the latest with results").isEqualTo(1);
+    await(store.append(List.of(new StateChange(5, created.runId(), a, "job.succeeded", Map.of(),
+        new JobStatus(JobState.SUCCEEDED, 2, 12, "d2", 1, 0, 0, null, List.of(), null, 1L, 4L, 5L, second), null,
+        null, null, null, null, null,
+        new AttemptTests(a, 2, new org.buildswarm.protocol.message.TestResults(second, List.of(), false))))));
+
+    await(store.close());
+    store = reopenStore(vertx);
+    await(store.start());
+    assertThat(await(store.findRun(created.runId())).orElseThrow().jobs().get(0).status().tests()).isEqualTo(second);
+    assertThat(await(store.testResults(a, null))).contains(new org.buildswarm.protocol.api.JobTests(a, 2, second,
+        List.of(), false));
+    org.buildswarm.protocol.api.JobTests one = await(store.testResults(a, 1)).orElseThrow();
+    assertThat(one).isEqualTo(new org.buildswarm.protocol.api.JobTests(a, 1, first, failed.failures(), true));
+    assertThat(await(store.testResults(a, 3))).isEmpty();
+    assertThat(await(store.testResults(created.jobIds().get(1), null))).isEmpty();
+    assertThat(await(store.testResults(999_999, null))).isEmpty();
+  }
+
+  @Test
   void dronesKeepTheirLatestRecordAndTheOperatorsMode() throws Exception {
     await(store.append(List.of(
         new StateChange(1, 0, null, "drone.registered", Map.of(), null, null, null,

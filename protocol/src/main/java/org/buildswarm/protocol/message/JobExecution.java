@@ -12,11 +12,14 @@ import java.util.Map;
  * @param jobSetPath a workspace file to send back with a successful result (a JSON job set); null for none
  * @param caches directories the drone keeps between jobs of {@code cacheScope} ({@code ~/…} or workspace-relative)
  * @param cacheScope whose caches they are: the project, so one project's jobs never read another's
+ * @param reports workspace glob patterns of JUnit XML reports the drone reads after the steps
  */
 public record JobExecution(
     List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
-    List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath, List<String> caches, String cacheScope) {
+    List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath, List<String> caches, String cacheScope,
+    List<String> reports) {
   public JobExecution {
+    reports = reports == null ? List.of() : List.copyOf(reports);
     caches = caches == null ? List.of() : List.copyOf(caches);
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
@@ -28,5 +31,10 @@ public record JobExecution(
   public JobExecution(List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
       List<ArtifactSpec> artifacts, List<String> secrets) {
     this(steps, env, cores, timeoutMs, source, artifacts, secrets, null, null, null);
+  }
+
+  public JobExecution(List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
+      List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath, List<String> caches, String cacheScope) {
+    this(steps, env, cores, timeoutMs, source, artifacts, secrets, jobSetPath, caches, cacheScope, null);
   }
 }

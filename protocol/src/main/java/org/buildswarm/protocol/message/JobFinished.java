@@ -7,6 +7,8 @@ import java.util.List;
  * step so the result can be shown even while the full log is still being shipped.
  *
  * @param jobSet the job set file's text when the execution named one and the job succeeded; else null
+ * @param tests what the job's JUnit XML reports said; null when it declared none, or was stopped
+ *     before its steps ended (cancelled, or the drone could not run it)
  */
 public record JobFinished(
     String drone,
@@ -18,7 +20,8 @@ public record JobFinished(
     long startedAt,
     long finishedAt,
     String message,
-    String jobSet) implements FromDrone {
+    String jobSet,
+    TestResults tests) implements FromDrone {
   public JobFinished {
     logTail = logTail == null ? List.of() : List.copyOf(logTail);
   }
@@ -26,5 +29,10 @@ public record JobFinished(
   public JobFinished(String drone, AttemptRef attempt, JobOutcome outcome, int exitCode, String failedStep,
       List<String> logTail, long startedAt, long finishedAt, String message) {
     this(drone, attempt, outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, null);
+  }
+
+  public JobFinished(String drone, AttemptRef attempt, JobOutcome outcome, int exitCode, String failedStep,
+      List<String> logTail, long startedAt, long finishedAt, String message, String jobSet) {
+    this(drone, attempt, outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, null);
   }
 }

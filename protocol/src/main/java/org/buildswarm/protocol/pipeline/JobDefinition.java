@@ -17,6 +17,8 @@ import org.buildswarm.protocol.message.ArtifactSpec;
  * @param deploy null unless the job deploys (then it is a step of its environment's deploy saga)
  * @param jobSet a file the job writes in its workspace, a JSON job set added to the run when the
  *     job succeeds; null when it emits none
+ * @param reports glob patterns of JUnit XML files in the workspace that the drone reads after the
+ *     steps (may use matrix expressions)
  */
 public record JobDefinition(
     String name,
@@ -33,7 +35,8 @@ public record JobDefinition(
     List<String> secrets,
     List<String> caches,
     DeployDefinition deploy,
-    String jobSet) {
+    String jobSet,
+    List<String> reports) {
   public static final int DEFAULT_CORES = 1;
 
   public JobDefinition {
@@ -45,5 +48,6 @@ public record JobDefinition(
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
     caches = caches == null ? List.of() : List.copyOf(caches);
+    reports = reports == null ? List.of() : List.copyOf(reports);
   }
 }

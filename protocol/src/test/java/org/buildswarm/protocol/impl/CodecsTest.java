@@ -39,6 +39,29 @@ class CodecsTest {
   }
 
   @Test
+  void testResultsTravelWithTheReportAndViewsSayTestsNullWhenThereAreNone() throws Exception {
+    org.buildswarm.protocol.api.TestSummary summary = new org.buildswarm.protocol.api.TestSummary(5, 2, 1, 1, 1, 1234);
+    org.buildswarm.protocol.message.JobFinished finished = new org.buildswarm.protocol.message.JobFinished("d1",
+        new AttemptRef(4, 1, 9), org.buildswarm.protocol.message.JobOutcome.FAILED, 1, "test", List.of("boom"), 1, 2,
+        "failed", null, new org.buildswarm.protocol.message.TestResults(summary, List.of(
+            new org.buildswarm.protocol.api.TestFailure("s", "a.B", "c", "failure", "m", "T", "trace", "out", 5)), true));
+    assertThat(roundTrip(new RecordMessageCodec<>(org.buildswarm.protocol.message.JobFinished.class, null), finished))
+        .isEqualTo(finished);
+    org.buildswarm.protocol.api.JobView job = new org.buildswarm.protocol.api.JobView(1, 2, "j",
+        org.buildswarm.protocol.JobState.RUNNING, 1, null, null, 1, null, null, null, null, null, null, null, null, null);
+    String json = org.buildswarm.protocol.ProtocolJson.toJson(new org.buildswarm.protocol.api.RunDetail(null, List.of(job)));
+    assertThat(json).contains("\"tests\":null}],\"tests\":null}");
+    org.buildswarm.protocol.api.JobView tested = new org.buildswarm.protocol.api.JobView(3, 2, "k",
+        org.buildswarm.protocol.JobState.FAILED, 1, null, null, 1, null, null, null, null, null, null, null, null, null,
+        summary);
+    org.buildswarm.protocol.api.RunDetail detail = new org.buildswarm.protocol.api.RunDetail(null, List.of(job, tested,
+        tested));
+    assertThat(detail.tests()).isEqualTo(new org.buildswarm.protocol.api.TestSummary(10, 4, 2, 2, 2, 2468));
+    assertThat(org.buildswarm.protocol.ProtocolJson.mapper().readValue(org.buildswarm.protocol.ProtocolJson.toJson(detail),
+        org.buildswarm.protocol.api.RunDetail.class)).isEqualTo(detail);
+  }
+
+  @Test
   void logChunksTravelAsRawBytes() {
     byte[] data = "line one\nünïcödé\n\u0000binary\n".getBytes(StandardCharsets.UTF_8);
     List<LineTime> times = List.of(new LineTime(1L << 40, 1_700_000_000_123L), new LineTime((1L << 40) + 9, 1_700_000_000_456L));

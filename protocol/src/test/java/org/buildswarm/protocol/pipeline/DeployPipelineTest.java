@@ -111,7 +111,7 @@ class DeployPipelineTest {
       assertThat(e.problems()).extracting(PipelineProblem::toString).containsExactly(
           "set.json:1:2: unknown field \"name\" in a job set; allowed: jobs",
           "set.json:1:46: unknown field \"deploy\" in job \"a\"; allowed: artifacts, caches, cores, env, jobset, labels, matrix, "
-              + "needs, retries, secrets, steps, timeout");
+              + "needs, reports, retries, secrets, steps, timeout");
     }
   }
 }

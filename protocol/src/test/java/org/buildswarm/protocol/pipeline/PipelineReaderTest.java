@@ -122,6 +122,52 @@ class PipelineReaderTest {
   }
 
   @Test
+  void reportsAreGlobPatternsOfJUnitXmlFilesInTheWorkspace() throws Exception {
+    Pipeline pipeline = read("""
+        jobs:
+          test:
+            matrix: {jdk: [17]}
+            steps: [mvn test]
+            reports: [target/surefire-reports/*.xml, "**/build/test-results/**/TEST-*.xml", "out-${{ matrix.jdk }}/*.xml",
+              target/surefire-reports/*.xml, "!target/surefire-reports/TEST-Slow.xml"]
+          build:
+            steps: [make]
+        """);
+    assertThat(pipeline.jobs().get(0).reports()).containsExactly("target/surefire-reports/*.xml",
+        "**/build/test-results/**/TEST-*.xml", "out-${{ matrix.jdk }}/*.xml", "!target/surefire-reports/TEST-Slow.xml");
+    assertThat(pipeline.jobs().get(1).reports()).isEmpty();
+  }
+
+  @Test
+  void reportPatternsOutsideTheWorkspaceOrNotAListAreRefusedWhereWritten() {
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          a:
+            steps: [make]
+            reports:
+              - ../other/*.xml
+              - /var/reports/*.xml
+              - {junit: x.xml}
+              - "${{ matrix.os }}/*.xml"
+              -
+          b:
+            steps: [make]
+            reports: {junit: [target/*.xml]}
+          c:
+            steps: [make]
+            reports: target/*.xml
+        """);
+    assertThat(problems).as("%s", problems).hasSize(7);
+    assertAt(problems.get(0), 5, 9, "report pattern \"../other/*.xml\" must not climb out of the workspace");
+    assertAt(problems.get(1), 6, 9, "must be relative to the workspace");
+    assertAt(problems.get(2), 7, 9, "a report is a glob pattern of JUnit XML files in the workspace, not a mapping");
+    assertAt(problems.get(3), 8, 9, "names no axis of this job's matrix");
+    assertAt(problems.get(4), 9, 8, "a report is a glob pattern of JUnit XML files in the workspace, not nothing");
+    assertAt(problems.get(5), 12, 14, "\"reports\" must be a list of glob patterns");
+    assertAt(problems.get(6), 15, 14, "\"reports\" must be a list of glob patterns");
+  }
+
+  @Test
   void secretsAreVariableNamesNotAlsoInEnv() throws Exception {
     assertThat(read("""
         jobs:

@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import javax.sql.DataSource;
 import org.buildswarm.orchestrator.plan.PlannedJob;
 import org.buildswarm.orchestrator.store.AttemptStatus;
+import org.buildswarm.orchestrator.store.AttemptTests;
 import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.DroneStatus;
@@ -44,6 +45,9 @@ import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.TokenInfo;
 import org.buildswarm.protocol.api.TokenSummary;
+import org.buildswarm.protocol.api.JobTests;
+import org.buildswarm.protocol.api.TestFailure;
+import org.buildswarm.protocol.api.TestSummary;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.flywaydb.core.Flyway;
 
@@ -61,6 +65,7 @@ import org.flywaydb.core.Flyway;
 public final class JdbcStore implements Store {
   private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
   private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {};
+  private static final TypeReference<List<TestFailure>> FAILURES = new TypeReference<>() {};
 
   private final Vertx vertx;
   private final DataSource dataSource;
@@ -251,7 +256,7 @@ public final class JdbcStore implements Store {
         PreparedStatement jobUpdate = statement(connection,
             "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
                 + " exit_code = ?, failed_step = ?, log_tail_json = ?, reason = ?, queued_at = ?, started_at = ?,"
-                + " finished_at = ? WHERE id = ?", false);
+                + " finished_at = ?, tests_json = ? WHERE id = ?", false);
         PreparedStatement runUpdate = statement(connection, "UPDATE runs SET state = ?, finished_at = ? WHERE id = ?", false);
         // Only the last status of each row matters; earlier ones in the batch are superseded.
         Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
@@ -266,7 +271,7 @@ public final class JdbcStore implements Store {
         }
         for (Map.Entry<Long, JobStatus> entry : lastJobStatus.entrySet()) {
           bindJobStatus(jobUpdate, entry.getValue());
-          jobUpdate.setLong(14, entry.getKey());
+          jobUpdate.setLong(15, entry.getKey());
           jobUpdate.addBatch();
         }
         if (!lastJobStatus.isEmpty()) {
@@ -284,7 +289,56 @@ public final class JdbcStore implements Store {
       }
       writeAttemptsAndDrones(connection, changes);
       writeDeployments(connection, changes);
+      writeTestResults(connection, changes);
       return null;
+    });
+  }
+
+  /** Each attempt's test results; a resent report's replace the first (they are the same). */
+  private void writeTestResults(Connection connection, List<StateChange> changes) throws SQLException {
+    PreparedStatement merge = null;
+    for (StateChange change : changes) {
+      AttemptTests tests = change.tests();
+      if (tests == null) {
+        continue;
+      }
+      if (merge == null) {
+        merge = statement(connection, "MERGE INTO test_results (job_id, attempt, summary_json, failures_json, truncated)"
+            + " KEY (job_id, attempt) VALUES (?, ?, ?, ?, ?)", false);
+      }
+      merge.setLong(1, tests.jobId());
+      merge.setInt(2, tests.attempt());
+      merge.setString(3, ProtocolJson.toJson(tests.results().summary()));
+      merge.setString(4, ProtocolJson.toJson(tests.results().failures()));
+      merge.setBoolean(5, tests.results().truncated());
+      merge.addBatch();
+    }
+    if (merge != null) {
+      merge.executeBatch();
+    }
+  }
+
+  @Override
+  public Future<Optional<JobTests>> testResults(long jobId, Integer attempt) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(attempt == null
+              ? "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = ?"
+                  + " ORDER BY attempt DESC LIMIT 1"
+              : "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = ? AND attempt = ?")) {
+        query.setLong(1, jobId);
+        if (attempt != null) {
+          query.setInt(2, attempt);
+        }
+        try (ResultSet rows = query.executeQuery()) {
+          if (!rows.next()) {
+            return Optional.empty();
+          }
+          return Optional.of(new JobTests(jobId, rows.getInt(1),
+              ProtocolJson.mapper().readValue(rows.getString(2), TestSummary.class),
+              ProtocolJson.mapper().readValue(rows.getString(3), FAILURES), rows.getBoolean(4)));
+        }
+      }
     });
   }
 
@@ -853,6 +907,7 @@ public final class JdbcStore implements Store {
   private static StoredJob readJob(ResultSet rows) throws Exception {
     PlannedJob plan = ProtocolJson.mapper().readValue(rows.getString("plan_json"), PlannedJob.class);
     String tail = rows.getString("log_tail_json");
+    String tests = rows.getString("tests_json");
     int exitCode = rows.getInt("exit_code");
     Integer exit = rows.wasNull() ? null : exitCode;
     JobStatus status = new JobStatus(
@@ -868,7 +923,8 @@ public final class JdbcStore implements Store {
         rows.getString("reason"),
         getLong(rows, "queued_at"),
         getLong(rows, "started_at"),
-        getLong(rows, "finished_at"));
+        getLong(rows, "finished_at"),
+        tests == null ? null : ProtocolJson.mapper().readValue(tests, TestSummary.class));
     return new StoredJob(rows.getLong("id"), rows.getLong("run_id"), plan, status);
   }
 
@@ -890,6 +946,7 @@ public final class JdbcStore implements Store {
     setLong(update, 11, status.queuedAt());
     setLong(update, 12, status.startedAt());
     setLong(update, 13, status.finishedAt());
+    update.setString(14, status.tests() == null ? null : ProtocolJson.toJson(status.tests()));
   }
 
   private void insertEvents(Connection connection, List<StateChange> changes) throws SQLException {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.buildswarm.orchestrator.plan.PlannedJob;
 import org.buildswarm.orchestrator.store.AttemptStatus;
+import org.buildswarm.orchestrator.store.AttemptTests;
 import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.DroneStatus;
@@ -46,6 +47,9 @@ import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.TokenInfo;
 import org.buildswarm.protocol.api.TokenSummary;
+import org.buildswarm.protocol.api.JobTests;
+import org.buildswarm.protocol.api.TestFailure;
+import org.buildswarm.protocol.api.TestSummary;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.flywaydb.core.Flyway;
 
@@ -58,10 +62,11 @@ import org.flywaydb.core.Flyway;
 public final class PgStore implements Store {
   private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
   private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {};
+  private static final TypeReference<List<TestFailure>> FAILURES = new TypeReference<>() {};
 
   private static final String JOB_UPDATE = "UPDATE jobs SET state = $1, attempt = $2, token = $3, drone = $4,"
       + " retries_used = $5, infra_retries_used = $6, exit_code = $7, failed_step = $8, log_tail_json = $9,"
-      + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13 WHERE id = $14";
+      + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13, tests_json = $14 WHERE id = $15";
 
   /** How long {@link #close()} waits for operations already under way before closing the pool anyway. */
   private static final long CLOSE_WAIT_MS = 10_000;
@@ -245,7 +250,42 @@ public final class PgStore implements Store {
                 .executeBatch(runUpdates).mapEmpty())
         .compose(v -> writeAttemptsAndDrones(connection, changes))
         .compose(v -> writeDeployments(connection, changes))
+        .compose(v -> writeTestResults(connection, changes))
         .mapEmpty());
+  }
+
+  /** Each attempt's test results; a resent report's replace the first (they are the same). */
+  private static Future<Void> writeTestResults(SqlConnection connection, List<StateChange> changes) {
+    List<Tuple> rows = new ArrayList<>();
+    for (StateChange change : changes) {
+      AttemptTests tests = change.tests();
+      if (tests != null) {
+        rows.add(Tuple.of(tests.jobId(), tests.attempt(), ProtocolJson.toJson(tests.results().summary()),
+            ProtocolJson.toJson(tests.results().failures()), tests.results().truncated()));
+      }
+    }
+    return rows.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
+            "INSERT INTO test_results (job_id, attempt, summary_json, failures_json, truncated) VALUES ($1, $2, $3, $4, $5)"
+                + " ON CONFLICT (job_id, attempt) DO UPDATE SET summary_json = EXCLUDED.summary_json,"
+                + " failures_json = EXCLUDED.failures_json, truncated = EXCLUDED.truncated")
+        .executeBatch(rows).mapEmpty();
+  }
+
+  @Override
+  public Future<Optional<JobTests>> testResults(long jobId, Integer attempt) {
+    String sql = attempt == null
+        ? "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = $1"
+            + " ORDER BY attempt DESC LIMIT 1"
+        : "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = $1 AND attempt = $2";
+    return pool.preparedQuery(sql).execute(attempt == null ? Tuple.of(jobId) : Tuple.of(jobId, attempt))
+        .map(rows -> {
+          if (!rows.iterator().hasNext()) {
+            return Optional.empty();
+          }
+          Row row = rows.iterator().next();
+          return Optional.of(new JobTests(jobId, row.getInteger(0), json(row.getString(1), TestSummary.class),
+              json(row.getString(2), FAILURES), Boolean.TRUE.equals(row.getBoolean(3))));
+        });
   }
 
   /** Jobs a job set added (inserted before any status of theirs is applied) and plans that now need them. */
@@ -425,7 +465,8 @@ public final class PgStore implements Store {
     return Tuple.from(new Object[] {status.state().name(), status.attempt(), status.token(), status.drone(),
         status.retriesUsed(), status.infraRetriesUsed(), status.exitCode(), status.failedStep(),
         status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()), reason, status.queuedAt(),
-        status.startedAt(), status.finishedAt(), jobId});
+        status.startedAt(), status.finishedAt(), status.tests() == null ? null : ProtocolJson.toJson(status.tests()),
+        jobId});
   }
 
   @Override
@@ -673,7 +714,8 @@ public final class PgStore implements Store {
         row.getString("reason"),
         row.getLong("queued_at"),
         row.getLong("started_at"),
-        row.getLong("finished_at"));
+        row.getLong("finished_at"),
+        row.getString("tests_json") == null ? null : json(row.getString("tests_json"), TestSummary.class));
     return new StoredJob(row.getLong("id"), row.getLong("run_id"), json(row.getString("plan_json"), PlannedJob.class), status);
   }
 

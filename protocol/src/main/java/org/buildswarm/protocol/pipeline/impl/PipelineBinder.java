@@ -46,7 +46,7 @@ public final class PipelineBinder {
   static final Set<String> PUSH_KEYS = Set.of("branches", "tags", "paths", "paths-ignore");
   static final Set<String> SCHEDULE_KEYS = Set.of("cron");
   static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
-      "artifacts", "secrets", "caches", "deploy", "rollback", "jobset");
+      "artifacts", "secrets", "caches", "deploy", "rollback", "jobset", "reports");
   static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
   static final Set<String> STEP_KEYS = Set.of("name", "run");
   static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
@@ -71,7 +71,7 @@ public final class PipelineBinder {
   private final boolean jobSet;
   static final Set<String> JOB_SET_KEYS = Set.of("jobs");
   static final Set<String> JOB_SET_JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries",
-      "matrix", "artifacts", "secrets", "caches", "jobset");
+      "matrix", "artifacts", "secrets", "caches", "jobset", "reports");
   private List<Environment> environments = Environment.DEFAULTS;
 
   public PipelineBinder(String file, PipelineLimits limits) {
@@ -395,6 +395,7 @@ public final class PipelineBinder {
     List<String> caches = bindCaches(job, where);
     DeployDefinition deploy = bindDeploy(job, where, matrix);
     String jobSet = bindJobSet(job, where);
+    List<String> reports = bindReports(job, where);
     checkExpressions(job, matrix, where);
     if (problems.size() > before) {
       // Its other problems must not hide what its needs name: those are checked with the rest.
@@ -402,7 +403,49 @@ public final class PipelineBinder {
       return null;
     }
     return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
-        artifacts, secrets, caches, deploy, jobSet);
+        artifacts, secrets, caches, deploy, jobSet, reports);
+  }
+
+  /** The most report patterns a job may declare. */
+  static final int MAX_REPORTS = 20;
+
+  /**
+   * {@code reports:} a list of glob patterns of JUnit XML files, relative to the workspace
+   * ({@code target/surefire-reports/*.xml}, {@code **}{@code /TEST-*.xml}); never absolute, never
+   * {@code ..}: the drone reads only inside the workspace.
+   */
+  private List<String> bindReports(MapNode job, String where) {
+    Entry entry = job.entries().get("reports");
+    List<String> reports = new ArrayList<>();
+    if (entry == null) {
+      return reports;
+    }
+    if (!(entry.value() instanceof ListNode list)) {
+      problem(entry.value().location(), where + ": \"reports\" must be a list of glob patterns of JUnit XML files "
+          + "(e.g. [target/surefire-reports/*.xml]), not " + entry.value().describe());
+      return reports;
+    }
+    if (list.items().size() > MAX_REPORTS) {
+      problem(entry.value().location(), where + ": \"reports\" has " + list.items().size() + " patterns; the limit is "
+          + MAX_REPORTS);
+      return reports;
+    }
+    for (YamlNode item : list.items()) {
+      if (!(item instanceof ScalarNode scalar) || scalar.isNull()) {
+        problem(item.location(), where + ": a report is a glob pattern of JUnit XML files in the workspace, not "
+            + item.describe());
+        continue;
+      }
+      String pattern = scalar.text();
+      String bare = pattern.startsWith("!") ? pattern.substring(1) : pattern;
+      String pathProblem = ArtifactNames.pathProblem(bare);
+      if (pathProblem != null) {
+        problem(item.location(), where + ": report pattern \"" + pattern.replace("\0", "\\0") + "\" " + pathProblem);
+      } else if (!reports.contains(pattern)) {
+        reports.add(pattern);
+      }
+    }
+    return reports;
   }
 
   /** The longest cache path; a cache is a directory name, not a document. */
@@ -802,6 +845,7 @@ public final class PipelineBinder {
     collectScalars(job.entries().get("env"), scalars);
     collectScalars(job.entries().get("labels"), scalars);
     collectScalars(job.entries().get("artifacts"), scalars);
+    collectScalars(job.entries().get("reports"), scalars);
     for (ScalarNode scalar : scalars) {
       String unclosed = EXPRESSION.matcher(scalar.text()).replaceAll("");
       int opening = unclosed.indexOf("${{");

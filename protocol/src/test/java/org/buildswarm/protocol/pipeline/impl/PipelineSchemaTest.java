@@ -187,6 +187,7 @@ class PipelineSchemaTest {
             retries: {count: 2, backoff: 30s}
             secrets: [NPM_TOKEN]
             caches: [~/.m2, node_modules]
+            reports: [target/surefire-reports/*.xml, "**/TEST-*.xml", "!target/flaky/*.xml"]
             artifacts:
               - dist/app.tar.gz
               - {path: target/app.jar, name: app}
@@ -402,6 +403,12 @@ class PipelineSchemaTest {
             "jobs:\n  build: {artifacts: [{path: a.jar, name: \"-a\"}], steps: [make]}\n"),
         new Bad("a bad secret name", "/jobs/build/secrets", "jobs:\n  build: {secrets: [npm-token], steps: [make]}\n"),
         new Bad("an absolute cache", "/jobs/build/caches", "jobs:\n  build: {caches: [/var/cache], steps: [make]}\n"),
+        new Bad("an absolute report pattern", "/jobs/build/reports/0",
+            "jobs:\n  build: {reports: [/tmp/*.xml], steps: [make]}\n"),
+        new Bad("a report pattern climbing out", "/jobs/build/reports/0",
+            "jobs:\n  build: {reports: [\"../x/*.xml\"], steps: [make]}\n"),
+        new Bad("reports as one string", "/jobs/build/reports",
+            "jobs:\n  build: {reports: target/*.xml, steps: [make]}\n"),
         new Bad("a cache climbing out", "/jobs/build/caches", "jobs:\n  build: {caches: [\"../x\"], steps: [make]}\n"),
         new Bad("a cache in another user's home", "/jobs/build/caches", "jobs:\n  build: {caches: [\"~root/x\"], steps: [make]}\n"),
         new Bad("deploy as a list", "/jobs/build/deploy", "jobs:\n  build: {deploy: [prod], steps: [make]}\n"),

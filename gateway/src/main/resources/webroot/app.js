@@ -329,11 +329,17 @@ async function showRun(id) {
   logViewer.poll();
 }
 
+/** Test results of ended attempts, which do not change: the page is drawn anew on every event. */
+const testResults = new Map();
+const openFailures = new Set(); // summaries of the failures opened on the run page
+
 /** Each failing test with its message and output, for every job that reported failures. */
 async function showFailures(jobs) {
   const blocks = await Promise.all(jobs.map(async (job) => {
     try {
-      const results = await api(`/jobs/${job.id}/tests`);
+      const key = `${job.id}/${job.attempt}`;
+      const results = testResults.get(key) ?? await api(`/jobs/${job.id}/tests`);
+      if (FINAL_JOB.includes(job.state)) testResults.set(key, results);
       const items = results.failures.map((f) => `<details class="failure"><summary><b>${esc(f.classname ? `${f.classname}.` : '')}${esc(f.name)}</b>
         ${f.message ? `— ${esc(f.message.split('\n')[0])}` : ''} <span class="muted">${esc(f.kind)}</span></summary>
         ${f.detail ? `<pre>${esc(f.detail)}</pre>` : ''}${f.output ? `<h4>Output</h4><pre>${esc(f.output)}</pre>` : ''}</details>`).join('');
@@ -345,9 +351,13 @@ async function showFailures(jobs) {
   }));
   const target = document.getElementById('test-failures');
   if (target) {
-    const open = new Set([...target.querySelectorAll('details[open] summary')].map((summary) => summary.textContent));
+    // The page is drawn anew on live events: failures someone opened stay open.
     target.innerHTML = blocks.join('');
-    target.querySelectorAll('details summary').forEach((summary) => { if (open.has(summary.textContent)) summary.parentElement.open = true; });
+    target.querySelectorAll('details').forEach((details) => {
+      const key = details.querySelector('summary').textContent;
+      details.open = openFailures.has(key);
+      details.addEventListener('toggle', () => { if (details.open) openFailures.add(key); else openFailures.delete(key); });
+    });
   }
 }
 

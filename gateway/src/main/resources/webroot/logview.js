@@ -446,7 +446,8 @@ export class LogViewer {
     const stamp = line === null ? '<span class="ts"></span>' : this.stamp(line);
     const number = line === null ? '<span class="ln"></span>'
       : `<a class="ln" href="${this.lineLink(line)}" data-line="${line + 1}" id="L${line + 1}">${line + 1}</a>`;
-    return `<div class="log-row section${this.failed(section) ? ' failed' : ''}" data-line="${line === null ? '' : line + 1}">${number}${stamp}`
+    const target = line !== null && this.targetLine === line + 1 ? ' target' : '';
+    return `<div class="log-row section${this.failed(section) ? ' failed' : ''}${target}" data-line="${line === null ? '' : line + 1}">${number}${stamp}`
       + `<button type="button" data-section="${index}" aria-expanded="${open}"><span class="chevron" aria-hidden="true">${open ? '▾' : '▸'}</span>`
       + `<span class="step-title">${esc(title)}</span>${outcome ? ` ${outcome}` : ''}${section.duration ? ` <span class="meta">${esc(section.duration)}</span>` : ''}`
       + ` <span class="meta">${lines} line${lines === 1 ? '' : 's'}</span></button></div>`;

@@ -84,6 +84,8 @@ class AccessibilitySystemTest {
     browser.driver.get(cluster.url + "#/");
     browser.driver.executeScript("window.localStorage.setItem(arguments[0], arguments[1]);", TOKEN_KEY,
         Files.readString(work.resolve("admin.token")).strip());
+    // Signed in from now on: the page reads the token when it loads.
+    browser.driver.navigate().refresh();
   }
 
   private static String jobState(JsonNode detail, String name) {

@@ -40,6 +40,8 @@ class RunPageSystemTest {
     browser.driver.get(cluster.url + "#/");
     browser.driver.executeScript("window.localStorage.setItem(arguments[0], arguments[1]);", TOKEN_KEY,
         Files.readString(work.resolve("admin.token")).strip());
+    // Signed in from now on: the page reads the token when it loads.
+    browser.driver.navigate().refresh();
   }
 
   @AfterAll
@@ -74,11 +76,41 @@ class RunPageSystemTest {
 
   /** The log viewer's rows now in the page, as their text. */
   private static List<String> rows() {
-    return browser.driver.findElements(By.cssSelector("#log-text .log-row")).stream().map(WebElement::getText).toList();
+    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(driver -> driver.findElements(By.cssSelector("#log-text .log-row")).stream().map(WebElement::getText).toList());
+  }
+
+  /**
+   * The page redraws itself on live events, so an element found a moment ago may be gone: these
+   * find it again, as a user's next look would.
+   */
+  private static String text(By locator) {
+    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(driver -> driver.findElement(locator).getText());
+  }
+
+  private static void click(By locator) {
+    browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(driver -> {
+      driver.findElement(locator).click();
+      return true;
+    });
+  }
+
+  private static String expanded(String title) {
+    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(driver -> sectionHeader(title).getAttribute("aria-expanded"));
+  }
+
+  private static void clickSection(String title) {
+    browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(driver -> {
+      sectionHeader(title).click();
+      return true;
+    });
   }
 
   private static WebElement sectionHeader(String title) {
-    return browser.waitUpTo(TIMEOUT).until(driver -> driver.findElements(By.cssSelector("#log-text .log-row.section button"))
+    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(driver -> driver.findElements(By.cssSelector("#log-text .log-row.section button"))
         .stream().filter(button -> button.getText().contains(title)).findFirst().orElse(null));
   }
 
@@ -100,34 +132,37 @@ class RunPageSystemTest {
     browser.driver.get(cluster.url + "#/runs/" + run);
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#view h2"),
         "Run #" + run + " "));
-    WebElement title = browser.driver.findElement(By.cssSelector("#view h2"));
-    assertThat(title.getText()).as("the pipeline's name is shown").contains("colourful pipeline");
+    // The pipeline's name is shown (the page redraws on live events: read it by waiting, not by holding the element).
+    browser.waitUpTo(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#view h2"), "colourful pipeline"));
     // The job's name is a real link to its log.
-    browser.driver.findElement(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + paint + "']")).click();
+    click(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + paint + "']"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-title"),
         "Log of paint"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-status"), "complete"));
 
     // The failed step is open, the steps that passed are collapsed.
-    WebElement failed = sectionHeader("[3/3]");
-    assertThat(failed.getAttribute("aria-expanded")).isEqualTo("true");
-    assertThat(failed.getText()).contains("exit 3");
-    assertThat(sectionHeader("[1/3]").getAttribute("aria-expanded")).isEqualTo("false");
-    assertThat(sectionHeader("[2/3]").getAttribute("aria-expanded")).isEqualTo("false");
+    assertThat(expanded("[3/3]")).isEqualTo("true");
+    String failedHeader = browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(driver -> sectionHeader("[3/3]").getText());
+    assertThat(failedHeader).contains("exit 3");
+    assertThat(expanded("[1/3]")).isEqualTo("false");
+    assertThat(expanded("[2/3]")).isEqualTo("false");
     assertThat(String.join("\n", rows())).contains("about to fail").doesNotContain("says 42");
+    // Each line shows when the drone wrote it.
+    assertThat(browser.driver.findElements(By.cssSelector("#log-text .log-row .ts")).stream().map(WebElement::getText)
+        .filter(text -> !text.isEmpty()).toList()).isNotEmpty().allMatch(text -> text.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}"));
     browser.screenshot("run-page-1-failed-step-open");
 
     // Opening the first step shows its colours as colours, not escape codes.
-    sectionHeader("[1/3]").click();
-    WebElement blue = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
-        By.cssSelector("#log-text span.fg-4.b")));
-    assertThat(blue.getText()).isEqualTo("bold blue");
-    assertThat(browser.driver.findElement(By.cssSelector("#log-text span.fg-1")).getText()).isEqualTo("red");
+    clickSection("[1/3]");
+    assertThat(text(By.cssSelector("#log-text span.fg-4.b"))).isEqualTo("bold blue");
+    assertThat(text(By.cssSelector("#log-text span.fg-1"))).isEqualTo("red");
     // (The step's header shows its command, which holds the escapes as typed; the output line must not.)
     assertThat(rows()).filteredOn(row -> row.contains("bold blue then red and plain")).singleElement().asString()
         .doesNotContain("[1;34m", "\u001b", "␛", "[0m");
-    assertThat(sectionHeader("[1/3]").getAttribute("aria-expanded")).isEqualTo("true");
-    sectionHeader("[1/3]").click();
+    assertThat(expanded("[1/3]")).isEqualTo("true");
+    clickSection("[1/3]");
     browser.waitUpTo(TIMEOUT).until(driver -> String.join("\n", rows()).contains("bold blue then red and plain") ? null : true);
 
     // Search opens the collapsed step that holds the match and marks it.
@@ -135,24 +170,21 @@ class RunPageSystemTest {
     search.sendKeys("says 42");
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-matches"),
         "1 of 1"));
-    WebElement mark = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
-        By.cssSelector("#log-text mark")));
-    assertThat(mark.getText()).isEqualTo("says 42");
-    assertThat(sectionHeader("[2/3]").getAttribute("aria-expanded")).isEqualTo("true");
+    assertThat(text(By.cssSelector("#log-text mark"))).isEqualTo("says 42");
+    assertThat(expanded("[2/3]")).isEqualTo("true");
     browser.screenshot("run-page-2-search");
 
     // A line's number is a link to that line: opened afresh, the page shows the line marked.
-    WebElement failingLine = browser.driver.findElements(By.cssSelector("#log-text .log-row")).stream()
-        .filter(row -> row.getText().contains("about to fail")).findFirst().orElseThrow();
-    String number = failingLine.getAttribute("data-line");
-    failingLine.findElement(By.cssSelector("a.ln")).click();
+    String number = browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(driver -> driver.findElements(By.cssSelector("#log-text .log-row:not(.section)")).stream()
+            .filter(row -> row.findElement(By.cssSelector(".text")).getText().equals("about to fail")).findFirst()
+            .map(row -> row.getAttribute("data-line")).orElse(null));
+    click(By.cssSelector("#log-text .log-row[data-line='" + number + "'] a.ln"));
     String address = browser.driver.getCurrentUrl();
     assertThat(address).contains("job=" + paint, "line=" + number);
     browser.driver.get("about:blank");
     browser.driver.get(address);
-    WebElement target = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
-        By.cssSelector("#log-text .log-row.target")));
-    assertThat(target.getText()).contains("about to fail");
+    assertThat(text(By.cssSelector("#log-text .log-row.target .text"))).isEqualTo("about to fail");
     browser.screenshot("run-page-3-line-link");
   }
 
@@ -182,7 +214,7 @@ class RunPageSystemTest {
     WebElement retry = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.elementToBeClickable(
         By.cssSelector("button[data-action=retry-failed]")));
     assertThat(retry.getText()).isEqualTo("Re-run failed jobs");
-    retry.click();
+    click(By.cssSelector("button[data-action=retry-failed]"));
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     JsonNode after = cluster.api.get("/api/v1/runs/" + run).json();
     while (!after.path("run").path("state").asText().equals("SUCCEEDED") && System.nanoTime() < deadline) {
@@ -201,7 +233,7 @@ class RunPageSystemTest {
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#view h2"), "succeeded"));
 
     // The job's log: the latest attempt, and the first one through the attempt picker.
-    browser.driver.findElement(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + check + "']")).click();
+    click(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + check + "']"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"), "marker says now"));
     assertThat(browser.driver.findElement(By.cssSelector(".log-title")).getText()).isEqualTo("Log of check · attempt 2");
     new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.cssSelector("select.log-attempt"))).selectByValue("1");
@@ -209,6 +241,45 @@ class RunPageSystemTest {
     assertThat(browser.driver.getCurrentUrl()).contains("attempt=1");
     assertThat(browser.driver.findElement(By.id("log-text")).getText()).doesNotContain("marker says now");
     browser.screenshot("run-page-5-attempt-picker");
+  }
+
+  @Test
+  void theRunPageShowsTheTestsOfItsJobsWithEachFailuresMessageAndOutput() throws Exception {
+    long run = submit("tested", """
+        jobs:
+          unit:
+            reports: [reports/*.xml]
+            steps:
+              - run: |
+                  mkdir -p reports
+                  cat > reports/TEST-cart.xml <<'XML'
+                  <testsuite name="shop.CartTest" tests="2" failures="1">
+                    <testcase classname="shop.CartTest" name="addsItems" time="0.1"/>
+                    <testcase classname="shop.CartTest" name="totals" time="0.2">
+                      <failure message="expected 3 but was 2" type="AssertionError">at shop.CartTest.totals(CartTest.java:12)</failure>
+                      <system-out>computing the total of two items</system-out>
+                    </testcase>
+                  </testsuite>
+                  XML
+                  cat > reports/TEST-price.xml <<'XML'
+                  <testsuite name="shop.PriceTest" tests="1"><testcase classname="shop.PriceTest" name="rounds" time="0.05"/></testsuite>
+                  XML
+                  exit 1
+        """);
+    JsonNode detail = cluster.api.awaitRun(run, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).isEqualTo("FAILED");
+    assertThat(detail.path("tests").path("total").asInt()).as(detail.toString()).isEqualTo(3);
+
+    browser.driver.get(cluster.url + "#/runs/" + run);
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("test-failures"), "totals"));
+    assertThat(text(By.cssSelector("section[aria-labelledby=tests-title]"))).contains("1 failed", "2 passed", "of 3");
+    assertThat(text(By.cssSelector("table.jobs"))).contains("1 failed, 2 passed");
+    By failure = By.cssSelector("#test-failures details.failure");
+    assertThat(text(failure)).contains("shop.CartTest.totals", "expected 3 but was 2");
+    click(By.cssSelector("#test-failures details.failure summary"));
+    browser.waitUpTo(TIMEOUT).until(driver -> text(failure).contains("computing the total of two items"));
+    assertThat(text(failure)).contains("at shop.CartTest.totals(CartTest.java:12)");
+    browser.screenshot("run-page-6-tests");
   }
 
   @Test
@@ -232,9 +303,7 @@ class RunPageSystemTest {
     search.sendKeys("line number 654321 of");
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-matches"),
         "1 of 1"));
-    WebElement mark = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
-        By.cssSelector("#log-text mark")));
-    assertThat(mark.getText()).isEqualTo("line number 654321 of");
+    assertThat(text(By.cssSelector("#log-text mark"))).isEqualTo("line number 654321 of");
     assertThat(rows().size()).as("rows in the page for a log of 700,000 lines").isBetween(10, 400);
     // The end of the log is where scrolling to the end goes.
     browser.driver.executeScript("const s = document.getElementById('log-text'); s.scrollTop = s.scrollHeight;");

@@ -6,14 +6,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.FluentWait;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -24,6 +29,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 final class Browser implements AutoCloseable {
   static final String CHROMIUM = "/usr/bin/chromium";
   static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+
+  /** How long a look for an element that the page is redrawing may take. */
+  private static final Duration FIND_AGAIN = Duration.ofSeconds(30);
 
   final ChromeDriver driver;
   private final ChromeDriverService service;
@@ -53,8 +61,40 @@ final class Browser implements AutoCloseable {
     return Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER));
   }
 
-  WebDriverWait waitUpTo(Duration timeout) {
-    return new WebDriverWait(driver, timeout, Duration.ofMillis(100));
+  /**
+   * A wait that also looks again when an element it found went stale: the page redraws itself on
+   * live events, so an element found a moment ago may be gone, and a user's next look finds its
+   * successor.
+   */
+  FluentWait<WebDriver> waitUpTo(Duration timeout) {
+    return new WebDriverWait(driver, timeout, Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class);
+  }
+
+  /** The text of the element the locator finds now (found again if the page redrew meanwhile). */
+  String text(By locator) {
+    return waitUpTo(FIND_AGAIN).until(found -> found.findElement(locator).getText());
+  }
+
+  /** The texts of every element the locator finds now. */
+  List<String> texts(By locator) {
+    return waitUpTo(FIND_AGAIN).until(found -> found.findElements(locator).stream().map(WebElement::getText).toList());
+  }
+
+  void click(By locator) {
+    waitUpTo(FIND_AGAIN).until(found -> {
+      found.findElement(locator).click();
+      return true;
+    });
+  }
+
+  /** Types into the field the locator finds; a redraw keeps what was typed, so a retry starts afresh. */
+  void type(By locator, String keys) {
+    waitUpTo(FIND_AGAIN).until(found -> {
+      WebElement field = found.findElement(locator);
+      field.clear();
+      field.sendKeys(keys);
+      return true;
+    });
   }
 
   Path screenshot(String name) throws IOException {

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 
 /**
@@ -184,8 +183,8 @@ class DeploySystemTest {
       By current = By.cssSelector("[data-environment='guarded/prod'] .current-version");
       By previous = By.cssSelector("[data-environment='guarded/prod'] .previous-version");
       By rollBack = By.cssSelector("[data-environment='guarded/prod'] button[data-action=rollback-env]:not([data-version])");
-      // The page redraws on live events: look elements up afresh, and retry what a redraw interrupted.
-      var wait = browser.waitUpTo(TIMEOUT).ignoring(StaleElementReferenceException.class);
+      // The page redraws on live events: the wait looks elements up afresh, and retries what a redraw interrupted.
+      var wait = browser.waitUpTo(TIMEOUT);
       wait.until(driver -> driver.findElement(current).getText().equals(second.substring(0, 12))
           && driver.findElement(previous).getText().equals(first.substring(0, 12)));
       wait.until(driver -> {

@@ -76,40 +76,23 @@ class RunPageSystemTest {
 
   /** The log viewer's rows now in the page, as their text. */
   private static List<String> rows() {
-    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
-        .until(driver -> driver.findElements(By.cssSelector("#log-text .log-row")).stream().map(WebElement::getText).toList());
-  }
-
-  /**
-   * The page redraws itself on live events, so an element found a moment ago may be gone: these
-   * find it again, as a user's next look would.
-   */
-  private static String text(By locator) {
-    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
-        .until(driver -> driver.findElement(locator).getText());
-  }
-
-  private static void click(By locator) {
-    browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(driver -> {
-      driver.findElement(locator).click();
-      return true;
-    });
+    return browser.texts(By.cssSelector("#log-text .log-row"));
   }
 
   private static String expanded(String title) {
-    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+    return browser.waitUpTo(TIMEOUT)
         .until(driver -> sectionHeader(title).getAttribute("aria-expanded"));
   }
 
   private static void clickSection(String title) {
-    browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(driver -> {
+    browser.waitUpTo(TIMEOUT).until(driver -> {
       sectionHeader(title).click();
       return true;
     });
   }
 
   private static WebElement sectionHeader(String title) {
-    return browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+    return browser.waitUpTo(TIMEOUT)
         .until(driver -> driver.findElements(By.cssSelector("#log-text .log-row.section button"))
         .stream().filter(button -> button.getText().contains(title)).findFirst().orElse(null));
   }
@@ -136,28 +119,28 @@ class RunPageSystemTest {
     browser.waitUpTo(Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(
         By.cssSelector("#view h2"), "colourful pipeline"));
     // The job's name is a real link to its log.
-    click(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + paint + "']"));
+    browser.click(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + paint + "']"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-title"),
         "Log of paint"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-status"), "complete"));
 
     // The failed step is open, the steps that passed are collapsed.
     assertThat(expanded("[3/3]")).isEqualTo("true");
-    String failedHeader = browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+    String failedHeader = browser.waitUpTo(TIMEOUT)
         .until(driver -> sectionHeader("[3/3]").getText());
     assertThat(failedHeader).contains("exit 3");
     assertThat(expanded("[1/3]")).isEqualTo("false");
     assertThat(expanded("[2/3]")).isEqualTo("false");
     assertThat(String.join("\n", rows())).contains("about to fail").doesNotContain("says 42");
     // Each line shows when the drone wrote it.
-    assertThat(browser.driver.findElements(By.cssSelector("#log-text .log-row .ts")).stream().map(WebElement::getText)
+    assertThat(browser.texts(By.cssSelector("#log-text .log-row .ts")).stream()
         .filter(text -> !text.isEmpty()).toList()).isNotEmpty().allMatch(text -> text.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}"));
     browser.screenshot("run-page-1-failed-step-open");
 
     // Opening the first step shows its colours as colours, not escape codes.
     clickSection("[1/3]");
-    assertThat(text(By.cssSelector("#log-text span.fg-4.b"))).isEqualTo("bold blue");
-    assertThat(text(By.cssSelector("#log-text span.fg-1"))).isEqualTo("red");
+    assertThat(browser.text(By.cssSelector("#log-text span.fg-4.b"))).isEqualTo("bold blue");
+    assertThat(browser.text(By.cssSelector("#log-text span.fg-1"))).isEqualTo("red");
     // (The step's header shows its command, which holds the escapes as typed; the output line must not.)
     assertThat(rows()).filteredOn(row -> row.contains("bold blue then red and plain")).singleElement().asString()
         .doesNotContain("[1;34m", "\u001b", "␛", "[0m");
@@ -166,25 +149,24 @@ class RunPageSystemTest {
     browser.waitUpTo(TIMEOUT).until(driver -> String.join("\n", rows()).contains("bold blue then red and plain") ? null : true);
 
     // Search opens the collapsed step that holds the match and marks it.
-    WebElement search = browser.driver.findElement(By.cssSelector(".log-search"));
-    search.sendKeys("says 42");
+    browser.type(By.cssSelector(".log-search"), "says 42");
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-matches"),
         "1 of 1"));
-    assertThat(text(By.cssSelector("#log-text mark"))).isEqualTo("says 42");
+    assertThat(browser.text(By.cssSelector("#log-text mark"))).isEqualTo("says 42");
     assertThat(expanded("[2/3]")).isEqualTo("true");
     browser.screenshot("run-page-2-search");
 
     // A line's number is a link to that line: opened afresh, the page shows the line marked.
-    String number = browser.waitUpTo(TIMEOUT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+    String number = browser.waitUpTo(TIMEOUT)
         .until(driver -> driver.findElements(By.cssSelector("#log-text .log-row:not(.section)")).stream()
             .filter(row -> row.findElement(By.cssSelector(".text")).getText().equals("about to fail")).findFirst()
             .map(row -> row.getAttribute("data-line")).orElse(null));
-    click(By.cssSelector("#log-text .log-row[data-line='" + number + "'] a.ln"));
+    browser.click(By.cssSelector("#log-text .log-row[data-line='" + number + "'] a.ln"));
     String address = browser.driver.getCurrentUrl();
     assertThat(address).contains("job=" + paint, "line=" + number);
     browser.driver.get("about:blank");
     browser.driver.get(address);
-    assertThat(text(By.cssSelector("#log-text .log-row.target .text"))).isEqualTo("about to fail");
+    assertThat(browser.text(By.cssSelector("#log-text .log-row.target .text"))).isEqualTo("about to fail");
     browser.screenshot("run-page-3-line-link");
   }
 
@@ -214,7 +196,7 @@ class RunPageSystemTest {
     WebElement retry = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.elementToBeClickable(
         By.cssSelector("button[data-action=retry-failed]")));
     assertThat(retry.getText()).isEqualTo("Re-run failed jobs");
-    click(By.cssSelector("button[data-action=retry-failed]"));
+    browser.click(By.cssSelector("button[data-action=retry-failed]"));
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     JsonNode after = cluster.api.get("/api/v1/runs/" + run).json();
     while (!after.path("run").path("state").asText().equals("SUCCEEDED") && System.nanoTime() < deadline) {
@@ -233,13 +215,16 @@ class RunPageSystemTest {
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#view h2"), "succeeded"));
 
     // The job's log: the latest attempt, and the first one through the attempt picker.
-    click(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + check + "']"));
+    browser.click(By.cssSelector("table.jobs a[href='#/runs/" + run + "?job=" + check + "']"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"), "marker says now"));
-    assertThat(browser.driver.findElement(By.cssSelector(".log-title")).getText()).isEqualTo("Log of check · attempt 2");
-    new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.cssSelector("select.log-attempt"))).selectByValue("1");
+    assertThat(browser.text(By.cssSelector(".log-title"))).isEqualTo("Log of check · attempt 2");
+    browser.waitUpTo(TIMEOUT).until(driver -> {
+      new org.openqa.selenium.support.ui.Select(driver.findElement(By.cssSelector("select.log-attempt"))).selectByValue("1");
+      return true;
+    });
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"), "no marker, 2 tries left"));
     assertThat(browser.driver.getCurrentUrl()).contains("attempt=1");
-    assertThat(browser.driver.findElement(By.id("log-text")).getText()).doesNotContain("marker says now");
+    assertThat(browser.text(By.id("log-text"))).doesNotContain("marker says now");
     browser.screenshot("run-page-5-attempt-picker");
   }
 
@@ -272,13 +257,13 @@ class RunPageSystemTest {
 
     browser.driver.get(cluster.url + "#/runs/" + run);
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("test-failures"), "totals"));
-    assertThat(text(By.cssSelector("section[aria-labelledby=tests-title]"))).contains("1 failed", "2 passed", "of 3");
-    assertThat(text(By.cssSelector("table.jobs"))).contains("1 failed, 2 passed");
+    assertThat(browser.text(By.cssSelector("section[aria-labelledby=tests-title]"))).contains("1 failed", "2 passed", "of 3");
+    assertThat(browser.text(By.cssSelector("table.jobs"))).contains("1 failed, 2 passed");
     By failure = By.cssSelector("#test-failures details.failure");
-    assertThat(text(failure)).contains("shop.CartTest.totals", "expected 3 but was 2");
-    click(By.cssSelector("#test-failures details.failure summary"));
-    browser.waitUpTo(TIMEOUT).until(driver -> text(failure).contains("computing the total of two items"));
-    assertThat(text(failure)).contains("at shop.CartTest.totals(CartTest.java:12)");
+    assertThat(browser.text(failure)).contains("shop.CartTest.totals", "expected 3 but was 2");
+    browser.click(By.cssSelector("#test-failures details.failure summary"));
+    browser.waitUpTo(TIMEOUT).until(driver -> browser.text(failure).contains("computing the total of two items"));
+    assertThat(browser.text(failure)).contains("at shop.CartTest.totals(CartTest.java:12)");
     browser.screenshot("run-page-6-tests");
   }
 
@@ -298,12 +283,11 @@ class RunPageSystemTest {
 
     browser.driver.get(cluster.url + "#/runs/" + run + "?job=" + flood);
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-status"), "complete"));
-    assertThat(browser.driver.findElement(By.id("log-status")).getText()).matches("complete, 7000\\d\\d lines, .*");
-    WebElement search = browser.driver.findElement(By.cssSelector(".log-search"));
-    search.sendKeys("line number 654321 of");
+    assertThat(browser.text(By.id("log-status"))).matches("complete, 7000\\d\\d lines, .*");
+    browser.type(By.cssSelector(".log-search"), "line number 654321 of");
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".log-matches"),
         "1 of 1"));
-    assertThat(text(By.cssSelector("#log-text mark"))).isEqualTo("line number 654321 of");
+    assertThat(browser.text(By.cssSelector("#log-text mark"))).isEqualTo("line number 654321 of");
     assertThat(rows().size()).as("rows in the page for a log of 700,000 lines").isBetween(10, 400);
     // The end of the log is where scrolling to the end goes.
     browser.driver.executeScript("const s = document.getElementById('log-text'); s.scrollTop = s.scrollHeight;");

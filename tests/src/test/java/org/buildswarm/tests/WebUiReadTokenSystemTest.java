@@ -60,7 +60,7 @@ class WebUiReadTokenSystemTest {
         "token holders only"));
     browser.screenshot("read-token-1-signed-out");
 
-    browser.driver.findElement(By.id("sign-in")).click();
+    browser.click(By.id("sign-in"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.alertIsPresent()).sendKeys(viewer);
     browser.driver.switchTo().alert().accept();
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("account"), "watcher"));

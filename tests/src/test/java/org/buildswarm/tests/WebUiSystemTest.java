@@ -74,7 +74,7 @@ class WebUiSystemTest {
     } catch (TimeoutException e) {
       browser.screenshot(screenshot + "-timed-out");
       throw new AssertionError("the page never showed " + state + " " + text + "; it shows \""
-          + browser.driver.findElement(By.id("live-text")).getText() + "\"\n" + browser.console(), e);
+          + browser.text(By.id("live-text")) + "\"\n" + browser.console(), e);
     }
     browser.screenshot(screenshot);
   }
@@ -97,43 +97,44 @@ class WebUiSystemTest {
     awaitFreshness("live", Pattern.compile("live"), "1-overview-live");
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("table.queue"),
         "gpu"));
-    assertThat(browser.driver.findElement(By.cssSelector("[data-drone-row=d1]")).getText()).contains("online");
+    assertThat(browser.text(By.cssSelector("[data-drone-row=d1]"))).contains("online");
 
     // The run: its job graph, and a job's log on a click.
     browser.driver.get(cluster.url + "#/runs/" + diamond);
-    List<WebElement> nodes = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.numberOfElementsToBeMoreThan(
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.numberOfElementsToBeMoreThan(
         By.cssSelector("svg.job-graph g.node"), 4));
-    assertThat(nodes).allSatisfy(node -> assertThat(node.getAttribute("class")).contains("SUCCEEDED"));
-    browser.driver.findElement(By.cssSelector("svg.job-graph g.node[data-job='"
-        + jobId(detail, "package") + "']")).click();
+    List<String> nodeClasses = browser.waitUpTo(TIMEOUT).until(driver -> driver.findElements(
+        By.cssSelector("svg.job-graph g.node")).stream().map(node -> node.getAttribute("class")).toList());
+    assertThat(nodeClasses).allSatisfy(classes -> assertThat(classes).contains("SUCCEEDED"));
+    browser.click(By.cssSelector("svg.job-graph g.node[data-job='" + jobId(detail, "package") + "']"));
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-text"),
         "packaged on Linux"));
     browser.screenshot("2-run-graph-and-log");
 
     // The run list shows where each run came from, and filters.
     browser.driver.get(cluster.url + "#/runs?project=diamond&state=succeeded");
-    WebElement row = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(
-        By.cssSelector("tr[data-href='#/runs/" + diamond + "']")));
-    assertThat(row.getText()).contains("diamond", example.toString());
-    assertThat(browser.driver.findElements(By.cssSelector("tbody tr[data-href]"))).as("only diamond's succeeded runs")
-        .allSatisfy(each -> assertThat(each.getText()).contains("diamond"));
+    By row = By.cssSelector("tr[data-href='#/runs/" + diamond + "']");
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.visibilityOfElementLocated(row));
+    assertThat(browser.text(row)).contains("diamond", example.toString());
+    assertThat(browser.texts(By.cssSelector("tbody tr[data-href]"))).as("only diamond's succeeded runs")
+        .allSatisfy(each -> assertThat(each).contains("diamond"));
     browser.screenshot("2b-runs-filtered");
     // The Projects page: a repository whose poll fails, with the error.
     browser.driver.get(cluster.url + "#/projects");
     browser.waitUpTo(TIMEOUT).until(ExpectedConditions.textToBePresentInElementLocated(By.id("view"), "failing"));
-    assertThat(browser.driver.findElement(By.id("view")).getText()).contains("vanished", "no-such-repository");
+    assertThat(browser.text(By.id("view"))).contains("vanished", "no-such-repository");
     browser.screenshot("2c-projects");
 
     // The orchestrator goes away: the page says it shows a snapshot, and when it was taken.
     browser.driver.get(cluster.url + "#/");
     cluster.orchestrator.close();
     awaitFreshness("stale", Pattern.compile("snapshot from \\d{1,2}:\\d{2}:\\d{2}.*"), "3-orchestrator-away");
-    assertThat(browser.driver.findElement(By.cssSelector("[data-drone-row=d1]")).getText())
+    assertThat(browser.text(By.cssSelector("[data-drone-row=d1]")))
         .as("the snapshot still shows the swarm").contains("d1");
     // A fresh load of the page works too: the UI is served throughout.
     browser.driver.navigate().refresh();
     awaitFreshness("stale", Pattern.compile("snapshot from .+"), "4-reloaded-while-away");
-    assertThat(browser.driver.findElement(By.cssSelector("table.queue")).getText()).contains("gpu");
+    assertThat(browser.text(By.cssSelector("table.queue"))).contains("gpu");
 
     // Back again: green without anyone reloading.
     cluster.orchestrator = cluster.startOrchestrator(0);

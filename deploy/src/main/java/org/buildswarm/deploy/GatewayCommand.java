@@ -37,6 +37,15 @@ final class GatewayCommand extends NodeCommand {
       description = "Versions of each artifact kept besides those a channel points to; 0 keeps all (default: ${DEFAULT-VALUE}).")
   int artifactVersionsKept;
 
+  @Option(names = "--build-cache-max-bytes", defaultValue = "" + GatewayOptions.BuildCacheLimits.DEFAULT_MAX_TOTAL_BYTES,
+      description = "Bytes the remote build cache keeps at most; retention drops the least recently used entries "
+          + "beyond (default: ${DEFAULT-VALUE}).")
+  long buildCacheMaxBytes;
+
+  @Option(names = "--build-cache-unused-days", defaultValue = "14",
+      description = "Days a build cache entry is kept without being written or read (default: ${DEFAULT-VALUE}).")
+  long buildCacheUnusedDays;
+
   @Option(names = "--snapshot-interval", defaultValue = "" + GatewayOptions.DEFAULT_SNAPSHOT_INTERVAL_MS / 1000,
       description = "Seconds between status snapshots, served while the orchestrator is unreachable (default: ${DEFAULT-VALUE}).")
   long snapshotIntervalSeconds;
@@ -74,7 +83,10 @@ final class GatewayCommand extends NodeCommand {
         .withLimits(GatewayOptions.DEFAULT_MAX_BODY_BYTES, maxArtifactBytes)
         .withRetention(artifactVersionsKept, GatewayOptions.DEFAULT_RETENTION_INTERVAL_MS)
         .withSnapshotInterval(Math.max(1, snapshotIntervalSeconds) * 1000)
-        .withReadsNeedToken(ReadAccess.parse(readsNeedToken));
+        .withReadsNeedToken(ReadAccess.parse(readsNeedToken))
+        .withBuildCacheLimits(new GatewayOptions.BuildCacheLimits(Math.min(Math.min(maxArtifactBytes, buildCacheMaxBytes),
+            GatewayOptions.BuildCacheLimits.DEFAULT_MAX_ENTRY_BYTES),
+            buildCacheMaxBytes, Math.max(1, buildCacheUnusedDays) * 24 * 60 * 60 * 1000));
     if (advertiseUrl != null && !advertiseUrl.isBlank()) {
       options = options.withAdvertisedUrl(advertiseUrl);
     } else if (host.equals("0.0.0.0") || host.equals("::")) {

@@ -21,11 +21,12 @@ import java.nio.file.Path;
  * @param readsNeedToken whether reading (runs, logs, artifacts, status, live events) needs a viewer token;
  *     null (default) means yes exactly when {@code host} is not a loopback address
  * @param http connection limits (default {@link HttpLimits#defaults()})
+ * @param buildCache limits of the remote build cache (default {@link BuildCacheLimits#defaults()})
  */
 public record GatewayOptions(
     String host, int port, Path dataDirectory, long maxBodyBytes, long requestTimeoutMs, long tokenCacheMs,
     long maxArtifactBytes, int artifactVersionsKept, long retentionIntervalMs, long snapshotIntervalMs,
-    String advertisedUrl, Boolean readsNeedToken, HttpLimits http) {
+    String advertisedUrl, Boolean readsNeedToken, HttpLimits http, BuildCacheLimits buildCache) {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 7070;
   public static final long DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -55,8 +56,28 @@ public record GatewayOptions(
     }
   }
 
+  /**
+   * What the remote build cache (Turborepo, Gradle) may hold. Entries are kept by use: retention
+   * drops those unused for longer than {@code unusedForMs}, then the least recently used until the
+   * cache fits in {@code maxTotalBytes}.
+   *
+   * @param maxEntryBytes largest entry accepted; larger gets 413 (default {@value #DEFAULT_MAX_ENTRY_BYTES})
+   * @param maxTotalBytes bytes the cache keeps at most after a retention pass (default {@value #DEFAULT_MAX_TOTAL_BYTES})
+   * @param unusedForMs an entry neither written nor read for this long is dropped (default {@value #DEFAULT_UNUSED_FOR_MS}, 14 days)
+   */
+  public record BuildCacheLimits(long maxEntryBytes, long maxTotalBytes, long unusedForMs) {
+    public static final long DEFAULT_MAX_ENTRY_BYTES = 2L * 1024 * 1024 * 1024;
+    public static final long DEFAULT_MAX_TOTAL_BYTES = 50L * 1024 * 1024 * 1024;
+    public static final long DEFAULT_UNUSED_FOR_MS = 14L * 24 * 60 * 60 * 1000;
+
+    public static BuildCacheLimits defaults() {
+      return new BuildCacheLimits(DEFAULT_MAX_ENTRY_BYTES, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_UNUSED_FOR_MS);
+    }
+  }
+
   public GatewayOptions {
     http = http == null ? HttpLimits.defaults() : http;
+    buildCache = buildCache == null ? BuildCacheLimits.defaults() : buildCache;
   }
 
   /** Whether reads need a viewer token, with the default applied. */
@@ -73,48 +94,55 @@ public record GatewayOptions(
 
   public GatewayOptions withReadsNeedToken(Boolean needed) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, needed, http);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, needed, http, buildCache);
   }
 
   public GatewayOptions withHttpLimits(HttpLimits limits) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
         maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken,
-        limits);
+        limits, buildCache);
   }
 
   public static GatewayOptions defaults(Path dataDirectory) {
     return new GatewayOptions(DEFAULT_HOST, DEFAULT_PORT, dataDirectory, DEFAULT_MAX_BODY_BYTES,
         DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TOKEN_CACHE_MS, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_ARTIFACT_VERSIONS_KEPT,
-        DEFAULT_RETENTION_INTERVAL_MS, DEFAULT_SNAPSHOT_INTERVAL_MS, null, null, HttpLimits.defaults());
+        DEFAULT_RETENTION_INTERVAL_MS, DEFAULT_SNAPSHOT_INTERVAL_MS, null, null, HttpLimits.defaults(),
+        BuildCacheLimits.defaults());
   }
 
   public GatewayOptions withAddress(String newHost, int newPort) {
     return new GatewayOptions(newHost, newPort, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http, buildCache);
   }
 
   public GatewayOptions withLimits(long newMaxBodyBytes, long newMaxArtifactBytes) {
     return new GatewayOptions(host, port, dataDirectory, newMaxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        newMaxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
+        newMaxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http, buildCache);
   }
 
   public GatewayOptions withTimeouts(long newRequestTimeoutMs, long newTokenCacheMs) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, newRequestTimeoutMs, newTokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http, buildCache);
   }
 
   public GatewayOptions withRetention(int newVersionsKept, long newIntervalMs) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, newVersionsKept, newIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http);
+        maxArtifactBytes, newVersionsKept, newIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken, http, buildCache);
   }
 
   public GatewayOptions withSnapshotInterval(long newIntervalMs) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, newIntervalMs, advertisedUrl, readsNeedToken, http);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, newIntervalMs, advertisedUrl, readsNeedToken, http, buildCache);
   }
 
   public GatewayOptions withAdvertisedUrl(String url) {
     return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
-        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, url, readsNeedToken, http);
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, url, readsNeedToken, http, buildCache);
+  }
+
+  public GatewayOptions withBuildCacheLimits(BuildCacheLimits limits) {
+    return new GatewayOptions(host, port, dataDirectory, maxBodyBytes, requestTimeoutMs, tokenCacheMs,
+        maxArtifactBytes, artifactVersionsKept, retentionIntervalMs, snapshotIntervalMs, advertisedUrl, readsNeedToken,
+        http, limits);
   }
 }

@@ -17,6 +17,8 @@ import java.util.logging.Logger;
 import org.buildswarm.gateway.impl.ApiRoutes;
 import org.buildswarm.gateway.impl.ArtifactRepository;
 import org.buildswarm.gateway.impl.ArtifactRoutes;
+import org.buildswarm.gateway.impl.BuildCacheRoutes;
+import org.buildswarm.gateway.impl.BuildCacheStore;
 import org.buildswarm.gateway.impl.Authenticator;
 import org.buildswarm.gateway.impl.HeaderDeadlines;
 import org.buildswarm.gateway.impl.HttpReplies;
@@ -164,6 +166,8 @@ public final class GatewayVerticle extends VerticleBase {
     ArtifactRoutes artifactRoutes = new ArtifactRoutes(vertx, auth, artifacts, options.maxArtifactBytes(),
         options.requestTimeoutMs(), registry);
     artifactRoutes.mountUploads(router);
+    new BuildCacheRoutes(vertx, auth, artifacts, options.buildCache(), options.readsNeedTokenInEffect(), registry)
+        .mount(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(options.maxBodyBytes()));
     boolean readsNeedToken = options.readsNeedTokenInEffect();
     if (readsNeedToken) {
@@ -247,9 +251,17 @@ public final class GatewayVerticle extends VerticleBase {
         : "http://" + options.host() + ":" + server.actualPort() + "/";
   }
 
-  /** One retention pass over the artifact repository, off the event loop. */
+  /** One retention pass over the build cache and then the artifact repository, off the event loop. */
   public Future<ArtifactRepository.Retained> retain() {
-    return vertx.executeBlocking(() -> artifacts.retain(options.artifactVersionsKept(), RETENTION_GRACE_MS), false)
+    return vertx.executeBlocking(() -> {
+      BuildCacheStore.Dropped dropped = artifacts.buildCache().retain(options.buildCache().unusedForMs(),
+          options.buildCache().maxTotalBytes());
+      if (dropped.entries() > 0) {
+        LOG.info("build cache retention: " + dropped.entries() + " entr" + (dropped.entries() == 1 ? "y" : "ies") + " ("
+            + dropped.bytes() + " bytes) dropped");
+      }
+      return artifacts.retain(options.artifactVersionsKept(), RETENTION_GRACE_MS);
+    }, false)
         .onSuccess(done -> {
           if (done.versionsDeleted() + done.blobsDeleted() + done.uploadsAbandoned() > 0) {
             LOG.info("artifact retention: " + done.versionsDeleted() + " version(s), " + done.blobsDeleted() + " blob(s) ("

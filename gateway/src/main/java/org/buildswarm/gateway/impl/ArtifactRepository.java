@@ -73,20 +73,27 @@ public final class ArtifactRepository {
   private final Path blobs;
   private final Path meta;
   private final Path uploads;
+  private final BuildCacheStore buildCache;
 
   public ArtifactRepository(Path root) {
     this.root = root.toAbsolutePath().normalize();
     this.blobs = this.root.resolve("blobs");
     this.meta = this.root.resolve("meta");
+    this.buildCache = new BuildCacheStore(this, this.root.resolve("cache"));
     this.uploads = this.root.resolve("uploads");
   }
 
   /** Creates the directories; call once before use. */
   public void open() throws IOException {
-    for (Path directory : List.of(blobs, meta, uploads)) {
+    for (Path directory : List.of(blobs, meta, uploads, buildCache.directory())) {
       Files.createDirectories(directory);
       refuseLinks(directory);
     }
+  }
+
+  /** The remote build cache's entries, whose bytes are blobs of this repository. */
+  public BuildCacheStore buildCache() {
+    return buildCache;
   }
 
   /** A fresh file to stream an upload into (same file system as the blobs, so it can be renamed). */
@@ -126,7 +133,8 @@ public final class ArtifactRepository {
     }
   }
 
-  private void storeBlob(Path upload, String sha256) throws IOException {
+  /** Moves an upload whose SHA-256 was checked into the blobs (or drops it when the bytes are there). */
+  void storeBlob(Path upload, String sha256) throws IOException {
     Path blob = blobPath(sha256);
     if (Files.exists(blob, LinkOption.NOFOLLOW_LINKS)) {
       // Already here (the same bytes under another version): keep it, and keep retention's grace
@@ -247,7 +255,7 @@ public final class ArtifactRepository {
 
   /**
    * Keeps the newest {@code keepVersions} versions of each artifact plus every version a channel
-   * points to, and deletes the rest; then removes blobs no version names, and abandoned uploads,
+   * points to, and deletes the rest; then removes blobs no version and no build-cache entry names, and abandoned uploads,
    * once they are older than {@code graceMs} (so an upload in flight is never collected).
    */
   public Retained retain(int keepVersions, long graceMs) throws IOException {
@@ -271,6 +279,7 @@ public final class ArtifactRepository {
           }
         }
       }
+      referenced.addAll(buildCache.referencedBlobs());
       int blobsDeleted = 0;
       long bytesFreed = 0;
       for (Path prefix : list(blobs)) {
@@ -312,7 +321,7 @@ public final class ArtifactRepository {
     return safe(meta, project, name, "channels", checkSegment(channel, "channel") + ".history");
   }
 
-  private Path blobPath(String sha256) {
+  Path blobPath(String sha256) {
     checkSha(sha256);
     return safe(blobs, sha256.substring(0, 2), sha256);
   }
@@ -321,7 +330,7 @@ public final class ArtifactRepository {
    * {@code base/segments…}, each segment checked, and no existing part of the path a symbolic
    * link: names cannot climb out, and neither can a link planted inside the repository.
    */
-  private Path safe(Path base, String... segments) {
+  Path safe(Path base, String... segments) {
     Path path = base;
     for (String segment : segments) {
       String plain = segment.endsWith(".json") ? segment.substring(0, segment.length() - 5)
@@ -348,7 +357,7 @@ public final class ArtifactRepository {
     }
   }
 
-  private static String checkSegment(String segment, String what) {
+  static String checkSegment(String segment, String what) {
     if (!ArtifactNames.isSegment(segment)) {
       throw new BadName(what + " \"" + String.valueOf(segment).replace("\0", "\\0") + "\" must start with a letter or digit "
           + "and hold only letters, digits, '.', '_', '+' and '-' (at most 128)");
@@ -368,7 +377,7 @@ public final class ArtifactRepository {
     return read(file, ArtifactVersion.class);
   }
 
-  private static <T> Optional<T> read(Path file, Class<T> type) throws IOException {
+  static <T> Optional<T> read(Path file, Class<T> type) throws IOException {
     try {
       return Optional.of(JSON.readValue(Files.readAllBytes(file), type));
     } catch (NoSuchFileException e) {
@@ -387,7 +396,7 @@ public final class ArtifactRepository {
     return names;
   }
 
-  private static List<Path> list(Path directory) throws IOException {
+  static List<Path> list(Path directory) throws IOException {
     if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
       return List.of();
     }
@@ -399,7 +408,7 @@ public final class ArtifactRepository {
   }
 
   /** Writes a file whole or not at all: a temp file beside it, forced, then renamed over it. */
-  private void writeAtomically(Path target, byte[] content) throws IOException {
+  void writeAtomically(Path target, byte[] content) throws IOException {
     Files.createDirectories(target.getParent());
     Path temp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
     try {

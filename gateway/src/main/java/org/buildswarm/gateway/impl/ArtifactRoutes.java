@@ -6,8 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.file.AsyncFile;
-import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -15,10 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -133,7 +128,7 @@ public final class ArtifactRoutes {
    * was read (refused, too large) closes the connection once written: the rest of that body must
    * not be taken for a next request, and the client must not be left sending it into a paused socket.
    */
-  private static void holdBody(RoutingContext ctx) {
+  static void holdBody(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     request.pause();
     boolean http2 = request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
@@ -242,141 +237,41 @@ public final class ArtifactRoutes {
       HttpReplies.error(ctx, 400, "bad_request", e.getMessage(), null);
       return;
     }
-    long declared = longHeader(request, "content-length");
-    if (declared > maxBytes) {
-      HttpReplies.error(ctx, 413, "payload_too_large", "the artifact is " + declared + " bytes; the limit is " + maxBytes,
-          null);
-      return;
-    }
-    if ("100-continue".equalsIgnoreCase(request.getHeader("expect"))) {
-      ctx.response().writeContinue();
-    }
-    Path temp = repository.newUpload();
-    String sha256 = expected;
-    vertx.fileSystem().open(temp.toString(), new OpenOptions().setWrite(true).setCreateNew(true)).onComplete(opened -> {
-      if (opened.failed()) {
-        HttpReplies.error(ctx, 500, "internal", "cannot store the upload: " + opened.cause().getMessage(), null);
-        return;
-      }
-      new Receiver(ctx, opened.result(), temp, sha256, project, name, version, channel, by, runId, jobId).start();
-    });
+    StreamedUpload.receive(vertx, request, repository.newUpload(), maxBytes, expected, "the artifact")
+        .onFailure(failure -> {
+          if (failure instanceof StreamedUpload.Refused refused) {
+            refused.answer(ctx);
+          } else {
+            reply(ctx, failure);
+          }
+        })
+        .onSuccess(upload -> {
+          uploaded.increment(upload.size());
+          store(ctx, upload, project, name, version, channel, by, runId, jobId);
+        });
   }
 
-  /** One upload in flight: body → digest + file, with backpressure, within the size limit. */
-  private final class Receiver {
-    private final RoutingContext ctx;
-    private final AsyncFile file;
-    private final Path temp;
-    private final String expected;
-    private final String project;
-    private final String name;
-    private final String version;
-    private final String channel;
-    private final String by;
-    private final Long runId;
-    private final Long jobId;
-    private final MessageDigest digest;
-    private long received;
-    private boolean failed;
-    private boolean fileClosed;
-
-    Receiver(RoutingContext ctx, AsyncFile file, Path temp, String expected, String project, String name, String version,
-        String channel, String by, Long runId, Long jobId) {
-      this.ctx = ctx;
-      this.file = file;
-      this.temp = temp;
-      this.expected = expected;
-      this.project = project;
-      this.name = name;
-      this.version = version;
-      this.channel = channel;
-      this.by = by;
-      this.runId = runId;
-      this.jobId = jobId;
-      try {
-        this.digest = MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    void start() {
-      HttpServerRequest request = ctx.request();
-      request.handler(chunk -> {
-        if (failed) {
-          return;
-        }
-        received += chunk.length();
-        if (received > maxBytes) {
-          fail(413, "payload_too_large", "the artifact is larger than the limit of " + maxBytes + " bytes");
-          return;
-        }
-        digest.update(chunk.getBytes());
-        file.write(chunk);
-        if (file.writeQueueFull()) {
-          request.pause();
-          file.drainHandler(v -> request.resume());
-        }
-      });
-      request.exceptionHandler(error -> fail(400, "bad_request", "the upload broke off: " + error.getMessage()));
-      request.endHandler(v -> {
-        if (failed) {
-          return;
-        }
-        fileClosed = true;
-        file.close().onComplete(closed -> {
-          if (closed.failed()) {
-            fail(500, "internal", "cannot store the upload: " + closed.cause().getMessage());
-            return;
-          }
-          String actual = HexFormat.of().formatHex(digest.digest());
-          if (!actual.equals(expected)) {
-            fail(422, "checksum_mismatch", "the body's SHA-256 is " + actual + ", not " + expected
-                + " as declared; nothing was stored");
-            return;
-          }
-          uploaded.increment(received);
-          store(actual);
-        });
-      });
-      request.resume();
-    }
-
-    private void store(String sha256) {
-      vertx.executeBlocking(() -> {
-        ArtifactRepository.Published published = repository.publish(temp, sha256, received, project, name, version,
-            ctx.request().getHeader("x-file-name"), by, runId, jobId);
-        ChannelMove moved = channel == null ? null : repository.move(project, name, channel, version, by);
-        return Map.entry(published, moved == null ? List.<ChannelMove>of() : List.of(moved));
-      }, false).onComplete(done -> {
-        if (done.failed()) {
-          vertx.fileSystem().delete(temp.toString()).onComplete(deleted -> reply(ctx, done.cause()));
-          return;
-        }
-        ArtifactRepository.Published published = done.result().getKey();
-        ArtifactVersion stored = published.version();
-        if (published.created() || !done.result().getValue().isEmpty()) {
-          vertx.eventBus().publish(Addresses.ARTIFACT_EVENTS, new ArtifactPublished(project, name, version, stored.sha256(),
-              stored.size(), channel, by, System.currentTimeMillis()));
-        }
-        ctx.response().putHeader("location", "/api/v1/artifacts/" + project + "/" + name + "/versions/" + version);
-        HttpReplies.json(ctx, published.created() ? 201 : 200, stored);
-      });
-    }
-
-    private void fail(int status, String code, String message) {
-      if (failed) {
+  private void store(RoutingContext ctx, StreamedUpload.Received upload, String project, String name, String version,
+      String channel, String by, Long runId, Long jobId) {
+    vertx.executeBlocking(() -> {
+      ArtifactRepository.Published published = repository.publish(upload.file(), upload.sha256(), upload.size(), project,
+          name, version, ctx.request().getHeader("x-file-name"), by, runId, jobId);
+      ChannelMove moved = channel == null ? null : repository.move(project, name, channel, version, by);
+      return Map.entry(published, moved == null ? List.<ChannelMove>of() : List.of(moved));
+    }, false).onComplete(done -> {
+      if (done.failed()) {
+        vertx.fileSystem().delete(upload.file().toString()).onComplete(deleted -> reply(ctx, done.cause()));
         return;
       }
-      failed = true;
-      ctx.request().handler(null);
-      // Closing twice throws, and the answer below would never be sent.
-      Future<Void> closing = fileClosed ? Future.succeededFuture() : file.close();
-      fileClosed = true;
-      // Answer once the upload is gone: "nothing was stored" must be true when the client hears it.
-      closing.transform(closed -> vertx.fileSystem().delete(temp.toString()))
-          .onComplete(deleted -> HttpReplies.error(ctx, status, code, message, null));
-    }
+      ArtifactRepository.Published published = done.result().getKey();
+      ArtifactVersion stored = published.version();
+      if (published.created() || !done.result().getValue().isEmpty()) {
+        vertx.eventBus().publish(Addresses.ARTIFACT_EVENTS, new ArtifactPublished(project, name, version, stored.sha256(),
+            stored.size(), channel, by, System.currentTimeMillis()));
+      }
+      ctx.response().putHeader("location", "/api/v1/artifacts/" + project + "/" + name + "/versions/" + version);
+      HttpReplies.json(ctx, published.created() ? 201 : 200, stored);
+    });
   }
 
   // ---- downloads --------------------------------------------------------------------------------
@@ -485,14 +380,6 @@ public final class ArtifactRoutes {
     } else {
       LOG.log(Level.WARNING, "artifact request " + ctx.request().path() + " failed", failure);
       HttpReplies.error(ctx, 500, "internal", "the artifact repository failed: " + failure.getMessage(), null);
-    }
-  }
-
-  private static long longHeader(HttpServerRequest request, String name) {
-    try {
-      return request.getHeader(name) == null ? -1 : Long.parseLong(request.getHeader(name).trim());
-    } catch (NumberFormatException e) {
-      return -1;
     }
   }
 

@@ -8,8 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.api.JobTokenInfo;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.VerifyJobToken;
 import org.buildswarm.protocol.api.VerifyToken;
 
 /**
@@ -52,20 +54,68 @@ public final class Authenticator {
     return info == null ? null : info.name();
   }
 
+  /**
+   * The token a request carries: a bearer token, or the password of Basic credentials (all that
+   * Gradle's and Maven's HTTP clients can send); null when it carries none.
+   */
+  static String presentedToken(io.vertx.core.http.HttpServerRequest request) {
+    String header = request.getHeader("authorization");
+    if (header == null) {
+      return null;
+    }
+    if (header.regionMatches(true, 0, "Bearer ", 0, 7) && header.length() > 7) {
+      String token = header.substring(7).trim();
+      return token.isEmpty() ? null : token;
+    }
+    if (header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      try {
+        String pair = new String(java.util.Base64.getDecoder().decode(header.substring(6).trim()),
+            java.nio.charset.StandardCharsets.UTF_8);
+        int colon = pair.indexOf(':');
+        String token = colon < 0 ? "" : pair.substring(colon + 1);
+        return token.isEmpty() ? null : token;
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
   /** A route handler that lets the request through only for a token with at least {@code role}. */
   public io.vertx.core.Handler<RoutingContext> require(Role role) {
+    return require(role, false, false);
+  }
+
+  /**
+   * For the build tools' caches: like {@link #require(Role)}, and also lets a job token of an
+   * attempt now running through to developer calls (a build inside a job writing the cache), as
+   * "job N (name)". Unauthenticated calls are challenged for Basic credentials too, which is what
+   * Gradle answers (not for the web API: a browser would prompt its user).
+   */
+  public io.vertx.core.Handler<RoutingContext> requireForBuildTools(Role role) {
+    return require(role, Role.DEVELOPER.allows(role), true);
+  }
+
+  private io.vertx.core.Handler<RoutingContext> require(Role role, boolean jobTokens, boolean basicChallenge) {
     return ctx -> {
-      String header = ctx.request().getHeader("authorization");
-      if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
-        ctx.response().putHeader("www-authenticate", "Bearer realm=\"buildswarm\"");
+      String token = presentedToken(ctx.request());
+      if (token == null) {
+        java.util.List<String> challenges = basicChallenge
+            ? java.util.List.of("Bearer realm=\"buildswarm\"", "Basic realm=\"buildswarm\"")
+            : java.util.List.of("Bearer realm=\"buildswarm\"");
+        ctx.response().headers().set("www-authenticate", challenges);
         HttpReplies.error(ctx, 401, "unauthorized", "this call needs an API token: Authorization: Bearer <token>", null);
         return;
       }
-      String hash = Secrets.sha256Hex(header.substring(7).trim());
+      String hash = Secrets.sha256Hex(token);
       verify(hash).onComplete(result -> {
         if (result.failed()) {
           if (result.cause() instanceof io.vertx.core.eventbus.ReplyException reply && reply.failureCode() == 401) {
-            HttpReplies.error(ctx, 401, "unauthorized", "unknown API token", null);
+            if (jobTokens) {
+              verifyJob(ctx, token);
+            } else {
+              HttpReplies.error(ctx, 401, "unauthorized", "unknown API token", null);
+            }
           } else {
             HttpReplies.failure(ctx, result.cause());
           }
@@ -82,6 +132,24 @@ public final class Authenticator {
         ctx.next();
       });
     };
+  }
+
+  private void verifyJob(RoutingContext ctx, String token) {
+    vertx.eventBus().<JobTokenInfo>request(Addresses.JOB_TOKEN_VERIFY, new VerifyJobToken(token),
+        new DeliveryOptions().setSendTimeout(timeoutMs)).onComplete(verified -> {
+          if (verified.failed()) {
+            if (verified.cause() instanceof io.vertx.core.eventbus.ReplyException reply && reply.failureCode() == 401) {
+              HttpReplies.error(ctx, 401, "unauthorized", "unknown API token, and no running job's token", null);
+            } else {
+              HttpReplies.failure(ctx, verified.cause());
+            }
+            return;
+          }
+          JobTokenInfo job = verified.result().body();
+          // A job acts with a developer's rights on what it may touch, never more.
+          ctx.put(PRINCIPAL, new TokenInfo("job " + job.jobId() + " (" + job.jobName() + ")", Role.DEVELOPER));
+          ctx.next();
+        });
   }
 
   private Future<TokenInfo> verify(String hash) {

@@ -1,0 +1,256 @@
+package org.buildswarm.gateway.impl;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.buildswarm.gateway.GatewayOptions.BuildCacheLimits;
+import org.buildswarm.protocol.ArtifactNames;
+import org.buildswarm.protocol.api.Role;
+
+/**
+ * The remote build cache for the build tools people already use, on the artifact repository's
+ * content-addressed blobs:
+ * <ul>
+ *   <li>Turborepo's remote cache API under {@code /v8/artifacts} (bearer token; the team from
+ *       {@code teamId} or {@code slug} is the namespace): {@code TURBO_API=<gateway> TURBO_TOKEN=…
+ *       TURBO_TEAM=…};
+ *   <li>Gradle's HTTP build cache, {@code GET/PUT /cache/{key}} (the token as the password of
+ *       Basic credentials, any user name): {@code buildCache { remote(HttpBuildCache) { url =
+ *       "<gateway>/cache/" } }}.
+ * </ul>
+ * Reads need a viewer token where the gateway's reads do; writes a developer token or the job
+ * token of a running attempt. A missing or damaged entry is a miss, never an error.
+ */
+public final class BuildCacheRoutes {
+  private static final Logger LOG = Logger.getLogger(BuildCacheRoutes.class.getName());
+  static final String TURBO = "turbo";
+  static final String GRADLE = "gradle";
+  private static final String DEFAULT_NAMESPACE = "default";
+
+  private final Vertx vertx;
+  private final Authenticator auth;
+  private final ArtifactRepository repository;
+  private final BuildCacheStore cache;
+  private final BuildCacheLimits limits;
+  private final boolean readsNeedToken;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  public BuildCacheRoutes(Vertx vertx, Authenticator auth, ArtifactRepository repository, BuildCacheLimits limits,
+      boolean readsNeedToken, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.auth = auth;
+    this.repository = repository;
+    this.cache = repository.buildCache();
+    this.limits = limits;
+    this.readsNeedToken = readsNeedToken;
+    this.registry = registry;
+    for (String tool : new String[] {TURBO, GRADLE}) {
+      for (String result : new String[] {"hit", "miss", "stored"}) {
+        requests(tool, result);
+      }
+      bytes(tool, "served");
+      bytes(tool, "stored");
+    }
+  }
+
+  /** Mounts every route; these paths are outside {@code /api}, so no body handler has read them. */
+  public void mount(Router router) {
+    Handler<RoutingContext> read = readsNeedToken ? auth.requireForBuildTools(Role.VIEWER) : RoutingContext::next;
+    Handler<RoutingContext> write = auth.requireForBuildTools(Role.DEVELOPER);
+
+    // Turborepo (https://turborepo.com/docs/core-concepts/remote-caching#self-hosting).
+    router.get("/v8/artifacts/status").handler(read).handler(ctx -> HttpReplies.json(ctx, 200, Map.of("status", "enabled")));
+    router.put("/v8/artifacts/:hash").handler(ArtifactRoutes::holdBody).handler(write).handler(ctx -> {
+      Long duration = longHeader(ctx, "x-artifact-duration");
+      String tag = ctx.request().getHeader("x-artifact-tag");
+      if (tag != null && tag.length() > 600) {
+        HttpReplies.error(ctx, 400, "bad_request", "x-artifact-tag is longer than 600 characters", null);
+        return;
+      }
+      turboNamespace(ctx).ifPresent(team -> store(ctx, TURBO, team, ctx.pathParam("hash"), duration, tag, entry ->
+          HttpReplies.json(ctx, 202, Map.of("urls", java.util.List.of("/v8/artifacts/" + entry.key())))));
+    });
+    router.route("/v8/artifacts/:hash").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read)
+        .handler(ctx -> turboNamespace(ctx).ifPresent(team -> serve(ctx, TURBO, team, ctx.pathParam("hash"))));
+    router.post("/v8/artifacts").handler(BodyHandler.create(false).setBodyLimit(256 * 1024)).handler(read)
+        .handler(this::turboQuery);
+    // Turborepo reports hits and misses it saw; what we count ourselves is what we keep.
+    router.post("/v8/artifacts/events").handler(BodyHandler.create(false).setBodyLimit(256 * 1024)).handler(read)
+        .handler(ctx -> HttpReplies.json(ctx, 200, Map.of()));
+
+    // Gradle (https://docs.gradle.org/current/userguide/build_cache.html#sec:build_cache_configure_remote).
+    router.route("/cache/:key").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read)
+        .handler(ctx -> serve(ctx, GRADLE, DEFAULT_NAMESPACE, ctx.pathParam("key")));
+    router.put("/cache/:key").handler(ArtifactRoutes::holdBody).handler(write).handler(ctx ->
+        store(ctx, GRADLE, DEFAULT_NAMESPACE, ctx.pathParam("key"), null, null,
+            entry -> ctx.response().setStatusCode(201).end()));
+  }
+
+  private void serve(RoutingContext ctx, String tool, String namespace, String key) {
+    if (!validKey(ctx, key)) {
+      return;
+    }
+    vertx.executeBlocking(() -> cache.find(tool, namespace, key), false).onComplete(found -> {
+      if (found.failed()) {
+        LOG.log(Level.WARNING, "build cache read of " + tool + "/" + namespace + "/" + key + " failed", found.cause());
+        requests(tool, "miss").increment();
+        HttpReplies.error(ctx, 404, "not_found", "no cache entry " + key + " (the cache could not be read)", null);
+        return;
+      }
+      if (found.result().isEmpty()) {
+        requests(tool, "miss").increment();
+        HttpReplies.error(ctx, 404, "not_found", "no cache entry " + key, null);
+        return;
+      }
+      BuildCacheStore.Entry entry = found.result().get();
+      requests(tool, "hit").increment();
+      HttpServerResponse response = ctx.response().putHeader("content-type", "application/octet-stream")
+          .putHeader("content-encoding", "identity")
+          .putHeader("cache-control", "no-store")
+          .putHeader("etag", "\"" + entry.sha256() + "\"");
+      if (entry.durationMs() != null) {
+        response.putHeader("x-artifact-duration", Long.toString(entry.durationMs()));
+      }
+      if (entry.tag() != null) {
+        response.putHeader("x-artifact-tag", entry.tag());
+      }
+      if (ctx.request().method() == HttpMethod.HEAD) {
+        response.putHeader("content-length", Long.toString(entry.size())).end();
+        return;
+      }
+      response.sendFile(cache.blob(entry).toString()).onComplete(sent -> {
+        if (sent.succeeded()) {
+          bytes(tool, "served").increment(entry.size());
+        } else {
+          LOG.log(Level.FINE, "build cache download of " + key + " broke off", sent.cause());
+        }
+      });
+    });
+  }
+
+  private void store(RoutingContext ctx, String tool, String namespace, String key, Long durationMs, String tag,
+      java.util.function.Consumer<BuildCacheStore.Entry> answer) {
+    if (!validKey(ctx, key)) {
+      return;
+    }
+    String by = Authenticator.principalName(ctx);
+    StreamedUpload.receive(vertx, ctx.request(), repository.newUpload(), limits.maxEntryBytes(), null, "the cache entry")
+        .compose(upload -> vertx.executeBlocking(() -> cache.put(upload.file(), upload.sha256(), upload.size(), tool,
+            namespace, key, by, durationMs, tag), false))
+        .onSuccess(entry -> {
+          requests(tool, "stored").increment();
+          bytes(tool, "stored").increment(entry.size());
+          answer.accept(entry);
+        })
+        .onFailure(failure -> {
+          if (failure instanceof StreamedUpload.Refused refused) {
+            refused.answer(ctx);
+          } else {
+            LOG.log(Level.WARNING, "build cache write of " + tool + "/" + namespace + "/" + key + " failed", failure);
+            HttpReplies.error(ctx, 500, "internal", "the build cache could not store the entry: " + failure.getMessage(),
+                null);
+          }
+        });
+  }
+
+  /** Which artifacts of a list the cache holds: Turborepo's {@code POST /v8/artifacts}. */
+  private void turboQuery(RoutingContext ctx) {
+    JsonArray hashes;
+    try {
+      hashes = ctx.body().asJsonObject().getJsonArray("hashes");
+    } catch (RuntimeException e) {
+      hashes = null;
+    }
+    if (hashes == null || hashes.size() > 1_000) {
+      HttpReplies.error(ctx, 400, "bad_request", "send {\"hashes\": [\"…\", …]} (at most 1000)", null);
+      return;
+    }
+    JsonArray asked = hashes;
+    turboNamespace(ctx).ifPresent(team -> vertx.executeBlocking(() -> {
+      Map<String, Object> answer = new LinkedHashMap<>();
+      for (Object hash : asked) {
+        String key = String.valueOf(hash);
+        Optional<BuildCacheStore.Entry> entry = ArtifactNames.isSegment(key) ? cache.find(TURBO, team, key) : Optional.empty();
+        answer.put(key, entry.<Object>map(found -> {
+          Map<String, Object> info = new LinkedHashMap<>();
+          info.put("size", found.size());
+          if (found.durationMs() != null) {
+            info.put("taskDurationMs", found.durationMs());
+          }
+          if (found.tag() != null) {
+            info.put("tag", found.tag());
+          }
+          return info;
+        }).orElse(Map.of("error", Map.of("message", "not found"))));
+      }
+      return answer;
+    }, false).onComplete(done -> {
+      if (done.failed()) {
+        HttpReplies.failure(ctx, done.cause());
+      } else {
+        HttpReplies.json(ctx, 200, done.result());
+      }
+    }));
+  }
+
+  /** The Turborepo team a request names (its cache is the team's own), answered 400 when malformed. */
+  private static Optional<String> turboNamespace(RoutingContext ctx) {
+    String team = ctx.request().getParam("teamId");
+    if (team == null || team.isBlank()) {
+      team = ctx.request().getParam("slug");
+    }
+    if (team == null || team.isBlank()) {
+      return Optional.of(DEFAULT_NAMESPACE);
+    }
+    if (!ArtifactNames.isSegment(team)) {
+      HttpReplies.error(ctx, 400, "bad_request", "the team \"" + HttpReplies.shown(team) + "\" must start with a letter "
+          + "or digit and hold only letters, digits, '.', '_', '+' and '-' (at most 128)", null);
+      return Optional.empty();
+    }
+    return Optional.of(team);
+  }
+
+  private static boolean validKey(RoutingContext ctx, String key) {
+    if (ArtifactNames.isSegment(key)) {
+      return true;
+    }
+    HttpReplies.error(ctx, 400, "bad_request", "a cache key must start with a letter or digit and hold only letters, "
+        + "digits, '.', '_', '+' and '-' (at most 128)", null);
+    return false;
+  }
+
+  private static Long longHeader(RoutingContext ctx, String name) {
+    try {
+      String value = ctx.request().getHeader(name);
+      return value == null ? null : Long.valueOf(value.trim());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private Counter requests(String tool, String result) {
+    return counters.computeIfAbsent(tool + "/" + result, k -> Counter.builder("buildswarm.build.cache.requests")
+        .tag("tool", tool).tag("result", result)
+        .description("Remote build cache reads (hit, miss) and writes (stored), by tool").register(registry));
+  }
+
+  private Counter bytes(String tool, String direction) {
+    return counters.computeIfAbsent(tool + "/bytes/" + direction, k -> Counter.builder("buildswarm.build.cache.bytes")
+        .tag("tool", tool).tag("direction", direction)
+        .description("Remote build cache bytes served from the cache and stored into it").register(registry));
+  }
+}

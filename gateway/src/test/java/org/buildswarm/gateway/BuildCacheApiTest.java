@@ -1,0 +1,209 @@
+package org.buildswarm.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.buildswarm.gateway.impl.LogStore;
+import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.ProtocolCodecs;
+import org.buildswarm.protocol.ProtocolJson;
+import org.buildswarm.protocol.Secrets;
+import org.buildswarm.protocol.api.ApiFailures;
+import org.buildswarm.protocol.api.JobTokenInfo;
+import org.buildswarm.protocol.api.Role;
+import org.buildswarm.protocol.api.TokenInfo;
+import org.buildswarm.protocol.api.VerifyJobToken;
+import org.buildswarm.protocol.api.VerifyToken;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The remote build cache over HTTP (Turborepo's and Gradle's protocols), against a stand-in
+ * orchestrator that knows a viewer, a developer and one running job. Reads need a token here (the
+ * gateway listens as if for the network).
+ */
+class BuildCacheApiTest {
+  private static final String VIEWER = "viewer-token";
+  private static final String DEVELOPER = "dev-token";
+  private static final String JOB_TOKEN = "17.1.99.feedface";
+  private static final int ENTRY_LIMIT = 64 * 1024;
+
+  @TempDir
+  Path data;
+
+  private Vertx vertx;
+  private GatewayVerticle gateway;
+  private URI base;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    ProtocolCodecs.register(vertx.eventBus());
+    vertx.eventBus().<VerifyToken>consumer(Addresses.TOKEN_VERIFY, message -> {
+      String hash = message.body().tokenSha256();
+      if (hash.equals(Secrets.sha256Hex(DEVELOPER))) {
+        message.reply(new TokenInfo("dev", Role.DEVELOPER));
+      } else if (hash.equals(Secrets.sha256Hex(VIEWER))) {
+        message.reply(new TokenInfo("watcher", Role.VIEWER));
+      } else {
+        message.fail(ApiFailures.UNAUTHORIZED, "unknown token");
+      }
+    });
+    vertx.eventBus().<VerifyJobToken>consumer(Addresses.JOB_TOKEN_VERIFY, message -> {
+      if (message.body().jobToken().equals(JOB_TOKEN)) {
+        message.reply(new JobTokenInfo("shop", 5, 17, 1, "package", List.of()));
+      } else {
+        message.fail(ApiFailures.UNAUTHORIZED, "the job token is not valid, or its attempt is no longer current");
+      }
+    });
+    GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withReadsNeedToken(true)
+        .withTimeouts(2_000, 30_000)
+        .withBuildCacheLimits(new GatewayOptions.BuildCacheLimits(ENTRY_LIMIT, 1L << 30, 14L * 24 * 3600 * 1000));
+    gateway = new GatewayVerticle(options, new LogStore(data.resolve("logs")));
+    vertx.deployVerticle(gateway).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    base = URI.create("http://127.0.0.1:" + gateway.port() + "/");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private HttpResponse<byte[]> send(String method, String path, String authorization, byte[] body, String... headers)
+      throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    if (authorization != null) {
+      request.header("authorization", authorization);
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static String bearer(String token) {
+    return "Bearer " + token;
+  }
+
+  private static String basic(String user, String password) {
+    return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String text(HttpResponse<byte[]> response) {
+    return new String(response.body(), StandardCharsets.UTF_8);
+  }
+
+  private String metrics() throws Exception {
+    return text(send("GET", "metrics", null, null));
+  }
+
+  @Test
+  void turborepoStoresAndReadsArtifactsPerTeamWithTheirDurationAndTag() throws Exception {
+    byte[] outputs = "a tar.zst of dist/".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<byte[]> stored = send("PUT", "v8/artifacts/0a1b2c3d4e5f6789?slug=web", bearer(DEVELOPER), outputs,
+        "content-type", "application/octet-stream", "x-artifact-duration", "4200", "x-artifact-tag", "sig-of-bytes");
+    assertThat(stored.statusCode()).as(text(stored)).isEqualTo(202);
+    assertThat(ProtocolJson.mapper().readTree(stored.body()).path("urls").get(0).asText())
+        .isEqualTo("/v8/artifacts/0a1b2c3d4e5f6789");
+
+    HttpResponse<byte[]> hit = send("GET", "v8/artifacts/0a1b2c3d4e5f6789?slug=web", bearer(VIEWER), null);
+    assertThat(hit.statusCode()).isEqualTo(200);
+    assertThat(hit.body()).isEqualTo(outputs);
+    assertThat(hit.headers().firstValue("x-artifact-duration")).hasValue("4200");
+    assertThat(hit.headers().firstValue("x-artifact-tag")).hasValue("sig-of-bytes");
+    HttpResponse<byte[]> head = send("HEAD", "v8/artifacts/0a1b2c3d4e5f6789?slug=web", bearer(VIEWER), null);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("content-length")).hasValue(Integer.toString(outputs.length));
+
+    assertThat(send("GET", "v8/artifacts/0a1b2c3d4e5f6789?slug=other", bearer(VIEWER), null).statusCode())
+        .as("another team's cache").isEqualTo(404);
+    assertThat(send("GET", "v8/artifacts/ffffffffffffffff?slug=web", bearer(VIEWER), null).statusCode()).isEqualTo(404);
+    HttpResponse<byte[]> query = send("POST", "v8/artifacts?slug=web", bearer(VIEWER),
+        "{\"hashes\": [\"0a1b2c3d4e5f6789\", \"ffffffffffffffff\"]}".getBytes(StandardCharsets.UTF_8),
+        "content-type", "application/json");
+    assertThat(query.statusCode()).as(text(query)).isEqualTo(200);
+    var answer = ProtocolJson.mapper().readTree(query.body());
+    assertThat(answer.path("0a1b2c3d4e5f6789").path("size").asLong()).isEqualTo(outputs.length);
+    assertThat(answer.path("0a1b2c3d4e5f6789").path("taskDurationMs").asLong()).isEqualTo(4200);
+    assertThat(answer.path("ffffffffffffffff").path("error").isObject()).isTrue();
+    assertThat(send("GET", "v8/artifacts/status", bearer(VIEWER), null).statusCode()).isEqualTo(200);
+
+    assertThat(metrics()).contains("buildswarm_build_cache_requests_total{result=\"hit\",tool=\"turbo\"} 2.0",
+        "buildswarm_build_cache_requests_total{result=\"miss\",tool=\"turbo\"} 2.0",
+        "buildswarm_build_cache_requests_total{result=\"stored\",tool=\"turbo\"} 1.0",
+        "buildswarm_build_cache_bytes_total{direction=\"served\",tool=\"turbo\"} " + outputs.length + ".0");
+  }
+
+  @Test
+  void gradleStoresAndReadsWithTheTokenAsABasicPassword() throws Exception {
+    byte[] entry = "gradle task outputs".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<byte[]> unauthenticated = send("GET", "cache/8c3e0d2f9a7b4c1e5d6f7a8b9c0d1e2f", null, null);
+    assertThat(unauthenticated.statusCode()).isEqualTo(401);
+    assertThat(unauthenticated.headers().allValues("www-authenticate")).as("Gradle answers a Basic challenge")
+        .anyMatch(challenge -> challenge.startsWith("Basic "));
+    HttpResponse<byte[]> stored = send("PUT", "cache/8c3e0d2f9a7b4c1e5d6f7a8b9c0d1e2f", basic("ci", DEVELOPER), entry,
+        "content-type", "application/vnd.gradle.build-cache-artifact.v1");
+    assertThat(stored.statusCode()).as(text(stored)).isEqualTo(201);
+    HttpResponse<byte[]> hit = send("GET", "cache/8c3e0d2f9a7b4c1e5d6f7a8b9c0d1e2f", basic("anyone", VIEWER), null);
+    assertThat(hit.statusCode()).isEqualTo(200);
+    assertThat(hit.body()).isEqualTo(entry);
+    assertThat(send("GET", "cache/00000000000000000000000000000000", basic("anyone", VIEWER), null).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void onlyDevelopersAndRunningJobsWriteAndNothingTooLargeOrMisnamedIsKept() throws Exception {
+    byte[] entry = "outputs".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<byte[]> byViewer = send("PUT", "v8/artifacts/abcdef0123456789", bearer(VIEWER), entry);
+    assertThat(byViewer.statusCode()).as("a viewer reads, never writes").isEqualTo(403);
+    assertThat(send("PUT", "v8/artifacts/abcdef0123456789", bearer("made-up"), entry).statusCode()).isEqualTo(401);
+    assertThat(send("GET", "v8/artifacts/abcdef0123456789", null, null).statusCode()).isEqualTo(401);
+    assertThat(send("PUT", "cache/abcdef0123456789", basic("job", "17.1.99.forged"), entry).statusCode()).isEqualTo(401);
+
+    HttpResponse<byte[]> byJob = send("PUT", "cache/abcdef0123456789", basic("job", JOB_TOKEN), entry);
+    assertThat(byJob.statusCode()).as("a running job's build writes the cache: " + text(byJob)).isEqualTo(201);
+    String record;
+    try (Stream<Path> files = Files.walk(data.resolve("artifacts/cache/gradle"))) {
+      record = Files.readString(files.filter(file -> file.toString().endsWith(".json")).findFirst().orElseThrow());
+    }
+    assertThat(record).contains("\"storedBy\":\"job 17 (package)\"");
+
+    HttpResponse<byte[]> tooLarge = send("PUT", "cache/0123456789abcdef", bearer(DEVELOPER), new byte[ENTRY_LIMIT + 1]);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(send("GET", "cache/0123456789abcdef", bearer(VIEWER), null).statusCode()).isEqualTo(404);
+    assertThat(send("PUT", "cache/..%2F..%2Fmeta", bearer(DEVELOPER), entry).statusCode()).isIn(400, 404);
+    assertThat(send("PUT", "v8/artifacts/abc?slug=..", bearer(DEVELOPER), entry).statusCode()).isEqualTo(400);
+    try (Stream<Path> uploads = Files.list(data.resolve("artifacts/uploads"))) {
+      assertThat(uploads).as("no refused upload is left behind").isEmpty();
+    }
+  }
+
+  @Test
+  void anEntryWhoseBytesAreGoneIsAMissAndCanBeStoredAgain() throws Exception {
+    byte[] entry = "outputs to lose".getBytes(StandardCharsets.UTF_8);
+    assertThat(send("PUT", "cache/deadbeefdeadbeef", bearer(DEVELOPER), entry).statusCode()).isEqualTo(201);
+    try (Stream<Path> blobs = Files.walk(data.resolve("artifacts/blobs"))) {
+      for (Path blob : blobs.filter(Files::isRegularFile).toList()) {
+        Files.delete(blob);
+      }
+    }
+    assertThat(send("GET", "cache/deadbeefdeadbeef", bearer(VIEWER), null).statusCode()).isEqualTo(404);
+    assertThat(send("PUT", "cache/deadbeefdeadbeef", bearer(DEVELOPER), entry).statusCode()).isEqualTo(201);
+    assertThat(send("GET", "cache/deadbeefdeadbeef", bearer(VIEWER), null).body()).isEqualTo(entry);
+  }
+}

@@ -49,6 +49,32 @@ public final class ArtifactPublisher {
   }
 
   /**
+   * A gateway's base URL for a job's environment, looked up at most once a minute (once in 5 s while
+   * none answers: a job must not wait on a lookup it may never use); null when none answers.
+   */
+  public String knownGateway() {
+    long now = System.nanoTime();
+    Known known = this.known;
+    if (known != null && now - known.at() < (known.url() == null ? UNKNOWN_GATEWAY_NANOS : KNOWN_GATEWAY_NANOS)) {
+      return known.url();
+    }
+    String url;
+    try {
+      url = gatewayUrl.get();
+    } catch (RuntimeException e) {
+      url = null;
+    }
+    this.known = new Known(url, now);
+    return url;
+  }
+
+  private record Known(String url, long at) {}
+
+  private static final long KNOWN_GATEWAY_NANOS = 60_000_000_000L;
+  private static final long UNKNOWN_GATEWAY_NANOS = 5_000_000_000L;
+  private volatile Known known;
+
+  /**
    * @return why the job must fail (a declared file is missing or leaves the workspace), or null
    */
   public String publish(AssignJob job, Path workspace, Consumer<String> log) {

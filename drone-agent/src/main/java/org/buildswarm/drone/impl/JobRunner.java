@@ -117,6 +117,8 @@ public final class JobRunner implements Runnable {
   private final Sandbox.Layout layout;
   /** The job's secrets by name, once read; injected into every step's environment. */
   private Map<String, String> secretValues = Map.of();
+  /** Where the job reaches a gateway (its artifact repository and build cache), or null. */
+  private String gatewayUrl;
   /** Masks the job's secrets; null when it has none. */
   private Secrets.Masker masker;
 
@@ -448,6 +450,12 @@ public final class JobRunner implements Runnable {
     env.put("BUILDSWARM_ATTEMPT", Integer.toString(job.attempt().attempt()));
     env.put("BUILDSWARM_CORES", Integer.toString(job.execution().cores()));
     env.put("BUILDSWARM_WORKSPACE", workspace.toString());
+    if (job.jobToken() != null) {
+      env.put("BUILDSWARM_JOB_TOKEN", job.jobToken());
+    }
+    if (gatewayUrl != null) {
+      env.put("BUILDSWARM_GATEWAY_URL", gatewayUrl.replaceFirst("/$", ""));
+    }
     log.startStep();
     Process process;
     try {

@@ -128,6 +128,14 @@ class JobRunnerTest {
   }
 
   @Test
+  void theJobHasItsAttemptsJobTokenMaskedInItsLog() throws Exception {
+    Ran ran = start(new Step("use", "test \"$BUILDSWARM_JOB_TOKEN\" = job-token; echo \"token=$BUILDSWARM_JOB_TOKEN\""));
+    JobRunner.Result result = ran.result().get(30, TimeUnit.SECONDS);
+    assertThat(result.outcome()).as(Files.readString(ran.log())).isEqualTo(JobOutcome.SUCCEEDED);
+    assertThat(Files.readString(ran.log())).contains("token=***").doesNotContain("token=job-token");
+  }
+
+  @Test
   void aSecretIsMaskedInALineOfAnyLengthAtEveryCutAndAtTheLogShippersChunkBoundaries() throws Exception {
     Files.createDirectories(work.resolve("secrets"));
     String secret = "tok_0123456789abcdef";

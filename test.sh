@@ -12,9 +12,10 @@ cd "$(dirname "$0")"
 # openrc (a drone run as an OpenRC service by supervise-daemon; OpenRC need not be the init),
 # bubblewrap (the job sandbox), git and make (real tools run inside the sandbox), and
 # openssh-server and lighttpd (private Git repositories over ssh:// and HTTP with authentication;
-# the tests start their own servers on loopback), and npm when it is not here (the UI tests' npm
-# packages: axe-core, the accessibility checker they inject into each page; tests/package.json).
-packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc bubblewrap git make openssh-server lighttpd"
+# the tests start their own servers on loopback), gradle (a real client of the gateway's build
+# cache), and npm when it is not here (the tests' npm packages, tests/package.json: axe-core, the
+# accessibility checker they inject into each page, and turbo, the other build-cache client).
+packages="procps util-linux postgresql iproute2 openssl prometheus chromium chromium-driver openrc bubblewrap git make openssh-server lighttpd gradle"
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
 if command -v dpkg >/dev/null 2>&1; then
   missing=""
@@ -34,8 +35,9 @@ npm ci --prefix tests --no-audit --no-fund --loglevel=error
 
 tmp=${TMPDIR:-/tmp}
 temp_before=" $(ls -A "$tmp" | tr '\n' ' ') "
-# Processes the tests start: swarm JVMs, Prometheus, the browser and its driver, sshd and lighttpd.
-started_by_tests='org[.]buildswarm|prometheus --config[.]file|chromedriver|/chromium|sshd -D -e -f|lighttpd -D -f'
+# Processes the tests start: swarm JVMs, Prometheus, the browser and its driver, sshd and lighttpd,
+# Gradle and Turborepo.
+started_by_tests='org[.]buildswarm|prometheus --config[.]file|chromedriver|/chromium|sshd -D -e -f|lighttpd -D -f|org[.]gradle|bin/turbo'
 processes_before=" $(pgrep -f "$started_by_tests" | tr '\n' ' ') "
 
 mvn -B -ntp verify

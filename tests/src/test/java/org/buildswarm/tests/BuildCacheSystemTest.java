@@ -1,0 +1,228 @@
+package org.buildswarm.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gateway as the remote build cache of the real tools, on loopback: {@code swarm up} as a
+ * process; Turborepo (the npm package {@code turbo}, its own binary) and Debian's Gradle build a
+ * small project made here, throw their outputs away, and build again: the second build takes
+ * every output from the gateway and runs nothing.
+ */
+class BuildCacheSystemTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(240);
+  private static final Path GRADLE = Path.of("/usr/bin/gradle");
+
+  @TempDir
+  static Path work;
+
+  static SwarmProcess swarm;
+  static String url;
+  static Api admin;
+  static String developerToken;
+
+  @BeforeAll
+  static void startSwarm() throws Exception {
+    swarm = SwarmProcess.start(work, "up", Map.of(), "up", "--port", "0", "--cores", "2", "--no-host-guard");
+    url = swarm.awaitUrl(Duration.ofSeconds(120)).replaceFirst("/$", "");
+    admin = new Api(url, Files.readString(work.resolve(".buildswarm/admin.token")).trim());
+    Api.Response created = admin.post("/api/v1/tokens", Map.of("name", "builder", "role", "developer"));
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    developerToken = created.json().path("token").asText();
+  }
+
+  @AfterAll
+  static void stopSwarm() {
+    if (swarm != null) {
+      swarm.close();
+    }
+  }
+
+  /** The sum of a metric's series that carry these labels (the process adds its own, such as role). */
+  private static double metric(String name, String tool, String result) throws Exception {
+    double sum = 0;
+    Matcher series = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)$")
+        .matcher(admin.get("/metrics").text());
+    while (series.find()) {
+      List<String> labels = List.of(series.group(1).split(","));
+      if (labels.contains("tool=\"" + tool + "\"") && labels.contains("result=\"" + result + "\"")) {
+        sum += Double.parseDouble(series.group(2));
+      }
+    }
+    return sum;
+  }
+
+  @Test
+  void aSecondTurborepoBuildIsAFullRemoteCacheHit() throws Exception {
+    Path turbo = SwarmProcess.checkout().resolve("tests/node_modules/.bin/turbo");
+    assertThat(turbo).as("./test.sh installs turbo (npm ci --prefix tests)").isExecutable();
+    Path repo = Files.createDirectories(work.resolve("monorepo"));
+    Files.writeString(repo.resolve("package.json"), """
+        {"name": "monorepo", "private": true, "packageManager": "npm@10.9.0", "workspaces": ["packages/*"]}
+        """);
+    Files.writeString(repo.resolve("turbo.json"), """
+        {"tasks": {"build": {"dependsOn": ["^build"], "outputs": ["dist/**"]}}}
+        """);
+    for (String name : List.of("core", "app")) {
+      Path pkg = Files.createDirectories(repo.resolve("packages").resolve(name));
+      String dependency = name.equals("app") ? ", \"dependencies\": {\"core\": \"*\"}" : "";
+      Files.writeString(pkg.resolve("package.json"), "{\"name\": \"" + name + "\", \"version\": \"1.0.0\", "
+          + "\"scripts\": {\"build\": \"mkdir -p dist && echo built " + name + " > dist/" + name + ".txt\"}" + dependency
+          + "}\n");
+      Files.writeString(pkg.resolve("index.js"), "module.exports = '" + name + "';\n");
+    }
+    // As a monorepo is: in Git, its outputs and turbo's own logs ignored (else they would be inputs).
+    Files.writeString(repo.resolve(".gitignore"), "dist/\n.turbo/\nnode_modules/\n");
+    Map<String, String> gitEnvironment = Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@example.org",
+        "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@example.org", "HOME", work.toString());
+    for (List<String> git : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "add", "."),
+        List.of("git", "commit", "-q", "-m", "two packages"))) {
+      SwarmProcess.Finished done = ExternalCommand.run(repo, gitEnvironment, TIMEOUT, git);
+      assertThat(done.exitCode()).as("%s", done).isZero();
+    }
+    Map<String, String> environment = new HashMap<>(Map.of("TURBO_API", url, "TURBO_TOKEN", developerToken,
+        "TURBO_TEAM", "shop", "TURBO_TELEMETRY_DISABLED", "1", "DO_NOT_TRACK", "1", "TURBO_NO_UPDATE_NOTIFIER", "1",
+        "HOME", Files.createDirectories(work.resolve("turbo-home")).toString(), "TMPDIR", temp()));
+    // Only the remote cache: a hit cannot come from turbo's own directory.
+    List<String> build = List.of(turbo.toString(), "run", "build", "--cache=local:,remote:rw", "--no-color");
+
+    SwarmProcess.Finished first = ExternalCommand.run(repo, environment, TIMEOUT, build);
+    assertThat(first.exitCode()).as("%s", first).isZero();
+    assertThat(first.stdout()).contains("cache miss, executing");
+    assertThat(repo.resolve("packages/app/dist/app.txt")).hasContent("built app");
+    assertThat(metric("buildswarm_build_cache_requests_total", "turbo", "stored")).as("%s", first)
+        .isEqualTo(2);
+
+    for (String name : List.of("core", "app")) {
+      Path dist = repo.resolve("packages").resolve(name).resolve("dist");
+      Files.delete(dist.resolve(name + ".txt"));
+      Files.delete(dist);
+    }
+    SwarmProcess.Finished second = ExternalCommand.run(repo, environment, TIMEOUT, build);
+    assertThat(second.exitCode()).as("%s", second).isZero();
+    assertThat(second.stdout()).as("%s", second).contains("FULL TURBO").contains("2 cached, 2 total")
+        .contains("core:build: cache hit", "app:build: cache hit").doesNotContain("cache miss");
+    assertThat(repo.resolve("packages/core/dist/core.txt")).as("restored from the gateway").hasContent("built core");
+    assertThat(repo.resolve("packages/app/dist/app.txt")).hasContent("built app");
+    assertThat(metric("buildswarm_build_cache_requests_total", "turbo", "hit")).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aCleanGradleBuildTakesItsTaskOutputsFromTheGateway() throws Exception {
+    assertThat(GRADLE).as("./test.sh installs Debian's gradle").isExecutable();
+    Path project = Files.createDirectories(work.resolve("gradle-project"));
+    Files.writeString(project.resolve("settings.gradle"), """
+        rootProject.name = 'greeter'
+        buildCache {
+          local { enabled = false }
+          remote(HttpBuildCache) {
+            url = '%s/cache/'
+            push = true
+            credentials {
+              username = 'ci'
+              password = '%s'
+            }
+          }
+        }
+        """.formatted(url, developerToken));
+    Files.writeString(project.resolve("build.gradle"), "apply plugin: 'java'\n");
+    Path source = Files.createDirectories(project.resolve("src/main/java/shop"));
+    Files.writeString(source.resolve("Greeter.java"), """
+        package shop;
+
+        public final class Greeter {
+          public static String greet(String name) {
+            return "hello " + name;
+          }
+        }
+        """);
+    Map<String, String> environment = Map.of("GRADLE_USER_HOME",
+        Files.createDirectories(work.resolve("gradle-home")).toString(), "HOME", work.toString(), "TMPDIR", temp(),
+        "GRADLE_OPTS", "-Djava.io.tmpdir=" + temp());
+    List<String> build = List.of(GRADLE.toString(), "--no-daemon", "--build-cache", "--console=plain",
+        "compileJava");
+
+    SwarmProcess.Finished first = ExternalCommand.run(project, environment, TIMEOUT, build);
+    assertThat(first.exitCode()).as("%s", first).isZero();
+    // (Gradle 4 prints ":compileJava", later ones "> Task :compileJava", then the outcome.)
+    assertThat(first.stdout()).as("%s", first).containsPattern("(?m)^(> Task )?:compileJava$");
+    assertThat(metric("buildswarm_build_cache_requests_total", "gradle", "stored"))
+        .as("%s", first).isGreaterThanOrEqualTo(1);
+    Path compiled = project.resolve("build/classes/java/main/shop/Greeter.class");
+    assertThat(compiled).exists();
+
+    deleteTree(project.resolve("build"));
+    SwarmProcess.Finished second = ExternalCommand.run(project, environment, TIMEOUT, build);
+    assertThat(second.exitCode()).as("%s", second).isZero();
+    assertThat(second.stdout()).as("%s", second).containsPattern("(?m)^(> Task )?:compileJava FROM-CACHE$");
+    assertThat(compiled).as("restored from the gateway").exists();
+    assertThat(metric("buildswarm_build_cache_requests_total", "gradle", "hit")).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void aJobWritesTheCacheWithItsOwnTokenWhichItsLogNeverShows() throws Exception {
+    Path source = Files.createDirectories(work.resolve("job-source"));
+    Files.writeString(source.resolve("outputs.bin"), "made inside a job\n");
+    Api.Response created = admin.post("/api/v1/runs", Api.submission("cached", """
+        jobs:
+          fill:
+            steps:
+              - echo "token is $BUILDSWARM_JOB_TOKEN"
+              - >-
+                curl -fsS -X PUT --data-binary @outputs.bin
+                -H "Authorization: Bearer $BUILDSWARM_JOB_TOKEN"
+                "$BUILDSWARM_GATEWAY_URL/cache/0f1e2d3c4b5a6978"
+              # (kept so the test can try the token once the attempt is over)
+              - >-
+                printf %s "$BUILDSWARM_JOB_TOKEN" | curl -fsS -X PUT --data-binary @-
+                -H "Authorization: Bearer $BUILDSWARM_JOB_TOKEN" "$BUILDSWARM_GATEWAY_URL/cache/spent-token"
+        """, source.toString()));
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    long run = created.json().path("id").asLong();
+    var detail = admin.awaitRun(run, TIMEOUT);
+    long job = detail.path("jobs").get(0).path("id").asLong();
+    String log = admin.awaitLog(job, TIMEOUT);
+    assertThat(detail.path("run").path("state").asText()).as(log).isEqualTo("SUCCEEDED");
+    assertThat(log).contains("token is ***");
+
+    Api.Response cached = admin.get("/cache/0f1e2d3c4b5a6978");
+    assertThat(cached.status()).isEqualTo(200);
+    assertThat(cached.text()).isEqualTo("made inside a job\n");
+    // Once the attempt is over, its token writes nothing.
+    String spent = admin.get("/cache/spent-token").text();
+    assertThat(spent).isNotBlank();
+    assertThat(log).as("the token is masked wherever the job printed it").doesNotContain(spent);
+    java.net.http.HttpResponse<String> refused = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/cache/0f1e2d3c4b5a6978"))
+            .header("authorization", "Bearer " + spent)
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("poisoned")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
+    assertThat(admin.get("/cache/0f1e2d3c4b5a6978").text()).isEqualTo("made inside a job\n");
+  }
+
+  /** The tools' temporary files stay in the test's directory, which JUnit removes. */
+  private static String temp() throws Exception {
+    return Files.createDirectories(work.resolve("tmp")).toString();
+  }
+
+  private static void deleteTree(Path root) throws Exception {
+    try (var paths = Files.walk(root)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
+  }
+}

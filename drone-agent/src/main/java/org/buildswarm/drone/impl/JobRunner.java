@@ -306,12 +306,21 @@ public final class JobRunner implements Runnable {
         return new Result(JobOutcome.FAILED, -1, null, List.of(e.getMessage()), startedAt, System.currentTimeMillis(),
             e.getMessage());
       }
-      masker = new Secrets.Masker(secretValues.values());
-      log.mask(masker);
       log.line("==> secrets " + String.join(", ", secretValues.keySet()) + " are in the environment, masked in this log");
     }
+    // The job token is a credential too (artifact uploads, build-cache writes): masked like a secret.
+    List<String> masked = new java.util.ArrayList<>(secretValues.values());
+    if (job.jobToken() != null) {
+      masked.add(job.jobToken());
+    }
+    if (!masked.isEmpty()) {
+      masker = new Secrets.Masker(masked);
+      log.mask(masker);
+    }
+    gatewayUrl = artifacts == null ? null : artifacts.knownGateway();
     try {
-      fetcher.fetch(job.execution().source(), job.gitCredentials(), workspace);
+      // Steps of another user cannot write the drone's files, so the mirror's objects can be shared.
+      fetcher.fetch(job.execution().source(), job.gitCredentials(), workspace, setup.sandbox().jobUser() != null);
     } catch (IOException e) {
       String problem = "could not prepare the source: " + describe(e);
       log.line("==> " + problem);

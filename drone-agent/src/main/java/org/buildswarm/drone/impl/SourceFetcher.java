@@ -14,7 +14,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.logging.Logger;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,7 +24,11 @@ import org.buildswarm.protocol.message.SourceSpec;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.ResetCommand;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.RefSpec;
 
 /**
@@ -41,7 +45,7 @@ public final class SourceFetcher {
   private final Path mirrorRoot;
   private final Set<Path> excluded;
   private final long maxMirrorBytes;
-  private final Map<Path, ReentrantLock> mirrorLocks = new ConcurrentHashMap<>();
+  private final Map<Path, ReentrantReadWriteLock> mirrorLocks = new ConcurrentHashMap<>();
   /** Keys and known hosts of private repositories, beside the mirrors (hidden from jobs as they are). */
   private final org.buildswarm.protocol.git.GitAccess access;
   /** Touched on every use: the mirror's place in the least-recently-used order survives restarts. */
@@ -65,16 +69,21 @@ public final class SourceFetcher {
   }
 
   public void fetch(SourceSpec source, Path workspace) throws IOException {
-    fetch(source, null, workspace);
+    fetch(source, null, workspace, false);
   }
 
-  /** @param credentials what reading a private repository takes; null: anonymous */
-  public void fetch(SourceSpec source, org.buildswarm.protocol.message.GitCredentials credentials, Path workspace)
-      throws IOException {
+  /**
+   * @param credentials what reading a private repository takes; null: anonymous
+   * @param linkObjects whether the job's steps run as another user than the drone, who cannot
+   *     write the drone's files: then the workspace shares the mirror's Git objects by hard links
+   *     instead of copies
+   */
+  public void fetch(SourceSpec source, org.buildswarm.protocol.message.GitCredentials credentials, Path workspace,
+      boolean linkObjects) throws IOException {
     switch (source.kind()) {
       case SourceSpec.NONE -> { }
       case SourceSpec.DIRECTORY -> copyDirectory(Path.of(source.location()), workspace);
-      case SourceSpec.GIT -> checkout(source.location(), source.revision(), credentials, workspace);
+      case SourceSpec.GIT -> checkout(source.location(), source.revision(), credentials, workspace, linkObjects);
       default -> throw new IOException("unknown source kind \"" + source.kind() + "\"");
     }
   }
@@ -139,31 +148,170 @@ public final class SourceFetcher {
   }
 
   private void checkout(String url, String revision, org.buildswarm.protocol.message.GitCredentials credentials,
-      Path workspace) throws IOException {
+      Path workspace, boolean linkObjects) throws IOException {
     if (revision == null || revision.isBlank()) {
       throw new IOException("a git source needs a revision");
     }
     Path mirror = mirrorFor(url);
-    ReentrantLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantLock());
-    lock.lock();
+    ReentrantReadWriteLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantReadWriteLock());
+    // Shared while jobs take objects from the mirror, exclusive only while it fetches (or is
+    // evicted): many jobs of one commit start side by side.
+    lock.readLock().lock();
+    boolean reading = true;
+    String defaultBranch;
     try {
-      updateMirror(url, mirror, revision, credentials);
-      Files.writeString(mirror.resolve(USED_MARKER), Long.toString(System.currentTimeMillis()));
-      try (Git git = Git.cloneRepository().setURI(mirror.toUri().toString()).setDirectory(workspace.toFile())
-          .setNoCheckout(true).setCloneAllBranches(true).call()) {
-        // Point the work tree at the exact revision (the default branch follows it).
-        git.reset().setMode(ResetCommand.ResetType.HARD).setRef(revision).call();
-        // The mirror is the drone's (hidden from sandboxed jobs): a job's git talks to the real origin.
-        var config = git.getRepository().getConfig();
-        config.setString("remote", "origin", "url", url);
-        config.save();
+      if (!Files.isDirectory(mirror) || !hasRevision(mirror, revision)) {
+        lock.readLock().unlock();
+        reading = false;
+        lock.writeLock().lock();
+        try {
+          updateMirror(url, mirror, revision, credentials);
+          lock.readLock().lock(); // downgraded: nobody fetches or evicts between the fetch and the take
+          reading = true;
+        } finally {
+          lock.writeLock().unlock();
+        }
       }
+      markUsed(mirror);
+      defaultBranch = takeObjects(mirror, workspace, revision, linkObjects);
     } catch (GitAPIException | RuntimeException e) {
       throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);
     } finally {
-      lock.unlock();
+      if (reading) {
+        lock.readLock().unlock();
+      }
+    }
+    // The work tree is written from the workspace's own objects: no lock.
+    try (Git git = Git.open(workspace.toFile())) {
+      // The mirror is the drone's (hidden from sandboxed jobs): a job's git talks to the real origin.
+      var config = git.getRepository().getConfig();
+      config.setString("remote", "origin", "url", url);
+      config.setString("remote", "origin", "fetch", "+refs/heads/*:refs/remotes/origin/*");
+      if (defaultBranch != null) {
+        config.setString("branch", defaultBranch, "remote", "origin");
+        config.setString("branch", defaultBranch, "merge", Constants.R_HEADS + defaultBranch);
+      }
+      config.save();
+      // Point the work tree at the exact revision (the default branch follows it).
+      git.reset().setMode(ResetCommand.ResetType.HARD).setRef(revision).call();
+    } catch (GitAPIException | RuntimeException e) {
+      throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);
     }
     evictBeyondLimit(mirror);
+  }
+
+  private static final java.util.regex.Pattern OBJECT_FILE = java.util.regex.Pattern.compile(
+      "pack/pack-[0-9a-f]{40,64}\\.(pack|idx|bitmap|rev)|[0-9a-f]{2}/[0-9a-f]{38,62}");
+
+  /** A packed or loose object file, by its path under {@code objects/}. */
+  static boolean isObjectFile(Path relative) {
+    return OBJECT_FILE.matcher(relative.toString().replace('\\', '/')).matches();
+  }
+
+  private static boolean hasRevision(Path mirror, String revision) throws IOException {
+    try (Repository repository = Git.open(mirror.toFile()).getRepository()) {
+      return present(repository, revision);
+    }
+  }
+
+  private static boolean present(Repository repository, String revision) throws IOException {
+    // resolve() throws, rather than answer null, for a full commit id it does not have.
+    return ObjectId.isId(revision) ? repository.getObjectDatabase().has(ObjectId.fromString(revision))
+        : repository.resolve(revision + "^{commit}") != null;
+  }
+
+  private static void markUsed(Path mirror) throws IOException {
+    Path marker = mirror.resolve(USED_MARKER);
+    try {
+      Files.setLastModifiedTime(marker, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+    } catch (NoSuchFileException e) {
+      Files.writeString(marker, Long.toString(System.currentTimeMillis()));
+    }
+  }
+
+  /**
+   * Makes {@code workspace} a repository holding the mirror's objects and refs (branches as
+   * {@code origin/*}, tags, the default branch at {@code revision}), without copying a byte when
+   * {@code linkObjects}: pack files are never changed once written, so a hard link shares them
+   * safely with a job that runs as another user (who cannot write the drone's files). Otherwise,
+   * or across file systems, the objects are copied, still beside other jobs of the same mirror.
+   *
+   * @return the mirror's default branch, or null when its HEAD names none
+   */
+  private String takeObjects(Path mirror, Path workspace, String revision, boolean linkObjects) throws IOException {
+    Path gitDir = workspace.resolve(Constants.DOT_GIT);
+    try (Repository created = FileRepositoryBuilder.create(gitDir.toFile())) {
+      created.create(false);
+    }
+    Path from = mirror.resolve("objects");
+    Path to = gitDir.resolve("objects");
+    boolean[] linked = {linkObjects};
+    Files.walkFileTree(from, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        String name = dir.getFileName().toString();
+        if (!dir.equals(from) && (name.equals("info") && dir.getParent().equals(from))) {
+          return FileVisitResult.SKIP_SUBTREE; // alternates of the mirror are the mirror's business
+        }
+        Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        if (!attrs.isRegularFile() || !isObjectFile(from.relativize(file))) {
+          return FileVisitResult.CONTINUE; // a pack being written, a lock, a leftover: not objects
+        }
+        Path target = to.resolve(from.relativize(file).toString());
+        if (linked[0]) {
+          try {
+            Files.createLink(target, file);
+            return FileVisitResult.CONTINUE;
+          } catch (IOException | UnsupportedOperationException e) {
+            linked[0] = false;
+            LOG.info("cannot hard-link Git objects from " + mirror + " into " + workspace + " (" + e
+                + "); copying them instead (keep the drone's work directory on one file system to avoid the copy)");
+          }
+        }
+        Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+        if (e instanceof NoSuchFileException) {
+          return FileVisitResult.CONTINUE; // a loose object packed away this moment: it is in a pack now
+        }
+        throw e;
+      }
+    });
+    try (Repository source = Git.open(mirror.toFile()).getRepository()) {
+      String defaultBranch = null;
+      Ref head = source.exactRef(Constants.HEAD);
+      if (head != null && head.isSymbolic() && head.getTarget().getName().startsWith(Constants.R_HEADS)) {
+        defaultBranch = head.getTarget().getName().substring(Constants.R_HEADS.length());
+      }
+      ObjectId commit = source.resolve(revision + "^{commit}");
+      java.util.TreeMap<String, String> refs = new java.util.TreeMap<>();
+      for (Ref ref : source.getRefDatabase().getRefs()) {
+        if (ref.isSymbolic() || ref.getObjectId() == null) {
+          continue;
+        }
+        String name = ref.getName();
+        if (name.startsWith(Constants.R_HEADS)) {
+          refs.put(Constants.R_REMOTES + "origin/" + name.substring(Constants.R_HEADS.length()), ref.getObjectId().name());
+        } else if (name.startsWith(Constants.R_TAGS)) {
+          refs.put(name, ref.getObjectId().name());
+        }
+      }
+      String branch = defaultBranch != null ? defaultBranch : "main";
+      refs.put(Constants.R_HEADS + branch, commit.name());
+      StringBuilder packed = new StringBuilder("# pack-refs with: sorted \n");
+      refs.forEach((name, id) -> packed.append(id).append(' ').append(name).append('\n'));
+      Files.writeString(gitDir.resolve(Constants.PACKED_REFS), packed);
+      Files.writeString(gitDir.resolve(Constants.HEAD), "ref: " + Constants.R_HEADS + branch + "\n");
+      return defaultBranch;
+    }
   }
 
   /** The bare mirror of a repository. */
@@ -198,15 +346,15 @@ public final class SourceFetcher {
       if (mirror.equals(keep)) {
         continue;
       }
-      ReentrantLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantLock());
-      if (lock.tryLock()) {
+      ReentrantReadWriteLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantReadWriteLock());
+      if (lock.writeLock().tryLock()) {
         try {
           Trees.delete(mirror);
           total -= sizes.get(mirror);
           LOG.info("removed Git mirror " + mirror.getFileName() + " (" + sizes.get(mirror) / (1024 * 1024)
               + " MiB): the mirror cache is over its limit of " + maxMirrorBytes / (1024 * 1024) + " MiB");
         } finally {
-          lock.unlock();
+          lock.writeLock().unlock();
         }
       }
     }
@@ -229,12 +377,7 @@ public final class SourceFetcher {
       return;
     }
     try (Git git = Git.open(mirror.toFile())) {
-      Repository repository = git.getRepository();
-      // resolve() throws, rather than answer null, for a full commit id it does not have.
-      boolean present = org.eclipse.jgit.lib.ObjectId.isId(revision)
-          ? repository.getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(revision))
-          : repository.resolve(revision + "^{commit}") != null;
-      if (!present) {
+      if (!present(git.getRepository(), revision)) {
         access.apply(git.fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/*:refs/*")).setRemoveDeletedRefs(true),
             credentials).call();
       }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import org.buildswarm.protocol.message.SourceSpec;
 import org.eclipse.jgit.api.Git;
@@ -43,6 +44,81 @@ class SourceFetcherGitTest {
     Path three = work.resolve("ws3");
     fetcher.fetch(new SourceSpec(SourceSpec.GIT, repo.toUri().toString(), third), three);
     assertThat(Files.readString(three.resolve("content.txt"))).isEqualTo("3");
+  }
+
+  @Test
+  void aWorkspaceSharesTheMirrorsObjectsByHardLinksAndIsAWholeRepositoryForGit() throws Exception {
+    Path repo = work.resolve("repo");
+    commit(repo, "first");
+    String head = commit(repo, "second");
+    try (Git git = Git.open(repo.toFile())) {
+      git.tag().setName("v1").call();
+      git.branchCreate().setName("feature").call();
+    }
+    SourceFetcher fetcher = new SourceFetcher(work.resolve("mirrors"), Set.of());
+    Path linked = work.resolve("linked");
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, repo.toUri().toString(), head), null, linked, true);
+    Path copied = work.resolve("copied");
+    fetcher.fetch(new SourceSpec(SourceSpec.GIT, repo.toUri().toString(), head), null, copied, false);
+
+    Path mirrorPacks = fetcher.mirrorFor(repo.toUri().toString()).resolve("objects/pack");
+    List<Path> packs;
+    try (var listing = Files.list(mirrorPacks)) {
+      packs = listing.filter(file -> file.toString().endsWith(".pack")).toList();
+    }
+    assertThat(packs).isNotEmpty();
+    for (Path pack : packs) {
+      Object inode = Files.getAttribute(pack, "unix:ino");
+      assertThat(Files.getAttribute(linked.resolve(".git/objects/pack").resolve(pack.getFileName()), "unix:ino"))
+          .as("shared, not copied").isEqualTo(inode);
+      assertThat(Files.getAttribute(copied.resolve(".git/objects/pack").resolve(pack.getFileName()), "unix:ino"))
+          .as("copied when the job could write it").isNotEqualTo(inode);
+    }
+    for (Path workspace : List.of(linked, copied)) {
+      assertThat(Files.readString(workspace.resolve("content.txt"))).isEqualTo("second");
+      // Real git, as a job's step would run it, finds everything where a clone puts it.
+      assertThat(git(workspace, "rev-parse", "HEAD")).isEqualTo(head);
+      assertThat(git(workspace, "status", "--porcelain")).as("a clean work tree").isEmpty();
+      assertThat(git(workspace, "rev-parse", "--abbrev-ref", "HEAD")).isEqualTo("main");
+      assertThat(git(workspace, "branch", "-r")).contains("origin/main", "origin/feature");
+      assertThat(git(workspace, "tag")).isEqualTo("v1");
+      assertThat(git(workspace, "remote", "get-url", "origin")).isEqualTo(repo.toUri().toString());
+      assertThat(git(workspace, "log", "--format=%s")).isEqualTo("second\nfirst");
+      assertThat(git(workspace, "fsck", "--no-progress")).doesNotContain("missing", "error");
+    }
+  }
+
+  @Test
+  void manyJobsOfOneCommitCheckItOutAtOnce() throws Exception {
+    Path repo = work.resolve("repo");
+    String head = commit(repo, "shared");
+    SourceFetcher fetcher = new SourceFetcher(work.resolve("mirrors"), Set.of());
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<String>> checkouts = new java.util.ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        Path workspace = work.resolve("ws-" + i);
+        boolean link = i % 2 == 0;
+        checkouts.add(pool.submit(() -> {
+          fetcher.fetch(new SourceSpec(SourceSpec.GIT, repo.toUri().toString(), head), null, workspace, link);
+          return Files.readString(workspace.resolve("content.txt"));
+        }));
+      }
+      for (var checkout : checkouts) {
+        assertThat(checkout.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("shared");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static String git(Path directory, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("git", "-C", directory.toString()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    assertThat(process.waitFor()).as(String.join(" ", command) + ": " + output).isZero();
+    return output;
   }
 
   private static String commit(Path repo, String content) throws Exception {

@@ -20,16 +20,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.buildswarm.gateway.impl.LogStore;
-import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.ProtocolJson;
-import org.buildswarm.protocol.Secrets;
-import org.buildswarm.protocol.api.ApiFailures;
 import org.buildswarm.protocol.api.JobTokenInfo;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.TokenInfo;
-import org.buildswarm.protocol.api.VerifyJobToken;
-import org.buildswarm.protocol.api.VerifyToken;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,20 +48,8 @@ class ArtifactApiTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     ProtocolCodecs.register(vertx.eventBus());
-    vertx.eventBus().<VerifyToken>consumer(Addresses.TOKEN_VERIFY, message -> {
-      if (message.body().tokenSha256().equals(Secrets.sha256Hex(DEVELOPER))) {
-        message.reply(new TokenInfo("dev", Role.DEVELOPER));
-      } else {
-        message.fail(ApiFailures.UNAUTHORIZED, "unknown token");
-      }
-    });
-    vertx.eventBus().<VerifyJobToken>consumer(Addresses.JOB_TOKEN_VERIFY, message -> {
-      if (message.body().jobToken().equals(JOB_TOKEN)) {
-        message.reply(new JobTokenInfo("shop", 5, 17, 1, "package", List.of("app.tar.gz")));
-      } else {
-        message.fail(ApiFailures.UNAUTHORIZED, "the job token is not valid, or its attempt is no longer current");
-      }
-    });
+    StandInTokens.answer(vertx.eventBus(), java.util.Map.of(DEVELOPER, new TokenInfo("dev", Role.DEVELOPER)),
+        java.util.Map.of(JOB_TOKEN, new JobTokenInfo("shop", 5, 17, 1, "package", List.of("app.tar.gz"))));
     // API bodies are limited to 1 KiB: artifacts far larger must stream past that limit, never buffered.
     GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withLimits(1024, LIMIT)
         .withTimeouts(2_000, 30_000);

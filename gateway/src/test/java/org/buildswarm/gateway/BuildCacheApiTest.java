@@ -12,19 +12,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.buildswarm.gateway.impl.LogStore;
-import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.ProtocolJson;
-import org.buildswarm.protocol.Secrets;
-import org.buildswarm.protocol.api.ApiFailures;
 import org.buildswarm.protocol.api.JobTokenInfo;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.TokenInfo;
-import org.buildswarm.protocol.api.VerifyJobToken;
-import org.buildswarm.protocol.api.VerifyToken;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,23 +49,9 @@ class BuildCacheApiTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     ProtocolCodecs.register(vertx.eventBus());
-    vertx.eventBus().<VerifyToken>consumer(Addresses.TOKEN_VERIFY, message -> {
-      String hash = message.body().tokenSha256();
-      if (hash.equals(Secrets.sha256Hex(DEVELOPER))) {
-        message.reply(new TokenInfo("dev", Role.DEVELOPER));
-      } else if (hash.equals(Secrets.sha256Hex(VIEWER))) {
-        message.reply(new TokenInfo("watcher", Role.VIEWER));
-      } else {
-        message.fail(ApiFailures.UNAUTHORIZED, "unknown token");
-      }
-    });
-    vertx.eventBus().<VerifyJobToken>consumer(Addresses.JOB_TOKEN_VERIFY, message -> {
-      if (message.body().jobToken().equals(JOB_TOKEN)) {
-        message.reply(new JobTokenInfo("shop", 5, 17, 1, "package", List.of()));
-      } else {
-        message.fail(ApiFailures.UNAUTHORIZED, "the job token is not valid, or its attempt is no longer current");
-      }
-    });
+    StandInTokens.answer(vertx.eventBus(), Map.of(DEVELOPER, new TokenInfo("dev", Role.DEVELOPER),
+        VIEWER, new TokenInfo("watcher", Role.VIEWER)),
+        Map.of(JOB_TOKEN, new JobTokenInfo("shop", 5, 17, 1, "package", List.of())));
     GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withReadsNeedToken(true)
         .withTimeouts(2_000, 30_000)
         .withBuildCacheLimits(new GatewayOptions.BuildCacheLimits(ENTRY_LIMIT, 1L << 30, 14L * 24 * 3600 * 1000));

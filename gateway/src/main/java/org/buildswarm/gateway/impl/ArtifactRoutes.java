@@ -143,11 +143,35 @@ public final class ArtifactRoutes {
           // RFC 9113 §8.1: a complete response, then RST_STREAM(NO_ERROR) asks the client to stop sending.
           ctx.response().reset(0);
         } else {
-          request.connection().close();
+          lingeringClose(ctx);
         }
       }
     });
     ctx.next();
+  }
+
+  /** How long the rest of a refused body is read and dropped before the connection is closed. */
+  private static final long LINGER_MS = 5_000;
+
+  /**
+   * Closes a connection whose request body was answered before it was read, once the client has
+   * read the answer: closing with unread bytes makes the kernel send a reset, which can destroy the
+   * answer in the client's buffers before it is read (the client sees no response at all). So the
+   * rest of the body is read and dropped until it ends, or for at most {@link #LINGER_MS} (nginx's
+   * lingering close): a client that sends forever is still cut off.
+   */
+  private static void lingeringClose(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    io.vertx.core.http.HttpConnection connection = request.connection();
+    long timer = ctx.vertx().setTimer(LINGER_MS, id -> connection.close());
+    Runnable close = () -> {
+      ctx.vertx().cancelTimer(timer);
+      connection.close();
+    };
+    request.handler(dropped -> { });
+    request.exceptionHandler(error -> close.run());
+    request.endHandler(end -> close.run());
+    request.resume();
   }
 
   private Map<String, Object> project(String project) throws Exception {

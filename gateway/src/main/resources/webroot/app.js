@@ -65,7 +65,7 @@ const button = (action, label, attrs = '', role = 'developer') =>
 
 // ---- views -------------------------------------------------------------------------------------
 
-function tiles(o) {
+function tiles(o, extra = '') {
   const s = o.status;
   const queued = (s.jobsByState.QUEUED ?? 0);
   const unschedulable = (s.jobsByState.UNSCHEDULABLE ?? 0);
@@ -79,6 +79,7 @@ function tiles(o) {
       on ${s.dronesOnline} drone(s) · ${s.coresFree ?? 0} free${s.dronesAccepting < s.dronesOnline
         ? ` · ${s.dronesOnline - s.dronesAccepting} take no new work` : ''}</span></div>
     <div class="tile ${s.storeAvailable ? '' : 'bad'}"><b>${s.storeAvailable ? 'ok' : 'down'}</b><span>store</span></div>
+    ${extra}
   </div>`;
 }
 
@@ -175,9 +176,30 @@ function needOverview() {
   return overview;
 }
 
+/** The build cache's tile: how often a tool found its outputs at this gateway, and what that saved. */
+function buildCacheTile(cache) {
+  if (!cache) return '';
+  const rate = cache.hitRate == null ? 'unused' : `${Math.round(cache.hitRate * 100)}%`;
+  return `<div class="tile" id="build-cache-tile"><b>${rate}</b><span>build cache hits · ${esc(bytes(cache.bytesServed))}
+    served · ${cache.entries ?? '?'} entries, ${esc(bytes(cache.bytes ?? 0))}</span></div>`;
+}
+
+/** The build cache's summary, asked at most every 10 s (the overview redraws on every live event). */
+let buildCacheAsked = { at: 0, summary: null };
+async function buildCacheSummary() {
+  if (Date.now() - buildCacheAsked.at > 10_000) {
+    try {
+      buildCacheAsked = { at: Date.now(), summary: await api('/build-cache') };
+    } catch (error) {
+      buildCacheAsked = { at: Date.now(), summary: null }; // the overview goes on without the tile
+    }
+  }
+  return buildCacheAsked.summary;
+}
+
 async function showHome() {
   const o = needOverview();
-  view.innerHTML = `${tiles(o)}
+  view.innerHTML = `${tiles(o, buildCacheTile(await buildCacheSummary()))}
     <div class="columns"><section><h2>Recent runs</h2>${runsTable(o.runs.runs.slice(0, 12))}</section>
     <section><h2>Queue</h2>${queueTable({ ...o.queue, jobs: o.queue.jobs.slice(0, 12) })}</section></div>
     <h2>Drones</h2>${dronesTable(o.drones.drones)}`;

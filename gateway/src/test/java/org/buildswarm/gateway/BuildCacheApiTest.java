@@ -125,6 +125,16 @@ class BuildCacheApiTest {
     assertThat(answer.path("ffffffffffffffff").path("error").isObject()).isTrue();
     assertThat(send("GET", "v8/artifacts/status", bearer(VIEWER), null).statusCode()).isEqualTo(200);
 
+    HttpResponse<byte[]> summary = send("GET", "api/v1/build-cache", bearer(VIEWER), null);
+    assertThat(summary.statusCode()).isEqualTo(200);
+    var held = ProtocolJson.mapper().readTree(summary.body());
+    assertThat(held.path("entries").asInt()).isEqualTo(1);
+    assertThat(held.path("bytes").asLong()).isEqualTo(outputs.length);
+    assertThat(held.path("hitRate").asDouble()).as("2 hits, 2 misses").isEqualTo(0.5);
+    assertThat(held.path("bytesServed").asLong()).isEqualTo(outputs.length);
+    assertThat(held.path("tools").path("turbo").path("stored").asLong()).isEqualTo(1);
+    assertThat(send("GET", "api/v1/build-cache", null, null).statusCode()).as("reads need a token here").isEqualTo(401);
+
     assertThat(metrics()).contains("buildswarm_build_cache_requests_total{result=\"hit\",tool=\"turbo\"} 2.0",
         "buildswarm_build_cache_requests_total{result=\"miss\",tool=\"turbo\"} 2.0",
         "buildswarm_build_cache_requests_total{result=\"stored\",tool=\"turbo\"} 1.0",

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 
 /**
  * The gateway as the remote build cache of the real tools, on loopback: {@code swarm up} as a
@@ -117,6 +119,14 @@ class BuildCacheSystemTest {
     assertThat(repo.resolve("packages/core/dist/core.txt")).as("restored from the gateway").hasContent("built core");
     assertThat(repo.resolve("packages/app/dist/app.txt")).hasContent("built app");
     assertThat(metric("buildswarm_build_cache_requests_total", "turbo", "hit")).isGreaterThanOrEqualTo(2);
+
+    // The overview says how often the cache saved a build.
+    try (Browser browser = new Browser(work, Path.of("target", "ui-screenshots"))) {
+      browser.driver.get(url + "/#/");
+      browser.waitUpTo(TIMEOUT).until(ExpectedConditions.presenceOfElementLocated(By.id("build-cache-tile")));
+      assertThat(browser.text(By.id("build-cache-tile"))).matches("(?s)\\d+%\\s*build cache hits · .* served · \\d+ entries.*");
+      browser.screenshot("build-cache-overview");
+    }
   }
 
   @Test

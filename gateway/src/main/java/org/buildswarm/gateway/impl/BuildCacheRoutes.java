@@ -67,8 +67,13 @@ public final class BuildCacheRoutes {
     }
   }
 
-  /** Mounts every route; these paths are outside {@code /api}, so no body handler has read them. */
+  /** Mounts every route; the tools' paths are outside {@code /api}, so no body handler has read them. */
   public void mount(Router router) {
+    // For people (the overview): what the cache holds and how often it saved a build. Mounted before
+    // the API's own token check, so it makes its own (without the Basic challenge a browser would prompt for).
+    router.get("/api/v1/build-cache").handler(readsNeedToken ? auth.require(Role.VIEWER) : RoutingContext::next)
+        .handler(this::summary);
+
     Handler<RoutingContext> read = readsNeedToken ? auth.requireForBuildTools(Role.VIEWER) : RoutingContext::next;
     Handler<RoutingContext> write = auth.requireForBuildTools(Role.DEVELOPER);
 
@@ -165,6 +170,46 @@ public final class BuildCacheRoutes {
                 null);
           }
         });
+  }
+
+  /** How long a count of the cache's entries (a walk of its directory) is reused. */
+  private static final long SIZE_CACHE_MS = 30_000;
+  private volatile BuildCacheStore.Dropped held;
+  private volatile long heldAt;
+
+  private void summary(RoutingContext ctx) {
+    long now = System.currentTimeMillis();
+    io.vertx.core.Future<BuildCacheStore.Dropped> size = held != null && now - heldAt < SIZE_CACHE_MS
+        ? io.vertx.core.Future.succeededFuture(held)
+        : vertx.executeBlocking(cache::size, false).onSuccess(counted -> {
+          held = counted;
+          heldAt = now;
+        });
+    size.onComplete(counted -> {
+      Map<String, Object> tools = new LinkedHashMap<>();
+      double hits = 0;
+      double misses = 0;
+      double served = 0;
+      for (String tool : new String[] {TURBO, GRADLE}) {
+        Map<String, Object> counts = new LinkedHashMap<>();
+        counts.put("hits", (long) requests(tool, "hit").count());
+        counts.put("misses", (long) requests(tool, "miss").count());
+        counts.put("stored", (long) requests(tool, "stored").count());
+        counts.put("bytesServed", (long) bytes(tool, "served").count());
+        counts.put("bytesStored", (long) bytes(tool, "stored").count());
+        tools.put(tool, counts);
+        hits += requests(tool, "hit").count();
+        misses += requests(tool, "miss").count();
+        served += bytes(tool, "served").count();
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("entries", counted.succeeded() ? counted.result().entries() : null);
+      body.put("bytes", counted.succeeded() ? counted.result().bytes() : null);
+      body.put("hitRate", hits + misses == 0 ? null : hits / (hits + misses));
+      body.put("bytesServed", (long) served);
+      body.put("tools", tools);
+      HttpReplies.json(ctx, 200, body);
+    });
   }
 
   /** Which artifacts of a list the cache holds: Turborepo's {@code POST /v8/artifacts}. */

@@ -193,9 +193,9 @@ class RunPageSystemTest {
     Files.writeString(source.resolve("marker"), "now\n");
 
     browser.driver.get(cluster.url + "#/runs/" + run);
-    WebElement retry = browser.waitUpTo(TIMEOUT).until(ExpectedConditions.elementToBeClickable(
-        By.cssSelector("button[data-action=retry-failed]")));
-    assertThat(retry.getText()).isEqualTo("Re-run failed jobs");
+    By retry = By.cssSelector("button[data-action=retry-failed]");
+    browser.waitUpTo(TIMEOUT).until(ExpectedConditions.elementToBeClickable(retry));
+    assertThat(browser.text(retry)).isEqualTo("Re-run failed jobs");
     browser.click(By.cssSelector("button[data-action=retry-failed]"));
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     JsonNode after = cluster.api.get("/api/v1/runs/" + run).json();

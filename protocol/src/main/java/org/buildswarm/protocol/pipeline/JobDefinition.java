@@ -19,6 +19,8 @@ import org.buildswarm.protocol.message.ArtifactSpec;
  *     job succeeds; null when it emits none
  * @param reports glob patterns of JUnit XML files in the workspace that the drone reads after the
  *     steps (may use matrix expressions)
+ * @param cache what the job's result depends on, when it may be reused from an earlier run; null
+ *     when it always runs
  */
 public record JobDefinition(
     String name,
@@ -36,8 +38,17 @@ public record JobDefinition(
     List<String> caches,
     DeployDefinition deploy,
     String jobSet,
-    List<String> reports) {
+    List<String> reports,
+    JobCache cache) {
   public static final int DEFAULT_CORES = 1;
+
+  public JobDefinition(String name, SourceLocation location, List<StepDefinition> steps, List<Need> needs, int cores,
+      List<String> labels, Map<String, String> env, Duration timeout, RetryPolicy retries, Matrix matrix,
+      List<ArtifactSpec> artifacts, List<String> secrets, List<String> caches, DeployDefinition deploy, String jobSet,
+      List<String> reports) {
+    this(name, location, steps, needs, cores, labels, env, timeout, retries, matrix, artifacts, secrets, caches, deploy,
+        jobSet, reports, null);
+  }
 
   public JobDefinition {
     steps = List.copyOf(steps);

@@ -139,6 +139,69 @@ class PipelineReaderTest {
   }
 
   @Test
+  void aCacheNamesTheInputsTheEnvironmentAndTheOutputsOfAJobsResult() throws Exception {
+    Pipeline pipeline = read("""
+        jobs:
+          lib:
+            steps: [make lib]
+            cache:
+              inputs: ["lib/**", Makefile, "!lib/**/*.md", Makefile]
+              env: CC
+              outputs: [out/lib/]
+          app:
+            needs: lib
+            steps: [make app]
+            cache: {inputs: "app/**", outputs: [out/app.bin]}
+          docs:
+            steps: [make docs]
+        """);
+    assertThat(pipeline.jobs().get(0).cache()).isEqualTo(
+        new JobCache(List.of("lib/**", "Makefile", "!lib/**/*.md"), List.of("CC"), List.of("out/lib/")));
+    assertThat(pipeline.jobs().get(1).cache()).isEqualTo(new JobCache(List.of("app/**"), List.of(), List.of("out/app.bin")));
+    assertThat(pipeline.jobs().get(2).cache()).isNull();
+  }
+
+  @Test
+  void aCacheIsRefusedWhereItCouldNeverBeRightAndItsMistakesWhereWritten() {
+    List<PipelineProblem> problems = problems("""
+        jobs:
+          lint:
+            steps: [make lint]
+          build:
+            needs: [lint]
+            steps: [make]
+            cache: {inputs: [../shared/**], outputs: [/tmp/out], env: ["A B"], input: [x]}
+          list:
+            steps: [make]
+            cache: [src]
+          ship:
+            deploy: prod
+            steps: [./ship]
+            cache: {inputs: [dist/**]}
+        environments: {prod: {branches: [main]}}
+        """);
+    assertThat(problems).as("%s", problems).hasSize(6);
+    assertAt(problems.get(0), 7, 22, "cache input \"../shared/**\" must not climb out of the workspace");
+    assertAt(problems.get(1), 7, 47, "cache output \"/tmp/out\" must be relative to the workspace");
+    assertAt(problems.get(2), 7, 64, "cache \"env\" takes a list of environment variable names");
+    assertAt(problems.get(3), 7, 72, "unknown field \"input\" in job \"build\": cache (did you mean \"inputs\"?)");
+    assertAt(problems.get(4), 10, 12, "\"cache\" must be a mapping of inputs, env and outputs");
+    assertAt(problems.get(5), 14, 5, "a deploy is never taken from a cache");
+
+    PipelineProblem uncachedNeed = onlyProblem("""
+        jobs:
+          lint:
+            steps: [make lint]
+          build:
+            needs: [lint]
+            steps: [make]
+            cache: {inputs: [src/**]}
+        """);
+    assertAt(uncachedNeed, 5, 13, "job \"build\" has \"cache:\" but needs \"lint\", which has none: its result is not "
+        + "known by its inputs, so \"build\"'s could never be reused; give \"lint\" a \"cache:\" too");
+  }
+
+  @Test
   void reportPatternsOutsideTheWorkspaceOrNotAListAreRefusedWhereWritten() {
     List<PipelineProblem> problems = problems("""
         jobs:

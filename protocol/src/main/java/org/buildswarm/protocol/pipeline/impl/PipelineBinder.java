@@ -16,6 +16,7 @@ import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.pipeline.Concurrency;
 import org.buildswarm.protocol.pipeline.DeployDefinition;
 import org.buildswarm.protocol.pipeline.Environment;
+import org.buildswarm.protocol.pipeline.JobCache;
 import org.buildswarm.protocol.pipeline.JobDefinition;
 import org.buildswarm.protocol.pipeline.Matrix;
 import org.buildswarm.protocol.pipeline.Need;
@@ -46,7 +47,8 @@ public final class PipelineBinder {
   static final Set<String> PUSH_KEYS = Set.of("branches", "tags", "paths", "paths-ignore");
   static final Set<String> SCHEDULE_KEYS = Set.of("cron");
   static final Set<String> JOB_KEYS = Set.of("steps", "needs", "cores", "labels", "env", "timeout", "retries", "matrix",
-      "artifacts", "secrets", "caches", "deploy", "rollback", "jobset", "reports");
+      "artifacts", "secrets", "caches", "deploy", "rollback", "jobset", "reports", "cache");
+  static final Set<String> JOB_CACHE_KEYS = Set.of("inputs", "env", "outputs");
   static final Set<String> ARTIFACT_KEYS = Set.of("path", "name");
   static final Set<String> STEP_KEYS = Set.of("name", "run");
   static final Set<String> RETRY_KEYS = Set.of("count", "backoff");
@@ -396,6 +398,7 @@ public final class PipelineBinder {
     DeployDefinition deploy = bindDeploy(job, where, matrix);
     String jobSet = bindJobSet(job, where);
     List<String> reports = bindReports(job, where);
+    JobCache cache = bindJobCache(job, where, deploy);
     checkExpressions(job, matrix, where);
     if (problems.size() > before) {
       // Its other problems must not hide what its needs name: those are checked with the rest.
@@ -403,7 +406,84 @@ public final class PipelineBinder {
       return null;
     }
     return new JobDefinition(name, entry.keyLocation(), steps, needs, cores, labels, env, timeout, retries, matrix,
-        artifacts, secrets, caches, deploy, jobSet, reports);
+        artifacts, secrets, caches, deploy, jobSet, reports, cache);
+  }
+
+  /** The most patterns or names a {@code cache:} list may hold. */
+  static final int MAX_CACHE_PATTERNS = 50;
+
+  /**
+   * {@code cache:} a mapping of {@code inputs} and {@code outputs} (glob patterns in the workspace,
+   * never absolute, never {@code ..}) and {@code env} (variable names). Deploys are never cached:
+   * reusing one would skip the deploy itself.
+   */
+  private JobCache bindJobCache(MapNode job, String where, DeployDefinition deploy) {
+    Entry entry = job.entries().get("cache");
+    if (entry == null) {
+      return null;
+    }
+    if (!(entry.value() instanceof MapNode map)) {
+      problem(entry.value().location(), where + ": \"cache\" must be a mapping of inputs, env and outputs "
+          + "(e.g. {inputs: [src/**], outputs: [dist/**]}), not " + entry.value().describe());
+      return null;
+    }
+    if (deploy != null) {
+      problem(entry.keyLocation(), where + " deploys, and a deploy is never taken from a cache (it would not happen); "
+          + "remove \"cache:\" or move the build into a job of its own");
+      return null;
+    }
+    checkKeys(map, JOB_CACHE_KEYS, where + ": cache");
+    List<String> inputs = cachePatterns(map, "inputs", where);
+    List<String> outputs = cachePatterns(map, "outputs", where);
+    List<String> env = new ArrayList<>();
+    Entry envEntry = map.entries().get("env");
+    if (envEntry != null) {
+      List<YamlNode> items = envEntry.value() instanceof ListNode list ? list.items() : List.of(envEntry.value());
+      for (YamlNode item : items) {
+        if (!(item instanceof ScalarNode scalar) || scalar.isNull() || !ENV_NAME.matcher(scalar.text()).matches()) {
+          problem(item.location(), where + ": cache \"env\" takes a list of environment variable names (CC, "
+              + "JAVA_HOME), not " + item.describe());
+        } else if (!env.contains(scalar.text())) {
+          env.add(scalar.text());
+        }
+      }
+      if (env.size() > MAX_CACHE_PATTERNS) {
+        problem(envEntry.value().location(), where + ": cache \"env\" names " + env.size() + " variables; the limit is "
+            + MAX_CACHE_PATTERNS);
+      }
+    }
+    return new JobCache(inputs, env, outputs);
+  }
+
+  private List<String> cachePatterns(MapNode map, String key, String where) {
+    Entry entry = map.entries().get(key);
+    List<String> patterns = new ArrayList<>();
+    if (entry == null) {
+      return patterns;
+    }
+    List<YamlNode> items = entry.value() instanceof ListNode list ? list.items() : List.of(entry.value());
+    if (items.size() > MAX_CACHE_PATTERNS) {
+      problem(entry.value().location(), where + ": cache \"" + key + "\" has " + items.size()
+          + " patterns; the limit is " + MAX_CACHE_PATTERNS);
+      return patterns;
+    }
+    for (YamlNode item : items) {
+      if (!(item instanceof ScalarNode scalar) || scalar.isNull() || scalar.text().isBlank()) {
+        problem(item.location(), where + ": cache \"" + key + "\" takes a list of glob patterns of workspace files "
+            + "(src/**, pom.xml), not " + item.describe());
+        continue;
+      }
+      String pattern = scalar.text().strip();
+      String bare = pattern.startsWith("!") ? pattern.substring(1) : pattern;
+      String pathProblem = ArtifactNames.pathProblem(bare.endsWith("/") ? bare.substring(0, bare.length() - 1) : bare);
+      if (pathProblem != null) {
+        problem(item.location(), where + ": cache " + key.substring(0, key.length() - 1) + " \""
+            + pattern.replace("\0", "\\0") + "\" " + pathProblem);
+      } else if (!patterns.contains(pattern)) {
+        patterns.add(pattern);
+      }
+    }
+    return patterns;
   }
 
   /** The most report patterns a job may declare. */
@@ -899,6 +979,20 @@ public final class PipelineBinder {
       }
     }
     new CycleFinder(byName).findInto(this);
+    for (JobDefinition job : jobs) {
+      if (job.cache() == null) {
+        continue;
+      }
+      for (Need need : job.needs()) {
+        JobDefinition needed = byName.get(need.job());
+        if (needed != null && needed.cache() == null) {
+          problem(need.location(), "job \"" + NameCharacters.escaped(job.name()) + "\" has \"cache:\" but needs \""
+              + NameCharacters.escaped(need.job()) + "\", which has none: its result is not known by its inputs, so \""
+              + NameCharacters.escaped(job.name()) + "\"'s could never be reused; give \""
+              + NameCharacters.escaped(need.job()) + "\" a \"cache:\" too");
+        }
+      }
+    }
   }
 
   /** Depth-first search that reports each cycle once, at the {@code needs} entry closing it. */

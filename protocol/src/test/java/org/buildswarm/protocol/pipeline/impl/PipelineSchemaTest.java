@@ -52,6 +52,7 @@ class PipelineSchemaTest {
       Map.entry("STEP_KEYS", "/definitions/step/anyOf/1"),
       Map.entry("RETRY_KEYS", "/definitions/retries/anyOf/1"),
       Map.entry("ARTIFACT_KEYS", "/definitions/artifact/anyOf/1"),
+      Map.entry("JOB_CACHE_KEYS", "/definitions/jobCache"),
       Map.entry("DEPLOY_KEYS", "/definitions/deployTarget"),
       Map.entry("ON_KEYS", "/definitions/on"),
       Map.entry("PUSH_KEYS", "/definitions/pushFilters"),
@@ -192,6 +193,7 @@ class PipelineSchemaTest {
               - dist/app.tar.gz
               - {path: target/app.jar, name: app}
             jobset: more/jobs.json
+            cache: {inputs: ["src/**", pom.xml, "!src/**/*.md"], env: [CC], outputs: [dist/, target/app.jar]}
             steps:
               - make
               - name: "\u00e9tape 2"
@@ -366,6 +368,14 @@ class PipelineSchemaTest {
         new Bad("a null step", "/jobs/build/steps/0", "jobs:\n  build: {steps: [~]}\n"),
         new Bad("needs holds a mapping", "/jobs/test/needs", ok + "  test: {needs: [{build: 1}], steps: [make]}\n"),
         new Bad("cores as text", "/jobs/build/cores", "jobs:\n  build: {cores: four, steps: [make]}\n"),
+        new Bad("a cache that is a list", "/jobs/build/cache", "jobs:\n  build: {cache: [src], steps: [make]}\n"),
+        new Bad("unknown cache key", "/jobs/build/cache", "jobs:\n  build: {cache: {input: [src]}, steps: [make]}\n"),
+        new Bad("a cache input outside the workspace", "/jobs/build/cache/inputs",
+            "jobs:\n  build: {cache: {inputs: [../src]}, steps: [make]}\n"),
+        new Bad("a cache output that is absolute", "/jobs/build/cache/outputs",
+            "jobs:\n  build: {cache: {outputs: [/tmp/out]}, steps: [make]}\n"),
+        new Bad("a cache env that is no name", "/jobs/build/cache/env",
+            "jobs:\n  build: {cache: {env: [\"A B\"]}, steps: [make]}\n"),
         new Bad("cores zero", "/jobs/build/cores", "jobs:\n  build: {cores: 0, steps: [make]}\n"),
         new Bad("cores too many", "/jobs/build/cores", "jobs:\n  build: {cores: 5000, steps: [make]}\n"),
         new Bad("cores fractional", "/jobs/build/cores", "jobs:\n  build: {cores: 1.5, steps: [make]}\n"),

@@ -181,7 +181,8 @@ function buildCacheTile(cache) {
   if (!cache) return '';
   const rate = cache.hitRate == null ? 'unused' : `${Math.round(cache.hitRate * 100)}%`;
   return `<div class="tile" id="build-cache-tile"><b>${rate}</b><span>build cache hits · ${esc(bytes(cache.bytesServed))}
-    served · ${cache.entries ?? '?'} entries, ${esc(bytes(cache.bytes ?? 0))}</span></div>`;
+    served · ${cache.entries ?? '?'} entries, ${esc(bytes(cache.bytes ?? 0))}${cache.savedSeconds
+      ? ` · ${esc(took(1, 1 + cache.savedSeconds * 1000))} of build time saved` : ''}</span></div>`;
 }
 
 /** The build cache's summary, asked at most every 10 s (the overview redraws on every live event). */
@@ -297,9 +298,10 @@ async function showRun(id) {
   const rows = detail.jobs.map((job) => `
     <tr class="clickable ${job.id === address.job ? 'selected' : ''}" data-job="${job.id}">
       <td><a href="${jobLink(run.id, job.id)}"${job.id === address.job ? ' aria-current="true"' : ''}>${esc(job.name)}</a></td>
-      <td>${badge(job.state)}</td><td>${esc(job.drone ?? '')}</td><td>${job.cores}</td>
+      <td>${badge(job.state)}${job.cache?.fromRun != null ? ' <span class="cached-mark">cached</span>' : ''}</td><td>${esc(job.drone ?? '')}</td><td>${job.cores}</td>
       <td>${job.attempt}</td><td class="muted">${ticking(job.startedAt, job.finishedAt)}</td><td>${testsText(job.tests)}</td>
-      <td class="reason">${waitText(job) || esc(job.reason ?? '')}</td>
+      <td class="reason">${job.cache?.fromRun != null
+        ? `cached from <a href="#/runs/${job.cache.fromRun}">run ${job.cache.fromRun}</a>` : waitText(job) || esc(job.reason ?? '')}</td>
       <td class="actions">${ACTIVE_JOB.includes(job.state)
         ? button('cancel-job', 'Cancel', `data-job-id="${job.id}" aria-label="Cancel ${esc(job.name)}"`) : ''}${FINAL_JOB.includes(job.state)
         && job.state !== 'SKIPPED' ? button('retry-job', 'Retry', `data-job-id="${job.id}" aria-label="Retry ${esc(job.name)}"`) : ''}${job.state === 'HELD'
@@ -319,7 +321,8 @@ async function showRun(id) {
       <p class="run-source">${sourceText(run.source)}</p>
       ${active ? button('cancel-run', 'Cancel run', `data-run="${run.id}"`) : ''}
       ${!active && anyFailed ? button('retry-failed', 'Re-run failed jobs', `data-run="${run.id}"`) : ''}
-      ${button('rerun', 'Re-run all (new run)', `data-run="${run.id}"`)}</div>
+      ${button('rerun', 'Re-run all (new run)', `data-run="${run.id}"`)}${detail.jobs.some((job) => job.cache)
+        ? button('rerun', 'Re-run ignoring the cache', `data-run="${run.id}" data-no-cache="true"`) : ''}</div>
     <div class="graph">${jobGraph(detail.jobs, address.job, run.id)}</div>
     <div class="table-wrap"><table class="jobs"><thead><tr><th>Job</th><th>State</th><th>Drone</th><th>Cores</th><th>Attempt</th><th>Took</th>
     <th>Tests</th><th>Why</th><th><span class="sr-only">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>
@@ -574,7 +577,7 @@ view.addEventListener('click', (event) => {
     case 'new-run': view.querySelector('#new-run').classList.toggle('hidden'); return;
     case 'cancel-run': act(`Cancel run #${d.run}`, 'POST', `/runs/${d.run}/cancel`, {}); return;
     case 'cancel-job': act(`Cancel job ${d.jobId}`, 'POST', `/runs/${location.hash.match(/\d+/)[0]}/jobs/${d.jobId}/cancel`, {}); return;
-    case 'rerun': send('POST', `/runs/${d.run}/rerun`, {}).then((created) => { location.hash = `#/runs/${created.id}`; },
+    case 'rerun': send('POST', `/runs/${d.run}/rerun${d.noCache ? '?cache=false' : ''}`, {}).then((created) => { location.hash = `#/runs/${created.id}`; },
       (error) => say(`Re-run: ${error.message}`, true)); return;
     case 'retry-failed': act(`Re-run the failed jobs of run #${d.run}`, 'POST', `/runs/${d.run}/retry-failed`, {}); return;
     case 'retry-job': act(`Retry job ${d.jobId}`, 'POST', `/runs/${location.hash.match(/\d+/)[0]}/jobs/${d.jobId}/retry`, {}); return;

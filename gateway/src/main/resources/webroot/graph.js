@@ -43,10 +43,10 @@ export function jobGraph(jobs, selected, runId) {
     const { x, y } = place.get(job.name);
     const label = job.name.length > 22 ? `${job.name.slice(0, 21)}…` : job.name;
     const described = `${job.name}: ${job.state.toLowerCase()}${job.drone ? ` on ${job.drone}` : ''}${job.reason ? ` (${job.reason})` : ''}`;
-    return `<a href="#/runs/${runId}?job=${job.id}" aria-label="${esc(described)}"><g class="node ${esc(job.state)} ${String(job.id) === String(selected) ? 'selected' : ''}" data-job="${job.id}"
+    return `<a href="#/runs/${runId}?job=${job.id}" aria-label="${esc(described)}"><g class="node ${esc(job.state)} ${job.cache?.fromRun != null ? 'cached' : ''} ${String(job.id) === String(selected) ? 'selected' : ''}" data-job="${job.id}"
       transform="translate(${x},${y})"><title>${esc(described)}</title>
       <rect width="${WIDTH}" height="${HEIGHT}" rx="6"/><text x="10" y="21">${esc(label)}</text>
-      <text class="cores" x="${WIDTH - 8}" y="21" text-anchor="end">${job.cores}c</text></g></a>`;
+      <text class="cores" x="${WIDTH - 8}" y="21" text-anchor="end">${job.cache?.fromRun != null ? 'cached' : `${job.cores}c`}</text></g></a>`;
   });
   return `<svg class="job-graph" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"
     role="group" aria-label="job graph">${edges.join('')}${nodes.join('')}</svg>`;

@@ -51,6 +51,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--deploy-version", description = "The version its deploy jobs deploy (default: run-<id>).")
   String deployVersion;
 
+  @Option(names = "--no-cache", description = "Run every job, also those whose result the cache holds (their "
+      + "results are stored afresh).")
+  boolean noCache;
+
   @Override
   public Integer call() throws Exception {
     Path dir = directory.toAbsolutePath().normalize();
@@ -85,6 +89,9 @@ final class RunCommand implements Callable<Integer> {
     body.put("file", file);
     body.put("pipeline", yaml);
     body.put("trigger", "manual");
+    if (noCache) {
+      body.put("cache", false);
+    }
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("kind", "directory");
     source.put("location", dir.toString());

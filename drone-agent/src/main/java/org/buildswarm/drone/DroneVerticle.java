@@ -466,7 +466,7 @@ public final class DroneVerticle extends VerticleBase {
     attempt.startedReport = null;
     attempt.finishedReport = new JobFinished(options.name(), attempt.ref(), result.outcome(), result.exitCode(),
         result.failedStep(), result.logTail(), result.startedAt(), result.finishedAt(), result.message(), result.jobSet(),
-        result.tests());
+        result.tests(), result.cache());
     send(attempt);
   }
 

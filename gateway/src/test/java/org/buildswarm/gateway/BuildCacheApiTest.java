@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
@@ -35,6 +36,8 @@ class BuildCacheApiTest {
   private static final String VIEWER = "viewer-token";
   private static final String DEVELOPER = "dev-token";
   private static final String JOB_TOKEN = "17.1.99.feedface";
+  /** A running job of another project. */
+  private static final String OTHER_JOB_TOKEN = "18.1.99.beefcafe";
   private static final int ENTRY_LIMIT = 64 * 1024;
 
   @TempDir
@@ -51,7 +54,8 @@ class BuildCacheApiTest {
     ProtocolCodecs.register(vertx.eventBus());
     StandInTokens.answer(vertx.eventBus(), Map.of(DEVELOPER, new TokenInfo("dev", Role.DEVELOPER),
         VIEWER, new TokenInfo("watcher", Role.VIEWER)),
-        Map.of(JOB_TOKEN, new JobTokenInfo("shop", 5, 17, 1, "package", List.of())));
+        Map.of(JOB_TOKEN, new JobTokenInfo("shop", 5, 17, 1, "package", List.of()),
+            OTHER_JOB_TOKEN, new JobTokenInfo("team/blog", 6, 18, 1, "package", List.of())));
     GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withReadsNeedToken(true)
         .withTimeouts(2_000, 30_000)
         .withBuildCacheLimits(new GatewayOptions.BuildCacheLimits(ENTRY_LIMIT, 1L << 30, 14L * 24 * 3600 * 1000));
@@ -78,6 +82,10 @@ class BuildCacheApiTest {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
+  private static String sha256(byte[] bytes) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
   private static String bearer(String token) {
     return "Bearer " + token;
   }
@@ -92,6 +100,40 @@ class BuildCacheApiTest {
 
   private String metrics() throws Exception {
     return text(send("GET", "metrics", null, null));
+  }
+
+  @Test
+  void jobResultsAreKeptPerProjectForRunningJobsOnlyWithTheRunThatMadeThem() throws Exception {
+    byte[] result = "a tar.gz of out/".getBytes(StandardCharsets.UTF_8);
+    String key = "ab".repeat(32);
+    for (String who : new String[] {DEVELOPER, VIEWER, "unknown"}) {
+      assertThat(send("PUT", "api/v1/job-cache/" + key, bearer(who), result).statusCode()).as(who).isEqualTo(401);
+    }
+    assertThat(send("PUT", "api/v1/job-cache/" + key, null, result).statusCode()).isEqualTo(401);
+    HttpResponse<byte[]> stored = send("PUT", "api/v1/job-cache/" + key, bearer(JOB_TOKEN), result,
+        "x-artifact-duration", "61000", "x-buildswarm-run", "999");
+    assertThat(stored.statusCode()).as(text(stored)).isEqualTo(201);
+
+    HttpResponse<byte[]> hit = send("GET", "api/v1/job-cache/" + key, bearer(JOB_TOKEN), null);
+    assertThat(hit.statusCode()).isEqualTo(200);
+    assertThat(hit.body()).isEqualTo(result);
+    assertThat(hit.headers().firstValue("etag")).hasValue("\"" + sha256(result) + "\"");
+    assertThat(hit.headers().firstValue("x-buildswarm-run")).as("from the token, not the request").hasValue("5");
+    assertThat(hit.headers().firstValue("x-buildswarm-job")).hasValue("package");
+    assertThat(send("HEAD", "api/v1/job-cache/" + key, bearer(JOB_TOKEN), null).statusCode()).isEqualTo(200);
+    assertThat(send("GET", "api/v1/job-cache/" + key, bearer(OTHER_JOB_TOKEN), null).statusCode())
+        .as("another project's job sees none of it").isEqualTo(404);
+    assertThat(send("GET", "api/v1/job-cache/" + key, bearer(VIEWER), null).statusCode()).isEqualTo(401);
+    assertThat(send("PUT", "api/v1/job-cache/" + key, bearer(OTHER_JOB_TOKEN), "other".getBytes()).statusCode())
+        .isEqualTo(201);
+    assertThat(send("GET", "api/v1/job-cache/" + key, bearer(JOB_TOKEN), null).body()).isEqualTo(result);
+    assertThat(send("GET", "api/v1/job-cache/..%2Fx", bearer(JOB_TOKEN), null).statusCode()).isEqualTo(400);
+
+    JsonNode summary = ProtocolJson.mapper().readTree(send("GET", "api/v1/build-cache", bearer(VIEWER), null).body());
+    assertThat(summary.path("tools").path("jobs").path("hits").asLong()).isEqualTo(3);
+    assertThat(summary.path("tools").path("jobs").path("misses").asLong()).isEqualTo(1);
+    assertThat(summary.path("savedSeconds").asDouble()).as("two downloads of a 61 s job (a HEAD only asks)").isEqualTo(122.0);
+    assertThat(metrics()).contains("buildswarm_build_cache_saved_seconds_total{tool=\"jobs\"} 122.0");
   }
 
   @Test

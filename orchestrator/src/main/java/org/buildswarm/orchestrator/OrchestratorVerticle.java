@@ -391,8 +391,10 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, ApiFailures.BAD_REQUEST,
             badName + (request.project() == null || request.project().isBlank() ? " (it is the pipeline's name:)" : "")));
       }
+      List<org.buildswarm.orchestrator.plan.PlannedJob> jobs = request.ignoreCache()
+          ? plan.jobs().stream().map(org.buildswarm.orchestrator.plan.PlannedJob::ignoringCache).toList() : plan.jobs();
       NewRun run = new NewRun(project, plan.pipelineName(), file, request.pipelineYaml(), request.source(),
-          request.trigger(), request.requestedBy(), System.currentTimeMillis(), plan.jobs(), plan.concurrencyGroup(),
+          request.trigger(), request.requestedBy(), System.currentTimeMillis(), jobs, plan.concurrencyGroup(),
           plan.cancelInProgress());
       return store.createRun(run).compose(created -> store.findRun(created.runId())).map(stored -> {
         core.addRun(stored.orElseThrow());
@@ -488,7 +490,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       } else {
         PipelineText original = found.result().get();
         submit(new SubmitRun(original.project(), original.file(), original.yaml(), original.source(), Trigger.MANUAL,
-            request.requestedBy()), message::reply, message::fail);
+            request.requestedBy(), request.ignoreCache()), message::reply, message::fail);
       }
     });
   }

@@ -149,7 +149,8 @@ public final class RunProgress {
       case UNSCHEDULABLE -> line("stuck", job, job.reason());
       case RUNNING -> line("running", job, "on " + job.drone());
       case SUCCEEDED -> {
-        line("passed", job, took);
+        line(job.reason() != null && job.reason().startsWith("cached from run ") ? "cached" : "passed", job,
+            job.reason() != null && job.reason().startsWith("cached from run ") ? job.reason() : took);
         printTests(job);
       }
       case FAILED -> {

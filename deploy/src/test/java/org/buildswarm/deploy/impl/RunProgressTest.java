@@ -68,6 +68,18 @@ class RunProgressTest {
   }
 
   @Test
+  void aJobTakenFromTheCacheIsPrintedAsCachedWithTheRunItCameFrom() {
+    JobView cached = new JobView(7, 1, "libfoo", JobState.SUCCEEDED, 1, List.of(), List.of(), 1, "d1", 0, null,
+        List.of(), "cached from run 41", 0L, 1_000L, 1_050L, null, null,
+        org.buildswarm.protocol.message.JobCacheResult.hit("k", 41, "libfoo"));
+    JobView built = new JobView(8, 1, "app", JobState.SUCCEEDED, 1, List.of(), List.of(), 1, "d1", 0, null,
+        List.of(), null, 0L, 1_000L, 3_000L, null, null, org.buildswarm.protocol.message.JobCacheResult.ran("k2", true));
+    progress.update(new RunDetail(new RunSummary(1, "shop", "shop", RunState.SUCCEEDED, Trigger.MANUAL, "me", 0, 3_000L,
+        new EnumMap<>(JobState.class), null), List.of(cached, built)), 5_000);
+    assertThat(printed()).contains("  cached     libfoo  cached from run 41\n").contains("  passed     app  2.00s\n");
+  }
+
+  @Test
   void aWaitIsPrintedAfterAFewSecondsThenOnlyWhenItsReasonChanges() {
     WaitReason noRoom = new WaitReason(Code.NO_ROOM, "needs 4 cores on [linux]; 2/2 busy on 1 drone");
     progress.update(run(JobState.QUEUED, noRoom), 10_000);

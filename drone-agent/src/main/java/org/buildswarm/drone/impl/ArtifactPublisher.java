@@ -46,6 +46,14 @@ public final class ArtifactPublisher {
     this.uploadTimeout = uploadTimeout;
     this.retryDelayMs = retryDelayMs;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    this.jobResults = new JobResultCache(this::knownGateway, http, uploadTimeout);
+  }
+
+  private final JobResultCache jobResults;
+
+  /** The gateway's cache of job results, through the same client and gateway as the artifacts. */
+  public JobResultCache jobResults() {
+    return jobResults;
   }
 
   /**
@@ -174,7 +182,7 @@ public final class ArtifactPublisher {
     return HexFormat.of().formatHex(digest.digest());
   }
 
-  private static String human(long bytes) {
+  static String human(long bytes) {
     if (bytes < 1024) {
       return bytes + " B";
     }

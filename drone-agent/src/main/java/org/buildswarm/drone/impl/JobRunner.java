@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.JobCacheResult;
+import org.buildswarm.protocol.message.JobCacheSpec;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.Step;
 import org.buildswarm.protocol.message.TestResults;
@@ -39,7 +41,12 @@ public final class JobRunner implements Runnable {
   /** How the attempt ended. */
   public record Result(
       JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt, long finishedAt,
-      String message, String jobSet, TestResults tests) {
+      String message, String jobSet, TestResults tests, JobCacheResult cache) {
+    public Result(JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt,
+        long finishedAt, String message, String jobSet, TestResults tests) {
+      this(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, tests, null);
+    }
+
     public Result(JobOutcome outcome, int exitCode, String failedStep, List<String> logTail, long startedAt,
         long finishedAt, String message) {
       this(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, null);
@@ -51,11 +58,11 @@ public final class JobRunner implements Runnable {
     }
 
     Result startedAt(long start) {
-      return new Result(outcome, exitCode, failedStep, logTail, start, finishedAt, message, jobSet, tests);
+      return new Result(outcome, exitCode, failedStep, logTail, start, finishedAt, message, jobSet, tests, cache);
     }
 
     Result withTests(TestResults results) {
-      return new Result(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, results);
+      return new Result(outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, results, cache);
     }
   }
 
@@ -326,6 +333,18 @@ public final class JobRunner implements Runnable {
       log.line("==> " + problem);
       return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
     }
+    JobCacheSpec cacheSpec = job.execution().cache();
+    String cacheKey = cacheSpec == null ? null : cacheKey(cacheSpec);
+    JobResultCache.Restored restored = null;
+    if (cacheKey != null && cacheSpec.reuse()) {
+      restored = artifacts.jobResults().restore(job, cacheKey, workspace, log::line).orElse(null);
+      if (restored != null) {
+        log.line("==> cache: restored " + restored.files() + " file(s) (" + ArtifactPublisher.human(restored.bytes())
+            + ") from run " + restored.run() + " (" + restored.job() + "); the steps do not run");
+      }
+    } else if (cacheKey != null) {
+      log.line("==> cache: this run ignores the cache; the job runs and stores its result");
+    }
     try {
       linkCaches();
       setup.sandbox().handOver(layout, workspace.getParent().getParent());
@@ -335,7 +354,7 @@ public final class JobRunner implements Runnable {
       return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
     }
     long deadline = startedAt + job.execution().timeoutMs();
-    List<Step> steps = job.execution().steps();
+    List<Step> steps = restored != null ? List.of() : job.execution().steps();
     for (int i = 0; i < steps.size(); i++) {
       Step step = steps.get(i);
       if (stopAs != null) {
@@ -376,7 +395,40 @@ public final class JobRunner implements Runnable {
         return new Result(JobOutcome.FAILED, 0, null, List.of(problem), startedAt, System.currentTimeMillis(), problem);
       }
     }
-    return new Result(JobOutcome.SUCCEEDED, 0, null, List.of(), startedAt, System.currentTimeMillis(), null, jobSet);
+    JobCacheResult cached = null;
+    if (restored != null) {
+      cached = JobCacheResult.hit(cacheKey, restored.run(), restored.job());
+    } else if (cacheKey != null) {
+      boolean stored = artifacts.jobResults().store(job, cacheKey, workspace, cacheSpec.outputs(),
+          System.currentTimeMillis() - startedAt, log::line);
+      cached = JobCacheResult.ran(cacheKey, stored);
+    }
+    return new Result(JobOutcome.SUCCEEDED, 0, null, List.of(), startedAt, System.currentTimeMillis(), null, jobSet,
+        null, cached);
+  }
+
+  /**
+   * The job's key from the checked-out source, or null when it cannot be made (the job then runs
+   * and nothing is stored: a result under a key that may be wrong must never be reused).
+   */
+  private String cacheKey(JobCacheSpec spec) {
+    if (artifacts == null) {
+      log.line("==> cache: this drone has no gateway to keep results with; the job runs");
+      return null;
+    }
+    Map<String, String> environment = new java.util.HashMap<>(baseEnv);
+    environment.putAll(job.execution().env());
+    environment.putAll(secretValues);
+    try {
+      long began = System.nanoTime();
+      String key = JobResultCache.key(spec, workspace, environment);
+      log.line("==> cache: key " + JobResultCache.shortKey(key) + " (made in " + (System.nanoTime() - began) / 1_000_000
+          + " ms)");
+      return key;
+    } catch (IOException | RuntimeException e) {
+      log.line("==> cache: no key could be made (" + e.getMessage() + "); the job runs and its result is not kept");
+      return null;
+    }
   }
 
   /** The job set file, which must be a regular file inside the workspace and not too large. */

@@ -63,7 +63,8 @@ public final class ApiRoutes {
     router.post("/api/v1/runs").handler(auth.require(Role.DEVELOPER)).handler(this::submit);
     router.get("/api/v1/runs").handler(this::listRuns);
     router.post("/api/v1/runs/:run/rerun").handler(auth.require(Role.DEVELOPER)).handler(ctx -> withId(ctx, "run", id ->
-        vertx.eventBus().<SubmitResult>request(Addresses.RUN_RERUN, new RerunRequest(id, principal(ctx)), delivery)
+        vertx.eventBus().<SubmitResult>request(Addresses.RUN_RERUN,
+                new RerunRequest(id, principal(ctx), ignoresCache(ctx)), delivery)
             .onComplete(result -> created(ctx, result))));
     router.post("/api/v1/runs/:run/retry-failed").handler(auth.require(Role.DEVELOPER)).handler(ctx -> withId(ctx, "run",
         id -> retry(ctx, new RetryRequest(id, null, principal(ctx)))));
@@ -181,10 +182,21 @@ public final class ApiRoutes {
           ? org.buildswarm.protocol.ProjectNames.problem(name) : "\"project\" must be a string", null);
       return;
     }
+    if (body.containsKey("cache") && !(body.getValue("cache") instanceof Boolean)) {
+      HttpReplies.error(ctx, 400, "bad_request", "\"cache\" must be true or false (false: run every job, whatever "
+          + "the cache holds)", null);
+      return;
+    }
     SubmitRun request = new SubmitRun(body.getString("project"), body.getString("file"), pipeline, source, trigger,
-        principal(ctx));
+        principal(ctx), Boolean.FALSE.equals(body.getValue("cache")));
     vertx.eventBus().<SubmitResult>request(Addresses.RUN_SUBMIT, request, delivery)
         .onComplete(result -> created(ctx, result));
+  }
+
+  /** {@code ?cache=false} on a re-run: run every job whatever the cache holds. */
+  private static boolean ignoresCache(RoutingContext ctx) {
+    String cache = ctx.request().getParam("cache");
+    return "false".equalsIgnoreCase(cache) || "0".equals(cache);
   }
 
   private static void created(RoutingContext ctx, io.vertx.core.AsyncResult<Message<SubmitResult>> result) {

@@ -134,6 +134,26 @@ public final class Authenticator {
     };
   }
 
+  /** Where {@link #requireJobToken()} leaves the attempt a request acts for. */
+  public static final String JOB = "buildswarm.job";
+
+  /**
+   * Only the job token of an attempt now running gets through (a drone acting for its job); the
+   * attempt it names is left in the context under {@link #JOB}.
+   */
+  public io.vertx.core.Handler<RoutingContext> requireJobToken() {
+    return ctx -> {
+      String token = presentedToken(ctx.request());
+      if (token == null) {
+        ctx.response().headers().set("www-authenticate", "Bearer realm=\"buildswarm\"");
+        HttpReplies.error(ctx, 401, "unauthorized", "this call needs a running job's token: Authorization: Bearer "
+            + "$BUILDSWARM_JOB_TOKEN", null);
+        return;
+      }
+      verifyJob(ctx, token);
+    };
+  }
+
   private void verifyJob(RoutingContext ctx, String token) {
     vertx.eventBus().<JobTokenInfo>request(Addresses.JOB_TOKEN_VERIFY, new VerifyJobToken(token),
         new DeliveryOptions().setSendTimeout(timeoutMs)).onComplete(verified -> {
@@ -148,6 +168,7 @@ public final class Authenticator {
           JobTokenInfo job = verified.result().body();
           // A job acts with a developer's rights on what it may touch, never more.
           ctx.put(PRINCIPAL, new TokenInfo("job " + job.jobId() + " (" + job.jobName() + ")", Role.DEVELOPER));
+          ctx.put(JOB, job);
           ctx.next();
         });
   }

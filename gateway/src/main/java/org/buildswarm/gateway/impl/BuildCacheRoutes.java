@@ -38,6 +38,8 @@ public final class BuildCacheRoutes {
   private static final Logger LOG = Logger.getLogger(BuildCacheRoutes.class.getName());
   static final String TURBO = "turbo";
   static final String GRADLE = "gradle";
+  /** Results of pipeline jobs that declare {@code cache:}, one namespace per project. */
+  static final String JOBS = "jobs";
   private static final String DEFAULT_NAMESPACE = "default";
 
   private final Vertx vertx;
@@ -58,14 +60,17 @@ public final class BuildCacheRoutes {
     this.limits = limits;
     this.readsNeedToken = readsNeedToken;
     this.registry = registry;
-    for (String tool : new String[] {TURBO, GRADLE}) {
+    for (String tool : TOOLS) {
       for (String result : new String[] {"hit", "miss", "stored"}) {
         requests(tool, result);
       }
       bytes(tool, "served");
       bytes(tool, "stored");
+      saved(tool);
     }
   }
+
+  private static final String[] TOOLS = {JOBS, TURBO, GRADLE};
 
   /** Mounts every route; the tools' paths are outside {@code /api}, so no body handler has read them. */
   public void mount(Router router) {
@@ -96,6 +101,17 @@ public final class BuildCacheRoutes {
     // Turborepo reports hits and misses it saw; what we count ourselves is what we keep.
     router.post("/v8/artifacts/events").handler(BodyHandler.create(false).setBodyLimit(256 * 1024)).handler(read)
         .handler(ctx -> HttpReplies.json(ctx, 200, Map.of()));
+
+    // Jobs' results, for their drones: only a running attempt's token, and only its own project's
+    // entries; what made an entry is what the token says, not what the request claims.
+    Handler<RoutingContext> job = auth.requireJobToken();
+    router.route("/api/v1/job-cache/:key").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(job)
+        .handler(ctx -> serve(ctx, JOBS, jobNamespace(ctx), ctx.pathParam("key")));
+    router.put("/api/v1/job-cache/:key").handler(ArtifactRoutes::holdBody).handler(job).handler(ctx -> {
+      org.buildswarm.protocol.api.JobTokenInfo attempt = ctx.get(Authenticator.JOB);
+      store(ctx, JOBS, jobNamespace(ctx), ctx.pathParam("key"), longHeader(ctx, "x-artifact-duration"), null,
+          attempt.runId(), attempt.jobName(), entry -> HttpReplies.json(ctx, 201, Map.of("key", entry.key())));
+    });
 
     // Gradle (https://docs.gradle.org/current/userguide/build_cache.html#sec:build_cache_configure_remote).
     router.route("/cache/:key").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read)
@@ -133,6 +149,15 @@ public final class BuildCacheRoutes {
       if (entry.tag() != null) {
         response.putHeader("x-artifact-tag", entry.tag());
       }
+      if (entry.run() != null) {
+        response.putHeader("x-buildswarm-run", Long.toString(entry.run()));
+      }
+      if (entry.job() != null) {
+        response.putHeader("x-buildswarm-job", java.net.URLEncoder.encode(entry.job(), java.nio.charset.StandardCharsets.UTF_8));
+      }
+      if (entry.durationMs() != null && ctx.request().method() == HttpMethod.GET) {
+        saved(tool).increment(entry.durationMs() / 1000.0); // a HEAD only asks; a GET takes the result instead of building it
+      }
       if (ctx.request().method() == HttpMethod.HEAD) {
         response.putHeader("content-length", Long.toString(entry.size())).end();
         return;
@@ -149,13 +174,18 @@ public final class BuildCacheRoutes {
 
   private void store(RoutingContext ctx, String tool, String namespace, String key, Long durationMs, String tag,
       java.util.function.Consumer<BuildCacheStore.Entry> answer) {
+    store(ctx, tool, namespace, key, durationMs, tag, null, null, answer);
+  }
+
+  private void store(RoutingContext ctx, String tool, String namespace, String key, Long durationMs, String tag,
+      Long run, String job, java.util.function.Consumer<BuildCacheStore.Entry> answer) {
     if (!validKey(ctx, key)) {
       return;
     }
     String by = Authenticator.principalName(ctx);
     StreamedUpload.receive(vertx, ctx.request(), repository.newUpload(), limits.maxEntryBytes(), null, "the cache entry")
         .compose(upload -> vertx.executeBlocking(() -> cache.put(upload.file(), upload.sha256(), upload.size(), tool,
-            namespace, key, by, durationMs, tag), false))
+            namespace, key, by, durationMs, tag, run, job), false))
         .onSuccess(entry -> {
           requests(tool, "stored").increment();
           bytes(tool, "stored").increment(entry.size());
@@ -190,14 +220,17 @@ public final class BuildCacheRoutes {
       double hits = 0;
       double misses = 0;
       double served = 0;
-      for (String tool : new String[] {TURBO, GRADLE}) {
+      double savedSeconds = 0;
+      for (String tool : TOOLS) {
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("hits", (long) requests(tool, "hit").count());
         counts.put("misses", (long) requests(tool, "miss").count());
         counts.put("stored", (long) requests(tool, "stored").count());
         counts.put("bytesServed", (long) bytes(tool, "served").count());
         counts.put("bytesStored", (long) bytes(tool, "stored").count());
+        counts.put("savedSeconds", saved(tool).count());
         tools.put(tool, counts);
+        savedSeconds += saved(tool).count();
         hits += requests(tool, "hit").count();
         misses += requests(tool, "miss").count();
         served += bytes(tool, "served").count();
@@ -207,6 +240,7 @@ public final class BuildCacheRoutes {
       body.put("bytes", counted.succeeded() ? counted.result().bytes() : null);
       body.put("hitRate", hits + misses == 0 ? null : hits / (hits + misses));
       body.put("bytesServed", (long) served);
+      body.put("savedSeconds", savedSeconds);
       body.put("tools", tools);
       HttpReplies.json(ctx, 200, body);
     });
@@ -269,6 +303,12 @@ public final class BuildCacheRoutes {
     return Optional.of(team);
   }
 
+  /** A project's own namespace: its name with '+' for '/' (no part of a name holds a '+'). */
+  private static String jobNamespace(RoutingContext ctx) {
+    org.buildswarm.protocol.api.JobTokenInfo attempt = ctx.get(Authenticator.JOB);
+    return attempt.project().replace('/', '+');
+  }
+
   private static boolean validKey(RoutingContext ctx, String key) {
     if (ArtifactNames.isSegment(key)) {
       return true;
@@ -291,6 +331,13 @@ public final class BuildCacheRoutes {
     return counters.computeIfAbsent(tool + "/" + result, k -> Counter.builder("buildswarm.build.cache.requests")
         .tag("tool", tool).tag("result", result)
         .description("Remote build cache reads (hit, miss) and writes (stored), by tool").register(registry));
+  }
+
+  private Counter saved(String tool) {
+    return counters.computeIfAbsent(tool + "/saved", k -> Counter.builder("buildswarm.build.cache.saved.seconds")
+        .tag("tool", tool)
+        .description("Build time the cache's hits saved: what the reused results took to make, by tool")
+        .register(registry));
   }
 
   private Counter bytes(String tool, String direction) {

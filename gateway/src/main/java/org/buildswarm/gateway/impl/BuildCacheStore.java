@@ -31,9 +31,11 @@ public final class BuildCacheStore {
    * @param durationMs how long the tool took to make these outputs (Turborepo's
    *     {@code x-artifact-duration}), or null
    * @param tag the tool's signature of the bytes (Turborepo's {@code x-artifact-tag}), or null
+   * @param run for a job's result: the run that made it; else null
+   * @param job for a job's result: the job's name in that run; else null
    */
   public record Entry(String tool, String namespace, String key, String sha256, long size, long storedAt, String storedBy,
-      Long durationMs, String tag) {}
+      Long durationMs, String tag, Long run, String job) {}
 
   /** What a retention pass of the cache dropped. */
   public record Dropped(int entries, long bytes) {}
@@ -82,8 +84,15 @@ public final class BuildCacheStore {
    */
   public Entry put(Path upload, String sha256, long size, String tool, String namespace, String key, String storedBy,
       Long durationMs, String tag) throws IOException {
+    return put(upload, sha256, size, tool, namespace, key, storedBy, durationMs, tag, null, null);
+  }
+
+  /** {@link #put(Path, String, long, String, String, String, String, Long, String)} for a job's result, with its origin. */
+  public Entry put(Path upload, String sha256, long size, String tool, String namespace, String key, String storedBy,
+      Long durationMs, String tag, Long run, String job) throws IOException {
     Path file = entryFile(tool, namespace, key);
-    Entry entry = new Entry(tool, namespace, key, sha256, size, System.currentTimeMillis(), storedBy, durationMs, tag);
+    Entry entry = new Entry(tool, namespace, key, sha256, size, System.currentTimeMillis(), storedBy, durationMs, tag,
+        run, job);
     try {
       synchronized (repository) {
         repository.storeBlob(upload, sha256);

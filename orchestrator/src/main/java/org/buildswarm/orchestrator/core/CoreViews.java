@@ -39,7 +39,7 @@ final class CoreViews {
     }
     return new JobView(job.id, job.run.id, job.plan.name(), job.state, job.plan.cores(),
         List.copyOf(new TreeSet<>(job.plan.labels())), needs, job.attempt, job.drone, job.exitCode, job.failedStep,
-        job.logTail, job.reason, job.queuedAt, job.startedAt, job.finishedAt, waits.explain(job), job.tests);
+        job.logTail, job.reason, job.queuedAt, job.startedAt, job.finishedAt, waits.explain(job), job.tests, job.cache);
   }
 
   static DroneView drone(DroneEntry drone, long now) {

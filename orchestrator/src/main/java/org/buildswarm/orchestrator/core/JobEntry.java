@@ -38,6 +38,8 @@ final class JobEntry {
   Long finishedAt;
   /** The test summary of the current (or last) attempt; null when it has none. */
   org.buildswarm.protocol.api.TestSummary tests;
+  /** What the cache did for its last finished attempt; null when it has no cache or has not finished. */
+  org.buildswarm.protocol.message.JobCacheResult cache;
 
   /** Not before this time may it be placed (retry backoff). */
   long notBefore;
@@ -87,7 +89,7 @@ final class JobEntry {
 
   JobStatus status() {
     return new JobStatus(state, attempt, token, drone, retriesUsed, infraRetriesUsed, exitCode, failedStep, logTail,
-        reason, queuedAt, startedAt, finishedAt, tests);
+        reason, queuedAt, startedAt, finishedAt, tests, cache);
   }
 
   void restore(JobStatus status) {
@@ -105,6 +107,7 @@ final class JobEntry {
     startedAt = status.startedAt();
     finishedAt = status.finishedAt();
     tests = status.tests();
+    cache = status.cache();
   }
 
   /**
@@ -123,6 +126,7 @@ final class JobEntry {
     queuedAt = null;
     startedAt = null;
     finishedAt = null;
+    cache = null;
     notBefore = 0;
     failedOn.clear();
     avoid.clear();

@@ -527,6 +527,7 @@ public final class OrchestratorCore {
     job.drone = drone.name;
     job.reason = null;
     job.tests = null; // a new attempt has no results yet
+    job.cache = null;
     job.cancelRequested = false;
     roster.attach(drone, job, now);
     job.attemptAssignedAt = now;
@@ -540,9 +541,28 @@ public final class OrchestratorCore {
     record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
         job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath(),
-        job.plan.caches(), job.run.project, job.plan.reports());
+        job.plan.caches(), job.run.project, job.plan.reports(), cacheSpec(job));
     effects.assign(drone.name, new AssignJob(drone.name, epoch, job.attemptRef(), job.run.id, job.plan.name(), execution,
         jobTokens.mint(job.attemptRef())), mustNotRunTwice(job));
+  }
+
+  /**
+   * How the drone finds the job's result by its inputs: the planner's part, completed with the keys
+   * its needs turned out to have. A need without a key (it was added by a job set, or finished
+   * before keys existed) stands for itself alone, so the job runs rather than reuse a wrong result.
+   */
+  private static org.buildswarm.protocol.message.JobCacheSpec cacheSpec(JobEntry job) {
+    org.buildswarm.orchestrator.plan.PlannedCache cache = job.plan.cache();
+    if (cache == null) {
+      return null;
+    }
+    List<String> needKeys = new ArrayList<>(job.plan.needs().size());
+    for (int index : job.plan.needs()) {
+      JobEntry need = job.run.jobs.get(index);
+      needKeys.add(need.cache != null ? need.cache.key() : "unkeyed:" + need.id);
+    }
+    return new org.buildswarm.protocol.message.JobCacheSpec(cache.definitionKey(), cache.inputs(), cache.env(),
+        cache.outputs(), needKeys, cache.reuse());
   }
 
   /** The job's environment variables; deploy jobs also learn what they deploy and what it replaces. */
@@ -697,14 +717,21 @@ public final class OrchestratorCore {
     if (job.startedAt == null && report.startedAt() > 0) {
       job.startedAt = report.startedAt();
     }
+    job.cache = job.plan.cache() == null ? null : report.cache();
     switch (report.outcome()) {
       case SUCCEEDED -> {
-        learnDuration(job, report.finishedAt() - (job.startedAt == null ? report.startedAt() : job.startedAt));
+        boolean reused = job.cache != null && job.cache.hit();
+        if (!reused) {
+          // A restored result took no build time: it says nothing about how long the job takes.
+          learnDuration(job, report.finishedAt() - (job.startedAt == null ? report.startedAt() : job.startedAt));
+        }
         String refused = job.plan.jobSetPath() == null ? null : extend(job, jobSet, now);
         if (refused != null) {
           settle(job, JobState.FAILED, refused, now, endedAt);
         } else {
-          settle(job, JobState.SUCCEEDED, null, now, endedAt);
+          settle(job, JobState.SUCCEEDED, reused ? "cached from run " + job.cache.fromRun()
+              + (job.cache.fromJob() == null || job.cache.fromJob().equals(job.plan.name()) ? ""
+                  : " (" + job.cache.fromJob() + ")") : null, now, endedAt);
         }
       }
       case CANCELLED -> {

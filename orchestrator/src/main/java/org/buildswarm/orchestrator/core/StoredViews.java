@@ -30,7 +30,7 @@ public final class StoredViews {
       jobs.add(new JobView(job.id(), run.id(), job.plan().name(), status.state(), job.plan().cores(),
           List.copyOf(new TreeSet<>(job.plan().labels())), needs, status.attempt(), status.drone(), status.exitCode(),
           status.failedStep(), status.logTail(), status.reason(), status.queuedAt(), status.startedAt(),
-          status.finishedAt(), null, status.tests()));
+          status.finishedAt(), null, status.tests(), status.cache()));
     }
     RunSummary summary = new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
         run.requestedBy(), run.createdAt(), run.finishedAt(), counts, run.source());

@@ -21,6 +21,7 @@ import org.buildswarm.protocol.message.Step;
  * @param deploy null unless it is a step of a deploy saga or the rollback of one
  * @param jobSetPath the workspace file holding the job set it emits; null when none
  * @param reports glob patterns of the JUnit XML reports its drone reads (matrix expressions substituted)
+ * @param cache how its result is found by its inputs; null when it always runs
  */
 public record PlannedJob(
     int index,
@@ -41,7 +42,8 @@ public record PlannedJob(
     List<String> caches,
     PlannedDeploy deploy,
     String jobSetPath,
-    List<String> reports) {
+    List<String> reports,
+    PlannedCache cache) {
   public PlannedJob {
     labels = Set.copyOf(labels);
     env = Map.copyOf(env);
@@ -51,6 +53,15 @@ public record PlannedJob(
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
     caches = caches == null ? List.of() : List.copyOf(caches); // plans stored before caches existed
     reports = reports == null ? List.of() : List.copyOf(reports); // plans stored before reports existed
+  }
+
+  /** A job without a cache. */
+  public PlannedJob(int index, String name, String group, int cores, Set<String> labels, Map<String, String> env,
+      List<Step> steps, long timeoutMs, int retries, long retryBackoffMs, List<Integer> needs, long estimateMs,
+      long criticalPathMs, List<ArtifactSpec> artifacts, List<String> secrets, List<String> caches, PlannedDeploy deploy,
+      String jobSetPath, List<String> reports) {
+    this(index, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, needs, estimateMs,
+        criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports, null);
   }
 
   /** A job that declares no test reports. */
@@ -65,13 +76,20 @@ public record PlannedJob(
   /** The same job needing these jobs instead (a job set added to the run in front of it). */
   public PlannedJob withNeeds(List<Integer> newNeeds) {
     return new PlannedJob(index, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
-        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports);
+        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports, cache);
+  }
+
+  /** The same job in a forced run: it runs whatever the cache holds. */
+  public PlannedJob ignoringCache() {
+    return cache == null ? this : new PlannedJob(index, name, group, cores, labels, env, steps, timeoutMs, retries,
+        retryBackoffMs, needs, estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports,
+        cache.forced());
   }
 
   /** The same job moved to another position of the run, needing these jobs. */
   public PlannedJob at(int newIndex, List<Integer> newNeeds) {
     return new PlannedJob(newIndex, name, group, cores, labels, env, steps, timeoutMs, retries, retryBackoffMs, newNeeds,
-        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports);
+        estimateMs, criticalPathMs, artifacts, secrets, caches, deploy, jobSetPath, reports, cache);
   }
 
   /**

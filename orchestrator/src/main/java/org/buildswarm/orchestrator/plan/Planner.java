@@ -151,10 +151,58 @@ public final class Planner {
     List<ArtifactSpec> artifacts = new ArrayList<>();
     job.artifacts().forEach(artifact -> artifacts.add(
         new ArtifactSpec(substitute(artifact.name(), values), substitute(artifact.path(), values))));
+    List<String> reports = job.reports().stream().map(pattern -> substitute(pattern, values)).toList();
+    PlannedCache cache = job.cache() == null ? null : new PlannedCache(
+        definitionKey(job, env, steps, labels, artifacts, reports),
+        job.cache().inputs().stream().map(pattern -> substitute(pattern, values)).toList(), job.cache().env(),
+        cacheOutputs(job, values), true);
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
         job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts,
-        job.secrets(), job.caches(), deploy, job.jobSet(),
-        job.reports().stream().map(pattern -> substitute(pattern, values)).toList());
+        job.secrets(), job.caches(), deploy, job.jobSet(), reports, cache);
+  }
+
+  /** What a cached result keeps: the declared outputs, and the job set file a job emits (a hit emits it again). */
+  private static List<String> cacheOutputs(JobDefinition job, Map<String, String> values) {
+    List<String> outputs = new ArrayList<>();
+    job.cache().outputs().forEach(pattern -> outputs.add(substitute(pattern, values)));
+    if (job.jobSet() != null && !outputs.contains(job.jobSet())) {
+      outputs.add(job.jobSet());
+    }
+    return outputs;
+  }
+
+  /**
+   * The hash of everything the pipeline says a job does, in a fixed order with lengths before
+   * texts, so no two different definitions can run together into the same bytes.
+   */
+  static String definitionKey(JobDefinition job, Map<String, String> env, List<Step> steps, Set<String> labels,
+      List<ArtifactSpec> artifacts, List<String> reports) {
+    java.security.MessageDigest digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    List<String> parts = new ArrayList<>();
+    parts.add("buildswarm job cache 1");
+    parts.add("cores=" + job.cores());
+    steps.forEach(step -> parts.add("step=" + step.run()));
+    new java.util.TreeMap<>(env).forEach((key, value) -> parts.add("env=" + key + "=" + value));
+    new java.util.TreeSet<>(labels).forEach(label -> parts.add("label=" + label));
+    artifacts.forEach(artifact -> parts.add("artifact=" + artifact.name() + "=" + artifact.path()));
+    reports.forEach(report -> parts.add("report=" + report));
+    parts.add("jobset=" + (job.jobSet() == null ? "" : job.jobSet()));
+    job.secrets().forEach(secret -> parts.add("secret=" + secret));
+    job.cache().inputs().forEach(input -> parts.add("input=" + input));
+    job.cache().env().forEach(name -> parts.add("inputenv=" + name));
+    job.cache().outputs().forEach(output -> parts.add("output=" + output));
+    for (String part : parts) {
+      byte[] bytes = part.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      digest.update(Integer.toString(bytes.length).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      digest.update((byte) ':');
+      digest.update(bytes);
+    }
+    return java.util.HexFormat.of().formatHex(digest.digest());
   }
 
   /** The first line of the command, shortened: what a person would call the step. */

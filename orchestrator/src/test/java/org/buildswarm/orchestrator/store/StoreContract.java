@@ -323,6 +323,30 @@ public abstract class StoreContract {
   }
 
   @Test
+  void whatTheCacheDidForAJobIsKeptWithItAndSurvivesAReopen() throws Exception {
+    CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
+    long a = created.jobIds().get(0);
+    long b = created.jobIds().get(1);
+    org.buildswarm.protocol.message.JobCacheResult hit =
+        org.buildswarm.protocol.message.JobCacheResult.hit("k".repeat(64), 41, "build (linux, caf\u00e9)");
+    org.buildswarm.protocol.message.JobCacheResult ran = org.buildswarm.protocol.message.JobCacheResult.ran("b".repeat(64),
+        false);
+    await(store.append(List.of(
+        new StateChange(1, created.runId(), a, "job.succeeded", Map.of("reason", "cached from run 41"),
+            new JobStatus(JobState.SUCCEEDED, 1, 11, "d1", 0, 0, 0, null, List.of(), "cached from run 41", 1L, 2L, 3L,
+                null, hit), null),
+        new StateChange(2, created.runId(), b, "job.succeeded", Map.of(),
+            new JobStatus(JobState.SUCCEEDED, 1, 12, "d1", 0, 0, 0, null, List.of(), null, 1L, 2L, 4L, null, ran),
+            null))));
+    await(store.close());
+    store = reopenStore(vertx);
+    await(store.start());
+    List<StoredJob> jobs = await(store.findRun(created.runId())).orElseThrow().jobs();
+    assertThat(jobs.get(0).status().cache()).isEqualTo(hit);
+    assertThat(jobs.get(1).status().cache()).isEqualTo(ran);
+  }
+
+  @Test
   void testResultsAreKeptPerAttemptWithTheCurrentSummaryOnTheJobAndSurviveAReopen() throws Exception {
     CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
     long a = created.jobIds().get(0);

@@ -13,11 +13,19 @@ import org.buildswarm.protocol.message.SourceSpec;
  * @param source where jobs get their files
  * @param trigger what started the run; also its priority class
  * @param requestedBy who asked (token name), for the event log
+ * @param ignoreCache a forced run: jobs that declare {@code cache:} run whatever the cache holds
+ *     (and store their results afresh)
  */
 public record SubmitRun(
-    String project, String file, String pipelineYaml, SourceSpec source, Trigger trigger, String requestedBy) {
+    String project, String file, String pipelineYaml, SourceSpec source, Trigger trigger, String requestedBy,
+    boolean ignoreCache) {
   public SubmitRun {
     trigger = trigger == null ? Trigger.MANUAL : trigger;
     source = source == null ? SourceSpec.none() : source;
+  }
+
+  public SubmitRun(String project, String file, String pipelineYaml, SourceSpec source, Trigger trigger,
+      String requestedBy) {
+    this(project, file, pipelineYaml, source, trigger, requestedBy, false);
   }
 }

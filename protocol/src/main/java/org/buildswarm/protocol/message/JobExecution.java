@@ -13,11 +13,12 @@ import java.util.Map;
  * @param caches directories the drone keeps between jobs of {@code cacheScope} ({@code ~/…} or workspace-relative)
  * @param cacheScope whose caches they are: the project, so one project's jobs never read another's
  * @param reports workspace glob patterns of JUnit XML reports the drone reads after the steps
+ * @param cache how to find the job's result by its inputs; null when the job always runs
  */
 public record JobExecution(
     List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
     List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath, List<String> caches, String cacheScope,
-    List<String> reports) {
+    List<String> reports, JobCacheSpec cache) {
   public JobExecution {
     reports = reports == null ? List.of() : List.copyOf(reports);
     caches = caches == null ? List.of() : List.copyOf(caches);
@@ -26,6 +27,12 @@ public record JobExecution(
     steps = List.copyOf(steps);
     env = env == null ? Map.of() : Map.copyOf(env);
     source = source == null ? SourceSpec.none() : source;
+  }
+
+  public JobExecution(List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,
+      List<ArtifactSpec> artifacts, List<String> secrets, String jobSetPath, List<String> caches, String cacheScope,
+      List<String> reports) {
+    this(steps, env, cores, timeoutMs, source, artifacts, secrets, jobSetPath, caches, cacheScope, reports, null);
   }
 
   public JobExecution(List<Step> steps, Map<String, String> env, int cores, long timeoutMs, SourceSpec source,

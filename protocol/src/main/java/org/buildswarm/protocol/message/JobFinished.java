@@ -9,6 +9,7 @@ import java.util.List;
  * @param jobSet the job set file's text when the execution named one and the job succeeded; else null
  * @param tests what the job's JUnit XML reports said; null when it declared none, or was stopped
  *     before its steps ended (cancelled, or the drone could not run it)
+ * @param cache what the cache did, for a job that declares {@code cache:}; else null
  */
 public record JobFinished(
     String drone,
@@ -21,9 +22,15 @@ public record JobFinished(
     long finishedAt,
     String message,
     String jobSet,
-    TestResults tests) implements FromDrone {
+    TestResults tests,
+    JobCacheResult cache) implements FromDrone {
   public JobFinished {
     logTail = logTail == null ? List.of() : List.copyOf(logTail);
+  }
+
+  public JobFinished(String drone, AttemptRef attempt, JobOutcome outcome, int exitCode, String failedStep,
+      List<String> logTail, long startedAt, long finishedAt, String message, String jobSet, TestResults tests) {
+    this(drone, attempt, outcome, exitCode, failedStep, logTail, startedAt, finishedAt, message, jobSet, tests, null);
   }
 
   public JobFinished(String drone, AttemptRef attempt, JobOutcome outcome, int exitCode, String failedStep,

@@ -256,7 +256,7 @@ public final class JdbcStore implements Store {
         PreparedStatement jobUpdate = statement(connection,
             "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
                 + " exit_code = ?, failed_step = ?, log_tail_json = ?, reason = ?, queued_at = ?, started_at = ?,"
-                + " finished_at = ?, tests_json = ? WHERE id = ?", false);
+                + " finished_at = ?, tests_json = ?, cache_json = ? WHERE id = ?", false);
         PreparedStatement runUpdate = statement(connection, "UPDATE runs SET state = ?, finished_at = ? WHERE id = ?", false);
         // Only the last status of each row matters; earlier ones in the batch are superseded.
         Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
@@ -271,7 +271,7 @@ public final class JdbcStore implements Store {
         }
         for (Map.Entry<Long, JobStatus> entry : lastJobStatus.entrySet()) {
           bindJobStatus(jobUpdate, entry.getValue());
-          jobUpdate.setLong(15, entry.getKey());
+          jobUpdate.setLong(16, entry.getKey());
           jobUpdate.addBatch();
         }
         if (!lastJobStatus.isEmpty()) {
@@ -908,6 +908,7 @@ public final class JdbcStore implements Store {
     PlannedJob plan = ProtocolJson.mapper().readValue(rows.getString("plan_json"), PlannedJob.class);
     String tail = rows.getString("log_tail_json");
     String tests = rows.getString("tests_json");
+    String cache = rows.getString("cache_json");
     int exitCode = rows.getInt("exit_code");
     Integer exit = rows.wasNull() ? null : exitCode;
     JobStatus status = new JobStatus(
@@ -924,7 +925,8 @@ public final class JdbcStore implements Store {
         getLong(rows, "queued_at"),
         getLong(rows, "started_at"),
         getLong(rows, "finished_at"),
-        tests == null ? null : ProtocolJson.mapper().readValue(tests, TestSummary.class));
+        tests == null ? null : ProtocolJson.mapper().readValue(tests, TestSummary.class),
+        cache == null ? null : ProtocolJson.mapper().readValue(cache, org.buildswarm.protocol.message.JobCacheResult.class));
     return new StoredJob(rows.getLong("id"), rows.getLong("run_id"), plan, status);
   }
 
@@ -947,6 +949,7 @@ public final class JdbcStore implements Store {
     setLong(update, 12, status.startedAt());
     setLong(update, 13, status.finishedAt());
     update.setString(14, status.tests() == null ? null : ProtocolJson.toJson(status.tests()));
+    update.setString(15, status.cache() == null ? null : ProtocolJson.toJson(status.cache()));
   }
 
   private void insertEvents(Connection connection, List<StateChange> changes) throws SQLException {

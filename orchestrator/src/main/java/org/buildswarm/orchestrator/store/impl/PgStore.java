@@ -66,7 +66,8 @@ public final class PgStore implements Store {
 
   private static final String JOB_UPDATE = "UPDATE jobs SET state = $1, attempt = $2, token = $3, drone = $4,"
       + " retries_used = $5, infra_retries_used = $6, exit_code = $7, failed_step = $8, log_tail_json = $9,"
-      + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13, tests_json = $14 WHERE id = $15";
+      + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13, tests_json = $14,"
+      + " cache_json = $15 WHERE id = $16";
 
   /** How long {@link #close()} waits for operations already under way before closing the pool anyway. */
   private static final long CLOSE_WAIT_MS = 10_000;
@@ -466,7 +467,7 @@ public final class PgStore implements Store {
         status.retriesUsed(), status.infraRetriesUsed(), status.exitCode(), status.failedStep(),
         status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()), reason, status.queuedAt(),
         status.startedAt(), status.finishedAt(), status.tests() == null ? null : ProtocolJson.toJson(status.tests()),
-        jobId});
+        status.cache() == null ? null : ProtocolJson.toJson(status.cache()), jobId});
   }
 
   @Override
@@ -715,7 +716,9 @@ public final class PgStore implements Store {
         row.getLong("queued_at"),
         row.getLong("started_at"),
         row.getLong("finished_at"),
-        row.getString("tests_json") == null ? null : json(row.getString("tests_json"), TestSummary.class));
+        row.getString("tests_json") == null ? null : json(row.getString("tests_json"), TestSummary.class),
+        row.getString("cache_json") == null ? null
+            : json(row.getString("cache_json"), org.buildswarm.protocol.message.JobCacheResult.class));
     return new StoredJob(row.getLong("id"), row.getLong("run_id"), json(row.getString("plan_json"), PlannedJob.class), status);
   }
 

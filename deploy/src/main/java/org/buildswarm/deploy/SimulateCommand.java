@@ -38,6 +38,19 @@ final class SimulateCommand implements Callable<Integer> {
       + "for comparison).", defaultValue = "best-fit")
   String policy;
 
+  @Option(names = "--cache-hit-rate", description = "Model jobs cached by their inputs: the share of jobs whose own "
+      + "inputs did not change (0..1). A job is reused only if every job it needs was too (default: no cache).",
+      defaultValue = "0")
+  double cacheHitRate;
+
+  @Option(names = "--cache-hit-ms", description = "What a reused job takes: checkout, key and restore "
+      + "(default: ${DEFAULT-VALUE}).", defaultValue = "" + org.buildswarm.orchestrator.simulate.CacheModel.DEFAULT_HIT_MS)
+  long cacheHitMs;
+
+  @Option(names = "--seed", description = "Which jobs the cache model finds changed (default: ${DEFAULT-VALUE}).",
+      defaultValue = "1")
+  long seed;
+
   @Override
   public Integer call() throws Exception {
     Scheduler scheduler = switch (policy) {
@@ -47,6 +60,13 @@ final class SimulateCommand implements Callable<Integer> {
     };
     if (scheduler == null) {
       System.err.println("swarm simulate: --policy must be best-fit or fifo, not " + policy);
+      return SwarmCli.BAD_INPUT;
+    }
+    org.buildswarm.orchestrator.simulate.CacheModel cache;
+    try {
+      cache = new org.buildswarm.orchestrator.simulate.CacheModel(cacheHitRate, cacheHitMs, seed);
+    } catch (IllegalArgumentException e) {
+      System.err.println("swarm simulate: " + e.getMessage());
       return SwarmCli.BAD_INPUT;
     }
     Workload workload;
@@ -65,7 +85,7 @@ final class SimulateCommand implements Callable<Integer> {
     }
     SimulationResult result;
     try {
-      result = new Simulator(scheduler).run(workload);
+      result = new Simulator(scheduler).run(workload, cache);
     } catch (IllegalArgumentException e) {
       System.err.println(workloadFile + ": " + e.getMessage());
       return SwarmCli.BAD_INPUT;
@@ -81,6 +101,12 @@ final class SimulateCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "phased lower bound:  %s  (ratio %.3f)%n", time(result.phasedLowerBoundMs()),
         result.phasedRatio());
     System.out.printf(Locale.ROOT, "mean utilisation:    %.1f%%%n", result.utilization() * 100);
+    if (cacheHitRate > 0) {
+      System.out.printf(Locale.ROOT, "cached:              %d of %d jobs reused (%.1f%%; inputs unchanged for %.0f%%), "
+          + "%s of core-time saved%n", result.cachedJobs(), workload.jobs().size(),
+          workload.jobs().isEmpty() ? 0.0 : 100.0 * result.cachedJobs() / workload.jobs().size(), cacheHitRate * 100,
+          time(result.savedCoreMs()));
+    }
     if (!result.unschedulable().isEmpty()) {
       System.out.println("not run (" + result.unschedulable().size() + "):");
       result.unschedulable().forEach(line -> System.out.println("  " + line));

@@ -11,6 +11,8 @@ import java.util.List;
  *     below {@code lowerBoundMs}. Long sequential starts (a toolchain bootstrap) make it useful.
  * @param utilization core-time of the jobs run ÷ (makespan × total cores)
  * @param unschedulable ids of jobs no drone could run (and those that needed them), with the reason
+ * @param cachedJobs jobs the cache model reused instead of running
+ * @param savedCoreMs core-time the reused jobs would have taken to run
  */
 public record SimulationResult(
     long makespanMs,
@@ -22,10 +24,18 @@ public record SimulationResult(
     double utilization,
     int jobsRun,
     List<String> unschedulable,
-    List<Slice> timeline) {
+    List<Slice> timeline,
+    int cachedJobs,
+    long savedCoreMs) {
   public SimulationResult {
     unschedulable = List.copyOf(unschedulable);
     timeline = List.copyOf(timeline);
+  }
+
+  public SimulationResult(long makespanMs, long lowerBoundMs, long criticalPathMs, long workBoundMs, long longestJobMs,
+      long phasedLowerBoundMs, double utilization, int jobsRun, List<String> unschedulable, List<Slice> timeline) {
+    this(makespanMs, lowerBoundMs, criticalPathMs, workBoundMs, longestJobMs, phasedLowerBoundMs, utilization, jobsRun,
+        unschedulable, timeline, 0, 0);
   }
 
   /** Makespan ÷ lower bound: 1.0 is a perfect schedule. */

@@ -46,6 +46,11 @@ public final class Simulator {
   }
 
   public SimulationResult run(Workload workload) {
+    return run(workload, CacheModel.NONE);
+  }
+
+  /** Runs the workload with jobs reused from a cache as {@code cache} models it. */
+  public SimulationResult run(Workload workload, CacheModel cache) {
     Checked checked = validate(workload);
     Map<String, Integer> index = checked.index();
     List<Workload.Job> jobs = workload.jobs();
@@ -58,6 +63,25 @@ public final class Simulator {
       }
       needs.add(resolved);
       durations[i] = Math.max(1, jobs.get(i).durationMs());
+    }
+    int cached = 0;
+    long savedCoreMs = 0;
+    if (cache.hitRate() > 0) {
+      java.util.Random random = new java.util.Random(cache.seed());
+      boolean[] ran = new boolean[jobs.size()];
+      for (int i = 0; i < jobs.size(); i++) {
+        ran[i] = random.nextDouble() >= cache.hitRate();
+      }
+      for (int job : checked.topologicalOrder()) {
+        for (int need : needs.get(job)) {
+          ran[job] |= ran[need];
+        }
+        if (!ran[job]) {
+          cached++;
+          savedCoreMs += (durations[job] - Math.min(durations[job], Math.max(1, cache.hitMs()))) * jobs.get(job).cores();
+          durations[job] = Math.min(durations[job], Math.max(1, cache.hitMs()));
+        }
+      }
     }
     long[] criticalPath = Planner.criticalPaths(needs, durations);
 
@@ -74,7 +98,7 @@ public final class Simulator {
     }
 
     Clock clock = new Clock();
-    Recorder recorder = new Recorder(clock, workload);
+    Recorder recorder = new Recorder(clock, workload, durations);
     CoreOptions options = new CoreOptions(FOREVER, FOREVER, 0, 0, Integer.MAX_VALUE, 1, 0, 10);
     // Nothing leaves the simulation: its job tokens need only be well-formed.
     OrchestratorCore core = new OrchestratorCore(options, scheduler, clock::now, recorder, 1,
@@ -132,7 +156,7 @@ public final class Simulator {
     double utilization = makespan == 0 || totalCores == 0 ? 0 : (double) usedCoreTime / ((double) makespan * totalCores);
     long phased = Math.max(lowerBound, phasedLowerBound(needs, durations, jobs, checked.topologicalOrder(), totalCores));
     return new SimulationResult(makespan, lowerBound, path, workBound, longest, phased, utilization,
-        recorder.slices.size(), unschedulable, recorder.slices);
+        recorder.slices.size(), unschedulable, recorder.slices, cached, savedCoreMs);
   }
 
   /**
@@ -254,13 +278,14 @@ public final class Simulator {
     final List<SimulationResult.Slice> slices = new ArrayList<>();
     long makespan;
 
-    Recorder(Clock clock, Workload workload) {
+    /** @param jobDurations how long each job of the workload takes this time, in its order */
+    Recorder(Clock clock, Workload workload, long[] jobDurations) {
       this.clock = clock;
       for (Workload.Drone drone : workload.drones()) {
         lanes.put(drone.name(), new boolean[drone.cores()]);
       }
-      for (Workload.Job job : workload.jobs()) {
-        durations.put(job.id(), Math.max(1, job.durationMs()));
+      for (int i = 0; i < workload.jobs().size(); i++) {
+        durations.put(workload.jobs().get(i).id(), jobDurations[i]);
       }
     }
 

@@ -32,6 +32,31 @@ class SimulatorTest {
   }
 
   @Test
+  void aCacheModelReusesUnchangedJobsButNeverOneBehindAJobThatRan() {
+    Workload chain = new Workload(List.of(new Workload.Drone("a", 8, List.of())),
+        List.of(job("a", 1, 10_000), job("b", 1, 10_000, "a"), job("c", 2, 10_000, "b")));
+    SimulationResult everything = new Simulator(new BestFitScheduler()).run(chain, new CacheModel(1.0, 200, 1));
+    assertThat(everything.cachedJobs()).isEqualTo(3);
+    assertThat(everything.makespanMs()).isEqualTo(600);
+    assertThat(everything.savedCoreMs()).isEqualTo(9_800 * 4);
+    assertThat(new Simulator(new BestFitScheduler()).run(chain, CacheModel.NONE).makespanMs()).isEqualTo(30_000);
+
+    List<Workload.Job> wide = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      wide.add(job("root" + i, 1, 1_000));
+      wide.add(job("leaf" + i, 1, 1_000, "root" + i));
+    }
+    SimulationResult half = new Simulator(new BestFitScheduler()).run(
+        new Workload(List.of(new Workload.Drone("a", 8, List.of())), wide), new CacheModel(0.5, 10, 7));
+    // A leaf is reused only if its root was and its own inputs are unchanged: about a quarter of them.
+    assertThat(half.cachedJobs()).isBetween(100 + 25, 100 + 75);
+    assertThat(new Simulator(new BestFitScheduler()).run(new Workload(List.of(new Workload.Drone("a", 8, List.of())),
+        wide), new CacheModel(0.5, 10, 7)).cachedJobs()).as("the same seed, the same model").isEqualTo(half.cachedJobs());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CacheModel(1.5, 0, 1))
+        .hasMessageContaining("between 0 and 1");
+  }
+
+  @Test
   void chainRunsOneAfterAnother() {
     Workload workload = new Workload(List.of(new Workload.Drone("a", 8, List.of())),
         List.of(job("c", 1, 3_000, "b"), job("a", 1, 1_000), job("b", 1, 2_000, "a")));

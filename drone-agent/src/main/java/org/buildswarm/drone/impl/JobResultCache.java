@@ -79,6 +79,16 @@ public final class JobResultCache {
    * @param environment the environment the steps would see
    */
   public static String key(JobCacheSpec spec, Path workspace, Map<String, String> environment) throws IOException {
+    return key(spec, workspace, environment, dir -> false);
+  }
+
+  /**
+   * The key from a tree that is not the workspace yet (a directory source, read in place), seen as
+   * its copy would be: without the directories {@code leftOut} names.
+   */
+  public static String key(JobCacheSpec spec, Path tree, Map<String, String> environment,
+      java.util.function.Predicate<Path> leftOut) throws IOException {
+    Path workspace = tree;
     MessageDigest digest = sha256();
     Keys keys = new Keys(digest);
     keys.part("buildswarm job key 1");
@@ -90,7 +100,7 @@ public final class JobResultCache {
       String value = environment.get(name);
       keys.part(value == null ? "unset=" + name : "env=" + name + "=" + value);
     }
-    TreeMap<String, Path> inputs = select(workspace, spec.inputs());
+    TreeMap<String, Path> inputs = select(workspace, spec.inputs(), leftOut);
     byte[] buffer = new byte[64 * 1024];
     for (Map.Entry<String, Path> input : inputs.entrySet()) {
       Path file = input.getValue();
@@ -98,7 +108,7 @@ public final class JobResultCache {
         keys.part("link=" + input.getKey() + "=" + Files.readSymbolicLink(file));
         continue;
       }
-      keys.part((Files.isExecutable(file) ? "exec=" : "file=") + input.getKey());
+      keys.part((executable(file) ? "exec=" : "file=") + input.getKey());
       MessageDigest content = sha256();
       try (InputStream in = Files.newInputStream(file)) {
         for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
@@ -126,6 +136,16 @@ public final class JobResultCache {
    * under it; the last pattern that matches a path decides, and {@code !} ones leave it out.
    */
   static TreeMap<String, Path> select(Path workspace, List<String> patterns) throws IOException {
+    return select(workspace, patterns, dir -> false);
+  }
+
+  /** Whether the file's owner may execute it: its mode, whoever this drone runs as. */
+  static boolean executable(Path file) throws IOException {
+    return Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.OWNER_EXECUTE);
+  }
+
+  static TreeMap<String, Path> select(Path workspace, List<String> patterns, java.util.function.Predicate<Path> leftOut)
+      throws IOException {
     TreeMap<String, Path> selected = new TreeMap<>();
     if (patterns.isEmpty()) {
       return selected;
@@ -139,7 +159,8 @@ public final class JobResultCache {
     Files.walkFileTree(workspace, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
-        return dir.equals(workspace.resolve(".git")) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+        return dir.equals(workspace.resolve(".git")) || leftOut.test(dir) ? FileVisitResult.SKIP_SUBTREE
+            : FileVisitResult.CONTINUE;
       }
 
       @Override
@@ -249,7 +270,7 @@ public final class JobResultCache {
             continue;
           }
           TarArchiveEntry entry = new TarArchiveEntry(path.toFile(), file.getKey());
-          entry.setMode(Files.isExecutable(path) ? 0100755 : 0100644);
+          entry.setMode(executable(path) ? 0100755 : 0100644);
           tar.putArchiveEntry(entry);
           Files.copy(path, tar);
           tar.closeArchiveEntry();

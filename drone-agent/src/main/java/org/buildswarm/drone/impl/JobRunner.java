@@ -21,6 +21,7 @@ import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.JobCacheResult;
 import org.buildswarm.protocol.message.JobCacheSpec;
 import org.buildswarm.protocol.message.JobOutcome;
+import org.buildswarm.protocol.message.SourceSpec;
 import org.buildswarm.protocol.message.Step;
 import org.buildswarm.protocol.message.TestResults;
 
@@ -325,25 +326,37 @@ public final class JobRunner implements Runnable {
       log.mask(masker);
     }
     gatewayUrl = artifacts == null ? null : artifacts.knownGateway();
-    try {
-      // Steps of another user cannot write the drone's files, so the mirror's objects can be shared.
-      fetcher.fetch(job.execution().source(), job.gitCredentials(), workspace, setup.sandbox().jobUser() != null);
-    } catch (IOException e) {
-      String problem = "could not prepare the source: " + describe(e);
-      log.line("==> " + problem);
-      return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
-    }
     JobCacheSpec cacheSpec = job.execution().cache();
-    String cacheKey = cacheSpec == null ? null : cacheKey(cacheSpec);
+    String cacheKey = null;
     JobResultCache.Restored restored = null;
-    if (cacheKey != null && cacheSpec.reuse()) {
-      restored = artifacts.jobResults().restore(job, cacheKey, workspace, log::line).orElse(null);
-      if (restored != null) {
-        log.line("==> cache: restored " + restored.files() + " file(s) (" + ArtifactPublisher.human(restored.bytes())
-            + ") from run " + restored.run() + " (" + restored.job() + "); the steps do not run");
+    String askedFor = null;
+    if (cacheSpec != null && cacheSpec.reuse() && artifacts != null
+        && SourceSpec.DIRECTORY.equals(job.execution().source().kind())) {
+      // A directory is read in place: on a hit nothing is copied at all.
+      Path root = Path.of(job.execution().source().location()).toAbsolutePath().normalize();
+      askedFor = Files.isDirectory(root)
+          ? cacheKey(cacheSpec, root, dir -> fetcher.leavesOut(root, dir), "the source directory") : null;
+      restored = askedFor == null ? null : restore(askedFor);
+      cacheKey = restored != null ? askedFor : null;
+    }
+    if (restored == null) {
+      try {
+        // Steps of another user cannot write the drone's files, so the mirror's objects can be shared.
+        fetcher.fetch(job.execution().source(), job.gitCredentials(), workspace, setup.sandbox().jobUser() != null);
+      } catch (IOException e) {
+        String problem = "could not prepare the source: " + describe(e);
+        log.line("==> " + problem);
+        return new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(), problem);
       }
-    } else if (cacheKey != null) {
-      log.line("==> cache: this run ignores the cache; the job runs and stores its result");
+      if (cacheSpec != null) {
+        // The key of what the steps will see, whatever the source did while it was copied.
+        cacheKey = cacheKey(cacheSpec, workspace, dir -> false, null);
+        if (cacheKey != null && cacheSpec.reuse() && !cacheKey.equals(askedFor)) {
+          restored = restore(cacheKey);
+        } else if (cacheKey != null && !cacheSpec.reuse()) {
+          log.line("==> cache: this run ignores the cache; the job runs and stores its result");
+        }
+      }
     }
     try {
       linkCaches();
@@ -407,11 +420,21 @@ public final class JobRunner implements Runnable {
         null, cached);
   }
 
+  private JobResultCache.Restored restore(String key) {
+    JobResultCache.Restored restored = artifacts.jobResults().restore(job, key, workspace, log::line).orElse(null);
+    if (restored != null) {
+      log.line("==> cache: restored " + restored.files() + " file(s) (" + ArtifactPublisher.human(restored.bytes())
+          + ") from run " + restored.run() + " (" + restored.job() + "); the steps do not run");
+    }
+    return restored;
+  }
+
   /**
-   * The job's key from the checked-out source, or null when it cannot be made (the job then runs
-   * and nothing is stored: a result under a key that may be wrong must never be reused).
+   * The job's key from {@code tree} (the workspace, or a directory source read in place), or null
+   * when it cannot be made (the job then runs and nothing is stored: a result under a key that may
+   * be wrong must never be reused).
    */
-  private String cacheKey(JobCacheSpec spec) {
+  private String cacheKey(JobCacheSpec spec, Path tree, java.util.function.Predicate<Path> leftOut, String from) {
     if (artifacts == null) {
       log.line("==> cache: this drone has no gateway to keep results with; the job runs");
       return null;
@@ -421,9 +444,9 @@ public final class JobRunner implements Runnable {
     environment.putAll(secretValues);
     try {
       long began = System.nanoTime();
-      String key = JobResultCache.key(spec, workspace, environment);
-      log.line("==> cache: key " + JobResultCache.shortKey(key) + " (made in " + (System.nanoTime() - began) / 1_000_000
-          + " ms)");
+      String key = JobResultCache.key(spec, tree, environment, leftOut);
+      log.line("==> cache: key " + JobResultCache.shortKey(key) + (from == null ? "" : " from " + from) + " (made in "
+          + (System.nanoTime() - began) / 1_000_000 + " ms)");
       return key;
     } catch (IOException | RuntimeException e) {
       log.line("==> cache: no key could be made (" + e.getMessage() + "); the job runs and its result is not kept");

@@ -138,6 +138,15 @@ public final class SourceFetcher {
     LOG.fine(() -> "left out of the source copy, it vanished while copying: " + file);
   }
 
+  /**
+   * Whether a copy of the directory source at {@code root} leaves {@code dir} out: what reads a
+   * directory source in place (a job's cache key) must see exactly what a copy of it would.
+   */
+  public boolean leavesOut(Path root, Path dir) {
+    return !dir.equals(root) && (SKIPPED_DIRECTORIES.contains(dir.getFileName().toString())
+        || isExcluded(dir.toAbsolutePath().normalize()));
+  }
+
   private boolean isExcluded(Path absolute) {
     for (Path path : excluded) {
       if (absolute.startsWith(path)) {

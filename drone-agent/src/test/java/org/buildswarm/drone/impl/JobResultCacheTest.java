@@ -137,6 +137,23 @@ class JobResultCacheTest {
   }
 
   @Test
+  void aDirectorySourceReadInPlaceHasTheKeyItsCopyWillHave() throws Exception {
+    Path source = Files.createDirectories(elsewhere.resolve("source"));
+    Files.createDirectories(source.resolve("src/.buildswarm"));
+    Files.writeString(source.resolve("src/a.c"), "int a;\n");
+    Files.writeString(source.resolve("src/.buildswarm/state"), "the drone's own, never copied\n");
+    Files.writeString(source.resolve("build.sh"), "make\n");
+    Files.setPosixFilePermissions(source.resolve("build.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    SourceFetcher fetcher = new SourceFetcher(elsewhere.resolve("mirrors"), java.util.Set.of());
+    fetcher.fetch(new SourceSpec(SourceSpec.DIRECTORY, source.toString(), null), null, workspace, false);
+    Map<String, String> env = Map.of("CC", "gcc");
+    assertThat(JobResultCache.key(SPEC, source, env, dir -> fetcher.leavesOut(source, dir)))
+        .isEqualTo(JobResultCache.key(SPEC, workspace, env));
+    assertThat(JobResultCache.key(SPEC, source, env)).as("read without leaving out what the copy leaves out")
+        .isNotEqualTo(JobResultCache.key(SPEC, workspace, env));
+  }
+
+  @Test
   void outputsStoredAfterOneJobAreRestoredIntoTheNextWithTheirModes() throws Exception {
     Files.createDirectories(workspace.resolve("out/bin"));
     Files.writeString(workspace.resolve("out/lib.a"), "archive\n");

@@ -155,18 +155,30 @@ public final class Planner {
     PlannedCache cache = job.cache() == null ? null : new PlannedCache(
         definitionKey(job, env, steps, labels, artifacts, reports),
         job.cache().inputs().stream().map(pattern -> substitute(pattern, values)).toList(), job.cache().env(),
-        cacheOutputs(job, values), true);
+        cacheOutputs(job, values, artifacts), true);
     return new PlannedJob(index, name, job.name(), job.cores(), labels, env, steps, timeout,
         job.retries().count(), job.retries().backoff().toMillis(), needs, estimate, criticalPath, artifacts,
         job.secrets(), job.caches(), deploy, job.jobSet(), reports, cache);
   }
 
-  /** What a cached result keeps: the declared outputs, and the job set file a job emits (a hit emits it again). */
-  private static List<String> cacheOutputs(JobDefinition job, Map<String, String> values) {
+  /**
+   * What a cached result keeps: the declared outputs, the files it publishes as artifacts and the
+   * job set file it emits (a hit publishes and emits them again without the source at hand).
+   */
+  private static List<String> cacheOutputs(JobDefinition job, Map<String, String> values, List<ArtifactSpec> artifacts) {
     List<String> outputs = new ArrayList<>();
     job.cache().outputs().forEach(pattern -> outputs.add(substitute(pattern, values)));
-    if (job.jobSet() != null && !outputs.contains(job.jobSet())) {
-      outputs.add(job.jobSet());
+    List<String> kept = new ArrayList<>();
+    artifacts.forEach(artifact -> kept.add(artifact.path()));
+    if (job.jobSet() != null) {
+      kept.add(job.jobSet());
+    }
+    for (String path : kept) {
+      // A literal path: a glob character in a file's name must match only that name.
+      String pattern = path.replaceAll("[*?]", "?");
+      if (!outputs.contains(pattern)) {
+        outputs.add(pattern);
+      }
     }
     return outputs;
   }

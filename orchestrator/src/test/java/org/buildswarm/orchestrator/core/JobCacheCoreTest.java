@@ -49,6 +49,11 @@ class JobCacheCoreTest {
     assertThat(jobs.get(0).cache().definitionKey()).matches("[0-9a-f]{64}").isEqualTo(again.get(0).cache().definitionKey());
     assertThat(jobs.get(1).cache().definitionKey()).isNotEqualTo(jobs.get(2).cache().definitionKey());
     assertThat(jobs.get(1).cache().inputs()).containsExactly("app/linux/");
+    PlannedJob publishing = new Planner(PlannerOptions.defaults()).plan(new PipelineReader().read(".buildswarm.yml",
+        PIPELINE.replace("steps: [make lib]", "steps: [make lib]\n    artifacts: [{path: \"dist/lib*.a\", name: lib}]\n"
+            + "    jobset: more.json"))).jobs().get(0);
+    assertThat(publishing.cache().outputs()).as("what a hit publishes and emits is kept too")
+        .containsExactly("out/", "dist/lib?.a", "more.json");
     assertThat(jobs.get(3).cache()).isNull();
     List<PlannedJob> changed = new Planner(PlannerOptions.defaults())
         .plan(new PipelineReader().read(".buildswarm.yml", PIPELINE.replace("make lib", "make lib V=1"))).jobs();

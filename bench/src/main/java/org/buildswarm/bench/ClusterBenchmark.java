@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildswarm.protocol.ProtocolJson;
 
@@ -84,8 +82,8 @@ public final class ClusterBenchmark {
       gatewayArgs.addAll(credentials.control(false));
       Process gateway = start(home, work, "gateway", common, gatewayArgs);
       processes.add(gateway);
-      String url = awaitOutput(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
-      awaitOutput(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
+      String url = ProcessOutput.await(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+      ProcessOutput.await(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
       List<Process> drones = new ArrayList<>();
       for (int i = 0; i < droneCount; i++) {
         List<String> droneArgs = new ArrayList<>(List.of("drone", "--cluster-port", "" + freePort(),
@@ -238,20 +236,6 @@ public final class ClusterBenchmark {
     command.addAll(common);
     return new ProcessBuilder(command).directory(work.toFile())
         .redirectOutput(work.resolve(name + ".out").toFile()).redirectError(work.resolve(name + ".err").toFile()).start();
-  }
-
-  private static String awaitOutput(Path file, Pattern pattern) throws Exception {
-    long deadline = System.currentTimeMillis() + 180_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (Files.exists(file)) {
-        Matcher matcher = pattern.matcher(Files.readString(file, StandardCharsets.UTF_8));
-        if (matcher.find()) {
-          return matcher.group(1);
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new IOException("no " + pattern + " in " + file);
   }
 
   private static int freePort() throws IOException {

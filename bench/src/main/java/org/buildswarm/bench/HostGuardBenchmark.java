@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildswarm.protocol.ProtocolJson;
 
@@ -69,7 +67,7 @@ public final class HostGuardBenchmark {
       String token;
       if (mode.equals("up")) {
         processes.add(start(home, work, "up", List.of("up", "--port", "0", "--cores", "2")));
-        url = awaitOutput(work.resolve("up.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+        url = ProcessOutput.await(work.resolve("up.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
         token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
         awaitDrones(url, 1);
       } else {
@@ -86,8 +84,8 @@ public final class HostGuardBenchmark {
         processes.add(start(home, work, "gateway", concat(concat(List.of("gateway", "--cluster-port", "" + gatewayPort,
             "--event-bus-port", "" + freePort(), "--http-host", "127.0.0.1", "--http-port", "0", "--data",
             work.resolve("g").toString()), credentials.control(false)), common)));
-        url = awaitOutput(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
-        awaitOutput(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
+        url = ProcessOutput.await(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+        ProcessOutput.await(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
         for (int i = 0; i < 2; i++) {
           processes.add(start(home, work, "drone-" + i, concat(concat(List.of("drone", "--cluster-port", "" + freePort(),
               "--event-bus-port", "" + freePort(), "--cores", "2", "--work-dir", work.resolve("d" + i).toString()),
@@ -225,20 +223,6 @@ public final class HostGuardBenchmark {
     command.addAll(args);
     return new ProcessBuilder(command).directory(work.toFile())
         .redirectOutput(work.resolve(name + ".out").toFile()).redirectError(work.resolve(name + ".err").toFile()).start();
-  }
-
-  private static String awaitOutput(Path file, Pattern pattern) throws Exception {
-    long deadline = System.currentTimeMillis() + 180_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (Files.exists(file)) {
-        Matcher matcher = pattern.matcher(Files.readString(file, StandardCharsets.UTF_8));
-        if (matcher.find()) {
-          return matcher.group(1);
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new IOException("no " + pattern + " in " + file);
   }
 
   private static int freePort() throws IOException {

@@ -6,7 +6,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildswarm.orchestrator.simulate.Workload;
 import org.buildswarm.protocol.ProtocolJson;
@@ -72,7 +70,7 @@ public final class JobCacheBenchmark {
         .redirectOutput(work.resolve("swarm.out").toFile()).start();
     List<String> lines = new ArrayList<>();
     try {
-      String url = awaitOutput(work.resolve("swarm.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+      String url = ProcessOutput.await(work.resolve("swarm.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
       String token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
       Measured cold = run(url, token, source, pipeline.toString());
 
@@ -194,20 +192,6 @@ public final class JobCacheBenchmark {
     Set<String> left = new TreeSet<>(a);
     left.removeAll(b);
     return left.toString();
-  }
-
-  private static String awaitOutput(Path file, Pattern pattern) throws Exception {
-    long deadline = System.currentTimeMillis() + 180_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (Files.exists(file)) {
-        Matcher matcher = pattern.matcher(Files.readString(file, StandardCharsets.UTF_8));
-        if (matcher.find()) {
-          return matcher.group(1);
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new IOException("no " + pattern + " in " + file);
   }
 
   private JobCacheBenchmark() {}

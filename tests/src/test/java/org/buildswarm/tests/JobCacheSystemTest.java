@@ -224,6 +224,38 @@ class JobCacheSystemTest {
     assertThat(artifact("lib", after.id())).isEqualTo("lib v2\nlib built in run " + after.id() + "\n");
   }
 
+  @Test
+  @Order(5)
+  void aGitRevisionIsKeyedFromTheMirrorSoAHitChecksNothingOut() throws Exception {
+    Path repo = Files.createDirectories(work.resolve("repo"));
+    Files.createDirectories(repo.resolve("lib"));
+    Files.createDirectories(repo.resolve("app"));
+    Files.writeString(repo.resolve("lib/a.c"), "lib in git\n");
+    Files.writeString(repo.resolve("app/main.c"), "app in git\n");
+    Map<String, String> gitEnvironment = Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@example.org",
+        "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@example.org", "HOME", work.toString());
+    for (List<String> git : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "add", "."),
+        List.of("git", "commit", "-q", "-m", "sources"))) {
+      SwarmProcess.Finished done = ExternalCommand.run(repo, gitEnvironment, TIMEOUT, git);
+      assertThat(done.exitCode()).as("%s", done).isZero();
+    }
+    String head = ExternalCommand.run(repo, gitEnvironment, TIMEOUT, List.of("git", "rev-parse", "HEAD")).stdout().strip();
+    Map<String, Object> fromGit = Map.of("project", "shop-git", "source",
+        Map.of("kind", "git", "location", repo.toUri().toString(), "revision", head));
+    Finished first = run(fromGit);
+    assertThat(first.cachedFrom("lib")).isZero();
+    assertThat(first.logs().get("lib")).contains("from the commit's tree").contains("no result for key");
+    Finished second = run(fromGit);
+    assertThat(second.cachedFrom("lib")).isEqualTo(first.id());
+    assertThat(second.cachedFrom("app")).isEqualTo(first.id());
+    assertThat(second.logs().get("app")).contains("from the commit's tree").contains("the steps do not run");
+    assertThat(second.jobs().get("app").path("cache").path("key").asText())
+        .as("the key from the tree is the key the checkout had").isEqualTo(
+            first.jobs().get("app").path("cache").path("key").asText());
+    Api.Response content = admin.get("/api/v1/artifacts/shop-git/app/versions/" + second.id() + ".1/content");
+    assertThat(content.text()).isEqualTo("app in git\napp built in run " + first.id() + "\n");
+  }
+
   private static Path entryOf(String key) throws Exception {
     try (Stream<Path> files = Files.walk(work.resolve(".buildswarm"))) {
       return files.filter(file -> file.getFileName().toString().equals(key + ".json")

@@ -72,25 +72,21 @@ public final class JobResultCache {
   public record Restored(long run, String job, int files, long bytes) {}
 
   /**
-   * The job's key: SHA-256 over the planner's definition key, the keys of its needs, every input
-   * file (path, whether it is executable, content; symbolic links by their target text) in path
-   * order, and the named environment values (unset ones marked as unset).
-   *
-   * @param environment the environment the steps would see
+   * One input file as a key sees it, wherever it was read (a workspace, a directory read in place,
+   * a Git tree): a symbolic link by its target's text, else whether it is executable and the
+   * SHA-256 of its content.
    */
-  public static String key(JobCacheSpec spec, Path workspace, Map<String, String> environment) throws IOException {
-    return key(spec, workspace, environment, dir -> false);
-  }
+  public record Input(String path, boolean executable, String linkTarget, String contentSha256) {}
 
   /**
-   * The key from a tree that is not the workspace yet (a directory source, read in place), seen as
-   * its copy would be: without the directories {@code leftOut} names.
+   * The job's key: SHA-256 over the planner's definition key, the keys of its needs, the named
+   * environment values (unset ones marked as unset) and every input file in path order.
+   *
+   * @param environment the environment the steps would see
+   * @param inputs the files the inputs' patterns take ({@link #select})
    */
-  public static String key(JobCacheSpec spec, Path tree, Map<String, String> environment,
-      java.util.function.Predicate<Path> leftOut) throws IOException {
-    Path workspace = tree;
-    MessageDigest digest = sha256();
-    Keys keys = new Keys(digest);
+  public static String key(JobCacheSpec spec, Map<String, String> environment, List<Input> inputs) {
+    Keys keys = new Keys(sha256());
     keys.part("buildswarm job key 1");
     keys.part(spec.definitionKey());
     for (String need : spec.needKeys()) {
@@ -100,24 +96,51 @@ public final class JobResultCache {
       String value = environment.get(name);
       keys.part(value == null ? "unset=" + name : "env=" + name + "=" + value);
     }
-    TreeMap<String, Path> inputs = select(workspace, spec.inputs(), leftOut);
-    byte[] buffer = new byte[64 * 1024];
-    for (Map.Entry<String, Path> input : inputs.entrySet()) {
-      Path file = input.getValue();
-      if (Files.isSymbolicLink(file)) {
-        keys.part("link=" + input.getKey() + "=" + Files.readSymbolicLink(file));
-        continue;
+    List<Input> sorted = new ArrayList<>(inputs);
+    sorted.sort(java.util.Comparator.comparing(Input::path));
+    for (Input input : sorted) {
+      if (input.linkTarget() != null) {
+        keys.part("link=" + input.path() + "=" + input.linkTarget());
+      } else {
+        keys.part((input.executable() ? "exec=" : "file=") + input.path());
+        keys.part(input.contentSha256());
       }
-      keys.part((executable(file) ? "exec=" : "file=") + input.getKey());
-      MessageDigest content = sha256();
-      try (InputStream in = Files.newInputStream(file)) {
-        for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-          content.update(buffer, 0, read);
-        }
-      }
-      keys.part(HexFormat.of().formatHex(content.digest()));
     }
-    return HexFormat.of().formatHex(digest.digest());
+    return HexFormat.of().formatHex(keys.digest().digest());
+  }
+
+  /** The key from the files of a workspace. */
+  public static String key(JobCacheSpec spec, Path workspace, Map<String, String> environment) throws IOException {
+    return key(spec, workspace, environment, dir -> false);
+  }
+
+  /**
+   * The key from the files of a tree that may not be the workspace yet (a directory source, read
+   * in place), seen as its copy would be: without the directories {@code leftOut} names.
+   */
+  public static String key(JobCacheSpec spec, Path tree, Map<String, String> environment,
+      java.util.function.Predicate<Path> leftOut) throws IOException {
+    List<Input> inputs = new ArrayList<>();
+    for (Map.Entry<String, Path> file : select(tree, spec.inputs(), leftOut).entrySet()) {
+      Path path = file.getValue();
+      inputs.add(Files.isSymbolicLink(path) ? new Input(file.getKey(), false, Files.readSymbolicLink(path).toString(), null)
+          : new Input(file.getKey(), executable(path), null, ArtifactPublisher.sha256(path)));
+    }
+    return key(spec, environment, inputs);
+  }
+
+  /**
+   * Which workspace paths the patterns take: a pattern naming a directory takes everything under
+   * it; the last pattern that matches a path decides, and {@code !} ones leave it out.
+   */
+  public static java.util.function.Predicate<String> selector(List<String> patterns) {
+    List<Glob> globs = new ArrayList<>();
+    for (String pattern : patterns) {
+      String bare = pattern.endsWith("/") ? pattern.substring(0, pattern.length() - 1) : pattern;
+      globs.add(Glob.of(bare));
+      globs.add(Glob.of(bare + "/**"));
+    }
+    return path -> !globs.isEmpty() && Glob.anyMatches(globs, path);
   }
 
   /** Length-prefixed parts, so no two different lists of parts hash the same bytes. */
@@ -150,12 +173,7 @@ public final class JobResultCache {
     if (patterns.isEmpty()) {
       return selected;
     }
-    List<Glob> globs = new ArrayList<>();
-    for (String pattern : patterns) {
-      String bare = pattern.endsWith("/") ? pattern.substring(0, pattern.length() - 1) : pattern;
-      globs.add(Glob.of(bare));
-      globs.add(Glob.of(bare + "/**"));
-    }
+    java.util.function.Predicate<String> taken = selector(patterns);
     Files.walkFileTree(workspace, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
@@ -167,7 +185,7 @@ public final class JobResultCache {
       public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
         if (attributes.isRegularFile() || attributes.isSymbolicLink()) {
           String relative = workspace.relativize(file).toString().replace(java.io.File.separatorChar, '/');
-          if (Glob.anyMatches(globs, relative)) {
+          if (taken.test(relative)) {
             if (selected.size() >= MAX_INPUT_FILES) {
               throw new IOException("the patterns take more than " + MAX_INPUT_FILES + " files");
             }

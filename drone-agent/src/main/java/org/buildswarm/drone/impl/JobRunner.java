@@ -330,12 +330,18 @@ public final class JobRunner implements Runnable {
     String cacheKey = null;
     JobResultCache.Restored restored = null;
     String askedFor = null;
-    if (cacheSpec != null && cacheSpec.reuse() && artifacts != null
-        && SourceSpec.DIRECTORY.equals(job.execution().source().kind())) {
-      // A directory is read in place: on a hit nothing is copied at all.
-      Path root = Path.of(job.execution().source().location()).toAbsolutePath().normalize();
-      askedFor = Files.isDirectory(root)
-          ? cacheKey(cacheSpec, root, dir -> fetcher.leavesOut(root, dir), "the source directory") : null;
+    SourceSpec source = job.execution().source();
+    if (cacheSpec != null && cacheSpec.reuse() && artifacts != null) {
+      // The source is read where it is (a directory in place, a Git revision in the mirror): on a
+      // hit nothing is copied or checked out at all.
+      if (SourceSpec.DIRECTORY.equals(source.kind()) && Files.isDirectory(Path.of(source.location()))) {
+        Path root = Path.of(source.location()).toAbsolutePath().normalize();
+        askedFor = cacheKey("the source directory",
+            env -> JobResultCache.key(cacheSpec, root, env, dir -> fetcher.leavesOut(root, dir)));
+      } else if (SourceSpec.GIT.equals(source.kind())) {
+        askedFor = cacheKey("the commit's tree", env -> JobResultCache.key(cacheSpec, env,
+            fetcher.gitInputs(source, job.gitCredentials(), JobResultCache.selector(cacheSpec.inputs()))));
+      }
       restored = askedFor == null ? null : restore(askedFor);
       cacheKey = restored != null ? askedFor : null;
     }
@@ -350,7 +356,7 @@ public final class JobRunner implements Runnable {
       }
       if (cacheSpec != null) {
         // The key of what the steps will see, whatever the source did while it was copied.
-        cacheKey = cacheKey(cacheSpec, workspace, dir -> false, null);
+        cacheKey = cacheKey(null, env -> JobResultCache.key(cacheSpec, workspace, env));
         if (cacheKey != null && cacheSpec.reuse() && !cacheKey.equals(askedFor)) {
           restored = restore(cacheKey);
         } else if (cacheKey != null && !cacheSpec.reuse()) {
@@ -429,12 +435,17 @@ public final class JobRunner implements Runnable {
     return restored;
   }
 
+  /** Makes a job's key from the environment its steps would see. */
+  private interface KeyMaker {
+    String make(Map<String, String> environment) throws IOException;
+  }
+
   /**
-   * The job's key from {@code tree} (the workspace, or a directory source read in place), or null
-   * when it cannot be made (the job then runs and nothing is stored: a result under a key that may
-   * be wrong must never be reused).
+   * The job's key, made from the workspace or from the source where it is ({@code from}, null for
+   * the workspace), or null when it cannot be made (the job then runs and nothing is stored: a
+   * result under a key that may be wrong must never be reused).
    */
-  private String cacheKey(JobCacheSpec spec, Path tree, java.util.function.Predicate<Path> leftOut, String from) {
+  private String cacheKey(String from, KeyMaker maker) {
     if (artifacts == null) {
       log.line("==> cache: this drone has no gateway to keep results with; the job runs");
       return null;
@@ -444,12 +455,14 @@ public final class JobRunner implements Runnable {
     environment.putAll(secretValues);
     try {
       long began = System.nanoTime();
-      String key = JobResultCache.key(spec, tree, environment, leftOut);
+      String key = maker.make(environment);
       log.line("==> cache: key " + JobResultCache.shortKey(key) + (from == null ? "" : " from " + from) + " (made in "
           + (System.nanoTime() - began) / 1_000_000 + " ms)");
       return key;
     } catch (IOException | RuntimeException e) {
-      log.line("==> cache: no key could be made (" + e.getMessage() + "); the job runs and its result is not kept");
+      log.line(from != null ? "==> cache: no key could be made from " + from + " (" + e.getMessage()
+          + "); it is made after the checkout" : "==> cache: no key could be made (" + e.getMessage()
+          + "); the job runs and its result is not kept");
       return null;
     }
   }

@@ -162,34 +162,8 @@ public final class SourceFetcher {
       throw new IOException("a git source needs a revision");
     }
     Path mirror = mirrorFor(url);
-    ReentrantReadWriteLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantReadWriteLock());
-    // Shared while jobs take objects from the mirror, exclusive only while it fetches (or is
-    // evicted): many jobs of one commit start side by side.
-    lock.readLock().lock();
-    boolean reading = true;
-    String defaultBranch;
-    try {
-      if (!Files.isDirectory(mirror) || !hasRevision(mirror, revision)) {
-        lock.readLock().unlock();
-        reading = false;
-        lock.writeLock().lock();
-        try {
-          updateMirror(url, mirror, revision, credentials);
-          lock.readLock().lock(); // downgraded: nobody fetches or evicts between the fetch and the take
-          reading = true;
-        } finally {
-          lock.writeLock().unlock();
-        }
-      }
-      markUsed(mirror);
-      defaultBranch = takeObjects(mirror, workspace, revision, linkObjects);
-    } catch (GitAPIException | RuntimeException e) {
-      throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);
-    } finally {
-      if (reading) {
-        lock.readLock().unlock();
-      }
-    }
+    String defaultBranch = withMirror(url, revision, credentials, "check out",
+        () -> takeObjects(mirror, workspace, revision, linkObjects));
     // The work tree is written from the workspace's own objects: no lock.
     try (Git git = Git.open(workspace.toFile())) {
       // The mirror is the drone's (hidden from sandboxed jobs): a job's git talks to the real origin.
@@ -207,6 +181,100 @@ public final class SourceFetcher {
       throw new IOException("cannot check out " + revision + " of " + url + ": " + e.getMessage(), e);
     }
     evictBeyondLimit(mirror);
+  }
+
+  private interface MirrorWork<T> {
+    T run() throws IOException, GitAPIException;
+  }
+
+  /**
+   * Runs {@code work} while the mirror of {@code url} holds {@code revision} and nothing fetches or
+   * evicts it: shared while jobs read the mirror, exclusive only while it fetches (or is evicted),
+   * so many jobs of one commit go side by side.
+   */
+  private <T> T withMirror(String url, String revision, org.buildswarm.protocol.message.GitCredentials credentials,
+      String what, MirrorWork<T> work) throws IOException {
+    Path mirror = mirrorFor(url);
+    ReentrantReadWriteLock lock = mirrorLocks.computeIfAbsent(mirror, m -> new ReentrantReadWriteLock());
+    lock.readLock().lock();
+    boolean reading = true;
+    try {
+      if (!Files.isDirectory(mirror) || !hasRevision(mirror, revision)) {
+        lock.readLock().unlock();
+        reading = false;
+        lock.writeLock().lock();
+        try {
+          updateMirror(url, mirror, revision, credentials);
+          lock.readLock().lock(); // downgraded: nobody fetches or evicts between the fetch and the work
+          reading = true;
+        } finally {
+          lock.writeLock().unlock();
+        }
+      }
+      markUsed(mirror);
+      return work.run();
+    } catch (GitAPIException | RuntimeException e) {
+      throw new IOException("cannot " + what + " " + revision + " of " + url + ": " + e.getMessage(), e);
+    } finally {
+      if (reading) {
+        lock.readLock().unlock();
+      }
+    }
+  }
+
+  /**
+   * The files of {@code revision} that {@code selected} takes, read from the mirror without a
+   * checkout (fetching the revision first when the mirror lacks it), as a job's cache key sees
+   * them: regular and executable files by their content's SHA-256, symbolic links by their
+   * target; submodules are not files of the tree. The workspace a checkout makes holds the same.
+   */
+  public List<JobResultCache.Input> gitInputs(SourceSpec source, org.buildswarm.protocol.message.GitCredentials credentials,
+      java.util.function.Predicate<String> selected) throws IOException {
+    if (source.revision() == null || source.revision().isBlank()) {
+      throw new IOException("a git source needs a revision");
+    }
+    Path mirror = mirrorFor(source.location());
+    return withMirror(source.location(), source.revision(), credentials, "read", () -> {
+      List<JobResultCache.Input> inputs = new ArrayList<>();
+      try (Repository repository = Git.open(mirror.toFile()).getRepository();
+          org.eclipse.jgit.revwalk.RevWalk commits = new org.eclipse.jgit.revwalk.RevWalk(repository);
+          org.eclipse.jgit.treewalk.TreeWalk tree = new org.eclipse.jgit.treewalk.TreeWalk(repository)) {
+        ObjectId commit = repository.resolve(source.revision() + "^{commit}");
+        tree.addTree(commits.parseCommit(commit).getTree());
+        tree.setRecursive(true);
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[64 * 1024];
+        while (tree.next()) {
+          String path = tree.getPathString();
+          org.eclipse.jgit.lib.FileMode mode = tree.getFileMode(0);
+          boolean link = mode == org.eclipse.jgit.lib.FileMode.SYMLINK;
+          boolean file = mode == org.eclipse.jgit.lib.FileMode.REGULAR_FILE
+              || mode == org.eclipse.jgit.lib.FileMode.EXECUTABLE_FILE;
+          if (!(link || file) || !selected.test(path)) {
+            continue;
+          }
+          if (inputs.size() >= JobResultCache.MAX_INPUT_FILES) {
+            throw new IOException("the patterns take more than " + JobResultCache.MAX_INPUT_FILES + " files");
+          }
+          org.eclipse.jgit.lib.ObjectLoader blob = repository.open(tree.getObjectId(0));
+          if (link) {
+            inputs.add(new JobResultCache.Input(path, false, new String(blob.getBytes(), StandardCharsets.UTF_8), null));
+            continue;
+          }
+          digest.reset();
+          try (java.io.InputStream in = blob.openStream()) {
+            for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+              digest.update(buffer, 0, read);
+            }
+          }
+          inputs.add(new JobResultCache.Input(path, mode == org.eclipse.jgit.lib.FileMode.EXECUTABLE_FILE, null,
+              HexFormat.of().formatHex(digest.digest())));
+        }
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+      return inputs;
+    });
   }
 
   private static final java.util.regex.Pattern OBJECT_FILE = java.util.regex.Pattern.compile(

@@ -47,6 +47,39 @@ class SourceFetcherGitTest {
   }
 
   @Test
+  void aCommitsTreeReadFromTheMirrorGivesTheKeyItsCheckoutWillHave() throws Exception {
+    Path repo = work.resolve("repo");
+    commit(repo, "first");
+    Files.createDirectories(repo.resolve("src/lib"));
+    Files.writeString(repo.resolve("src/lib/a.c"), "int a;\n");
+    Files.writeString(repo.resolve("src/README.md"), "docs\n");
+    Files.writeString(repo.resolve("build.sh"), "#!/bin/sh\nmake\n");
+    Files.setPosixFilePermissions(repo.resolve("build.sh"), java.nio.file.attribute.PosixFilePermissions.fromString(
+        "rwxr-xr-x"));
+    Files.createSymbolicLink(repo.resolve("src/current"), Path.of("lib/a.c"));
+    git(repo, "add", ".");
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "inputs");
+    String head = git(repo, "rev-parse", "HEAD");
+    org.buildswarm.protocol.message.JobCacheSpec spec = new org.buildswarm.protocol.message.JobCacheSpec("def",
+        List.of("src/", "!src/**/*.md", "build.sh"), List.of("CC"), List.of("out/"), List.of(), true);
+    SourceFetcher fetcher = new SourceFetcher(work.resolve("mirrors"), Set.of());
+    SourceSpec source = new SourceSpec(SourceSpec.GIT, repo.toUri().toString(), head);
+    List<JobResultCache.Input> inputs = fetcher.gitInputs(source, null, JobResultCache.selector(spec.inputs()));
+    assertThat(inputs).extracting(JobResultCache.Input::path)
+        .containsExactlyInAnyOrder("src/lib/a.c", "src/current", "build.sh");
+    assertThat(inputs).filteredOn(input -> input.path().equals("build.sh")).extracting(JobResultCache.Input::executable)
+        .containsExactly(true);
+    Path workspace = work.resolve("ws");
+    fetcher.fetch(source, null, workspace, false);
+    java.util.Map<String, String> env = java.util.Map.of("CC", "gcc");
+    assertThat(JobResultCache.key(spec, env, inputs)).isEqualTo(JobResultCache.key(spec, workspace, env));
+    String older = git(repo, "rev-parse", "HEAD~1");
+    assertThat(JobResultCache.key(spec, env, fetcher.gitInputs(new SourceSpec(SourceSpec.GIT, repo.toUri().toString(),
+        older), null, JobResultCache.selector(spec.inputs())))).as("another commit's inputs").isNotEqualTo(
+        JobResultCache.key(spec, env, inputs));
+  }
+
+  @Test
   void aWorkspaceSharesTheMirrorsObjectsByHardLinksAndIsAWholeRepositoryForGit() throws Exception {
     Path repo = work.resolve("repo");
     commit(repo, "first");

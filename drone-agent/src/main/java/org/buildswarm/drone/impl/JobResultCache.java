@@ -232,7 +232,7 @@ public final class JobResultCache {
       String from = response.headers().firstValue("x-buildswarm-job")
           .map(name -> URLDecoder.decode(name, StandardCharsets.UTF_8)).orElse(job.jobName());
       int[] files = {0};
-      long bytes = unpack(download, workspace, files);
+      long bytes = unpackInto(download, workspace, files);
       return Optional.of(new Restored(run, from, files[0], bytes));
     } catch (IOException | RuntimeException e) {
       log.accept("==> cache: the result for key " + shortKey(key) + " could not be restored (" + e.getMessage()
@@ -326,7 +326,49 @@ public final class JobResultCache {
   }
 
   /**
-   * Unpacks a stored result into the workspace. Every entry must stay inside the workspace: no
+   * Unpacks a stored result beside the workspace first and moves it in only once all of it
+   * unpacked: a result that fails halfway leaves nothing behind for the steps that run instead
+   * (and for the result they store).
+   */
+  static long unpackInto(Path archive, Path workspace, int[] files) throws IOException {
+    Path staging = workspace.resolveSibling(workspace.getFileName() + ".cache-restore");
+    Trees.delete(staging);
+    Files.createDirectories(staging);
+    try {
+      long bytes = unpack(archive, staging, files);
+      Path root = workspace.toRealPath();
+      Files.walkFileTree(staging, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) throws IOException {
+          Path target = root.resolve(staging.relativize(dir).toString());
+          if (Files.isSymbolicLink(target) || (Files.exists(target) && !Files.isDirectory(target))) {
+            Trees.delete(target); // the result's directory replaces what the source had there
+          }
+          Files.createDirectories(target);
+          if (!target.toRealPath().startsWith(root)) {
+            throw new IOException(staging.relativize(dir) + " would be written through a link out of the workspace");
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+          Path target = root.resolve(staging.relativize(file).toString());
+          if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            Trees.delete(target);
+          }
+          Files.move(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+      return bytes;
+    } finally {
+      Trees.delete(staging);
+    }
+  }
+
+  /**
+   * Unpacks a stored result into a directory. Every entry must stay inside the directory: no
    * absolute paths, no {@code ..}, no writing through a link the source put there, no link leading out.
    */
   static long unpack(Path archive, Path workspace, int[] files) throws IOException {

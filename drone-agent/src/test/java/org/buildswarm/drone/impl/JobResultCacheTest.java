@@ -229,4 +229,39 @@ class JobResultCacheTest {
     }
     assertThat(Path.of("/etc/evil")).doesNotExist();
   }
+
+  @Test
+  void aResultThatFailsHalfwayLeavesNothingInTheWorkspace() throws Exception {
+    Files.writeString(workspace.resolve("from-the-source.c"), "kept\n");
+    Path archive = elsewhere.resolve("half.tgz");
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(Files.newOutputStream(archive)))) {
+      TarArchiveEntry good = new TarArchiveEntry("out/first.txt");
+      good.setSize(5);
+      tar.putArchiveEntry(good);
+      tar.write("first".getBytes());
+      tar.closeArchiveEntry();
+      TarArchiveEntry bad = new TarArchiveEntry("../escape", TarArchiveEntry.LF_SYMLINK);
+      bad.setLinkName("x");
+      tar.putArchiveEntry(bad);
+      tar.closeArchiveEntry();
+    }
+    assertThatThrownBy(() -> JobResultCache.unpackInto(archive, workspace, new int[1])).isInstanceOf(IOException.class);
+    try (var files = Files.list(workspace)) {
+      assertThat(files.map(path -> path.getFileName().toString())).containsExactly("from-the-source.c");
+    }
+    try (var files = Files.list(workspace.getParent())) {
+      assertThat(files.map(path -> path.getFileName().toString())).noneMatch(name -> name.endsWith(".cache-restore"));
+    }
+
+    Path whole = elsewhere.resolve("whole.tgz");
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(Files.newOutputStream(whole)))) {
+      TarArchiveEntry entry = new TarArchiveEntry("from-the-source.c");
+      entry.setSize(8);
+      tar.putArchiveEntry(entry);
+      tar.write("restored".getBytes());
+      tar.closeArchiveEntry();
+    }
+    JobResultCache.unpackInto(whole, workspace, new int[1]);
+    assertThat(workspace.resolve("from-the-source.c")).hasContent("restored");
+  }
 }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The remote build cache over HTTP (Turborepo's and Gradle's protocols), against a stand-in
+ * The remote build cache over HTTP (Turborepo's, Gradle's and Maven's protocols), against a stand-in
  * orchestrator that knows a viewer, a developer and one running job. Reads need a token here (the
  * gateway listens as if for the network).
  */
@@ -71,7 +71,7 @@ class BuildCacheApiTest {
 
   private HttpResponse<byte[]> send(String method, String path, String authorization, byte[] body, String... headers)
       throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)) // as written: resolve() would fold "//"
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
     if (authorization != null) {
       request.header("authorization", authorization);
@@ -198,6 +198,46 @@ class BuildCacheApiTest {
     assertThat(hit.body()).isEqualTo(entry);
     assertThat(send("GET", "cache/00000000000000000000000000000000", basic("anyone", VIEWER), null).statusCode())
         .isEqualTo(404);
+  }
+
+  @Test
+  void mavenStoresAndReadsNestedPathsAndRefusesPathsThatAreNotPlainNames() throws Exception {
+    byte[] buildInfo = "<build/>".getBytes(StandardCharsets.UTF_8);
+    byte[] jar = "jar bytes".getBytes(StandardCharsets.UTF_8);
+    String base = "maven-cache/v1.1/org.example/shop/3f2a9c/";
+    HttpResponse<byte[]> unauthenticated = send("PUT", base + "buildinfo.xml", null, buildInfo);
+    assertThat(unauthenticated.statusCode()).isEqualTo(401);
+    assertThat(unauthenticated.headers().allValues("www-authenticate"))
+        .as("Maven's wagon sends its server's password only after a Basic challenge")
+        .anyMatch(challenge -> challenge.startsWith("Basic "));
+    assertThat(send("PUT", base + "buildinfo.xml", basic("buildswarm", VIEWER), buildInfo).statusCode())
+        .as("a viewer reads, never writes").isEqualTo(403);
+    assertThat(send("GET", base + "buildinfo.xml", basic("buildswarm", VIEWER), null).statusCode())
+        .as("before it is stored").isEqualTo(404);
+
+    HttpResponse<byte[]> stored = send("PUT", base + "buildinfo.xml", basic("buildswarm", DEVELOPER), buildInfo);
+    assertThat(stored.statusCode()).as(text(stored)).isEqualTo(201);
+    assertThat(send("PUT", base + "shop-1.0.jar", basic("buildswarm", DEVELOPER), jar).statusCode()).isEqualTo(201);
+
+    assertThat(send("GET", base + "buildinfo.xml", basic("buildswarm", VIEWER), null).body()).isEqualTo(buildInfo);
+    assertThat(send("GET", base + "shop-1.0.jar", basic("buildswarm", VIEWER), null).body())
+        .as("each path is its own entry").isEqualTo(jar);
+    HttpResponse<byte[]> head = send("HEAD", base + "shop-1.0.jar", basic("buildswarm", VIEWER), null);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("content-length")).hasValue(Integer.toString(jar.length));
+    assertThat(send("GET", "maven-cache/v1.1/org.example/shop/ffffff/buildinfo.xml", basic("buildswarm", VIEWER), null)
+        .statusCode()).as("another checksum's entry").isEqualTo(404);
+    assertThat(send("GET", "cache/" + sha256("v1.1/org.example/shop/3f2a9c/buildinfo.xml".getBytes(StandardCharsets.UTF_8)),
+        basic("buildswarm", VIEWER), null).statusCode()).as("Gradle's cache is another tool's").isEqualTo(404);
+
+    for (String bad : List.of("maven-cache/v1.1/a$b/buildinfo.xml", "maven-cache/v1.1//buildinfo.xml",
+        "maven-cache/", "maven-cache/a/b/c/d/e/f/g/h/i")) {
+      HttpResponse<byte[]> refused = send("PUT", bad, basic("buildswarm", DEVELOPER), buildInfo);
+      assertThat(refused.statusCode()).as(bad).isEqualTo(400);
+      assertThat(text(refused)).as(bad).contains("a Maven cache path");
+    }
+    assertThat(metrics()).contains("buildswarm_build_cache_requests_total{result=\"stored\",tool=\"maven\"} 2.0")
+        .contains("buildswarm_build_cache_requests_total{result=\"hit\",tool=\"maven\"} 3.0");
   }
 
   @Test

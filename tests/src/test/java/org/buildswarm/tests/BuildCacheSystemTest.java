@@ -20,8 +20,8 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 /**
  * The gateway as the remote build cache of the real tools, on loopback: {@code swarm up} as a
  * process; Turborepo (the npm package {@code turbo}, its own binary) and Debian's Gradle build a
- * small project made here, throw their outputs away, and build again: the second build takes
- * every output from the gateway and runs nothing.
+ * small project made here, and so does Maven 3.9 with its build cache extension; each throws its
+ * outputs away and builds again: the second build takes every output from the gateway and runs nothing.
  */
 class BuildCacheSystemTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(240);
@@ -221,6 +221,92 @@ class BuildCacheSystemTest {
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(401);
     assertThat(admin.get("/cache/0f1e2d3c4b5a6978").text()).isEqualTo("made inside a job\n");
+  }
+
+  @Test
+  void aCleanMavenBuildTakesItsModuleFromTheGateway() throws Exception {
+    Path mavenHome = Path.of(System.getProperty("buildswarm.maven.home"));
+    assertThat(mavenHome.resolve("bin/mvn")).as("the tests module unpacks Maven 3.9 (the extension needs it)").exists();
+    Path project = Files.createDirectories(work.resolve("maven-project"));
+    // The plugins the swarm's own build uses, so the offline build finds them in the local repository.
+    Files.writeString(project.resolve("pom.xml"), """
+        <project xmlns="http://maven.apache.org/POM/4.0.0">
+          <modelVersion>4.0.0</modelVersion>
+          <groupId>org.example</groupId><artifactId>greeter</artifactId><version>1.0</version>
+          <properties>
+            <maven.compiler.release>17</maven.compiler.release>
+            <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+          </properties>
+          <build><plugins>
+            <plugin><artifactId>maven-compiler-plugin</artifactId><version>3.14.0</version></plugin>
+            <plugin><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
+            <plugin><artifactId>maven-jar-plugin</artifactId><version>3.4.2</version></plugin>
+            <plugin><artifactId>maven-surefire-plugin</artifactId><version>3.5.4</version></plugin>
+            <plugin><artifactId>maven-install-plugin</artifactId><version>3.1.4</version></plugin>
+            <plugin><artifactId>maven-clean-plugin</artifactId><version>3.4.1</version></plugin>
+          </plugins></build>
+        </project>
+        """);
+    Path mvn = Files.createDirectories(project.resolve(".mvn"));
+    Files.writeString(mvn.resolve("extensions.xml"), """
+        <extensions>
+          <extension>
+            <groupId>org.apache.maven.extensions</groupId><artifactId>maven-build-cache-extension</artifactId>
+            <version>%s</version>
+          </extension>
+        </extensions>
+        """.formatted(System.getProperty("buildswarm.maven.buildCacheVersion")));
+    Files.writeString(mvn.resolve("maven-build-cache-config.xml"), """
+        <cache xmlns="http://maven.apache.org/BUILD-CACHE-CONFIG/1.2.0">
+          <configuration>
+            <enabled>true</enabled>
+            <hashAlgorithm>SHA-256</hashAlgorithm>
+            <remote enabled="true" saveToRemote="true" id="buildswarm"><url>%s/maven-cache</url></remote>
+          </configuration>
+        </cache>
+        """.formatted(url));
+    Path settings = project.resolve("settings.xml");
+    Files.writeString(settings, """
+        <settings>
+          <servers><server><id>buildswarm</id><username>ci</username><password>%s</password></server></servers>
+        </settings>
+        """.formatted(developerToken));
+    Path source = Files.createDirectories(project.resolve("src/main/java/shop"));
+    Files.writeString(source.resolve("Greeter.java"), """
+        package shop;
+
+        public final class Greeter {
+          public static String greet(String name) {
+            return "hello " + name;
+          }
+        }
+        """);
+    Map<String, String> environment = Map.of("HOME", work.toString(), "TMPDIR", temp(),
+        "MAVEN_OPTS", "-Djava.io.tmpdir=" + temp(), "JAVA_HOME", System.getProperty("java.home"));
+    Path jar = project.resolve("target/greeter-1.0.jar");
+
+    SwarmProcess.Finished first = ExternalCommand.run(project, environment, TIMEOUT, maven(mavenHome, settings, "first"));
+    assertThat(first.exitCode()).as("%s", first).isZero();
+    assertThat(first.stdout()).as("%s", first).contains("Compiling 1 source file");
+    assertThat(jar).exists();
+    assertThat(metric("buildswarm_build_cache_requests_total", "maven", "stored"))
+        .as("%s", first).isGreaterThanOrEqualTo(2); // the build's record and its jar
+
+    deleteTree(project.resolve("target"));
+    SwarmProcess.Finished second = ExternalCommand.run(project, environment, TIMEOUT, maven(mavenHome, settings, "second"));
+    assertThat(second.exitCode()).as("%s", second).isZero();
+    assertThat(second.stdout()).as("a new local cache: what it restores came from the gateway\n%s", second)
+        .contains("Found cached build, restoring").doesNotContain("Compiling 1 source file");
+    assertThat(jar).as("restored from the gateway").exists();
+    assertThat(metric("buildswarm_build_cache_requests_total", "maven", "hit")).isGreaterThanOrEqualTo(2);
+  }
+
+  /** An offline build with its own, empty local build cache, so only the gateway can have what it reuses. */
+  private static List<String> maven(Path mavenHome, Path settings, String localCache) throws Exception {
+    return List.of("sh", mavenHome.resolve("bin/mvn").toString(), "-B", "-o", "-s", settings.toString(),
+        "-Dmaven.repo.local=" + System.getProperty("buildswarm.maven.repository"),
+        "-Dmaven.build.cache.location=" + Files.createDirectories(work.resolve("maven-cache-" + localCache)),
+        "package");
   }
 
   /** The tools' temporary files stay in the test's directory, which JUnit removes. */

@@ -29,7 +29,12 @@ import org.buildswarm.protocol.api.Role;
  *       TURBO_TEAM=…};
  *   <li>Gradle's HTTP build cache, {@code GET/PUT /cache/{key}} (the token as the password of
  *       Basic credentials, any user name): {@code buildCache { remote(HttpBuildCache) { url =
- *       "<gateway>/cache/" } }}.
+ *       "<gateway>/cache/" } }};
+ *   <li>Maven's build cache extension ({@code org.apache.maven.extensions:maven-build-cache-extension}),
+ *       {@code GET/HEAD/PUT /maven-cache/{path}}: its remote {@code <url>} is {@code <gateway>/maven-cache}
+ *       and the token is the password of the {@code settings.xml} server whose id is the remote's id.
+ *       The extension names entries by paths ({@code v1.1/<group>/<artifact>/<checksum>/buildinfo.xml});
+ *       a path's SHA-256 is its key.
  * </ul>
  * Reads need a viewer token where the gateway's reads do; writes a developer token or the job
  * token of a running attempt. A missing or damaged entry is a miss, never an error.
@@ -38,6 +43,10 @@ public final class BuildCacheRoutes {
   private static final Logger LOG = Logger.getLogger(BuildCacheRoutes.class.getName());
   static final String TURBO = "turbo";
   static final String GRADLE = "gradle";
+  static final String MAVEN = "maven";
+  private static final String MAVEN_PREFIX = "/maven-cache/";
+  /** Deeper than any path the extension writes ({@code v1.1/group/artifact/checksum/file}), shallow enough to refuse junk. */
+  private static final int MAVEN_MAX_SEGMENTS = 8;
   /** Results of pipeline jobs that declare {@code cache:}, one namespace per project. */
   static final String JOBS = "jobs";
   private static final String DEFAULT_NAMESPACE = "default";
@@ -70,7 +79,7 @@ public final class BuildCacheRoutes {
     }
   }
 
-  private static final String[] TOOLS = {JOBS, TURBO, GRADLE};
+  private static final String[] TOOLS = {JOBS, TURBO, GRADLE, MAVEN};
 
   /** Mounts every route; the tools' paths are outside {@code /api}, so no body handler has read them. */
   public void mount(Router router) {
@@ -119,6 +128,35 @@ public final class BuildCacheRoutes {
     router.put("/cache/:key").handler(ArtifactRoutes::holdBody).handler(write).handler(ctx ->
         store(ctx, GRADLE, DEFAULT_NAMESPACE, ctx.pathParam("key"), null, null,
             entry -> ctx.response().setStatusCode(201).end()));
+
+    // Maven (https://maven.apache.org/extensions/maven-build-cache-extension/remote-cache.html).
+    router.route(MAVEN_PREFIX + "*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read)
+        .handler(ctx -> mavenKey(ctx).ifPresent(key -> serve(ctx, MAVEN, DEFAULT_NAMESPACE, key)));
+    router.put(MAVEN_PREFIX + "*").handler(ArtifactRoutes::holdBody).handler(write).handler(ctx ->
+        mavenKey(ctx).ifPresent(key -> store(ctx, MAVEN, DEFAULT_NAMESPACE, key, null, null,
+            entry -> ctx.response().setStatusCode(201).end())));
+  }
+
+  /**
+   * The key of the entry a Maven path names: the SHA-256 of the path, so nested paths fit the flat
+   * store. Every segment must be a plain name; anything else is answered 400 (a bad request, not a miss).
+   */
+  private static Optional<String> mavenKey(RoutingContext ctx) {
+    // The path as sent, not as normalised: "a//b" or "%2e%2e" must not become another entry's name.
+    String path = ctx.request().path();
+    String relative = path.startsWith(MAVEN_PREFIX) ? path.substring(MAVEN_PREFIX.length()) : "";
+    String[] segments = relative.split("/", -1);
+    boolean plain = !relative.isEmpty() && segments.length <= MAVEN_MAX_SEGMENTS;
+    for (int i = 0; plain && i < segments.length; i++) {
+      plain = ArtifactNames.isSegment(segments[i]);
+    }
+    if (!plain) {
+      HttpReplies.error(ctx, 400, "bad_request", "a Maven cache path is 1 to " + MAVEN_MAX_SEGMENTS + " names "
+          + "separated by '/', each starting with a letter or digit and holding only letters, digits, '.', '_', '+' "
+          + "and '-' (at most 128): \"" + HttpReplies.shown(relative) + "\"", null);
+      return Optional.empty();
+    }
+    return Optional.of(org.buildswarm.protocol.Secrets.sha256Hex(relative));
   }
 
   private void serve(RoutingContext ctx, String tool, String namespace, String key) {

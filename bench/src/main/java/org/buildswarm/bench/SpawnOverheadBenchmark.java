@@ -1,0 +1,124 @@
+package org.buildswarm.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.buildswarm.protocol.ProtocolJson;
+
+/**
+ * CPU spent per trivial job by {@code swarm up} (its JVM and every process it spawned), for each
+ * process launch mechanism the JDK offers, beside {@code xargs -P <cores> sh -c true} measured in the
+ * same run: what a step costs above the floor of spawning it.
+ */
+public final class SpawnOverheadBenchmark {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final int CORES = 2;
+  /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+  private static final double MS_PER_TICK = 10;
+
+  public static void main(String[] args) throws Exception {
+    Path home = Path.of(args[0]).toAbsolutePath();
+    int jobs = args.length > 1 ? Integer.parseInt(args[1]) : 300;
+    List<String> mechanisms = args.length > 2 ? List.of(args[2].split(",")) : List.of("POSIX_SPAWN", "VFORK");
+    StringBuilder pipeline = new StringBuilder("name: trivial\njobs:\n");
+    for (int i = 0; i < jobs; i++) {
+      pipeline.append("  j").append(i).append(":\n    steps:\n      - \"true\"\n");
+    }
+    double floor = xargsMsPerJob(jobs);
+    List<String> lines = new ArrayList<>();
+    lines.add(String.format(Locale.ROOT, "%d independent jobs of one step `true` on swarm up (%d cores, host guard off);"
+        + " floor: xargs -P%d sh -c true %.2f ms of CPU per job", jobs, CORES, CORES, floor));
+    for (String mechanism : mechanisms) {
+      double[] measured = swarmMsPerJob(home, mechanism, pipeline.toString(), jobs);
+      double again = xargsMsPerJob(jobs);
+      lines.add(String.format(Locale.ROOT, "  %-12s JVM %5.2f ms + children %5.2f ms = %5.2f ms per job; %.2f× xargs "
+          + "(xargs right after: %.2f ms)", mechanism, measured[0], measured[1], measured[0] + measured[1],
+          (measured[0] + measured[1]) / ((floor + again) / 2), again));
+    }
+    System.out.println();
+    lines.forEach(System.out::println);
+  }
+
+  /** {JVM ms, children ms} per job over a measured run, after a warm-up run of the same pipeline. */
+  private static double[] swarmMsPerJob(Path home, String mechanism, String pipeline, int jobs) throws Exception {
+    Path work = Files.createTempDirectory("buildswarm-bench-spawn-");
+    Path source = Files.createDirectories(work.resolve("trivial"));
+    ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/swarm").toString(), "up", "--port", "0", "--cores",
+        "" + CORES, "--no-host-guard").directory(work.toFile()).redirectErrorStream(true)
+        .redirectOutput(work.resolve("swarm.out").toFile());
+    builder.environment().put("BUILDSWARM_JAVA_OPTS", "-Djdk.lang.Process.launchMechanism=" + mechanism);
+    Process swarm = builder.start();
+    try {
+      String url = ProcessOutput.await(work.resolve("swarm.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
+      String token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
+      run(url, token, source, pipeline); // warm-up: class loading and the JIT are not per-job costs
+      long[] before = cpuTicks(swarm.pid());
+      run(url, token, source, pipeline);
+      long[] after = cpuTicks(swarm.pid());
+      return new double[] {(after[0] - before[0]) * MS_PER_TICK / jobs, (after[1] - before[1]) * MS_PER_TICK / jobs};
+    } finally {
+      swarm.destroy();
+      if (!swarm.waitFor(30, TimeUnit.SECONDS)) {
+        swarm.destroyForcibly();
+      }
+      try (var files = Files.walk(work)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+      }
+    }
+  }
+
+  /** CPU per job of xargs spawning {@code sh -c true}, read as this JVM's reaped children's time. */
+  private static double xargsMsPerJob(int jobs) throws Exception {
+    long before = cpuTicks(ProcessHandle.current().pid())[1];
+    Process xargs = new ProcessBuilder("sh", "-c", "seq " + jobs + " | xargs -P" + CORES + " -I{} sh -c true")
+        .inheritIO().start();
+    if (xargs.waitFor() != 0) {
+      throw new IOException("xargs failed");
+    }
+    return (cpuTicks(ProcessHandle.current().pid())[1] - before) * MS_PER_TICK / jobs;
+  }
+
+  /** {own user+system, waited-for children's user+system} of a process, in ticks. */
+  private static long[] cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    // After the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
+    return new long[] {Long.parseLong(fields[11]) + Long.parseLong(fields[12]),
+        Long.parseLong(fields[13]) + Long.parseLong(fields[14])};
+  }
+
+  private static void run(String url, String token, Path source, String pipeline) throws Exception {
+    HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs"))
+        .header("authorization", "Bearer " + token)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(Map.of("project", "trivial", "pipeline",
+            pipeline, "source", Map.of("kind", "directory", "location", source.toString())))))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    if (created.statusCode() != 201) {
+      throw new IOException("submission refused: " + created.body());
+    }
+    long run = ProtocolJson.mapper().readTree(created.body()).path("id").asLong();
+    while (true) {
+      JsonNode detail = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs/"
+          + run)).header("authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body());
+      String state = detail.path("run").path("state").asText();
+      if (state.equals("SUCCEEDED")) {
+        return;
+      }
+      if (state.equals("FAILED") || state.equals("CANCELLED")) {
+        throw new IOException("run " + run + " " + state + ": " + detail.path("run"));
+      }
+      Thread.sleep(1_000);
+    }
+  }
+}

@@ -163,26 +163,7 @@ public final class ClusterBenchmark {
   }
 
   private static JsonNode submitAndWait(String url, String token, String yaml) throws Exception {
-    HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs"))
-        .header("authorization", "Bearer " + token)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(Map.of("project", "bench", "pipeline", yaml))))
-        .build(), HttpResponse.BodyHandlers.ofString());
-    if (created.statusCode() != 201) {
-      throw new IOException("submission refused: " + created.body());
-    }
-    long run = ProtocolJson.mapper().readTree(created.body()).path("id").asLong();
-    while (true) {
-      JsonNode detail = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs/" + run))
-          .build(), HttpResponse.BodyHandlers.ofString()).body());
-      String state = detail.path("run").path("state").asText();
-      if (state.equals("SUCCEEDED")) {
-        return detail;
-      }
-      if (state.equals("FAILED") || state.equals("CANCELLED")) {
-        throw new IOException("run " + run + " " + state);
-      }
-      Thread.sleep(1_000);
-    }
+    return SwarmRuns.submitAndAwait(url, token, Map.of("project", "bench", "pipeline", yaml), Long.MAX_VALUE);
   }
 
   private static double xargs(int parallel) throws Exception {

@@ -1,11 +1,7 @@
 package org.buildswarm.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +16,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.buildswarm.orchestrator.simulate.Workload;
-import org.buildswarm.protocol.ProtocolJson;
 
 /**
  * A 500-package rebuild with jobs cached by their inputs, through {@code swarm up} started from
@@ -34,7 +29,6 @@ import org.buildswarm.protocol.ProtocolJson;
  * <p>{@code JobCacheBenchmark DISTRIBUTION_HOME [packages] [changed share] [core-seconds of a cold run]}
  */
 public final class JobCacheBenchmark {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final int CORES = 2;
 
   public static void main(String[] args) throws Exception {
@@ -122,28 +116,9 @@ public final class JobCacheBenchmark {
   }
 
   private static Measured run(String url, String token, Path source, String pipeline) throws Exception {
-    HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs"))
-        .header("authorization", "Bearer " + token)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(Map.of("project", "distro", "pipeline",
-            pipeline, "source", Map.of("kind", "directory", "location", source.toString())))))
-        .build(), HttpResponse.BodyHandlers.ofString());
-    if (created.statusCode() != 201) {
-      throw new IOException("submission refused: " + created.body());
-    }
-    long run = ProtocolJson.mapper().readTree(created.body()).path("id").asLong();
-    JsonNode detail;
-    while (true) {
-      detail = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs/" + run))
-          .header("authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body());
-      String state = detail.path("run").path("state").asText();
-      if (state.equals("SUCCEEDED")) {
-        break;
-      }
-      if (state.equals("FAILED") || state.equals("CANCELLED")) {
-        throw new IOException("run " + run + " " + state + ": " + detail);
-      }
-      Thread.sleep(500);
-    }
+    JsonNode detail = SwarmRuns.submitAndAwait(url, token, Map.of("project", "distro", "pipeline", pipeline,
+        "source", Map.of("kind", "directory", "location", source.toString())), Long.MAX_VALUE);
+    long run = detail.path("run").path("id").asLong();
     long first = Long.MAX_VALUE;
     long last = 0;
     double coreMs = 0;

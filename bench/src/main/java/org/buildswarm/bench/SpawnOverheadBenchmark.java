@@ -1,11 +1,7 @@
 package org.buildswarm.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.buildswarm.protocol.ProtocolJson;
 
 /**
  * CPU spent per trivial job by {@code swarm up} (its JVM and every process it spawned), for each
@@ -22,7 +17,6 @@ import org.buildswarm.protocol.ProtocolJson;
  * same run: what a step costs above the floor of spawning it.
  */
 public final class SpawnOverheadBenchmark {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final int CORES = 2;
   /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
   private static final double MS_PER_TICK = 10;
@@ -99,26 +93,7 @@ public final class SpawnOverheadBenchmark {
   }
 
   private static void run(String url, String token, Path source, String pipeline) throws Exception {
-    HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs"))
-        .header("authorization", "Bearer " + token)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(ProtocolJson.toBytes(Map.of("project", "trivial", "pipeline",
-            pipeline, "source", Map.of("kind", "directory", "location", source.toString())))))
-        .build(), HttpResponse.BodyHandlers.ofString());
-    if (created.statusCode() != 201) {
-      throw new IOException("submission refused: " + created.body());
-    }
-    long run = ProtocolJson.mapper().readTree(created.body()).path("id").asLong();
-    while (true) {
-      JsonNode detail = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/v1/runs/"
-          + run)).header("authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body());
-      String state = detail.path("run").path("state").asText();
-      if (state.equals("SUCCEEDED")) {
-        return;
-      }
-      if (state.equals("FAILED") || state.equals("CANCELLED")) {
-        throw new IOException("run " + run + " " + state + ": " + detail.path("run"));
-      }
-      Thread.sleep(1_000);
-    }
+    SwarmRuns.submitAndAwait(url, token, Map.of("project", "trivial", "pipeline", pipeline, "source",
+        Map.of("kind", "directory", "location", source.toString())), Long.MAX_VALUE);
   }
 }

@@ -71,13 +71,13 @@ public final class ClusterBenchmark {
       String members = "127.0.0.1:" + orchestratorPort + ",127.0.0.1:" + gatewayPort;
       List<String> common = List.of("--cluster-name", cluster, "--members", members, "--bind", "127.0.0.1");
       List<String> orchestratorArgs = new ArrayList<>(List.of("orchestrator", "--cluster-port", "" + orchestratorPort,
-          "--event-bus-port", "" + freePort(), "--admin-token-file", work.resolve("admin.token").toString(), "--data",
+          "--event-bus-port", "0", "--admin-token-file", work.resolve("admin.token").toString(), "--data",
           work.resolve("o").toString()));
       orchestratorArgs.addAll(credentials.control(true));
       Process orchestrator = start(home, work, "orchestrator", common, orchestratorArgs);
       processes.add(orchestrator);
       List<String> gatewayArgs = new ArrayList<>(List.of("gateway", "--cluster-port", "" + gatewayPort,
-          "--event-bus-port", "" + freePort(), "--http-host", "127.0.0.1", "--http-port", "0", "--data",
+          "--event-bus-port", "0", "--http-host", "127.0.0.1", "--http-port", "0", "--data",
           work.resolve("g").toString()));
       gatewayArgs.addAll(credentials.control(false));
       Process gateway = start(home, work, "gateway", common, gatewayArgs);
@@ -86,8 +86,8 @@ public final class ClusterBenchmark {
       ProcessOutput.await(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
       List<Process> drones = new ArrayList<>();
       for (int i = 0; i < droneCount; i++) {
-        List<String> droneArgs = new ArrayList<>(List.of("drone", "--cluster-port", "" + freePort(),
-            "--event-bus-port", "" + freePort(), "--cores", "" + CORES_PER_DRONE, "--work-dir",
+        List<String> droneArgs = new ArrayList<>(List.of("drone", "--cluster-port", "0",
+            "--event-bus-port", "0", "--cores", "" + CORES_PER_DRONE, "--work-dir",
             work.resolve("d" + i).toString()));
         droneArgs.addAll(credentials.drone("d" + i));
         droneArgs.addAll(EXTRA_DRONE_ARGS); // e.g. --sandbox none (bench/sandbox.sh)

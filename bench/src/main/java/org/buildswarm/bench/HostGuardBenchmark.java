@@ -78,17 +78,17 @@ public final class HostGuardBenchmark {
         List<String> common = List.of("--cluster-name", cluster, "--members", "127.0.0.1:" + orchestratorPort
             + ",127.0.0.1:" + gatewayPort, "--bind", "127.0.0.1");
         processes.add(start(home, work, "orchestrator", concat(concat(List.of("orchestrator", "--cluster-port",
-            "" + orchestratorPort, "--event-bus-port", "" + freePort(), "--admin-token-file",
+            "" + orchestratorPort, "--event-bus-port", "0", "--admin-token-file",
             work.resolve("admin.token").toString(), "--data", work.resolve("o").toString()), credentials.control(true)),
             common)));
         processes.add(start(home, work, "gateway", concat(concat(List.of("gateway", "--cluster-port", "" + gatewayPort,
-            "--event-bus-port", "" + freePort(), "--http-host", "127.0.0.1", "--http-port", "0", "--data",
+            "--event-bus-port", "0", "--http-host", "127.0.0.1", "--http-port", "0", "--data",
             work.resolve("g").toString()), credentials.control(false)), common)));
         url = ProcessOutput.await(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
         ProcessOutput.await(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
         for (int i = 0; i < 2; i++) {
-          processes.add(start(home, work, "drone-" + i, concat(concat(List.of("drone", "--cluster-port", "" + freePort(),
-              "--event-bus-port", "" + freePort(), "--cores", "2", "--work-dir", work.resolve("d" + i).toString()),
+          processes.add(start(home, work, "drone-" + i, concat(concat(List.of("drone", "--cluster-port", "0",
+              "--event-bus-port", "0", "--cores", "2", "--work-dir", work.resolve("d" + i).toString()),
               credentials.drone("d" + i)), common)));
         }
         token = Files.readString(work.resolve("admin.token")).trim();

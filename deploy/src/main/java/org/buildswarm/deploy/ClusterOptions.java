@@ -25,11 +25,13 @@ final class ClusterOptions {
   String bind;
 
   @Option(names = "--cluster-port", defaultValue = "" + ClusterSettings.DEFAULT_CLUSTER_PORT,
-      description = "Hazelcast port of this node (default: ${DEFAULT-VALUE}).")
+      description = "Hazelcast port of this node; 0 binds any free port, fine for a node no --members list "
+          + "names, such as a drone (default: ${DEFAULT-VALUE}).")
   int clusterPort;
 
   @Option(names = "--event-bus-port", defaultValue = "" + ClusterSettings.DEFAULT_EVENT_BUS_PORT,
-      description = "Event-bus port of this node (default: ${DEFAULT-VALUE}).")
+      description = "Event-bus port of this node; 0 binds any free port and announces it to the cluster "
+          + "(default: ${DEFAULT-VALUE}).")
   int eventBusPort;
 
   @Option(names = "--tls-cert", description = "Event-bus TLS: this node's certificate (PEM). With --tls-key and "

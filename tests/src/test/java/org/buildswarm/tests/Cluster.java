@@ -61,7 +61,7 @@ final class Cluster implements AutoCloseable {
   SwarmProcess startOrchestrator(int index, String... options) throws Exception {
     int port = index == 0 ? orchestratorPort : moreOrchestratorPorts.get(index - 1);
     List<String> args = new ArrayList<>(List.of("orchestrator", "--cluster-name", name, "--members", members(),
-        "--bind", address, "--cluster-port", Integer.toString(port), "--event-bus-port", Integer.toString(freePort()),
+        "--bind", address, "--cluster-port", Integer.toString(port), "--event-bus-port", "0",
         "--credentials", controlCredentials.toString(), "--data", directory.resolve("orchestrator-" + index).toString()));
     if (index == 0) {
       args.addAll(List.of("--admin-token-file", directory.resolve("admin.token").toString()));
@@ -88,7 +88,7 @@ final class Cluster implements AutoCloseable {
   /** Starts the orchestrator(s) and the gateway and waits until the API answers. */
   void startCore(String... orchestratorOptions) throws Exception {
     gateway = start("gateway", null, List.of("gateway", "--cluster-name", name, "--members", members(), "--bind", address,
-        "--cluster-port", Integer.toString(gatewayPort), "--event-bus-port", Integer.toString(freePort()),
+        "--cluster-port", Integer.toString(gatewayPort), "--event-bus-port", "0",
         "--http-host", "127.0.0.1", "--http-port", "0", "--data", directory.resolve("gateway").toString(),
         "--credentials", controlCredentials.toString()));
     orchestrator = startOrchestrator(0, orchestratorOptions);
@@ -110,7 +110,7 @@ final class Cluster implements AutoCloseable {
   /** Starts a drone (in a network namespace if given) and waits until the orchestrator lists it online. */
   SwarmProcess startDrone(String droneName, int cores, String namespace, String bind, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("drone", "--cluster-name", name, "--members", members(), "--bind", bind,
-        "--cluster-port", Integer.toString(freePort()), "--event-bus-port", Integer.toString(freePort()),
+        "--cluster-port", "0", "--event-bus-port", "0",
         "--credentials", droneCredentials(droneName).toString(), "--cores", Integer.toString(cores),
         "--labels", "linux,node-" + droneName, "--work-dir", directory.resolve("drone-" + droneName).toString(),
         "--kill-grace", "2",

@@ -193,8 +193,8 @@ class ClusterSystemTest {
     Path foreign = work.resolve("foreign.credentials");
     org.buildswarm.protocol.auth.Credentials.newSwarm(new java.security.SecureRandom()).forDrone("intruder").write(foreign);
     SwarmProcess intruder = cluster.start("intruder", null, List.of("drone", "--cluster-name", cluster.name,
-        "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port", Integer.toString(Cluster.freePort()),
-        "--event-bus-port", Integer.toString(Cluster.freePort()), "--credentials", foreign.toString(),
+        "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port", "0",
+        "--event-bus-port", "0", "--credentials", foreign.toString(),
         "--work-dir", work.resolve("intruder").toString()));
     String refusal = "the orchestrator refused drone intruder: refused: its seal does not match";
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -217,8 +217,8 @@ class ClusterSystemTest {
   void aDroneWhoseHostIsLowOnDiskSaysSoAndGetsNoWork() throws Exception {
     // No file system here has an exabyte free, so this drone's host counts as full.
     SwarmProcess full = cluster.start("drone-full", null, List.of("drone", "--cluster-name", cluster.name, "--members",
-        cluster.members(), "--bind", "127.0.0.1", "--cluster-port", Integer.toString(Cluster.freePort()),
-        "--event-bus-port", Integer.toString(Cluster.freePort()), "--credentials", cluster.droneCredentials("full").toString(),
+        cluster.members(), "--bind", "127.0.0.1", "--cluster-port", "0",
+        "--event-bus-port", "0", "--credentials", cluster.droneCredentials("full").toString(),
         "--cores", "2", "--labels", "linux,node-full", "--work-dir", work.resolve("drone-full").toString(),
         "--min-free-disk-mb", Long.toString(1L << 40)));
     try {
@@ -243,7 +243,7 @@ class ClusterSystemTest {
   void droneSpeakingAnotherProtocolVersionIsRefusedWithBothVersions() throws Exception {
     // This JVM joins the swarm as a lite member, the way a drone of another release would.
     io.vertx.core.Vertx node = org.buildswarm.deploy.cluster.ClusteredVertx.start(new org.buildswarm.deploy.cluster.ClusterSettings(
-        cluster.name, List.of(cluster.members().split(",")), "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null,
+        cluster.name, List.of(cluster.members().split(",")), "127.0.0.1", 0, 0, true, null,
         cluster.control.forDrone("future"))).toCompletionStage().toCompletableFuture().get(120,
         java.util.concurrent.TimeUnit.SECONDS);
     try {
@@ -325,7 +325,7 @@ class ClusterSystemTest {
     String leader = cluster.api.get("/api/v1/status").json().path("leader").asText();
     SwarmProcess second = cluster.start("orchestrator-second", null, List.of("orchestrator", "--cluster-name",
         cluster.name, "--members", cluster.members(), "--bind", "127.0.0.1", "--cluster-port",
-        Integer.toString(Cluster.freePort()), "--event-bus-port", Integer.toString(Cluster.freePort()),
+        "0", "--event-bus-port", "0",
         "--credentials", cluster.controlCredentials.toString(), "--data", work.resolve("second-store").toString()));
     try {
       assertThat(second.process.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))

@@ -109,7 +109,7 @@ class HighAvailabilitySystemTest {
     // would send it — is refused by the drone.
     // It holds the control plane's credentials, as the old leader did.
     Vertx node = ClusteredVertx.start(new ClusterSettings(cluster.name, List.of(cluster.members().split(",")),
-        "127.0.0.1", Cluster.freePort(), Cluster.freePort(), true, null, cluster.control)).toCompletionStage()
+        "127.0.0.1", 0, 0, true, null, cluster.control)).toCompletionStage()
         .toCompletableFuture().get(120, TimeUnit.SECONDS);
     try {
       AssignJob stale = new AssignJob("d1", oldEpoch, new AttemptRef(999_999, 1, (oldEpoch << 32) | 999), run, "ghost",

@@ -9,8 +9,10 @@ import java.util.List;
  * @param members Hazelcast addresses ({@code host:port}) of the orchestrators and gateways; joining is
  *     TCP/IP to these, never multicast
  * @param bindAddress the address this node binds (resolved; see {@link TailnetAddress})
- * @param clusterPort Hazelcast's port on this node (default {@value #DEFAULT_CLUSTER_PORT})
- * @param eventBusPort the event bus's port on this node (default {@value #DEFAULT_EVENT_BUS_PORT})
+ * @param clusterPort Hazelcast's port on this node (default {@value #DEFAULT_CLUSTER_PORT}); 0 binds any free
+ *     port, for nodes no member list names
+ * @param eventBusPort the event bus's port on this node (default {@value #DEFAULT_EVENT_BUS_PORT}); 0 binds any
+ *     free port, which the node announces to the cluster
  * @param liteMember drones join as lite members: they hold no cluster data
  * @param tls event-bus TLS with client certificates; null for none (the tailnet encrypts anyway)
  * @param credentials this node's credentials: every message it sends is sealed with them and every

@@ -65,8 +65,11 @@ public final class ClusteredVertx {
     EventBusOptions eventBus = new EventBusOptions()
         .setHost(settings.bindAddress())
         .setPort(settings.eventBusPort())
-        .setClusterPublicHost(settings.bindAddress())
-        .setClusterPublicPort(settings.eventBusPort());
+        .setClusterPublicHost(settings.bindAddress());
+    if (settings.eventBusPort() != 0) {
+      // Port 0 binds any free port; Vert.x then announces the port it got, so only a fixed one is set.
+      eventBus.setClusterPublicPort(settings.eventBusPort());
+    }
     if (settings.tls() != null) {
       eventBus.setSsl(true)
           .setKeyCertOptions(new PemKeyCertOptions().setCertPath(settings.tls().certificate().toString())

@@ -39,12 +39,18 @@ class InProcessSwarmTest {
   Path directory;
 
   private Vertx vertx;
+  private String orchestrator;
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
     ProtocolCodecs.register(vertx.eventBus());
-    await(vertx.deployVerticle(new OrchestratorVerticle(OrchestratorOptions.defaults("test",
+    startOrchestrator();
+  }
+
+  /** An orchestrator on the store in {@link #directory}: the one it had before, after a restart. */
+  private void startOrchestrator() throws Exception {
+    orchestrator = await(vertx.deployVerticle(new OrchestratorVerticle(OrchestratorOptions.defaults("test",
         org.buildswarm.protocol.auth.Credentials.newSwarm(new java.security.SecureRandom())),
         H2Stores.inDirectory(vertx, directory))));
   }
@@ -100,6 +106,32 @@ class InProcessSwarmTest {
 
     ask(Addresses.DRONE_MODE, new SetDroneMode("only", DroneMode.ACTIVE, "test"));
     assertThat(awaitRun(second, r -> r.run().state().isTerminal()).jobs().get(0).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
+  void aRestartedOrchestratorStillKnowsHowLongJobsTakeAndRunsTheLongestPathFirst() throws Exception {
+    drone("single", 1, false);
+    String pipeline = """
+        jobs:
+          long: {steps: ["sleep 1"]}
+          first: {steps: ["true"]}
+          second: {needs: first, steps: ["true"]}
+        """;
+    // Knowing nothing, every job is expected to take as long: the chain of two is the longer path.
+    RunDetail unknown = awaitRun(submit(pipeline), r -> r.run().state().isTerminal());
+    assertThat(startedAt(unknown, "first")).isLessThan(startedAt(unknown, "long"));
+
+    await(vertx.undeploy(orchestrator));
+    startOrchestrator();
+    awaitDrones(list -> list.drones().stream().anyMatch(d -> d.name().equals("single") && d.state().equals("online")));
+    RunDetail known = awaitRun(submit(pipeline), r -> r.run().state().isTerminal());
+    assertThat(known.jobs()).extracting(JobView::state).containsOnly(JobState.SUCCEEDED);
+    assertThat(startedAt(known, "long")).as("a second of sleep outweighs two jobs of `true`, as the stored history says")
+        .isLessThan(startedAt(known, "first"));
+  }
+
+  private static long startedAt(RunDetail run, String job) {
+    return run.jobs().stream().filter(view -> view.name().equals(job)).findFirst().orElseThrow().startedAt();
   }
 
   // ---- helpers -------------------------------------------------------------------------------

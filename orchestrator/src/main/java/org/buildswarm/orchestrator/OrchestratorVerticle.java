@@ -80,6 +80,8 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   private long tickTimer = -1;
   private long checkTimer = -1;
   private static final long SELF_CHECK_MS = 5_000;
+  /** Most stored attempts a starting leader learns job durations from (the newest ones). */
+  private static final int DURATION_HISTORY = 20_000;
   /** How long a stopping orchestrator waits for the event journal to reach the store before giving up on it. */
   private static final long STOP_DRAIN_MS = 10_000;
   private boolean scheduleQueued;
@@ -143,6 +145,12 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
         })
         .compose(environments -> {
           core.restoreEnvironments(environments);
+          // Without them a new leader would rank the first runs after a restart as if every job took the
+          // default estimate: the critical path first only once the jobs had run again.
+          return store.recentDurations(DURATION_HISTORY);
+        })
+        .compose(durations -> {
+          core.learnDurations(durations);
           return store.loadActiveRuns();
         })
         .compose(active -> store.drones().map(drones -> {

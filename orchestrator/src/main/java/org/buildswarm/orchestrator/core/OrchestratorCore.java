@@ -754,8 +754,22 @@ public final class OrchestratorCore {
   }
 
   private void learnDuration(JobEntry job, long durationMs) {
+    learnDuration(job.run.project, job.plan.group(), durationMs);
+  }
+
+  private void learnDuration(String project, String group, long durationMs) {
     if (durationMs > 0) {
-      estimates.merge(job.run.project + '\u0000' + job.plan.group(), durationMs, (old, latest) -> (old * 3 + latest) / 4);
+      estimates.merge(project + '\u0000' + group, durationMs, (old, latest) -> (old * 3 + latest) / 4);
+    }
+  }
+
+  /**
+   * Learns how long jobs take from stored attempts, oldest first, as their reports taught it when
+   * they came in: what a new leader knows before it plans its first run.
+   */
+  public void learnDurations(List<org.buildswarm.orchestrator.store.JobDuration> history) {
+    for (org.buildswarm.orchestrator.store.JobDuration attempt : history) {
+      learnDuration(attempt.project(), attempt.group(), attempt.durationMs());
     }
   }
 

@@ -95,6 +95,12 @@ public interface Store {
    */
   Future<Optional<org.buildswarm.protocol.api.JobTests>> testResults(long jobId, Integer attempt);
 
+  /**
+   * How long the newest successful attempts that ran their steps took (a result reused from the
+   * cache took no build time), at most {@code limit}, oldest first.
+   */
+  Future<List<JobDuration>> recentDurations(int limit);
+
   /** Every drone ever registered, with the mode an operator set. */
   Future<List<DroneStatus>> drones();
 

@@ -323,6 +323,48 @@ public abstract class StoreContract {
   }
 
   @Test
+  void howLongJobsTookIsReadBackNewestAttemptsFirstButReturnedOldestFirstAndSurvivesAReopen() throws Exception {
+    String matrix = "name: m\njobs:\n  build:\n    matrix: {os: [linux, bsd]}\n    steps: [x]\n  lint: {steps: [y]}\n"
+        + "  pack: {steps: [z]}\n";
+    CreatedRun first = await(store.createRun(newRun("p", matrix)));
+    CreatedRun other = await(store.createRun(newRun("q", TWO_JOBS)));
+    long linux = first.jobIds().get(0);
+    long bsd = first.jobIds().get(1);
+    long lint = first.jobIds().get(2);
+    long pack = first.jobIds().get(3);
+    long a = other.jobIds().get(0);
+    JobStatus running = new JobStatus(JobState.RUNNING, 1, 11, "d1", 0, 0, null, null, List.of(), null, 1L, 2L, null);
+    org.buildswarm.protocol.message.JobCacheResult hit =
+        org.buildswarm.protocol.message.JobCacheResult.hit("k".repeat(64), 41, "pack");
+    await(store.append(List.of(
+        new StateChange(1, first.runId(), linux, "job.succeeded", Map.of(), running, null,
+            new AttemptStatus(linux, 1, 11, "d1", 1, 100L, 1_100L, "SUCCEEDED", 0), null),
+        // A failed attempt says nothing of how long the job takes; its retry does.
+        new StateChange(2, first.runId(), bsd, "job.failed", Map.of(), running, null,
+            new AttemptStatus(bsd, 1, 12, "d1", 1, 100L, 150L, "FAILED", 1), null),
+        new StateChange(3, first.runId(), bsd, "job.succeeded", Map.of(), running, null,
+            new AttemptStatus(bsd, 2, 13, "d1", 2, 200L, 3_200L, "SUCCEEDED", 0), null),
+        // Lost before it started: no duration at all.
+        new StateChange(4, first.runId(), lint, "job.requeued", Map.of(), running, null,
+            new AttemptStatus(lint, 1, 14, "d1", 1, null, 300L, "SUCCEEDED", null), null),
+        // Its result came from the cache: no build time.
+        new StateChange(5, first.runId(), pack, "job.succeeded", Map.of(),
+            new JobStatus(JobState.SUCCEEDED, 1, 15, "d1", 0, 0, 0, null, List.of(), "cached from run 41", 1L, 2L, 3L,
+                null, hit), null,
+            new AttemptStatus(pack, 1, 15, "d1", 1, 400L, 410L, "SUCCEEDED", 0), null),
+        new StateChange(6, other.runId(), a, "job.succeeded", Map.of(), running, null,
+            new AttemptStatus(a, 1, 16, "d2", 1, 500L, 2_500L, "SUCCEEDED", 0), null))));
+    await(store.close());
+    store = reopenStore(vertx);
+    await(store.start());
+    // By when they ended: 1,100 (build), 2,500 (a), 3,200 (build).
+    assertThat(await(store.recentDurations(100))).containsExactly(
+        new JobDuration("p", "build", 1_000), new JobDuration("q", "a", 2_000), new JobDuration("p", "build", 3_000));
+    assertThat(await(store.recentDurations(2))).as("the newest ones, oldest first").containsExactly(
+        new JobDuration("q", "a", 2_000), new JobDuration("p", "build", 3_000));
+  }
+
+  @Test
   void whatTheCacheDidForAJobIsKeptWithItAndSurvivesAReopen() throws Exception {
     CreatedRun created = await(store.createRun(newRun("p", TWO_JOBS)));
     long a = created.jobIds().get(0);

@@ -24,6 +24,7 @@ import org.buildswarm.orchestrator.store.AttemptStatus;
 import org.buildswarm.orchestrator.store.AttemptTests;
 import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
+import org.buildswarm.orchestrator.store.JobDuration;
 import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
@@ -85,6 +86,15 @@ public final class JdbcStore implements Store {
   private final String description;
   /** Most writes committed together. */
   static final int MAX_GROUP = 64;
+  /**
+   * The newest successful attempts that ran their steps, newest first (both stores; a LIMIT
+   * follows). A job's cache result names the run it came from only when it was reused.
+   */
+  static final String RECENT_DURATIONS = "SELECT r.project, j.job_group, a.ended_at - a.started_at"
+      + " FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN runs r ON r.id = j.run_id"
+      + " WHERE a.outcome = 'SUCCEEDED' AND a.started_at IS NOT NULL AND a.ended_at IS NOT NULL"
+      + " AND j.job_group IS NOT NULL AND (j.cache_json IS NULL OR j.cache_json NOT LIKE '%\"fromRun\"%')"
+      + " ORDER BY a.ended_at DESC";
   private final java.util.concurrent.atomic.AtomicLong groups = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong grouped = new java.util.concurrent.atomic.AtomicLong();
 
@@ -220,13 +230,14 @@ public final class JdbcStore implements Store {
       List<Long> jobIds = new ArrayList<>(run.jobs().size());
       {
         PreparedStatement insert = statement(connection,
-            "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES (?, ?, ?, ?, ?)", true);
+            "INSERT INTO jobs (run_id, position, name, plan_json, state, job_group) VALUES (?, ?, ?, ?, ?, ?)", true);
         for (PlannedJob job : run.jobs()) {
           insert.setLong(1, runId);
           insert.setInt(2, job.index());
           insert.setString(3, job.name());
           insert.setString(4, ProtocolJson.toJson(job));
           insert.setString(5, job.initialState().name());
+          insert.setString(6, job.group());
           insert.executeUpdate();
           jobIds.add(generatedKey(insert));
         }
@@ -347,7 +358,8 @@ public final class JdbcStore implements Store {
     for (StateChange change : changes) {
       if (!change.addedJobs().isEmpty()) {
         PreparedStatement insert = statement(connection,
-            "INSERT INTO jobs (id, run_id, position, name, plan_json, state) VALUES (?, ?, ?, ?, ?, ?)", false);
+            "INSERT INTO jobs (id, run_id, position, name, plan_json, state, job_group) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            false);
         for (StoredJob job : change.addedJobs()) {
           insert.setLong(1, job.id());
           insert.setLong(2, job.runId());
@@ -355,6 +367,7 @@ public final class JdbcStore implements Store {
           insert.setString(4, job.plan().name());
           insert.setString(5, ProtocolJson.toJson(job.plan()));
           insert.setString(6, job.status().state().name());
+          insert.setString(7, job.plan().group());
           insert.addBatch();
         }
         insert.executeBatch();
@@ -549,6 +562,24 @@ public final class JdbcStore implements Store {
           }
         }
         return attempts;
+      }
+    });
+  }
+
+  @Override
+  public Future<List<JobDuration>> recentDurations(int limit) {
+    return read(() -> {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement query = connection.prepareStatement(RECENT_DURATIONS + " LIMIT ?")) {
+        query.setInt(1, limit);
+        List<JobDuration> durations = new ArrayList<>();
+        try (ResultSet rows = query.executeQuery()) {
+          while (rows.next()) {
+            durations.add(new JobDuration(rows.getString(1), rows.getString(2), rows.getLong(3)));
+          }
+        }
+        java.util.Collections.reverse(durations);
+        return durations;
       }
     });
   }

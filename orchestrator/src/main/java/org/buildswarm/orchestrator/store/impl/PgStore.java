@@ -25,6 +25,7 @@ import org.buildswarm.orchestrator.store.AttemptStatus;
 import org.buildswarm.orchestrator.store.AttemptTests;
 import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
+import org.buildswarm.orchestrator.store.JobDuration;
 import org.buildswarm.orchestrator.store.DroneStatus;
 import org.buildswarm.orchestrator.store.FencedException;
 import org.buildswarm.orchestrator.store.JobStatus;
@@ -188,10 +189,11 @@ public final class PgStore implements Store {
           List<Tuple> jobs = new ArrayList<>(run.jobs().size());
           for (PlannedJob job : run.jobs()) {
             jobs.add(Tuple.of(runId, job.index(), job.name(), ProtocolJson.toJson(job),
-                job.initialState().name()));
+                job.initialState().name(), job.group()));
           }
           Future<List<Long>> jobIds = jobs.isEmpty() ? Future.succeededFuture(List.of()) : connection.preparedQuery(
-                  "INSERT INTO jobs (run_id, position, name, plan_json, state) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                  "INSERT INTO jobs (run_id, position, name, plan_json, state, job_group) VALUES ($1, $2, $3, $4, $5, $6)"
+                      + " RETURNING id")
               .executeBatch(jobs)
               .map(PgStore::batchIds);
           return jobIds.compose(ids -> insertEvents(connection, List.of(createdEvent(runId, run)))
@@ -296,14 +298,14 @@ public final class PgStore implements Store {
     for (StateChange change : changes) {
       for (StoredJob job : change.addedJobs()) {
         inserts.add(Tuple.of(job.id(), job.runId(), job.plan().index(), job.plan().name(), ProtocolJson.toJson(job.plan()),
-            job.status().state().name()));
+            job.status().state().name(), job.plan().group()));
       }
       for (StoredJob job : change.replannedJobs()) {
         replans.add(Tuple.of(ProtocolJson.toJson(job.plan()), job.id()));
       }
     }
     Future<Void> inserted = inserts.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
-        "INSERT INTO jobs (id, run_id, position, name, plan_json, state) VALUES ($1, $2, $3, $4, $5, $6)")
+        "INSERT INTO jobs (id, run_id, position, name, plan_json, state, job_group) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .executeBatch(inserts).mapEmpty();
     return inserted.compose(v -> replans.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
         "UPDATE jobs SET plan_json = $1 WHERE id = $2").executeBatch(replans).mapEmpty());
@@ -433,6 +435,20 @@ public final class PgStore implements Store {
                 row.getLong(4), row.getLong(5), row.getLong(6), row.getString(7), row.getInteger(8)));
           }
           return attempts;
+        });
+  }
+
+  @Override
+  public Future<List<JobDuration>> recentDurations(int limit) {
+    return pool.preparedQuery(JdbcStore.RECENT_DURATIONS + " LIMIT $1")
+        .execute(Tuple.of(limit))
+        .map(rows -> {
+          List<JobDuration> durations = new ArrayList<>();
+          for (Row row : rows) {
+            durations.add(new JobDuration(row.getString(0), row.getString(1), row.getLong(2)));
+          }
+          java.util.Collections.reverse(durations);
+          return durations;
         });
   }
 

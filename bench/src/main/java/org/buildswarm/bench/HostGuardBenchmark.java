@@ -2,7 +2,6 @@ package org.buildswarm.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.buildswarm.protocol.ProtocolJson;
@@ -56,6 +54,7 @@ public final class HostGuardBenchmark {
     Path work = Files.createTempDirectory("buildswarm-bench-guard-");
     List<Process> processes = new ArrayList<>();
     List<Process> burners = new ArrayList<>();
+    BenchCluster cluster = null;
     try {
       if (hog) {
         for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
@@ -69,30 +68,11 @@ public final class HostGuardBenchmark {
         processes.add(start(home, work, "up", List.of("up", "--port", "0", "--cores", "2")));
         url = ProcessOutput.await(work.resolve("up.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
         token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
-        awaitDrones(url, 1);
+        BenchCluster.awaitDrones(url, 1, false);
       } else {
-        String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        NodeCredentials credentials = new NodeCredentials(home, work);
-        int orchestratorPort = freePort();
-        int gatewayPort = freePort();
-        List<String> common = List.of("--cluster-name", cluster, "--members", "127.0.0.1:" + orchestratorPort
-            + ",127.0.0.1:" + gatewayPort, "--bind", "127.0.0.1");
-        processes.add(start(home, work, "orchestrator", concat(concat(List.of("orchestrator", "--cluster-port",
-            "" + orchestratorPort, "--event-bus-port", "0", "--admin-token-file",
-            work.resolve("admin.token").toString(), "--data", work.resolve("o").toString()), credentials.control(true)),
-            common)));
-        processes.add(start(home, work, "gateway", concat(concat(List.of("gateway", "--cluster-port", "" + gatewayPort,
-            "--event-bus-port", "0", "--http-host", "127.0.0.1", "--http-port", "0", "--data",
-            work.resolve("g").toString()), credentials.control(false)), common)));
-        url = ProcessOutput.await(work.resolve("gateway.out"), Pattern.compile("UI and API:\\s+(http://\\S+)"));
-        ProcessOutput.await(work.resolve("orchestrator.out"), Pattern.compile("(orchestrator ready)"));
-        for (int i = 0; i < 2; i++) {
-          processes.add(start(home, work, "drone-" + i, concat(concat(List.of("drone", "--cluster-port", "0",
-              "--event-bus-port", "0", "--cores", "2", "--work-dir", work.resolve("d" + i).toString()),
-              credentials.drone("d" + i)), common)));
-        }
-        token = Files.readString(work.resolve("admin.token")).trim();
-        awaitDrones(url, 2);
+        cluster = BenchCluster.start(home, work, List.of(2, 2), List.of(), false);
+        url = cluster.url;
+        token = cluster.token;
       }
       long submitted = System.currentTimeMillis();
       JsonNode run = submitAndWait(url, token, independent(JOBS), TimeUnit.MINUTES.toMillis(15));
@@ -111,6 +91,9 @@ public final class HostGuardBenchmark {
           JOBS / ((last - first) / 1000.0), (last - first) / 1000.0, refusedSeconds(url, first, last));
     } finally {
       burners.forEach(Process::destroyForcibly);
+      if (cluster != null) {
+        cluster.close();
+      }
       for (Process process : processes) {
         process.toHandle().destroy();
       }
@@ -177,37 +160,12 @@ public final class HostGuardBenchmark {
     return SwarmRuns.submitAndAwait(url, token, Map.of("project", "bench", "pipeline", yaml), timeoutMs);
   }
 
-  private static void awaitDrones(String url, int count) throws Exception {
-    long deadline = System.currentTimeMillis() + 180_000;
-    while (System.currentTimeMillis() < deadline) {
-      JsonNode drones = ProtocolJson.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url
-          + "api/v1/drones")).build(), HttpResponse.BodyHandlers.ofString()).body()).path("drones");
-      if (drones.size() == count) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new IOException("drones did not join");
-  }
-
-  private static List<String> concat(List<String> first, List<String> second) {
-    List<String> all = new ArrayList<>(first);
-    all.addAll(second);
-    return all;
-  }
-
   private static Process start(Path home, Path work, String name, List<String> args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(home.resolve("bin/swarm").toString());
     command.addAll(args);
     return new ProcessBuilder(command).directory(work.toFile())
         .redirectOutput(work.resolve(name + ".out").toFile()).redirectError(work.resolve(name + ".err").toFile()).start();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   private HostGuardBenchmark() {}

@@ -20,6 +20,8 @@ public final class SpawnOverheadBenchmark {
   private static final int CORES = 2;
   /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
   private static final double MS_PER_TICK = 10;
+  /** How long the idle swarm is watched after the measured run. */
+  private static final long IDLE_MS = 20_000;
 
   public static void main(String[] args) throws Exception {
     Path home = Path.of(args[0]).toAbsolutePath();
@@ -37,14 +39,19 @@ public final class SpawnOverheadBenchmark {
       double[] measured = swarmMsPerJob(home, mechanism, pipeline.toString(), jobs);
       double again = xargsMsPerJob(jobs);
       lines.add(String.format(Locale.ROOT, "  %-12s JVM %5.2f ms + children %5.2f ms = %5.2f ms per job; %.2f× xargs "
-          + "(xargs right after: %.2f ms)", mechanism, measured[0], measured[1], measured[0] + measured[1],
-          (measured[0] + measured[1]) / ((floor + again) / 2), again));
+          + "(xargs right after: %.2f ms); of the JVM's, %.2f ms is what it spends idle in as long (%.1f ms/s)",
+          mechanism, measured[0], measured[1], measured[0] + measured[1],
+          (measured[0] + measured[1]) / ((floor + again) / 2), again, measured[2], measured[3]));
     }
     System.out.println();
     lines.forEach(System.out::println);
   }
 
-  /** {JVM ms, children ms} per job over a measured run, after a warm-up run of the same pipeline. */
+  /**
+   * {JVM ms, children ms, idle JVM ms} per job over a measured run after a warm-up run of the same
+   * pipeline — the last being what the JVM spends idle over as long as the run took — and the idle
+   * JVM's ms of CPU per second.
+   */
   private static double[] swarmMsPerJob(Path home, String mechanism, String pipeline, int jobs) throws Exception {
     Path work = Files.createTempDirectory("buildswarm-bench-spawn-");
     Path source = Files.createDirectories(work.resolve("trivial"));
@@ -58,9 +65,17 @@ public final class SpawnOverheadBenchmark {
       String token = Files.readString(work.resolve(".buildswarm/admin.token")).trim();
       run(url, token, source, pipeline); // warm-up: class loading and the JIT are not per-job costs
       long[] before = cpuTicks(swarm.pid());
+      long started = System.nanoTime();
       run(url, token, source, pipeline);
+      long runNanos = System.nanoTime() - started;
       long[] after = cpuTicks(swarm.pid());
-      return new double[] {(after[0] - before[0]) * MS_PER_TICK / jobs, (after[1] - before[1]) * MS_PER_TICK / jobs};
+      // What the swarm spends with nothing to do, over as long as the run took: the part of the JVM's
+      // CPU that is not per job.
+      Thread.sleep(IDLE_MS);
+      long[] idle = cpuTicks(swarm.pid());
+      double idleMsPerSecond = (idle[0] - after[0]) * MS_PER_TICK / (IDLE_MS / 1000.0);
+      return new double[] {(after[0] - before[0]) * MS_PER_TICK / jobs, (after[1] - before[1]) * MS_PER_TICK / jobs,
+          idleMsPerSecond * runNanos / 1e9 / jobs, idleMsPerSecond};
     } finally {
       swarm.destroy();
       if (!swarm.waitFor(30, TimeUnit.SECONDS)) {

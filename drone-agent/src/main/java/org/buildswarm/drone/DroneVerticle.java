@@ -25,7 +25,7 @@ import org.buildswarm.drone.impl.ArtifactPublisher;
 import org.buildswarm.drone.impl.HostGuard;
 import org.buildswarm.drone.impl.HostProbe;
 import org.buildswarm.drone.impl.HostSample;
-import org.buildswarm.drone.impl.Secrets;
+import org.buildswarm.drone.impl.SecretsDirectory;
 import org.buildswarm.drone.impl.JobRunner;
 import org.buildswarm.drone.impl.Sandbox;
 import org.buildswarm.drone.impl.Leftovers;
@@ -433,7 +433,7 @@ public final class DroneVerticle extends VerticleBase {
     Path logFile = work.resolve("logs").resolve(key + ".log");
     JobRunner.Setup setup = new JobRunner.Setup(baseEnv, options.killGraceMs(),
         options.keepFailedWorkspacesMs() > 0 ? work.resolve(KEPT) : null, helpers, artifacts,
-        new Secrets(options.secretsDirectory()), sandbox, work.resolve(CACHES), options.logLimitBytes());
+        new SecretsDirectory(options.secretsDirectory()), sandbox, work.resolve(CACHES), options.logLimitBytes());
     attempt.runner = new JobRunner(assignment, work.resolve("jobs").resolve(key), logFile, fetcher, setup,
         new JobRunner.Listener() {
           @Override

@@ -108,7 +108,7 @@ class AccessibilitySystemTest {
         cluster.close();
       }
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   private static List<String> pages() {

@@ -54,7 +54,7 @@ class CrashLoopSystemTest {
     if (postgres != null) {
       postgres.close();
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   @Test

@@ -60,7 +60,7 @@ class DeploySystemTest {
     if (cluster != null) {
       cluster.close();
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   private static String commit(String project, Map<String, String> files) throws Exception {

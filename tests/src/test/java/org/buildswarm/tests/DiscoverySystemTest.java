@@ -99,7 +99,7 @@ class DiscoverySystemTest {
     if (cluster != null) {
       cluster.close();
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   private static String commit(String path, String content) throws Exception {

@@ -50,7 +50,7 @@ class HighAvailabilitySystemTest {
     if (postgres != null) {
       postgres.close();
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   @Test

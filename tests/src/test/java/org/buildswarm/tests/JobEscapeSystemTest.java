@@ -35,7 +35,7 @@ class JobEscapeSystemTest {
     if (swarm != null) {
       swarm.close();
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   private Api up(String... extra) throws Exception {

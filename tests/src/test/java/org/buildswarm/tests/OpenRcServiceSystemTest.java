@@ -193,7 +193,7 @@ class OpenRcServiceSystemTest {
     if (cluster != null) {
       cluster.close();
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
     assertThat(run(TIMEOUT, "pgrep", "-f", SERVICE).output()).as("processes of the service left behind").isBlank();
     for (Path path : List.of(Path.of("/etc/init.d", SERVICE), CONF_D.resolve(SERVICE), PREFIX, STATE, LOGS, ETC,
         Path.of("/tmp/hsperfdata_" + USER))) {

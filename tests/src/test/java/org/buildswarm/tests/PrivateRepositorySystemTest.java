@@ -137,7 +137,7 @@ class PrivateRepositorySystemTest {
         Files.deleteIfExists(PRIVSEP);
       }
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   private static void bareRepository(Path bare, String version) throws Exception {

@@ -55,7 +55,7 @@ class RunPageSystemTest {
         cluster.close();
       }
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   static long submit(String project, String yaml) throws Exception {

@@ -67,7 +67,7 @@ class SingleHostSwarmSystemTest {
       assertThat(swarm.terminate(Duration.ofSeconds(60))).as("swarm stops on SIGTERM\n%s", swarm.output()).isTrue();
       assertThat(swarm.process.exitValue()).isZero();
       assertThat(swarm.stdout()).contains("buildswarm stopped");
-      assertThat(Leftovers.awaitNoProcessesIn(work, 5_000)).as("processes left behind").isEmpty();
+      assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 5_000)).as("processes left behind").isEmpty();
     } finally {
       swarm.close();
     }

@@ -36,7 +36,7 @@ class WebUiReadTokenSystemTest {
         swarm.close();
       }
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   @Test

@@ -55,7 +55,7 @@ class WebUiSystemTest {
         cluster.close();
       }
     }
-    assertThat(Leftovers.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
+    assertThat(LeftoverProcesses.awaitNoProcessesIn(work, 10_000)).as("processes left behind").isEmpty();
   }
 
   private long submit(String project, String yaml, Path source) throws Exception {

@@ -10,7 +10,7 @@ import java.util.logging.Logger;
 
 /**
  * An attempt's log file plus the tail of the current step; one writer at a time. With secrets,
- * output is masked as a stream before anything is written (see {@link Secrets.Masker}), so a secret
+ * output is masked as a stream before anything is written (see {@link SecretsDirectory.Masker}), so a secret
  * never reaches the spool, the gateway or the report. Steps' output beyond the size limit is not
  * kept (the job goes on, and the log says so once); the tail for the report still follows it.
  * Every byte written is seen first by the log's {@link LineTimes}.
@@ -28,7 +28,7 @@ final class JobLog {
   private final java.io.ByteArrayOutputStream partial = new java.io.ByteArrayOutputStream();
   /** Output not yet masked, one ISO-8859-1 char per byte. */
   private final StringBuilder unmasked = new StringBuilder();
-  private Secrets.Masker masker;
+  private SecretsDirectory.Masker masker;
   /** When the oldest output held back for masking arrived: its lines' time, not when masking let them go. */
   private long heldSince;
   private Thread detached;
@@ -44,7 +44,7 @@ final class JobLog {
     this.maxTailLine = maxTailLine;
   }
 
-  synchronized void mask(Secrets.Masker newMasker) {
+  synchronized void mask(SecretsDirectory.Masker newMasker) {
     masker = newMasker.isEmpty() ? null : newMasker;
   }
 

@@ -92,14 +92,14 @@ public final class JobRunner implements Runnable {
    * @param reports reads the JUnit XML reports jobs declare
    */
   public record Setup(Map<String, String> baseEnv, long killGraceMs, Path keptWorkspaces, Executor helpers,
-      ArtifactPublisher artifacts, Secrets secrets, Sandbox sandbox, Path caches, long logLimitBytes,
+      ArtifactPublisher artifacts, SecretsDirectory secrets, Sandbox sandbox, Path caches, long logLimitBytes,
       TestReports reports) {
     public Setup {
       reports = reports == null ? new TestReports(TestReports.Limits.DEFAULTS) : reports;
     }
 
     public Setup(Map<String, String> baseEnv, long killGraceMs, Path keptWorkspaces, Executor helpers,
-        ArtifactPublisher artifacts, Secrets secrets, Sandbox sandbox, Path caches, long logLimitBytes) {
+        ArtifactPublisher artifacts, SecretsDirectory secrets, Sandbox sandbox, Path caches, long logLimitBytes) {
       this(baseEnv, killGraceMs, keptWorkspaces, helpers, artifacts, secrets, sandbox, caches, logLimitBytes, null);
     }
   }
@@ -119,7 +119,7 @@ public final class JobRunner implements Runnable {
   private final Path keptWorkspaces;
   private final Executor helpers;
   private final ArtifactPublisher artifacts;
-  private final Secrets secrets;
+  private final SecretsDirectory secrets;
   private final Listener listener;
   /** The job's workspace, home and temporary directory (siblings), and its project's cache directory. */
   private final Sandbox.Layout layout;
@@ -128,7 +128,7 @@ public final class JobRunner implements Runnable {
   /** Where the job reaches a gateway (its artifact repository and build cache), or null. */
   private String gatewayUrl;
   /** Masks the job's secrets; null when it has none. */
-  private Secrets.Masker masker;
+  private SecretsDirectory.Masker masker;
 
   private final Set<Long> groups = ConcurrentHashMap.newKeySet();
   private volatile long currentGroup = -1;
@@ -306,10 +306,10 @@ public final class JobRunner implements Runnable {
     if (!job.execution().secrets().isEmpty()) {
       try {
         if (secrets == null) {
-          throw new Secrets.Missing("this drone has no secrets directory");
+          throw new SecretsDirectory.Missing("this drone has no secrets directory");
         }
         secretValues = secrets.resolve(job.execution().secrets());
-      } catch (Secrets.Missing e) {
+      } catch (SecretsDirectory.Missing e) {
         log.line("==> " + e.getMessage());
         return new Result(JobOutcome.FAILED, -1, null, List.of(e.getMessage()), startedAt, System.currentTimeMillis(),
             e.getMessage());
@@ -322,7 +322,7 @@ public final class JobRunner implements Runnable {
       masked.add(job.jobToken());
     }
     if (!masked.isEmpty()) {
-      masker = new Secrets.Masker(masked);
+      masker = new SecretsDirectory.Masker(masked);
       log.mask(masker);
     }
     gatewayUrl = artifacts == null ? null : artifacts.knownGateway();

@@ -100,7 +100,7 @@ class JobLogTimesTest {
 
   @Test
   void offsetsAreThoseOfTheMaskedBytesAsWritten() {
-    log.mask(new Secrets.Masker(List.of("sup3r-secret-value")));
+    log.mask(new SecretsDirectory.Masker(List.of("sup3r-secret-value")));
     output("token sup3r-secret-value here\n");
     clock.addAndGet(150);
     output("and again sup3r-secret-value\nthen");
@@ -113,7 +113,7 @@ class JobLogTimesTest {
 
   @Test
   void aLineHeldBackForMaskingHasTheTimeTheStepWroteIt() {
-    log.mask(new Secrets.Masker(List.of("sup3r-secret-value")));
+    log.mask(new SecretsDirectory.Masker(List.of("sup3r-secret-value")));
     output("abc\n");
     clock.addAndGet(200);
     output("Compiling..."); // no newline: masking holds it back

@@ -60,7 +60,7 @@ class JobRunnerTest {
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
     JobRunner.Setup setup = new JobRunner.Setup(Map.of("PATH", System.getenv("PATH")), graceMs, kept, threads, null,
-        new Secrets(work.resolve("secrets")), sandbox, work.resolve("caches"), logLimitBytes);
+        new SecretsDirectory(work.resolve("secrets")), sandbox, work.resolve("caches"), logLimitBytes);
     JobRunner runner = new JobRunner(job, workspace, log, new SourceFetcher(work.resolve("mirrors"), Set.of(work)),
         setup, new JobRunner.Listener() {
           @Override

@@ -118,7 +118,7 @@ class SandboxTest {
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
     Path workspace = work.resolve("jobs/42-1-7");
     JobRunner.Setup setup = new JobRunner.Setup(Map.of("PATH", System.getenv("PATH")), 1_000, null, threads, null,
-        new Secrets(work.resolve("secrets")), sandbox, work.resolve("caches"), 0);
+        new SecretsDirectory(work.resolve("secrets")), sandbox, work.resolve("caches"), 0);
     threads.execute(new JobRunner(job, workspace, work.resolve("logs/job.log"),
         new SourceFetcher(work.resolve("mirrors"), Set.of(work)), setup, new JobRunner.Listener() {
           @Override

@@ -227,7 +227,7 @@ class TestReportsTest {
     write("out/r.xml", "<testsuite name=\"s-hunter2-x\"><testcase classname=\"A\" name=\"logs in\"><failure "
         + "message=\"password hunter2 refused\">at login(hunter2)</failure><system-out>using hunter2\n"
         + "</system-out></testcase></testsuite>");
-    Secrets.Masker masker = new Secrets.Masker(List.of("hunter2"));
+    SecretsDirectory.Masker masker = new SecretsDirectory.Masker(List.of("hunter2"));
     TestResults results = collect(TestReports.Limits.DEFAULTS, masker::mask, "out/*.xml");
     assertThat(results.toString()).doesNotContain("hunter2");
     assertThat(results.failures().get(0).message()).isEqualTo("password *** refused");

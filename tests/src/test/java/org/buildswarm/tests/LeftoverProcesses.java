@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Finds processes a test left behind: anything whose working directory is inside the test's directory. */
-final class Leftovers {
-  private Leftovers() {}
+final class LeftoverProcesses {
+  private LeftoverProcesses() {}
 
   static List<String> processesIn(Path directory) {
     Path root = directory.toAbsolutePath().normalize();

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * like the environment variable it becomes. Values stay on the drone's host: jobs name the secrets
  * they need, and the drone injects them and masks them in every log line.
  */
-public final class Secrets {
+public final class SecretsDirectory {
   private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   /** Shorter values are not masked: hiding every "1" or "on" would ruin the log and protect nothing. */
   public static final int MIN_MASKED_LENGTH = 4;
@@ -23,7 +23,7 @@ public final class Secrets {
 
   private final Path directory;
 
-  public Secrets(Path directory) {
+  public SecretsDirectory(Path directory) {
     this.directory = directory;
   }
 

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -87,11 +86,7 @@ public final class ClusterBenchmark {
       results.add("  resident memory after the runs: " + busy);
       System.out.println(results.get(results.size() - 3));
     } finally {
-      try (var files = Files.walk(work)) {
-        for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(path);
-        }
-      }
+      BenchWork.delete(work);
     }
     return results;
   }

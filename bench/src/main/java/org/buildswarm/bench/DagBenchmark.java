@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -85,11 +84,7 @@ public final class DagBenchmark {
           makespan(first) / (double) bound, makespan(again) / (double) bound, simulated.ratio(), cores,
           ninjaMs / (double) bound, whereTheTimeWent(first, jobs), whereTheTimeWent(again, jobs));
     } finally {
-      try (var files = Files.walk(work)) {
-        for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(path);
-        }
-      }
+      BenchWork.delete(work);
     }
   }
 

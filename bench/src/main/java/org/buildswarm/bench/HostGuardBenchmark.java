@@ -9,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -105,11 +104,7 @@ public final class HostGuardBenchmark {
       for (Process burner : burners) {
         burner.waitFor(10, TimeUnit.SECONDS);
       }
-      try (var files = Files.walk(work)) {
-        for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(path);
-        }
-      }
+      BenchWork.delete(work);
     }
   }
 

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.buildswarm.orchestrator.simulate.Workload;
 
@@ -92,13 +91,8 @@ public final class JobCacheBenchmark {
               + difference(expected, warm.ran()) + ")"));
       lines.add("jobs that ran with nothing changed: " + unchanged.ran().size());
     } finally {
-      swarm.destroy();
-      if (!swarm.waitFor(30, TimeUnit.SECONDS)) {
-        swarm.destroyForcibly();
-      }
-      try (var files = Files.walk(work)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
-      }
+      BenchWork.stop(swarm);
+      BenchWork.delete(work);
     }
     System.out.println();
     lines.forEach(System.out::println);

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -77,13 +76,8 @@ public final class SpawnOverheadBenchmark {
       return new double[] {(after[0] - before[0]) * MS_PER_TICK / jobs, (after[1] - before[1]) * MS_PER_TICK / jobs,
           idleMsPerSecond * runNanos / 1e9 / jobs, idleMsPerSecond};
     } finally {
-      swarm.destroy();
-      if (!swarm.waitFor(30, TimeUnit.SECONDS)) {
-        swarm.destroyForcibly();
-      }
-      try (var files = Files.walk(work)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
-      }
+      BenchWork.stop(swarm);
+      BenchWork.delete(work);
     }
   }
 

@@ -130,6 +130,39 @@ class InProcessSwarmTest {
         .isLessThan(startedAt(known, "first"));
   }
 
+  @Test
+  void aJobReadingItsReportsHasGivenItsCoreBackAlreadySoTheNextJobStartsBeforeItIsDone() throws Exception {
+    drone("single", 1, false);
+    // `report`'s dependent puts it first; its steps write a report of 200,000 test cases, which the
+    // drone reads after the steps are over — with no process left, and no core held.
+    long run = submit("""
+        jobs:
+          report:
+            reports: [big.xml]
+            steps:
+              - >-
+                awk 'BEGIN { print "<testsuite name=\\"s\\">";
+                for (i = 0; i < 200000; i++) printf "<testcase classname=\\"c\\" name=\\"t%d\\"/>\\n", i;
+                print "</testsuite>" }' > big.xml
+          after: {needs: report, steps: ["true"]}
+          next: {steps: ["true"]}
+        """);
+    RunDetail done = awaitRun(run, r -> r.run().state().isTerminal());
+    assertThat(done.jobs()).extracting(JobView::state).containsOnly(JobState.SUCCEEDED);
+    assertThat(startedAt(done, "report")).isLessThan(startedAt(done, "next"));
+    Long report = jobId(done, "report");
+    long reported = this.<org.buildswarm.protocol.api.EventPage>ask(Addresses.RUN_EVENTS_GET,
+            new org.buildswarm.protocol.api.GetRunEvents(run, 0, 1_000)).events().stream()
+        .filter(event -> event.type().equals("job.succeeded") && report.equals(event.jobId()))
+        .findFirst().orElseThrow().at();
+    assertThat(startedAt(done, "next")).as("the one core went to `next` while `report`'s results were read")
+        .isLessThan(reported);
+  }
+
+  private static long jobId(RunDetail run, String job) {
+    return run.jobs().stream().filter(view -> view.name().equals(job)).findFirst().orElseThrow().id();
+  }
+
   private static long startedAt(RunDetail run, String job) {
     return run.jobs().stream().filter(view -> view.name().equals(job)).findFirst().orElseThrow().startedAt();
   }

@@ -48,7 +48,9 @@ import org.buildswarm.protocol.message.HeartbeatReply;
 import org.buildswarm.protocol.message.HostRefusal;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
+import org.buildswarm.protocol.message.JobExecution;
 import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.JobStepsEnded;
 import org.buildswarm.protocol.message.Ping;
 import org.buildswarm.protocol.message.RegisterDrone;
 import org.buildswarm.protocol.message.ReportReply;
@@ -118,6 +120,8 @@ public final class DroneVerticle extends VerticleBase {
     final AssignJob job;
     JobRunner runner;
     boolean running = true;
+    /** Its steps are over: it holds no cores while it publishes what they made. */
+    boolean stepsEnded;
     boolean discard;
     Object startedReport;
     Object finishedReport;
@@ -445,6 +449,12 @@ public final class DroneVerticle extends VerticleBase {
           }
 
           @Override
+          public void stepsEnded() {
+            long endedAt = System.currentTimeMillis();
+            context.runOnContext(v -> onStepsEnded(attempt, endedAt));
+          }
+
+          @Override
           public void finished(JobRunner.Result result) {
             context.runOnContext(v -> onFinished(attempt, result));
           }
@@ -452,6 +462,22 @@ public final class DroneVerticle extends VerticleBase {
     attempts.put(ref.jobId(), attempt);
     shipper.track(ref, assignment.jobToken(), logFile);
     jobThreads.execute(attempt.runner);
+  }
+
+  /**
+   * The attempt's cores are free. The orchestrator hears of it only when the attempt still has
+   * something to publish; otherwise its finished report follows at once and says the same. Not
+   * retried: a lost one only means the cores come back with that report, as they always did.
+   */
+  private void onStepsEnded(Attempt attempt, long endedAt) {
+    attempt.stepsEnded = true;
+    JobExecution execution = attempt.job.execution();
+    boolean publishes = !execution.artifacts().isEmpty() || execution.cache() != null
+        || execution.jobSetPath() != null || !execution.reports().isEmpty();
+    if (publishes && registered && !attempt.discard) {
+      vertx.eventBus().request(Addresses.JOB_STEPS_ENDED, new JobStepsEnded(options.name(), attempt.ref(), endedAt),
+          new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS));
+    }
   }
 
   private void onFinished(Attempt attempt, JobRunner.Result result) {
@@ -576,7 +602,7 @@ public final class DroneVerticle extends VerticleBase {
   private int freeCores() {
     int busy = 0;
     for (Attempt attempt : attempts.values()) {
-      if (attempt.running) {
+      if (attempt.running && !attempt.stepsEnded) {
         busy += attempt.job.execution().cores();
       }
     }

@@ -242,6 +242,10 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
       scheduleSoon();
     });
     this.<JobStarted>on(Addresses.JOB_STARTED, message -> message.reply(core.started(message.body())));
+    this.<org.buildswarm.protocol.message.JobStepsEnded>on(Addresses.JOB_STEPS_ENDED, message -> {
+      message.reply(core.stepsEnded(message.body()));
+      scheduleSoon(); // its cores are free
+    });
     this.<JobFinished>on(Addresses.JOB_FINISHED, message -> {
       JobFinished report = message.body();
       if (report.jobSet() != null && report.outcome() == org.buildswarm.protocol.message.JobOutcome.SUCCEEDED

@@ -17,6 +17,8 @@ public final class Addresses {
   public static final String DRONE_HEARTBEAT = PREFIX + "drone.heartbeat";
   /** Drone → orchestrator: {@link org.buildswarm.protocol.message.JobStarted}. */
   public static final String JOB_STARTED = PREFIX + "job.started";
+  /** Drone → orchestrator: {@link org.buildswarm.protocol.message.JobStepsEnded}. */
+  public static final String JOB_STEPS_ENDED = PREFIX + "job.steps-ended";
   /** Drone → orchestrator: {@link org.buildswarm.protocol.message.JobFinished}. */
   public static final String JOB_FINISHED = PREFIX + "job.finished";
   /** Drone → gateway: {@link org.buildswarm.protocol.message.LogChunk}. */

@@ -50,6 +50,7 @@ import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobStarted;
+import org.buildswarm.protocol.message.JobStepsEnded;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
 import org.buildswarm.protocol.message.Ping;
@@ -63,7 +64,7 @@ public final class ProtocolCodecs {
   /** Every record type sent or replied on an {@link Addresses} address. */
   public static final List<Class<?>> MESSAGE_TYPES = List.of(
       RegisterDrone.class, DroneRegistered.class, Heartbeat.class, HeartbeatReply.class,
-      AssignJob.class, AssignReply.class, CancelAttempt.class, JobStarted.class, JobFinished.class,
+      AssignJob.class, AssignReply.class, CancelAttempt.class, JobStarted.class, JobStepsEnded.class, JobFinished.class,
       ReportReply.class, LogAck.class,
       SubmitRun.class, SubmitResult.class, RunQuery.class, RunPage.class, GetRun.class, RunDetail.class,
       GetRunEvents.class, EventPage.class, RunEvent.class, CancelRequest.class, ListDrones.class,

@@ -74,6 +74,13 @@ public final class JobRunner implements Runnable {
   public interface Listener {
     void started(long startedAt);
 
+    /**
+     * The steps are over and every process they started is gone: the job's cores are free, though
+     * it may still publish artifacts, store its cached result or read its test reports. At most once,
+     * before {@link #finished}; not at all when the job could not get as far as running its steps.
+     */
+    default void stepsEnded() {}
+
     void finished(Result result);
   }
 
@@ -131,6 +138,8 @@ public final class JobRunner implements Runnable {
   private SecretsDirectory.Masker masker;
 
   private final Set<Long> groups = ConcurrentHashMap.newKeySet();
+  /** Set once the steps' process groups are stopped (see {@link #endSteps}). */
+  private boolean stepsEnded;
   private volatile long currentGroup = -1;
   private volatile JobOutcome stopAs;
   private volatile String stopReason;
@@ -211,9 +220,7 @@ public final class JobRunner implements Runnable {
       result = new Result(JobOutcome.INFRA_ERROR, -1, null, List.of(), startedAt, System.currentTimeMillis(),
           "the drone could not run the job: " + e.getMessage());
     }
-    for (long group : groups) {
-      ProcessGroups.terminate(group, killGraceMs);
-    }
+    endSteps(firstSpawn > 0);
     // With the steps' processes gone, so nothing changes the files while they are read. A failed or
     // timed-out job's results matter most; a cancelled one's do not.
     if (log != null && firstSpawn > 0 && !job.execution().reports().isEmpty()
@@ -254,6 +261,23 @@ public final class JobRunner implements Runnable {
       } catch (IOException e) {
         LOG.warning("could not remove " + own + ": " + e.getMessage());
       }
+    }
+  }
+
+  /**
+   * Stops whatever the steps left running (SIGTERM, the grace period, SIGKILL) and, when they ran
+   * (or a cached result stood in for them), tells the listener their cores are free. Once.
+   */
+  private void endSteps(boolean ran) {
+    if (stepsEnded) {
+      return;
+    }
+    stepsEnded = true;
+    for (long group : groups) {
+      ProcessGroups.terminate(group, killGraceMs);
+    }
+    if (ran) {
+      listener.stepsEnded();
     }
   }
 
@@ -397,6 +421,8 @@ public final class JobRunner implements Runnable {
             System.currentTimeMillis(), "step \"" + step.name() + "\" exited with " + stepResult.exitCode());
       }
     }
+    // What follows publishes what the steps made and uses no cores: hand them back first.
+    endSteps(true);
     String artifactProblem = artifacts == null ? null : artifacts.publish(job, workspace, log::line);
     if (artifactProblem != null) {
       log.line("==> " + artifactProblem);

@@ -37,8 +37,12 @@ class JobRunnerTest {
     threads.shutdownNow();
   }
 
-  private record Ran(JobRunner runner, CompletableFuture<Long> started, CompletableFuture<JobRunner.Result> result,
-      Path log, Path workspace) {}
+  /**
+   * @param stepsEnded true when, as the runner said the steps ended, none of their processes was
+   *     left; failed if the runner finished without saying so first
+   */
+  private record Ran(JobRunner runner, CompletableFuture<Long> started, CompletableFuture<Boolean> stepsEnded,
+      CompletableFuture<JobRunner.Result> result, Path log, Path workspace) {}
 
   private Ran start(long timeoutMs, long graceMs, Map<String, String> env, SourceSpec source, Step... steps) {
     return start(timeoutMs, graceMs, env, source, List.of(), steps);
@@ -56,7 +60,9 @@ class JobRunnerTest {
         new JobExecution(List.of(steps), env, 2, timeoutMs, source, List.of(), secretNames, null, null, null, reports),
         "job-token");
     CompletableFuture<Long> started = new CompletableFuture<>();
+    CompletableFuture<Boolean> stepsEnded = new CompletableFuture<>();
     CompletableFuture<JobRunner.Result> result = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicReference<JobRunner> self = new java.util.concurrent.atomic.AtomicReference<>();
     Path log = work.resolve("logs/job.log");
     Path workspace = work.resolve("jobs/job");
     JobRunner.Setup setup = new JobRunner.Setup(Map.of("PATH", System.getenv("PATH")), graceMs, kept, threads, null,
@@ -69,12 +75,19 @@ class JobRunnerTest {
           }
 
           @Override
+          public void stepsEnded() {
+            stepsEnded.complete(self.get().processGroups().stream().allMatch(group -> ProcessGroups.members(group).isEmpty()));
+          }
+
+          @Override
           public void finished(JobRunner.Result finished) {
+            stepsEnded.completeExceptionally(new AssertionError("finished without saying its steps had ended"));
             result.complete(finished);
           }
         });
+    self.set(runner);
     threads.execute(runner);
-    return new Ran(runner, started, result, log, workspace);
+    return new Ran(runner, started, stepsEnded, result, log, workspace);
   }
 
   /** Alive and not a zombie (an exited process whose parent has not reaped it is not running). */
@@ -106,6 +119,14 @@ class JobRunnerTest {
       Thread.sleep(10);
     }
     assertThat(ran.workspace()).as("workspace removed after success").doesNotExist();
+  }
+
+  @Test
+  void itsCoresAreFreeOnlyOnceEveryProcessTheStepsStartedIsGoneAndBeforeItFinishes() throws Exception {
+    Ran ran = start(60_000, 500, Map.of(), SourceSpec.none(),
+        new Step("leave something running", "sleep 600 & echo $! > background.pid; echo started"));
+    assertThat(ran.stepsEnded().get(30, TimeUnit.SECONDS)).as("the background sleep was stopped first").isTrue();
+    assertThat(ran.result().get(30, TimeUnit.SECONDS).outcome()).isEqualTo(JobOutcome.SUCCEEDED);
   }
 
   @Test

@@ -54,7 +54,7 @@ final class DroneEntry {
   int busyCores() {
     int busy = 0;
     for (JobEntry job : attempts.values()) {
-      busy += job.plan.cores();
+      busy += job.heldCores();
     }
     return busy;
   }

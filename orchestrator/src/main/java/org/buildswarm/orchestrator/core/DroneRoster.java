@@ -334,8 +334,11 @@ public final class DroneRoster {
   private List<DroneSlot.Release> releases(DroneEntry drone, long now) {
     List<DroneSlot.Release> releases = new ArrayList<>(drone.attempts.size());
     for (JobEntry job : drone.attempts.values()) {
+      if (job.heldCores() == 0) {
+        continue; // already given back
+      }
       long since = job.startedAt != null ? job.startedAt : assignedAt.getOrDefault(job.id, now);
-      releases.add(new DroneSlot.Release(job.plan.cores(), Math.max(now + 1, since + job.plan.estimateMs())));
+      releases.add(new DroneSlot.Release(job.heldCores(), Math.max(now + 1, since + job.plan.estimateMs())));
     }
     return releases;
   }
@@ -344,7 +347,7 @@ public final class DroneRoster {
     Map<String, Integer> usage = new HashMap<>();
     for (DroneEntry drone : drones.values()) {
       for (JobEntry job : drone.attempts.values()) {
-        usage.merge(job.run.project, job.plan.cores(), Integer::sum);
+        usage.merge(job.run.project, job.heldCores(), Integer::sum);
       }
     }
     return usage;

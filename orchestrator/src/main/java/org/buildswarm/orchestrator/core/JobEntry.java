@@ -60,6 +60,8 @@ final class JobEntry {
   org.buildswarm.protocol.api.WaitReason.Code parkedBy;
   /** Why the last scheduling round that looked at it did not place it although a drone had room; null if none. */
   org.buildswarm.orchestrator.schedule.Deferred deferral;
+  /** The drone said the current attempt's steps are over: it publishes what they made and holds no cores. */
+  boolean stepsEnded;
   /** When the current attempt was assigned; 0 when no attempt is open. */
   long attemptAssignedAt;
   Long attemptStartedAt;
@@ -81,6 +83,11 @@ final class JobEntry {
 
   AttemptRef attemptRef() {
     return new AttemptRef(id, attempt, token);
+  }
+
+  /** The cores its current attempt holds on its drone. */
+  int heldCores() {
+    return stepsEnded ? 0 : plan.cores();
   }
 
   boolean isReady() {

@@ -529,6 +529,7 @@ public final class OrchestratorCore {
     job.tests = null; // a new attempt has no results yet
     job.cache = null;
     job.cancelRequested = false;
+    job.stepsEnded = false;
     roster.attach(drone, job, now);
     job.attemptAssignedAt = now;
     job.attemptStartedAt = null;
@@ -660,6 +661,22 @@ public final class OrchestratorCore {
           report.startedAt(), null, null, null);
       record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
+    return ReportReply.ok(report.drone());
+  }
+
+  /**
+   * The attempt's steps are over and it only publishes now: its cores go back to its drone for other
+   * work. The job stays running; its dependents wait for its finished report.
+   */
+  public ReportReply stepsEnded(org.buildswarm.protocol.message.JobStepsEnded report) {
+    JobEntry job = jobs.get(report.attempt().jobId());
+    if (job != null && job.reportedTokens.contains(report.attempt().token())) {
+      return ReportReply.ok(report.drone()); // overtaken by its own finish report
+    }
+    if (!isCurrent(job, report.drone(), report.attempt())) {
+      return stale(job, report.drone(), report.attempt(), "job.steps_ended");
+    }
+    job.stepsEnded = true;
     return ReportReply.ok(report.drone());
   }
 

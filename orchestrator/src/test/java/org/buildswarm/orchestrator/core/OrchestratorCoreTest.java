@@ -32,6 +32,43 @@ class OrchestratorCoreTest {
       """;
 
   @Test
+  void aJobWhoseStepsEndedGivesItsCoresBackButItsDependentsWaitForItsFinish() {
+    CoreFixture f = new CoreFixture();
+    f.register("d1", 4);
+    long run = f.submit("""
+        jobs:
+          build: {cores: 4, artifacts: [{name: app, path: out/app}], steps: [make]}
+          other: {cores: 4, steps: [make other]}
+          test: {needs: build, cores: 4, steps: [make test]}
+        """);
+    AssignJob build = f.assignmentOf("build");
+    assertThat(f.assignments).extracting(AssignJob::jobName).containsExactly("build");
+    f.core.started(new JobStarted("d1", build.attempt(), f.time.get()));
+
+    ReportReply reply = f.core.stepsEnded(new org.buildswarm.protocol.message.JobStepsEnded("d1", build.attempt(),
+        f.time.get()));
+    f.core.schedule();
+    assertThat(reply.accepted()).isTrue();
+    assertThat(f.assignments).as("its 4 cores went to other work while it uploads")
+        .extracting(AssignJob::jobName).containsExactly("build", "other");
+    assertThat(f.job(run, "build").state()).isEqualTo(JobState.RUNNING);
+    assertThat(f.job(run, "test").state()).as("not before its need has finished").isEqualTo(JobState.WAITING);
+
+    f.finish(build, JobOutcome.SUCCEEDED);
+    assertThat(f.job(run, "test").state()).as("the cores are other's now").isEqualTo(JobState.QUEUED);
+    f.finish(f.assignmentOf("other"), JobOutcome.SUCCEEDED);
+    assertThat(f.assignments).extracting(AssignJob::jobName).containsExactly("build", "other", "test");
+
+    // A stale one (an attempt no longer current) changes nothing.
+    assertThat(f.core.stepsEnded(new org.buildswarm.protocol.message.JobStepsEnded("d1", build.attempt(),
+        f.time.get())).accepted()).isTrue(); // overtaken by its own finish report
+    assertThat(f.core.stepsEnded(new org.buildswarm.protocol.message.JobStepsEnded("d2",
+        f.assignmentOf("test").attempt(), f.time.get())).accepted()).isFalse();
+    f.core.schedule();
+    assertThat(f.assignments).hasSize(3);
+  }
+
+  @Test
   void diamondRunsInDependencyOrderAndSucceeds() {
     CoreFixture f = new CoreFixture();
     f.register("d1", 8);

@@ -450,8 +450,7 @@ public final class DroneVerticle extends VerticleBase {
 
           @Override
           public void stepsEnded() {
-            long endedAt = System.currentTimeMillis();
-            context.runOnContext(v -> onStepsEnded(attempt, endedAt));
+            context.runOnContext(v -> onStepsEnded(attempt));
           }
 
           @Override
@@ -469,13 +468,13 @@ public final class DroneVerticle extends VerticleBase {
    * something to publish; otherwise its finished report follows at once and says the same. Not
    * retried: a lost one only means the cores come back with that report, as they always did.
    */
-  private void onStepsEnded(Attempt attempt, long endedAt) {
+  private void onStepsEnded(Attempt attempt) {
     attempt.stepsEnded = true;
     JobExecution execution = attempt.job.execution();
     boolean publishes = !execution.artifacts().isEmpty() || execution.cache() != null
         || execution.jobSetPath() != null || !execution.reports().isEmpty();
     if (publishes && registered && !attempt.discard) {
-      vertx.eventBus().request(Addresses.JOB_STEPS_ENDED, new JobStepsEnded(options.name(), attempt.ref(), endedAt),
+      vertx.eventBus().request(Addresses.JOB_STEPS_ENDED, new JobStepsEnded(options.name(), attempt.ref()),
           new DeliveryOptions().setSendTimeout(REQUEST_TIMEOUT_MS));
     }
   }

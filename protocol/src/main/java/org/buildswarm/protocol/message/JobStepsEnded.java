@@ -6,4 +6,4 @@ package org.buildswarm.protocol.message;
  * test reports, a job set). Sent only for attempts with such work; the job is not finished until
  * its {@link JobFinished} report, and its dependents wait for that.
  */
-public record JobStepsEnded(String drone, AttemptRef attempt, long endedAt) implements FromDrone {}
+public record JobStepsEnded(String drone, AttemptRef attempt) implements FromDrone {}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # CPU per trivial job of swarm up for each JDK launch mechanism, beside xargs -P:
-#   bench/spawn.sh [jobs] [mechanisms, e.g. POSIX_SPAWN,VFORK]
+#   bench/spawn.sh [jobs] [mechanisms, e.g. POSIX_SPAWN,VFORK] [warm-up runs, default 1]
 set -eu
 cd "$(dirname "$0")/.."
 mvn -q -B -ntp -DskipTests install

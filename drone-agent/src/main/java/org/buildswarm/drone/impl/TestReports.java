@@ -42,10 +42,21 @@ public final class TestReports {
   private static final int MAX_NAME = 1_024;
 
   private final Limits limits;
-  private final XMLInputFactory factory = JUnitXml.factory();
+  /**
+   * Made when a job first has a report to read, on its own thread: finding the StAX implementation
+   * searches the class path, which cost every job (most have no reports) on the drone's event loop.
+   */
+  private XMLInputFactory factory;
 
   public TestReports(Limits limits) {
     this.limits = limits;
+  }
+
+  private XMLInputFactory factory() {
+    if (factory == null) {
+      factory = JUnitXml.factory();
+    }
+    return factory;
   }
 
   /**
@@ -96,7 +107,7 @@ public final class TestReports {
       budget -= size;
       try (InputStream in = new Bounded(Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS),
           size)) {
-        tally.add(JUnitXml.read(factory, in, Math.max(0, limits.maxFailures() - tally.failures.size())));
+        tally.add(JUnitXml.read(factory(), in, Math.max(0, limits.maxFailures() - tally.failures.size())));
         read++;
       } catch (JUnitXml.Unreadable e) {
         log.accept("reports: " + name + " is left out, it is not a JUnit XML report: " + e.where());

@@ -1,5 +1,6 @@
 package org.buildswarm.deploy;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
@@ -206,7 +207,4 @@ class InProcessSwarmTest {
     return await(vertx.eventBus().<T>request(address, request, new DeliveryOptions().setSendTimeout(10_000))).body();
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
 }

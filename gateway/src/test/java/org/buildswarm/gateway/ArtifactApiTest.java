@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,7 +19,6 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.ProtocolJson;
@@ -63,9 +63,6 @@ class ArtifactApiTest {
     await(vertx.close());
   }
 
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 
   private HttpResponse<String> put(String path, String token, byte[] body, String sha256) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.ofByteArray(body));

@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolCodecs;
@@ -79,9 +79,6 @@ class GatewayApiTest {
     await(vertx.close());
   }
 
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 
   private HttpResponse<String> post(String path, String token, String body) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body));

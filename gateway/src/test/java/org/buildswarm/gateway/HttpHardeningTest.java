@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -75,9 +76,6 @@ class HttpHardeningTest {
     }
   }
 
-  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 
   private HttpResponse<String> send(String method, String path, String token, String body) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).method(method,

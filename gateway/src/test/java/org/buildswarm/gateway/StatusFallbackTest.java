@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolCodecs;
@@ -91,9 +91,6 @@ class StatusFallbackTest {
     return ProtocolJson.mapper().readTree(response.body());
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 
   @Test
   void theLastSnapshotAnswersWhileTheOrchestratorIsAwayAndLiveDataReturnsByItself() throws Exception {

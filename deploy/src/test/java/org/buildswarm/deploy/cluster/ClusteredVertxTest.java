@@ -1,5 +1,6 @@
 package org.buildswarm.deploy.cluster;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
@@ -40,9 +41,6 @@ class ClusteredVertxTest {
     }
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-  }
 
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.discovery;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.buildswarm.orchestrator.store.Store;
 import org.buildswarm.orchestrator.store.impl.H2Stores;
 import org.buildswarm.protocol.Addresses;
@@ -67,9 +67,6 @@ class DiscoveryTest {
     await(vertx.close());
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
 
   private String commit(String path, String content) throws Exception {
     Path file = repo.resolve(path);

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.store;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -55,9 +56,6 @@ public abstract class StoreContract {
     await(vertx.close());
   }
 
-  protected static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
 
   protected static NewRun newRun(String project, String yaml) throws Exception {
     return newRun(project, yaml, new SourceSpec("directory", "/src", null));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,12 +29,13 @@ import org.buildswarm.protocol.api.SetDroneMode;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
 import org.buildswarm.protocol.message.SourceSpec;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Orchestrator and real drones (running real processes) on one local event bus. */
+@ExtendWith(VertxExtension.class)
 class InProcessSwarmTest {
 
   @TempDir
@@ -43,8 +45,8 @@ class InProcessSwarmTest {
   private String orchestrator;
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     startOrchestrator();
   }
@@ -54,11 +56,6 @@ class InProcessSwarmTest {
     orchestrator = await(vertx.deployVerticle(new OrchestratorVerticle(OrchestratorOptions.defaults("test",
         org.buildswarm.protocol.auth.Credentials.newSwarm(new java.security.SecureRandom())),
         H2Stores.inDirectory(vertx, directory))));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    await(vertx.close());
   }
 
   private DroneVerticle drone(String name, int cores, boolean ephemeral) throws Exception {
@@ -206,5 +203,4 @@ class InProcessSwarmTest {
   private <T> T ask(String address, Object request) throws Exception {
     return await(vertx.eventBus().<T>request(address, request, new DeliveryOptions().setSendTimeout(10_000))).body();
   }
-
 }

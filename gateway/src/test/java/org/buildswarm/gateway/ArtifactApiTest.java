@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -25,12 +26,13 @@ import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.api.JobTokenInfo;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.TokenInfo;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The artifact repository over HTTP, against a stand-in orchestrator that knows one API token and one job token. */
+@ExtendWith(VertxExtension.class)
 class ArtifactApiTest {
   private static final String DEVELOPER = "dev-token";
   private static final String JOB_TOKEN = "17.1.99.feedface";
@@ -45,8 +47,8 @@ class ArtifactApiTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     StandInTokens.answer(vertx.eventBus(), java.util.Map.of(DEVELOPER, new TokenInfo("dev", Role.DEVELOPER)),
         java.util.Map.of(JOB_TOKEN, new JobTokenInfo("shop", 5, 17, 1, "package", List.of("app.tar.gz"))));
@@ -57,12 +59,6 @@ class ArtifactApiTest {
     await(vertx.deployVerticle(gateway));
     base = URI.create("http://127.0.0.1:" + gateway.port() + "/");
   }
-
-  @AfterEach
-  void stop() throws Exception {
-    await(vertx.close());
-  }
-
 
   private HttpResponse<String> put(String path, String token, byte[] body, String sha256) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.ofByteArray(body));

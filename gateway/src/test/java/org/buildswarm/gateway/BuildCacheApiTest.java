@@ -1,9 +1,11 @@
 package org.buildswarm.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +16,6 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.protocol.ProtocolCodecs;
@@ -22,9 +23,9 @@ import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.api.JobTokenInfo;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.TokenInfo;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * orchestrator that knows a viewer, a developer and one running job. Reads need a token here (the
  * gateway listens as if for the network).
  */
+@ExtendWith(VertxExtension.class)
 class BuildCacheApiTest {
   private static final String VIEWER = "viewer-token";
   private static final String DEVELOPER = "dev-token";
@@ -49,8 +51,8 @@ class BuildCacheApiTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     StandInTokens.answer(vertx.eventBus(), Map.of(DEVELOPER, new TokenInfo("dev", Role.DEVELOPER),
         VIEWER, new TokenInfo("watcher", Role.VIEWER)),
@@ -60,13 +62,8 @@ class BuildCacheApiTest {
         .withTimeouts(2_000, 30_000)
         .withBuildCacheLimits(new GatewayOptions.BuildCacheLimits(ENTRY_LIMIT, 1L << 30, 14L * 24 * 3600 * 1000));
     gateway = new GatewayVerticle(options, new LogStore(data.resolve("logs")));
-    vertx.deployVerticle(gateway).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    await(vertx.deployVerticle(gateway));
     base = URI.create("http://127.0.0.1:" + gateway.port() + "/");
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private HttpResponse<byte[]> send(String method, String path, String authorization, byte[] body, String... headers)

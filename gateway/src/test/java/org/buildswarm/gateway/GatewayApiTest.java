@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,12 +28,13 @@ import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
 import org.buildswarm.protocol.pipeline.PipelineProblem;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The gateway against a stand-in orchestrator on the event bus. */
+@ExtendWith(VertxExtension.class)
 class GatewayApiTest {
   private static final String DEVELOPER = "dev-token";
   private static final String VIEWER = "viewer-token";
@@ -45,8 +47,8 @@ class GatewayApiTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     StandInTokens.answer(vertx.eventBus(), java.util.Map.of(DEVELOPER, new TokenInfo("dev", Role.DEVELOPER),
         VIEWER, new TokenInfo("watcher", Role.VIEWER)));
@@ -73,12 +75,6 @@ class GatewayApiTest {
     await(vertx.deployVerticle(gateway));
     base = URI.create("http://127.0.0.1:" + gateway.port());
   }
-
-  @AfterEach
-  void stop() throws Exception {
-    await(vertx.close());
-  }
-
 
   private HttpResponse<String> post(String path, String token, String body) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body));

@@ -76,7 +76,6 @@ class HttpHardeningTest {
     }
   }
 
-
   private HttpResponse<String> send(String method, String path, String token, String body) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).method(method,
         body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

@@ -1,5 +1,6 @@
 package org.buildswarm.gateway;
 
+import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,7 @@ import io.swagger.v3.parser.OpenAPIV3Parser;
 import io.swagger.v3.parser.core.models.ParseOptions;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import java.net.URI;
@@ -19,17 +21,17 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.buildswarm.gateway.impl.LogStore;
 import org.buildswarm.gateway.impl.OpenApiRoutes;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.pipeline.PipelineSchema;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The OpenAPI description is valid OpenAPI 3 and says exactly what the gateway's router serves. */
+@ExtendWith(VertxExtension.class)
 class OpenApiTest {
   @TempDir
   Path data;
@@ -38,18 +40,13 @@ class OpenApiTest {
   private GatewayVerticle gateway;
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     // Reads need a token here: the description must be readable without one all the same.
     GatewayOptions options = GatewayOptions.defaults(data).withAddress("127.0.0.1", 0).withReadsNeedToken(true);
     gateway = new GatewayVerticle(options, new LogStore(data.resolve("logs")));
-    vertx.deployVerticle(gateway).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    await(vertx.deployVerticle(gateway));
   }
 
   private static String text() throws Exception {

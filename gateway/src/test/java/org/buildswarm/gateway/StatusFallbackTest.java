@@ -91,7 +91,6 @@ class StatusFallbackTest {
     return ProtocolJson.mapper().readTree(response.body());
   }
 
-
   @Test
   void theLastSnapshotAnswersWhileTheOrchestratorIsAwayAndLiveDataReturnsByItself() throws Exception {
     orchestratorUp();

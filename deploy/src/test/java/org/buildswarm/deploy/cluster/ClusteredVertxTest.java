@@ -41,7 +41,6 @@ class ClusteredVertxTest {
     }
   }
 
-
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();

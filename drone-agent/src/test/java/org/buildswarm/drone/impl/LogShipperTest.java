@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -19,12 +20,13 @@ import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.LineTime;
 import org.buildswarm.protocol.message.LogAck;
 import org.buildswarm.protocol.message.LogChunk;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A sink that is away, then slow, neither stalls the job writing its log nor gets a byte twice. */
+@ExtendWith(VertxExtension.class)
 class LogShipperTest {
   @TempDir
   Path work;
@@ -33,15 +35,10 @@ class LogShipperTest {
   private Context context;
 
   @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     context = vertx.getOrCreateContext();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private <T> T on(Supplier<T> call) throws Exception {

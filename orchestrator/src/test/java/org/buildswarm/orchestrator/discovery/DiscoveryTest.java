@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,9 +24,11 @@ import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Polling a real Git repository (made here with JGit) that receives commits, branches and tags. */
+@ExtendWith(VertxExtension.class)
 class DiscoveryTest {
   private static final String PIPELINE = """
       on:
@@ -47,8 +50,8 @@ class DiscoveryTest {
   private final List<SubmitRun> submitted = new CopyOnWriteArrayList<>();
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
     store = H2Stores.inDirectory(vertx, work.resolve("state"));
     await(store.start());
@@ -64,9 +67,7 @@ class DiscoveryTest {
   void stop() throws Exception {
     git.close();
     await(store.close());
-    await(vertx.close());
   }
-
 
   private String commit(String path, String content) throws Exception {
     Path file = repo.resolve(path);

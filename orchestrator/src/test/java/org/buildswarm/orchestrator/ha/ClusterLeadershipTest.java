@@ -5,31 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 
 import java.util.Map;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.ProtocolCodecs;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.api.SwarmStatus;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** One leader per swarm: the record in the shared map, who is refused, and when a silent leader is replaced. */
+@ExtendWith(VertxExtension.class)
 class ClusterLeadershipTest {
   private Vertx vertx;
 
   @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) {
+    this.vertx = vertx; // VertxExtension closes it after each test
     ProtocolCodecs.register(vertx.eventBus());
   }
-
-  @AfterEach
-  void stop() throws Exception {
-    await(vertx.close());
-  }
-
 
   private ClusterLeadership leadership() {
     return new ClusterLeadership(vertx, 100, 600);
@@ -119,5 +115,4 @@ class ClusterLeadershipTest {
     }
     throw new AssertionError("it was not refused");
   }
-
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,11 +27,13 @@ import org.buildswarm.protocol.pipeline.PipelineReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What every {@link Store} must do. Each implementation runs this suite through a thin subclass
  * that says how to open a fresh store (and how to open the same one again).
  */
+@ExtendWith(VertxExtension.class)
 public abstract class StoreContract {
   protected Vertx vertx;
   protected Store store;
@@ -42,8 +45,8 @@ public abstract class StoreContract {
   protected abstract Store reopenStore(Vertx vertx) throws Exception;
 
   @BeforeEach
-  void open() throws Exception {
-    vertx = Vertx.vertx();
+  void open(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     store = createStore(vertx);
     await(store.start());
   }
@@ -53,9 +56,7 @@ public abstract class StoreContract {
     if (store != null) {
       await(store.close());
     }
-    await(vertx.close());
   }
-
 
   protected static NewRun newRun(String project, String yaml) throws Exception {
     return newRun(project, yaml, new SourceSpec("directory", "/src", null));

@@ -3,6 +3,7 @@ package org.buildswarm.orchestrator.discovery.impl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import java.util.List;
@@ -10,11 +11,12 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The outbox against a real HTTP server that is away, refuses, or is slow. */
+@ExtendWith(VertxExtension.class)
 class OutboxTest {
   private Vertx vertx;
   private HttpServer server;
@@ -25,8 +27,8 @@ class OutboxTest {
   private Outbox outbox;
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) throws Exception {
+    this.vertx = vertx; // VertxExtension closes it after each test
     server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
       if (refuseWith > 0) {
         request.response().setStatusCode(refuseWith).end("{\"message\": \"Bad credentials\"}");
@@ -51,11 +53,6 @@ class OutboxTest {
       }
     }, 50));
     awaitThat(() -> outbox != null);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private void send(String key, String body) {

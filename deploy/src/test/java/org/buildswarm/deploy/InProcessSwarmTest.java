@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.buildswarm.drone.DroneOptions;
 import org.buildswarm.drone.DroneVerticle;
 import org.buildswarm.orchestrator.OrchestratorOptions;
@@ -37,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Orchestrator and real drones (running real processes) on one local event bus. */
 @ExtendWith(VertxExtension.class)
 class InProcessSwarmTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration POLL = Duration.ofMillis(50);
 
   @TempDir
   Path directory;
@@ -98,8 +102,8 @@ class InProcessSwarmTest {
 
     RunDetail done = awaitRun(first, r -> r.run().state().isTerminal());
     assertThat(done.jobs().get(0).state()).as("running work finishes").isEqualTo(JobState.SUCCEEDED);
-    Thread.sleep(500);
-    assertThat(getRun(second).jobs().get(0).state()).as("nothing new while draining").isEqualTo(JobState.QUEUED);
+    Awaitility.await().during(Duration.ofMillis(500)).atMost(WAIT).untilAsserted(() ->
+        assertThat(getRun(second).jobs().get(0).state()).as("nothing new while draining").isEqualTo(JobState.QUEUED));
     assertThat(this.<DroneList>ask(Addresses.DRONE_LIST, new ListDrones()).drones().get(0).state()).isEqualTo("draining");
 
     ask(Addresses.DRONE_MODE, new SetDroneMode("only", DroneMode.ACTIVE, "test"));
@@ -177,27 +181,13 @@ class InProcessSwarmTest {
     return ask(Addresses.RUN_GET, new GetRun(run));
   }
 
-  private RunDetail awaitRun(long run, Predicate<RunDetail> condition) throws Exception {
-    long deadline = System.currentTimeMillis() + 30_000;
-    RunDetail detail = getRun(run);
-    while (!condition.test(detail)) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("run " + run + " never got there: " + detail);
-      }
-      Thread.sleep(50);
-      detail = getRun(run);
-    }
-    return detail;
+  private RunDetail awaitRun(long run, Predicate<RunDetail> condition) {
+    return Awaitility.await("run " + run).atMost(WAIT).pollInterval(POLL).until(() -> getRun(run), condition);
   }
 
-  private void awaitDrones(Predicate<DroneList> condition) throws Exception {
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (!condition.test(ask(Addresses.DRONE_LIST, new ListDrones()))) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("drones never got there");
-      }
-      Thread.sleep(50);
-    }
+  private void awaitDrones(Predicate<DroneList> condition) {
+    Awaitility.await("drones").atMost(WAIT).pollInterval(POLL).until(() -> this.<DroneList>ask(Addresses.DRONE_LIST,
+        new ListDrones()), condition);
   }
 
   private <T> T ask(String address, Object request) throws Exception {

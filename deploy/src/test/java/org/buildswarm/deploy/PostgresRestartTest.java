@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
 import org.buildswarm.deploy.impl.StateDirectory;
 import org.buildswarm.orchestrator.testing.PostgresServer;
 import org.buildswarm.protocol.ProtocolJson;
@@ -105,11 +106,8 @@ class PostgresRestartTest {
       JsonNode detail = awaitRun(run);
       assertThat(detail.path("run").path("state").asText()).as("run %s", run).isEqualTo("SUCCEEDED");
     }
-    long drained = System.currentTimeMillis() + 60_000;
-    while (get("api/v1/status").path("eventsPending").asLong() > 0 || !get("api/v1/status").path("storeAvailable").asBoolean()) {
-      assertThat(System.currentTimeMillis()).as("the event log catches up").isLessThan(drained);
-      Thread.sleep(100);
-    }
+    Awaitility.await("the event log catches up").atMost(Duration.ofSeconds(60)).until(() -> get("api/v1/status"),
+        status -> status.path("eventsPending").asLong() == 0 && status.path("storeAvailable").asBoolean());
     for (long run : accepted) {
       JsonNode events = get("api/v1/runs/" + run + "/events").path("events");
       Map<Long, Integer> successes = new HashMap<>();
@@ -125,16 +123,9 @@ class PostgresRestartTest {
     assertThat(after.statusCode()).as("new work accepted again once the store is back").isEqualTo(201);
   }
 
-  private JsonNode awaitRun(long run) throws Exception {
-    long deadline = System.currentTimeMillis() + 60_000;
-    JsonNode detail = get("api/v1/runs/" + run);
-    while (!List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(detail.path("run").path("state").asText())) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("run " + run + " did not finish: " + detail);
-      }
-      Thread.sleep(100);
-      detail = get("api/v1/runs/" + run);
-    }
-    return detail;
+  private JsonNode awaitRun(long run) {
+    return Awaitility.await("run " + run + " to finish").atMost(Duration.ofSeconds(60))
+        .until(() -> get("api/v1/runs/" + run),
+            detail -> List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(detail.path("run").path("state").asText()));
   }
 }

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -161,15 +163,12 @@ class RetryApiTest {
   }
 
   /** The log of one attempt once the drone delivered it whole. */
-  private String awaitLog(long job, int attempt) throws Exception {
-    for (int i = 0; i < 100; i++) {
-      LocalSwarm.Reply log = swarm.get("/api/v1/jobs/" + job + "/log?attempt=" + attempt, null);
-      if (log.status() == 200 && "true".equals(log.raw().headers().firstValue("x-log-complete").orElse(""))) {
-        assertThat(log.raw().headers().firstValue("x-log-attempt")).hasValue(Integer.toString(attempt));
-        return log.raw().body();
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("no complete log of job " + job + " attempt " + attempt);
+  private String awaitLog(long job, int attempt) {
+    LocalSwarm.Reply log = Awaitility.await("complete log of job " + job + " attempt " + attempt)
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> swarm.get("/api/v1/jobs/" + job + "/log?attempt=" + attempt, null), reply -> reply.status() == 200
+            && "true".equals(reply.raw().headers().firstValue("x-log-complete").orElse("")));
+    assertThat(log.raw().headers().firstValue("x-log-attempt")).hasValue(Integer.toString(attempt));
+    return log.raw().body();
   }
 }

@@ -17,12 +17,12 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.buildswarm.deploy.impl.CertificateAuthority;
 import org.buildswarm.protocol.Addresses;
 import org.buildswarm.protocol.auth.Credentials;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,9 +1,11 @@
 package org.buildswarm.drone.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobRunnerTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Duration FILE_POLL = Duration.ofMillis(10);
   @TempDir
   Path work;
 
@@ -114,11 +118,9 @@ class JobRunnerTest {
     String log = Files.readString(ran.log());
     assertThat(log).contains("==> [1/2] write", "==> [2/2] read", "hello from job on 2 cores", "==> succeeded");
     assertThat(log.indexOf("[1/2]")).isLessThan(log.indexOf("[2/2]"));
-    long deadline = System.currentTimeMillis() + 10_000; // removed right after the report
-    while (Files.exists(ran.workspace()) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(ran.workspace()).as("workspace removed after success").doesNotExist();
+    // Removed right after the report.
+    await().atMost(WAIT).pollInterval(FILE_POLL).untilAsserted(
+        () -> assertThat(ran.workspace()).as("workspace removed after success").doesNotExist());
   }
 
   @Test
@@ -237,10 +239,7 @@ class JobRunnerTest {
     reports = List.of("out/*.xml");
     Ran cancelled = start(new Step("hang", REPORT + "touch started; sleep 30"));
     cancelled.started().get(30, TimeUnit.SECONDS);
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!Files.exists(cancelled.workspace().resolve("started")) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
+    await().atMost(WAIT).pollInterval(FILE_POLL).until(() -> Files.exists(cancelled.workspace().resolve("started")));
     cancelled.runner().stop(JobOutcome.CANCELLED, "cancelled by alice");
     JobRunner.Result stopped = cancelled.result().get(30, TimeUnit.SECONDS);
     assertThat(stopped.outcome()).isEqualTo(JobOutcome.CANCELLED);
@@ -262,10 +261,7 @@ class JobRunnerTest {
         new Step("fail", "echo evidence > found.txt; exit 1"));
     assertThat(ran.result().get(30, TimeUnit.SECONDS).outcome()).isEqualTo(JobOutcome.FAILED);
     Path kept = work.resolve("kept").resolve(ran.workspace().getFileName());
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!Files.exists(kept.resolve("found.txt")) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
+    await().atMost(WAIT).pollInterval(FILE_POLL).until(() -> Files.exists(kept.resolve("found.txt")));
     assertThat(Files.readString(kept.resolve("found.txt"))).isEqualTo("evidence\n");
     assertThat(Files.readString(ran.log())).contains("==> the workspace is kept for inspection in " + kept);
     assertThat(ran.workspace()).doesNotExist();
@@ -308,10 +304,7 @@ class JobRunnerTest {
     Ran ran = start(60_000, 700, Map.of(), SourceSpec.none(),
         new Step("stubborn", "sh -c 'trap \"\" TERM; echo $$ > " + marker + "; while true; do sleep 1; done' & wait"));
     ran.started().get(30, TimeUnit.SECONDS);
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!Files.exists(marker) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    await().atMost(WAIT).pollInterval(FILE_POLL).until(() -> Files.exists(marker));
     long stubborn = Long.parseLong(Files.readString(marker).trim());
     long cancelledAt = System.currentTimeMillis();
     ran.runner().stop(JobOutcome.CANCELLED, "cancelled by test");

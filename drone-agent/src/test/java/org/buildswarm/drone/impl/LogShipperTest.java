@@ -1,15 +1,17 @@
 package org.buildswarm.drone.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.junit5.VertxExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -92,11 +94,8 @@ class LogShipperTest {
       shipper.complete(attempt);
       return null;
     });
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (on(shipper::backlog) > 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(on(shipper::backlog)).as("everything delivered").isZero();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).untilAsserted(
+        () -> assertThat(on(shipper::backlog)).as("everything delivered").isZero());
     consumer.unregister();
     assertThat(sink.toByteArray()).as("whole, in order, no byte twice").isEqualTo(expected.toByteArray());
     assertThat(ignored.get()).as("the slow answers made the drone resend; the resends changed nothing").isPositive();
@@ -143,11 +142,8 @@ class LogShipperTest {
       created.complete(attempt);
       return created;
     });
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (on(shipper::backlog) > 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(on(shipper::backlog)).isZero();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).untilAsserted(
+        () -> assertThat(on(shipper::backlog)).as("everything delivered").isZero());
     assertThat(sink.toByteArray()).isEqualTo(expected);
     java.util.List<LineTime> shipped = new java.util.ArrayList<>();
     for (LogChunk chunk : chunks) {

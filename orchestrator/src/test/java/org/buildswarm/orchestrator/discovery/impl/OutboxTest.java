@@ -1,11 +1,13 @@
 package org.buildswarm.orchestrator.discovery.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The outbox against a real HTTP server that is away, refuses, or is slow. */
 @ExtendWith(VertxExtension.class)
 class OutboxTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(20);
   private Vertx vertx;
   private HttpServer server;
   private final List<String> received = new CopyOnWriteArrayList<>();
@@ -40,7 +43,7 @@ class OutboxTest {
         vertx.setTimer(200, id -> request.response().setStatusCode(201).end());
       }
     }));
-    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
     vertx.runOnContext(v -> outbox = new Outbox(vertx, new Outbox.Listener() {
       @Override
       public void delivered(Outbox.Post post) {
@@ -52,7 +55,7 @@ class OutboxTest {
         outcomes.add("failed " + post.body() + " (" + problem + ", attempt " + attempt + (retrying ? ", retrying" : "") + ")");
       }
     }, 50));
-    awaitThat(() -> outbox != null);
+    await().atMost(TIMEOUT).until(() -> outbox != null);
   }
 
   private void send(String key, String body) {
@@ -60,40 +63,32 @@ class OutboxTest {
         Map.of("content-type", "application/json"), Buffer.buffer(body), body)));
   }
 
-  private static void awaitThat(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("never happened");
-      }
-      Thread.sleep(20);
-    }
-  }
-
   @Test
   void aForgeThatIsAwayGetsThePostOnceItIsBackAndANewerStateReplacesOneNotYetSent() throws Exception {
     failFirst.set(3);
     send("commit-1", "pending");
-    awaitThat(() -> received.contains("pending"));
+    await().atMost(TIMEOUT).until(() -> received.contains("pending"));
     assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("failed")).hasSize(3)
         .allSatisfy(outcome -> assertThat(outcome).contains("HTTP 502", "retrying"));
 
     send("commit-2", "first");
-    Thread.sleep(50); // "first" is being sent: the next two wait, and only the newer goes
+    // "first" is being sent: the next two wait, and only the newer goes.
+    await().atMost(TIMEOUT).until(() -> received.contains("first"));
     send("commit-2", "second");
     send("commit-2", "third");
-    awaitThat(() -> received.contains("third"));
-    Thread.sleep(300);
-    assertThat(received).containsSubsequence("first", "third").doesNotContain("second");
+    await().atMost(TIMEOUT).until(() -> received.contains("third"));
+    await().during(Duration.ofMillis(300)).atMost(TIMEOUT).untilAsserted(
+        () -> assertThat(received).containsSubsequence("first", "third").doesNotContain("second"));
   }
 
   @Test
   void aRefusalIsGivenUpAtOnceAndSaysWhy() throws Exception {
     refuseWith = 401;
     send("commit-3", "success");
-    awaitThat(() -> !outcomes.isEmpty());
-    Thread.sleep(300);
-    assertThat(outcomes).containsExactly("failed success (HTTP 401: {\"message\": \"Bad credentials\"}, attempt 1)");
-    assertThat(received).isEmpty();
+    await().atMost(TIMEOUT).until(() -> !outcomes.isEmpty());
+    await().during(Duration.ofMillis(300)).atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(outcomes).containsExactly("failed success (HTTP 401: {\"message\": \"Bad credentials\"}, attempt 1)");
+      assertThat(received).isEmpty();
+    });
   }
 }

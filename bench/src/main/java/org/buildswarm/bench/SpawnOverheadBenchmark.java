@@ -78,7 +78,7 @@ public final class SpawnOverheadBenchmark {
       run(url, token, source, pipeline);
       long runNanos = System.nanoTime() - started;
       long[] after = cpuTicks(swarm.pid());
-      profiler(swarm.pid(), "stop,collapsed,file=" + work.getParent().resolve("spawn-" + mechanism + ".collapsed"));
+      profiler(swarm.pid(), "stop,collapsed,file=" + Path.of("target", "spawn-" + mechanism + ".collapsed").toAbsolutePath());
       printThreadShares(threadsBefore, threadTicks(swarm.pid()), after[0] - before[0], jobs);
       // What the swarm spends with nothing to do, over as long as the run took: the part of the JVM's
       // CPU that is not per job.
@@ -119,8 +119,7 @@ public final class SpawnOverheadBenchmark {
           continue;
         }
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "N");
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        ticks.merge(name, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+        ticks.merge(name, ticks(stat)[0], Long::sum);
       }
     }
     return ticks;
@@ -148,8 +147,8 @@ public final class SpawnOverheadBenchmark {
 
   /**
    * With BENCH_PROFILER naming async-profiler's libasyncProfiler.so, loads it into the swarm's JVM
-   * (jcmd) to profile only the measured run: the stop writes spawn-MECHANISM.collapsed (stacks with
-   * thread names) beside the work directory.
+   * (jcmd) to profile only the measured run: the stop writes bench/target/spawn-MECHANISM.collapsed
+   * (stacks with thread names).
    */
   private static void profiler(long pid, String command) throws Exception {
     String library = System.getenv("BENCH_PROFILER");
@@ -168,7 +167,11 @@ public final class SpawnOverheadBenchmark {
 
   /** {own user+system, waited-for children's user+system} of a process, in ticks. */
   private static long[] cpuTicks(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return ticks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+  }
+
+  /** {user+system, waited-for children's user+system} from a /proc stat line (a process's or a thread's). */
+  private static long[] ticks(String stat) {
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     // After the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
     return new long[] {Long.parseLong(fields[11]) + Long.parseLong(fields[12]),

@@ -2,6 +2,7 @@ package org.buildswarm.orchestrator.store;
 
 import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.vertx.core.Future;
@@ -558,6 +559,61 @@ public abstract class StoreContract {
     assertThat(await(store.loadActiveRuns())).isEmpty();
     assertThat(await(store.attempts(a))).extracting(AttemptStatus::attempt, AttemptStatus::outcome)
         .containsExactly(tuple(1, "FAILED"), tuple(attempt, "SUCCEEDED"));
+  }
+
+  @Test
+  void onceAnotherOrchestratorBeginsANewerEpochTheOlderOnesRunChangesAreRefusedAndNothingOfThemIsWritten()
+      throws Exception {
+    long mine = await(store.beginEpoch("old leader"));
+    long runId = await(store.createRun(newRun("p", TWO_JOBS))).runId();
+    Store newer = reopenStore(vertx); // the same database, as a second orchestrator sees it
+    await(newer.start());
+    try {
+      long theirs = await(newer.beginEpoch("new leader"));
+
+      assertThatThrownBy(() -> await(store.createRun(newRun("p", TWO_JOBS))))
+          .isInstanceOf(FencedException.class)
+          .hasMessage("epoch " + mine + " is fenced off: orchestrator epoch " + theirs + " has taken over");
+      assertThatThrownBy(() -> await(store.append(List.of(new StateChange(9, runId, null, "run.cancelled", Map.of(),
+          null, new RunStatus(RunState.CANCELLED, 9L))))))
+          .isInstanceOf(FencedException.class);
+      // Both refused writes in one group commit, beside one that is not fenced: only they fail.
+      Future<CreatedRun> refusedRun = store.createRun(newRun("p", TWO_JOBS));
+      Future<Void> refusedChange = store.append(List.of(new StateChange(10, runId, null, "run.cancelled", Map.of(),
+          null, new RunStatus(RunState.CANCELLED, 10L))));
+      Future<Boolean> token = store.saveToken("ab".repeat(32), "ci", Role.DEVELOPER);
+      assertThat(await(Future.join(refusedRun, refusedChange, token).otherwiseEmpty()))
+          .as("the group settled").isNull();
+      assertThat(refusedRun.cause()).isInstanceOf(FencedException.class);
+      assertThat(refusedChange.cause()).isInstanceOf(FencedException.class);
+      assertThat(token.result()).isTrue();
+
+      assertThat(await(newer.listRuns(new RunQuery(50, null, null, null, null))).runs())
+          .extracting(RunSummary::id, RunSummary::state)
+          .containsExactly(tuple(runId, RunState.QUEUED));
+      assertThat(await(newer.events(runId, 0, 100))).extracting(EventRecord::type).containsExactly("run.created");
+      // The orchestrator holding the newest epoch goes on writing.
+      long itsRun = await(newer.createRun(newRun("p", TWO_JOBS))).runId();
+      await(newer.append(List.of(new StateChange(11, runId, null, "run.cancelled", Map.of(), null,
+          new RunStatus(RunState.CANCELLED, 11L)))));
+      assertThat(await(store.findRun(itsRun))).isPresent();
+      assertThat(await(store.findRun(runId)).orElseThrow().state()).isEqualTo(RunState.CANCELLED);
+    } finally {
+      await(newer.close());
+    }
+  }
+
+  @Test
+  void aStoreNoOrchestratorHasBegunAnEpochOnIsNotFenced() throws Exception {
+    Store leader = reopenStore(vertx);
+    await(leader.start());
+    try {
+      await(leader.beginEpoch("leader"));
+      // A tool or test that opened the store without an epoch of its own (swarm token, a restore) still writes.
+      assertThat(await(store.createRun(newRun("p", TWO_JOBS))).runId()).isPositive();
+    } finally {
+      await(leader.close());
+    }
   }
 
   @Test

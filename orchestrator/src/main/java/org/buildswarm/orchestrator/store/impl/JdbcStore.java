@@ -13,7 +13,6 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +25,7 @@ import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.JobDuration;
 import org.buildswarm.orchestrator.store.DroneStatus;
+import org.buildswarm.orchestrator.store.FencedException;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
 import org.buildswarm.orchestrator.store.PipelineText;
@@ -86,19 +86,19 @@ public final class JdbcStore implements Store {
   private final String description;
   /** Most writes committed together. */
   static final int MAX_GROUP = 64;
-  /**
-   * The newest successful attempts that ran their steps, newest first (both stores; a LIMIT
-   * follows). A job's cache result names the run it came from only when it was reused.
-   */
-  static final String RECENT_DURATIONS = "SELECT r.project, j.job_group, a.ended_at - a.started_at"
-      + " FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN runs r ON r.id = j.run_id"
-      + " WHERE a.outcome = 'SUCCEEDED' AND a.started_at IS NOT NULL AND a.ended_at IS NOT NULL"
-      + " AND j.job_group IS NOT NULL AND (j.cache_json IS NULL OR j.cache_json NOT LIKE '%\"fromRun\"%')"
-      + " ORDER BY a.ended_at DESC";
+  private static final String REPLACE_TEST_RESULT = Dialect.H2.replace(StoreSql.TEST_RESULT_ROWS);
+  private static final String REPLACE_DRONE = Dialect.H2.replace(StoreSql.DRONE_ROWS);
+  private static final String REPLACE_DISCOVERED_HEAD = Dialect.H2.replace(StoreSql.DISCOVERED_HEAD_ROWS);
+  private static final String REPLACE_SCHEDULE_FIRE = Dialect.H2.replace(StoreSql.SCHEDULE_FIRE_ROWS);
+  private static final String INSERT_TOKEN = Dialect.H2.insertUnlessPresent(StoreSql.TOKEN_ROWS);
+  private static final String INSERT_DELIVERY = Dialect.H2.insertUnlessPresent(StoreSql.DELIVERY_ROWS);
+  private final Fence fence = new Fence();
   private final java.util.concurrent.atomic.AtomicLong groups = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong grouped = new java.util.concurrent.atomic.AtomicLong();
 
-  private record PendingWrite<T>(TransactionBody<T> body, io.vertx.core.Context context, io.vertx.core.Promise<T> promise) {}
+  /** @param fenced refused, and nothing of it written, once a newer orchestrator epoch exists */
+  private record PendingWrite<T>(TransactionBody<T> body, boolean fenced, io.vertx.core.Context context,
+      io.vertx.core.Promise<T> promise) {}
 
   /**
    * @param closer releases the data source's connections on {@link #close()}
@@ -121,7 +121,7 @@ public final class JdbcStore implements Store {
     return write(() -> {
       Flyway.configure(JdbcStore.class.getClassLoader())
           .dataSource(dataSource)
-          .locations("classpath:db/migration/" + vendor())
+          .locations(Migrations.locations(vendor()))
           .failOnMissingLocations(true)
           .load()
           .migrate();
@@ -129,7 +129,7 @@ public final class JdbcStore implements Store {
     });
   }
 
-  /** The migrations folder for this database: {@code h2} or {@code postgresql}. */
+  /** The database's own migrations folder: {@code h2} or {@code postgresql}. */
   private String vendor() throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       String product = connection.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT);
@@ -168,18 +168,15 @@ public final class JdbcStore implements Store {
   @Override
   public Future<String> identity() {
     return transaction(connection -> {
-      try (Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT id FROM store_identity")) {
-        if (rows.next()) {
-          return rows.getString(1);
-        }
-      }
-      String id = java.util.UUID.randomUUID().toString();
-      PreparedStatement insert = statement(connection, "INSERT INTO store_identity (id, created_at) VALUES (?, ?)", false);
-      insert.setString(1, id);
+      PreparedStatement insert = statement(connection, StoreSql.MAKE_IDENTITY_ONCE, false);
+      insert.setString(1, java.util.UUID.randomUUID().toString());
       insert.setLong(2, System.currentTimeMillis());
       insert.executeUpdate();
-      return id;
+      try (Statement statement = connection.createStatement();
+          ResultSet rows = statement.executeQuery(StoreSql.IDENTITY)) {
+        rows.next();
+        return rows.getString(1);
+      }
     });
   }
 
@@ -188,30 +185,27 @@ public final class JdbcStore implements Store {
     return transaction(connection -> {
       long epoch;
       try (Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT COALESCE(MAX(epoch), 0) + 1 FROM epochs")) {
+          ResultSet rows = statement.executeQuery(StoreSql.NEXT_EPOCH)) {
         rows.next();
         epoch = rows.getLong(1);
       }
       {
-        PreparedStatement insert = statement(connection, "INSERT INTO epochs (epoch, holder, started_at) VALUES (?, ?, ?)", false);
+        PreparedStatement insert = statement(connection, StoreSql.INSERT_EPOCH, false);
         insert.setLong(1, epoch);
         insert.setString(2, holder);
         insert.setLong(3, System.currentTimeMillis());
         insert.executeUpdate();
       }
       return epoch;
-    });
+    }).onSuccess(fence::begun);
   }
 
   @Override
   public Future<CreatedRun> createRun(NewRun run) {
-    return transaction(connection -> {
+    return fencedTransaction(connection -> {
       long runId;
       {
-        PreparedStatement insert = statement(connection,
-            "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-                + " requested_by, state, created_at, concurrency_group, cancel_in_progress, branch)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", true);
+        PreparedStatement insert = statement(connection, StoreSql.INSERT_RUN, true);
         insert.setString(1, run.project());
         insert.setString(2, run.pipelineName());
         insert.setString(3, run.file());
@@ -229,8 +223,7 @@ public final class JdbcStore implements Store {
       }
       List<Long> jobIds = new ArrayList<>(run.jobs().size());
       {
-        PreparedStatement insert = statement(connection,
-            "INSERT INTO jobs (run_id, position, name, plan_json, state, job_group) VALUES (?, ?, ?, ?, ?, ?)", true);
+        PreparedStatement insert = statement(connection, StoreSql.INSERT_JOB, true);
         for (PlannedJob job : run.jobs()) {
           insert.setLong(1, runId);
           insert.setInt(2, job.index());
@@ -242,15 +235,7 @@ public final class JdbcStore implements Store {
           jobIds.add(generatedKey(insert));
         }
       }
-      Map<String, Object> data = new LinkedHashMap<>();
-      data.put("project", run.project());
-      data.put("pipeline", run.pipelineName());
-      data.put("trigger", run.trigger().name());
-      data.put("jobs", run.jobs().size());
-      if (run.requestedBy() != null) {
-        data.put("requestedBy", run.requestedBy());
-      }
-      insertEvents(connection, List.of(new StateChange(run.createdAt(), runId, null, "run.created", data, null, null)));
+      insertEvents(connection, List.of(run.createdEvent(runId)));
       return new CreatedRun(runId, jobIds);
     });
   }
@@ -260,26 +245,15 @@ public final class JdbcStore implements Store {
     if (changes.isEmpty()) {
       return Future.succeededFuture();
     }
-    return transaction(connection -> {
+    return fencedTransaction(connection -> {
       insertEvents(connection, changes);
       writeAddedJobs(connection, changes);
       {
-        PreparedStatement jobUpdate = statement(connection,
-            "UPDATE jobs SET state = ?, attempt = ?, token = ?, drone = ?, retries_used = ?, infra_retries_used = ?,"
-                + " exit_code = ?, failed_step = ?, log_tail_json = ?, reason = ?, queued_at = ?, started_at = ?,"
-                + " finished_at = ?, tests_json = ?, cache_json = ? WHERE id = ?", false);
-        PreparedStatement runUpdate = statement(connection, "UPDATE runs SET state = ?, finished_at = ? WHERE id = ?", false);
-        // Only the last status of each row matters; earlier ones in the batch are superseded.
-        Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
-        Map<Long, StateChange> lastRunChange = new LinkedHashMap<>();
-        for (StateChange change : changes) {
-          if (change.jobStatus() != null && change.jobId() != null) {
-            lastJobStatus.put(change.jobId(), change.jobStatus());
-          }
-          if (change.runStatus() != null) {
-            lastRunChange.put(change.runId(), change);
-          }
-        }
+        PreparedStatement jobUpdate = statement(connection, StoreSql.UPDATE_JOB, false);
+        PreparedStatement runUpdate = statement(connection, StoreSql.UPDATE_RUN, false);
+        LatestStatuses latest = LatestStatuses.of(changes);
+        Map<Long, JobStatus> lastJobStatus = latest.jobs();
+        Map<Long, StateChange> lastRunChange = latest.runs();
         for (Map.Entry<Long, JobStatus> entry : lastJobStatus.entrySet()) {
           bindJobStatus(jobUpdate, entry.getValue());
           jobUpdate.setLong(16, entry.getKey());
@@ -314,8 +288,7 @@ public final class JdbcStore implements Store {
         continue;
       }
       if (merge == null) {
-        merge = statement(connection, "MERGE INTO test_results (job_id, attempt, summary_json, failures_json, truncated)"
-            + " KEY (job_id, attempt) VALUES (?, ?, ?, ?, ?)", false);
+        merge = statement(connection, REPLACE_TEST_RESULT, false);
       }
       merge.setLong(1, tests.jobId());
       merge.setInt(2, tests.attempt());
@@ -334,9 +307,7 @@ public final class JdbcStore implements Store {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
           PreparedStatement query = connection.prepareStatement(attempt == null
-              ? "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = ?"
-                  + " ORDER BY attempt DESC LIMIT 1"
-              : "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = ? AND attempt = ?")) {
+              ? StoreSql.LATEST_TEST_RESULT : StoreSql.TEST_RESULT_OF_ATTEMPT)) {
         query.setLong(1, jobId);
         if (attempt != null) {
           query.setInt(2, attempt);
@@ -357,9 +328,7 @@ public final class JdbcStore implements Store {
   private void writeAddedJobs(Connection connection, List<StateChange> changes) throws SQLException {
     for (StateChange change : changes) {
       if (!change.addedJobs().isEmpty()) {
-        PreparedStatement insert = statement(connection,
-            "INSERT INTO jobs (id, run_id, position, name, plan_json, state, job_group) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            false);
+        PreparedStatement insert = statement(connection, StoreSql.INSERT_ADDED_JOB, false);
         for (StoredJob job : change.addedJobs()) {
           insert.setLong(1, job.id());
           insert.setLong(2, job.runId());
@@ -373,7 +342,7 @@ public final class JdbcStore implements Store {
         insert.executeBatch();
       }
       if (!change.replannedJobs().isEmpty()) {
-        PreparedStatement update = statement(connection, "UPDATE jobs SET plan_json = ? WHERE id = ?", false);
+        PreparedStatement update = statement(connection, StoreSql.UPDATE_JOB_PLAN, false);
         for (StoredJob job : change.replannedJobs()) {
           update.setString(1, ProtocolJson.toJson(job.plan()));
           update.setLong(2, job.id());
@@ -393,8 +362,7 @@ public final class JdbcStore implements Store {
       }
       if (deployment.state() == DeploymentStatus.DeployState.STARTED
           || deployment.state() == DeploymentStatus.DeployState.ACTIVATED) {
-        PreparedStatement insert = statement(connection, "INSERT INTO deployments (project, environment, run_id, version,"
-            + " previous_version, state, started_at, finished_at, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", false);
+        PreparedStatement insert = statement(connection, StoreSql.INSERT_DEPLOYMENT, false);
         insert.setString(1, deployment.project());
         insert.setString(2, deployment.environment());
         insert.setLong(3, deployment.runId());
@@ -406,8 +374,7 @@ public final class JdbcStore implements Store {
         insert.setString(9, deployment.requestedBy());
         insert.executeUpdate();
       } else {
-        PreparedStatement update = statement(connection, "UPDATE deployments SET state = ?, finished_at = ?"
-            + " WHERE project = ? AND environment = ? AND run_id = ? AND state = 'STARTED'", false);
+        PreparedStatement update = statement(connection, StoreSql.END_DEPLOYMENT, false);
         update.setString(1, deployment.state().name());
         update.setLong(2, deployment.at());
         update.setString(3, deployment.project());
@@ -416,17 +383,14 @@ public final class JdbcStore implements Store {
         update.executeUpdate();
       }
       if (deployment.state().movesPointer()) {
-        PreparedStatement move = statement(connection, "UPDATE environments SET previous_version = current_version,"
-            + " previous_run = current_run, current_version = ?, current_run = ?, updated_at = ? WHERE project = ? AND name = ?",
-            false);
+        PreparedStatement move = statement(connection, StoreSql.MOVE_POINTER, false);
         move.setString(1, deployment.version());
         move.setLong(2, deployment.runId());
         move.setLong(3, deployment.at());
         move.setString(4, deployment.project());
         move.setString(5, deployment.environment());
         if (move.executeUpdate() == 0) {
-          PreparedStatement first = statement(connection, "INSERT INTO environments (project, name, current_version,"
-              + " current_run, updated_at) VALUES (?, ?, ?, ?, ?)", false);
+          PreparedStatement first = statement(connection, StoreSql.FIRST_POINTER, false);
           first.setString(1, deployment.project());
           first.setString(2, deployment.environment());
           first.setString(3, deployment.version());
@@ -442,8 +406,7 @@ public final class JdbcStore implements Store {
   public Future<List<EnvironmentView>> environments() {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement("SELECT project, name, current_version, current_run,"
-              + " previous_version, previous_run, updated_at FROM environments ORDER BY project, name");
+          PreparedStatement query = connection.prepareStatement(StoreSql.ENVIRONMENTS);
           ResultSet rows = query.executeQuery()) {
         List<EnvironmentView> environments = new ArrayList<>();
         while (rows.next()) {
@@ -452,8 +415,7 @@ public final class JdbcStore implements Store {
               List.of()));
         }
         List<DeploymentView> started = new ArrayList<>();
-        try (PreparedStatement deploying = connection.prepareStatement("SELECT project, environment, run_id, started_at"
-            + " FROM deployments WHERE state = 'STARTED' ORDER BY id");
+        try (PreparedStatement deploying = connection.prepareStatement(StoreSql.STARTED_DEPLOYMENTS);
             ResultSet deployingRows = deploying.executeQuery()) {
           while (deployingRows.next()) {
             started.add(new DeploymentView(0, deployingRows.getString(1), deployingRows.getString(2),
@@ -469,9 +431,7 @@ public final class JdbcStore implements Store {
   public Future<List<DeploymentView>> deployments(String project, String environment, int limit) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement("SELECT id, project, environment, run_id, version,"
-              + " previous_version, state, started_at, finished_at, requested_by FROM deployments"
-              + " WHERE project = ? AND environment = ? ORDER BY id DESC LIMIT ?")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.DEPLOYMENTS_OF_ENVIRONMENT)) {
         query.setString(1, project);
         query.setString(2, environment);
         query.setInt(3, limit);
@@ -492,9 +452,7 @@ public final class JdbcStore implements Store {
   private void writeAttemptsAndDrones(Connection connection, List<StateChange> changes) throws SQLException {
     List<AttemptStatus> attempts = new ArrayList<>(AttemptStatus.latest(changes));
     if (!attempts.isEmpty()) {
-      PreparedStatement update = statement(connection,
-          "UPDATE attempts SET started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at),"
-              + " outcome = COALESCE(?, outcome), exit_code = COALESCE(?, exit_code) WHERE job_id = ? AND attempt = ?", false);
+      PreparedStatement update = statement(connection, StoreSql.UPDATE_ATTEMPT, false);
       for (AttemptStatus attempt : attempts) {
         setLong(update, 1, attempt.startedAt());
         setLong(update, 2, attempt.endedAt());
@@ -505,9 +463,7 @@ public final class JdbcStore implements Store {
         update.addBatch();
       }
       int[] updated = update.executeBatch();
-      PreparedStatement insert = statement(connection,
-          "INSERT INTO attempts (job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code)"
-              + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", false);
+      PreparedStatement insert = statement(connection, StoreSql.INSERT_ATTEMPT, false);
       boolean inserts = false;
       for (int i = 0; i < attempts.size(); i++) {
         if (updated[i] == 0) {
@@ -532,7 +488,7 @@ public final class JdbcStore implements Store {
     for (StateChange change : changes) {
       DroneStatus status = change.drone();
       if (status != null) {
-        PreparedStatement drone = statement(connection, "MERGE INTO drones KEY (name) VALUES (?, ?, ?, ?, ?, ?)", false);
+        PreparedStatement drone = statement(connection, REPLACE_DRONE, false);
         drone.setString(1, status.name());
         drone.setString(2, status.host());
         drone.setInt(3, status.cores());
@@ -548,9 +504,7 @@ public final class JdbcStore implements Store {
   public Future<List<AttemptStatus>> attempts(long jobId) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(
-              "SELECT job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code FROM attempts"
-                  + " WHERE job_id = ? ORDER BY attempt")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.ATTEMPTS_OF_JOB)) {
         query.setLong(1, jobId);
         List<AttemptStatus> attempts = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
@@ -570,7 +524,7 @@ public final class JdbcStore implements Store {
   public Future<List<JobDuration>> recentDurations(int limit) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(RECENT_DURATIONS + " LIMIT ?")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.RECENT_DURATIONS)) {
         query.setInt(1, limit);
         List<JobDuration> durations = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
@@ -589,8 +543,7 @@ public final class JdbcStore implements Store {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
           Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery(
-              "SELECT name, host, cores, labels_json, operator_mode, last_seen_at FROM drones ORDER BY name")) {
+          ResultSet rows = statement.executeQuery(StoreSql.DRONES)) {
         List<DroneStatus> drones = new ArrayList<>();
         while (rows.next()) {
           String mode = rows.getString(5);
@@ -608,19 +561,14 @@ public final class JdbcStore implements Store {
   public Future<List<StoredRun>> loadActiveRuns() {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(
-              "SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.ACTIVE_RUNS)) {
         List<StoredRun> runs = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
           while (rows.next()) {
             runs.add(readRun(rows, List.of()));
           }
         }
-        List<StoredRun> withJobs = new ArrayList<>(runs.size());
-        for (StoredRun run : runs) {
-          withJobs.add(withJobs(connection, run));
-        }
-        return withJobs;
+        return withJobs(connection, runs);
       }
     });
   }
@@ -629,13 +577,13 @@ public final class JdbcStore implements Store {
   public Future<Optional<StoredRun>> findRun(long runId) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement("SELECT * FROM runs WHERE id = ?")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.RUN)) {
         query.setLong(1, runId);
         try (ResultSet rows = query.executeQuery()) {
           if (!rows.next()) {
             return Optional.empty();
           }
-          return Optional.of(withJobs(connection, readRun(rows, List.of())));
+          return Optional.of(withJobs(connection, List.of(readRun(rows, List.of()))).get(0));
         }
       }
     });
@@ -645,7 +593,7 @@ public final class JdbcStore implements Store {
   public Future<Optional<PipelineText>> findPipeline(long runId) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement("SELECT * FROM runs WHERE id = ?")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.RUN)) {
         query.setLong(1, runId);
         try (ResultSet rows = query.executeQuery()) {
           if (!rows.next()) {
@@ -662,31 +610,12 @@ public final class JdbcStore implements Store {
   @Override
   public Future<RunPage> listRuns(RunQuery runQuery) {
     return read(() -> {
-      StringBuilder sql = new StringBuilder("SELECT * FROM runs WHERE id < ?");
-      if (runQuery.project() != null) {
-        sql.append(" AND project = ?");
-      }
-      if (runQuery.branch() != null) {
-        sql.append(" AND branch = ?");
-      }
-      if (runQuery.state() != null) {
-        sql.append(" AND state = ?");
-      }
-      sql.append(" ORDER BY id DESC LIMIT ?");
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(sql.toString())) {
-        int parameter = 1;
-        query.setLong(parameter++, runQuery.before() == null ? Long.MAX_VALUE : runQuery.before());
-        if (runQuery.project() != null) {
-          query.setString(parameter++, runQuery.project());
+          PreparedStatement query = connection.prepareStatement(StoreSql.runPage(runQuery))) {
+        List<Object> parameters = StoreSql.runPageParameters(runQuery);
+        for (int i = 0; i < parameters.size(); i++) {
+          query.setObject(i + 1, parameters.get(i));
         }
-        if (runQuery.branch() != null) {
-          query.setString(parameter++, runQuery.branch());
-        }
-        if (runQuery.state() != null) {
-          query.setString(parameter++, runQuery.state().name());
-        }
-        query.setInt(parameter, runQuery.limit() + 1);
         List<StoredRun> runs = new ArrayList<>();
         try (ResultSet rows = query.executeQuery()) {
           while (rows.next()) {
@@ -713,9 +642,7 @@ public final class JdbcStore implements Store {
   public Future<List<EventRecord>> events(long runId, long afterSeq, int limit) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(
-              "SELECT seq, at, run_id, job_id, type, data_json FROM events WHERE run_id = ? AND seq > ?"
-                  + " ORDER BY seq LIMIT ?")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.EVENTS_AFTER)) {
         query.setLong(1, runId);
         query.setLong(2, afterSeq);
         query.setInt(3, limit);
@@ -736,30 +663,24 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Boolean> saveToken(String tokenSha256, String name, Role role) {
     return transaction(connection -> {
-      if (exists(connection, "SELECT 1 FROM api_tokens WHERE name = ?", name)) {
-        return false;
-      }
-      PreparedStatement insert = statement(connection,
-          "INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES (?, ?, ?, ?)", false);
+      PreparedStatement insert = statement(connection, INSERT_TOKEN, false);
       insert.setString(1, tokenSha256);
       insert.setString(2, name);
       insert.setString(3, role.name());
       insert.setLong(4, System.currentTimeMillis());
-      insert.executeUpdate();
-      return true;
+      return insert.executeUpdate() == 1;
     });
   }
 
   @Override
   public Future<Map<String, String>> discoveredHeads(String project) {
-    return projectMap("SELECT ref, sha FROM discovered_heads WHERE project = ?", project, ResultSet::getString);
+    return projectMap(StoreSql.DISCOVERED_HEADS, project, ResultSet::getString);
   }
 
   @Override
   public Future<Void> saveDiscoveredHead(String project, String ref, String sha) {
     return transaction(connection -> {
-      PreparedStatement merge = statement(connection,
-          "MERGE INTO discovered_heads (project, ref, sha, seen_at) KEY (project, ref) VALUES (?, ?, ?, ?)", false);
+      PreparedStatement merge = statement(connection, REPLACE_DISCOVERED_HEAD, false);
       merge.setString(1, project);
       merge.setString(2, ref);
       merge.setString(3, sha);
@@ -771,17 +692,7 @@ public final class JdbcStore implements Store {
 
   @Override
   public Future<Map<String, Long>> scheduleFires(String project) {
-    return projectMap("SELECT expression, fired_at FROM schedule_fires WHERE project = ?", project, ResultSet::getLong);
-  }
-
-  /** Whether a one-parameter query finds a row. */
-  private static boolean exists(Connection connection, String sql, String key) throws SQLException {
-    try (PreparedStatement query = connection.prepareStatement(sql)) {
-      query.setString(1, key);
-      try (ResultSet rows = query.executeQuery()) {
-        return rows.next();
-      }
-    }
+    return projectMap(StoreSql.SCHEDULE_FIRES, project, ResultSet::getLong);
   }
 
   private interface Column<V> {
@@ -808,8 +719,7 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Void> saveScheduleFire(String project, String expression, long firedAt) {
     return transaction(connection -> {
-      PreparedStatement merge = statement(connection,
-          "MERGE INTO schedule_fires (project, expression, fired_at) KEY (project, expression) VALUES (?, ?, ?)", false);
+      PreparedStatement merge = statement(connection, REPLACE_SCHEDULE_FIRE, false);
       merge.setString(1, project);
       merge.setString(2, expression);
       merge.setLong(3, firedAt);
@@ -821,15 +731,10 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
     return transaction(connection -> {
-      if (exists(connection, "SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?", deliveryId)) {
-        return false;
-      }
-      PreparedStatement insert = statement(connection,
-          "INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES (?, ?)", false);
+      PreparedStatement insert = statement(connection, INSERT_DELIVERY, false);
       insert.setString(1, deliveryId);
       insert.setLong(2, System.currentTimeMillis());
-      insert.executeUpdate();
-      return true;
+      return insert.executeUpdate() == 1;
     });
   }
 
@@ -838,7 +743,7 @@ public final class JdbcStore implements Store {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
           Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT name, role, created_at FROM api_tokens ORDER BY created_at, name")) {
+          ResultSet rows = statement.executeQuery(StoreSql.TOKENS)) {
         List<TokenSummary> tokens = new ArrayList<>();
         while (rows.next()) {
           tokens.add(new TokenSummary(rows.getString(1), Role.valueOf(rows.getString(2)), rows.getLong(3)));
@@ -851,7 +756,7 @@ public final class JdbcStore implements Store {
   @Override
   public Future<Boolean> deleteToken(String name) {
     return transaction(connection -> {
-      PreparedStatement delete = statement(connection, "DELETE FROM api_tokens WHERE name = ? AND (role <> 'ADMIN' OR (SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN') > 1)", false);
+      PreparedStatement delete = statement(connection, StoreSql.DELETE_TOKEN, false);
       delete.setString(1, name);
       return delete.executeUpdate() == 1;
     });
@@ -861,8 +766,7 @@ public final class JdbcStore implements Store {
   public Future<Optional<TokenInfo>> findToken(String tokenSha256) {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
-          PreparedStatement query = connection.prepareStatement(
-              "SELECT name, role FROM api_tokens WHERE token_sha256 = ?")) {
+          PreparedStatement query = connection.prepareStatement(StoreSql.TOKEN_BY_HASH)) {
         query.setString(1, tokenSha256);
         try (ResultSet rows = query.executeQuery()) {
           return rows.next()
@@ -878,24 +782,37 @@ public final class JdbcStore implements Store {
     return read(() -> {
       try (Connection connection = dataSource.getConnection();
           Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM api_tokens")) {
+          ResultSet rows = statement.executeQuery(StoreSql.COUNT_TOKENS)) {
         rows.next();
         return rows.getLong(1) > 0;
       }
     });
   }
 
-  private StoredRun withJobs(Connection connection, StoredRun run) throws Exception {
-    try (PreparedStatement query = connection.prepareStatement("SELECT * FROM jobs WHERE run_id = ? ORDER BY position")) {
-      query.setLong(1, run.id());
-      List<StoredJob> jobs = new ArrayList<>();
+  /** The runs with their jobs, read in one query. */
+  private List<StoredRun> withJobs(Connection connection, List<StoredRun> runs) throws Exception {
+    if (runs.isEmpty()) {
+      return List.of();
+    }
+    Map<Long, List<StoredJob>> jobsByRun = new HashMap<>();
+    try (PreparedStatement query = connection.prepareStatement(StoreSql.JOBS_OF_RUNS)) {
+      query.setObject(1, runIds(runs));
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
-          jobs.add(readJob(rows));
+          StoredJob job = readJob(rows);
+          jobsByRun.computeIfAbsent(job.runId(), id -> new ArrayList<>()).add(job);
         }
       }
-      return run.withJobs(jobs);
     }
+    List<StoredRun> withJobs = new ArrayList<>(runs.size());
+    for (StoredRun run : runs) {
+      withJobs.add(run.withJobs(jobsByRun.getOrDefault(run.id(), List.of())));
+    }
+    return withJobs;
+  }
+
+  private static Long[] runIds(List<StoredRun> runs) {
+    return runs.stream().map(StoredRun::id).toArray(Long[]::new);
   }
 
   private Map<Long, Map<JobState, Integer>> jobCounts(Connection connection, List<StoredRun> runs) throws SQLException {
@@ -903,12 +820,8 @@ public final class JdbcStore implements Store {
     if (runs.isEmpty()) {
       return counts;
     }
-    long low = runs.get(runs.size() - 1).id();
-    long high = runs.get(0).id();
-    try (PreparedStatement query = connection.prepareStatement(
-        "SELECT run_id, state, COUNT(*) FROM jobs WHERE run_id BETWEEN ? AND ? GROUP BY run_id, state")) {
-      query.setLong(1, low);
-      query.setLong(2, high);
+    try (PreparedStatement query = connection.prepareStatement(StoreSql.JOB_COUNTS_OF_RUNS)) {
+      query.setObject(1, runIds(runs));
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
           counts.computeIfAbsent(rows.getLong(1), id -> new EnumMap<>(JobState.class))
@@ -975,7 +888,7 @@ public final class JdbcStore implements Store {
     }
     update.setString(8, status.failedStep());
     update.setString(9, status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()));
-    update.setString(10, status.reason() == null ? null : abbreviate(status.reason(), 2000));
+    update.setString(10, StoreSql.abbreviatedReason(status.reason()));
     setLong(update, 11, status.queuedAt());
     setLong(update, 12, status.startedAt());
     setLong(update, 13, status.finishedAt());
@@ -985,8 +898,7 @@ public final class JdbcStore implements Store {
 
   private void insertEvents(Connection connection, List<StateChange> changes) throws SQLException {
     {
-      PreparedStatement insert = statement(connection,
-          "INSERT INTO events (at, run_id, job_id, type, data_json) VALUES (?, ?, ?, ?, ?)", false);
+      PreparedStatement insert = statement(connection, StoreSql.INSERT_EVENT, false);
       for (StateChange change : changes) {
         insert.setLong(1, change.at());
         insert.setLong(2, change.runId());
@@ -997,10 +909,6 @@ public final class JdbcStore implements Store {
       }
       insert.executeBatch();
     }
-  }
-
-  private static String abbreviate(String text, int max) {
-    return text.length() <= max ? text : text.substring(0, max - 3) + "...";
   }
 
   private static long generatedKey(Statement statement) throws SQLException {
@@ -1040,13 +948,22 @@ public final class JdbcStore implements Store {
    * whatever else was waiting.
    */
   private <T> Future<T> transaction(TransactionBody<T> body) {
+    return queueWrite(body, false);
+  }
+
+  /** A write that changes runs: refused with {@link FencedException} once a newer orchestrator epoch exists. */
+  private <T> Future<T> fencedTransaction(TransactionBody<T> body) {
+    return queueWrite(body, true);
+  }
+
+  private <T> Future<T> queueWrite(TransactionBody<T> body, boolean fenced) {
     io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
     boolean schedule;
     synchronized (pending) {
       if (closed) {
         return Future.failedFuture(new IllegalStateException("the store is closed"));
       }
-      pending.add(new PendingWrite<>(body, vertx.getOrCreateContext(), promise));
+      pending.add(new PendingWrite<>(body, fenced, vertx.getOrCreateContext(), promise));
       schedule = !writerScheduled;
       writerScheduled = true;
     }
@@ -1089,10 +1006,22 @@ public final class JdbcStore implements Store {
 
   private void commitGroup(List<PendingWrite<?>> group) {
     List<Object> results = new ArrayList<>(group.size());
+    List<FencedException> refusals = new ArrayList<>(group.size());
     try {
       Connection connection = writer();
+      // One read of the newest epoch, inside the group's transaction, fences all of its writes.
+      Long newestEpoch = fence.armed() && group.stream().anyMatch(PendingWrite::fenced) ? newestEpoch(connection) : null;
       for (PendingWrite<?> write : group) {
-        results.add(write.body().run(connection));
+        FencedException refused = null;
+        if (write.fenced() && newestEpoch != null) {
+          try {
+            fence.check(newestEpoch);
+          } catch (FencedException fencedOff) {
+            refused = fencedOff;
+          }
+        }
+        refusals.add(refused);
+        results.add(refused == null ? write.body().run(connection) : null);
       }
       connection.commit();
       sync(connection);
@@ -1111,7 +1040,15 @@ public final class JdbcStore implements Store {
     groups.incrementAndGet();
     grouped.addAndGet(group.size());
     for (int i = 0; i < group.size(); i++) {
-      answer(group.get(i), results.get(i), null);
+      answer(group.get(i), results.get(i), refusals.get(i));
+    }
+  }
+
+  private static long newestEpoch(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(StoreSql.NEWEST_EPOCH)) {
+      rows.next();
+      return rows.getLong(1);
     }
   }
 

@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +25,6 @@ import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.JobDuration;
 import org.buildswarm.orchestrator.store.DroneStatus;
-import org.buildswarm.orchestrator.store.FencedException;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
 import org.buildswarm.orchestrator.store.PipelineText;
@@ -65,10 +62,25 @@ public final class PgStore implements Store {
   private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {};
   private static final TypeReference<List<TestFailure>> FAILURES = new TypeReference<>() {};
 
-  private static final String JOB_UPDATE = "UPDATE jobs SET state = $1, attempt = $2, token = $3, drone = $4,"
-      + " retries_used = $5, infra_retries_used = $6, exit_code = $7, failed_step = $8, log_tail_json = $9,"
-      + " reason = $10, queued_at = $11, started_at = $12, finished_at = $13, tests_json = $14,"
-      + " cache_json = $15 WHERE id = $16";
+  private static final String REPLACE_TEST_RESULT = Dialect.POSTGRESQL.replace(StoreSql.TEST_RESULT_ROWS);
+  private static final String REPLACE_DRONE = Dialect.POSTGRESQL.replace(StoreSql.DRONE_ROWS);
+  private static final String REPLACE_DISCOVERED_HEAD = Dialect.POSTGRESQL.replace(StoreSql.DISCOVERED_HEAD_ROWS);
+  private static final String REPLACE_SCHEDULE_FIRE = Dialect.POSTGRESQL.replace(StoreSql.SCHEDULE_FIRE_ROWS);
+  private static final String INSERT_TOKEN = Dialect.POSTGRESQL.insertUnlessPresent(StoreSql.TOKEN_ROWS);
+  private static final String INSERT_DELIVERY = Dialect.POSTGRESQL.insertUnlessPresent(StoreSql.DELIVERY_ROWS);
+  /** H2 updates an attempt and inserts it if there was none; here one statement does both. */
+  private static final String WRITE_ATTEMPT = Dialect.POSTGRESQL.sql(StoreSql.INSERT_ATTEMPT)
+      + " ON CONFLICT (job_id, attempt) DO UPDATE SET"
+      + " started_at = COALESCE(EXCLUDED.started_at, attempts.started_at),"
+      + " ended_at = COALESCE(EXCLUDED.ended_at, attempts.ended_at),"
+      + " outcome = COALESCE(EXCLUDED.outcome, attempts.outcome),"
+      + " exit_code = COALESCE(EXCLUDED.exit_code, attempts.exit_code)";
+  /** H2 moves a pointer and inserts the first one if there was none; here one statement does both. */
+  private static final String WRITE_POINTER = Dialect.POSTGRESQL.sql(StoreSql.FIRST_POINTER)
+      + " ON CONFLICT (project, name) DO UPDATE SET"
+      + " previous_version = environments.current_version, previous_run = environments.current_run,"
+      + " current_version = EXCLUDED.current_version, current_run = EXCLUDED.current_run,"
+      + " updated_at = EXCLUDED.updated_at";
 
   /** How long {@link #close()} waits for operations already under way before closing the pool anyway. */
   private static final long CLOSE_WAIT_MS = 10_000;
@@ -76,12 +88,18 @@ public final class PgStore implements Store {
   private final Vertx vertx;
   private final PgStoreOptions options;
   private Pool pool;
-  /** This orchestrator's epoch once begun; writes are refused if a newer one exists. */
-  private volatile long epoch = -1;
+  private final Fence fence = new Fence();
+  /** {@link StoreSql}'s statements with numbered parameters, each numbered once. */
+  private final Map<String, String> numbered = new java.util.concurrent.ConcurrentHashMap<>();
 
   public PgStore(Vertx vertx, PgStoreOptions options) {
     this.vertx = vertx;
     this.options = options;
+  }
+
+  /** One of {@link StoreSql}'s statements as PostgreSQL writes its parameters. */
+  private String sql(String portable) {
+    return numbered.computeIfAbsent(portable, Dialect.POSTGRESQL::sql);
   }
 
   /** The connection pool (after {@link #start()}), for the leader lock of a highly available orchestrator. */
@@ -98,7 +116,7 @@ public final class PgStore implements Store {
     return vertx.<Void>executeBlocking(() -> {
       Flyway.configure(PgStore.class.getClassLoader())
           .dataSource(options.jdbcUrl(), options.user(), options.password())
-          .locations("classpath:db/migration/postgresql")
+          .locations(Migrations.locations("postgresql"))
           .failOnMissingLocations(true)
           .load()
           .migrate();
@@ -143,44 +161,41 @@ public final class PgStore implements Store {
   public Future<String> identity() {
     String made = java.util.UUID.randomUUID().toString();
     return pool.withTransaction(connection -> connection
-        .preparedQuery("INSERT INTO store_identity (id, created_at) SELECT $1, $2"
-            + " WHERE NOT EXISTS (SELECT 1 FROM store_identity)")
+        .preparedQuery(sql(StoreSql.MAKE_IDENTITY_ONCE))
         .execute(Tuple.of(made, System.currentTimeMillis()))
-        .compose(inserted -> connection.query("SELECT id FROM store_identity ORDER BY created_at, id LIMIT 1").execute())
+        .compose(inserted -> connection.query(StoreSql.IDENTITY).execute())
         .map(rows -> rows.iterator().next().getString(0)));
   }
 
   @Override
   public Future<Long> beginEpoch(String holder) {
     return pool.withTransaction(connection -> connection
-        .query("SELECT COALESCE(MAX(epoch), 0) + 1 FROM epochs").execute()
+        .query(StoreSql.NEXT_EPOCH).execute()
         .compose(rows -> {
           long epoch = rows.iterator().next().getLong(0);
-          return connection.preparedQuery("INSERT INTO epochs (epoch, holder, started_at) VALUES ($1, $2, $3)")
+          return connection.preparedQuery(sql(StoreSql.INSERT_EPOCH))
               .execute(Tuple.of(epoch, holder, System.currentTimeMillis()))
               .map(done -> epoch);
         }))
-        .onSuccess(begun -> this.epoch = begun);
+        .onSuccess(fence::begun);
   }
 
   /** Fails the transaction if another orchestrator began a newer epoch (the fence behind the leader lock). */
   private Future<Void> checkFence(SqlConnection connection) {
-    long mine = epoch;
-    if (mine < 0) {
+    if (!fence.armed()) {
       return Future.succeededFuture();
     }
-    return connection.query("SELECT COALESCE(MAX(epoch), 0) FROM epochs").execute().compose(rows -> {
-      long newest = rows.iterator().next().getLong(0);
-      return newest > mine ? Future.failedFuture(new FencedException(mine, newest)) : Future.succeededFuture();
-    });
+    return connection.query(StoreSql.NEWEST_EPOCH).execute()
+        .map(rows -> {
+          fence.check(rows.iterator().next().getLong(0));
+          return null;
+        });
   }
 
   @Override
   public Future<CreatedRun> createRun(NewRun run) {
     return pool.withTransaction(connection -> checkFence(connection).compose(fenced -> connection.preparedQuery(
-            "INSERT INTO runs (project, pipeline_name, pipeline_file, pipeline_yaml, source_json, trigger_kind,"
-                + " requested_by, state, created_at, concurrency_group, cancel_in_progress, branch)"
-                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+            Dialect.POSTGRESQL.returningId(StoreSql.INSERT_RUN))
         .execute(Tuple.from(new Object[] {run.project(), run.pipelineName(), run.file(), run.pipelineYaml(),
             ProtocolJson.toJson(run.source()), run.trigger().name(), run.requestedBy(), RunState.QUEUED.name(),
             run.createdAt(), run.concurrencyGroup(), run.cancelInProgress(), run.source().branch()}))
@@ -192,11 +207,10 @@ public final class PgStore implements Store {
                 job.initialState().name(), job.group()));
           }
           Future<List<Long>> jobIds = jobs.isEmpty() ? Future.succeededFuture(List.of()) : connection.preparedQuery(
-                  "INSERT INTO jobs (run_id, position, name, plan_json, state, job_group) VALUES ($1, $2, $3, $4, $5, $6)"
-                      + " RETURNING id")
+                  Dialect.POSTGRESQL.returningId(StoreSql.INSERT_JOB))
               .executeBatch(jobs)
               .map(PgStore::batchIds);
-          return jobIds.compose(ids -> insertEvents(connection, List.of(createdEvent(runId, run)))
+          return jobIds.compose(ids -> insertEvents(connection, List.of(run.createdEvent(runId)))
               .map(done -> new CreatedRun(runId, ids)));
         })));
   }
@@ -211,45 +225,24 @@ public final class PgStore implements Store {
     return ids;
   }
 
-  private static StateChange createdEvent(long runId, NewRun run) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("project", run.project());
-    data.put("pipeline", run.pipelineName());
-    data.put("trigger", run.trigger().name());
-    data.put("jobs", run.jobs().size());
-    if (run.requestedBy() != null) {
-      data.put("requestedBy", run.requestedBy());
-    }
-    return new StateChange(run.createdAt(), runId, null, "run.created", data, null, null);
-  }
-
   @Override
   public Future<Void> append(List<StateChange> changes) {
     if (changes.isEmpty()) {
       return Future.succeededFuture();
     }
-    Map<Long, JobStatus> lastJobStatus = new LinkedHashMap<>();
-    Map<Long, StateChange> lastRunChange = new LinkedHashMap<>();
-    for (StateChange change : changes) {
-      if (change.jobStatus() != null && change.jobId() != null) {
-        lastJobStatus.put(change.jobId(), change.jobStatus());
-      }
-      if (change.runStatus() != null) {
-        lastRunChange.put(change.runId(), change);
-      }
-    }
-    List<Tuple> jobUpdates = new ArrayList<>(lastJobStatus.size());
-    lastJobStatus.forEach((id, status) -> jobUpdates.add(jobStatusTuple(status, id)));
-    List<Tuple> runUpdates = new ArrayList<>(lastRunChange.size());
-    lastRunChange.forEach((id, change) -> runUpdates.add(Tuple.of(change.runStatus().state().name(),
+    LatestStatuses latest = LatestStatuses.of(changes);
+    List<Tuple> jobUpdates = new ArrayList<>(latest.jobs().size());
+    latest.jobs().forEach((id, status) -> jobUpdates.add(jobStatusTuple(status, id)));
+    List<Tuple> runUpdates = new ArrayList<>(latest.runs().size());
+    latest.runs().forEach((id, change) -> runUpdates.add(Tuple.of(change.runStatus().state().name(),
         change.runStatus().finishedAt(), id)));
     return pool.withTransaction(connection -> checkFence(connection)
         .compose(fenced -> insertEvents(connection, changes))
         .compose(v -> writeAddedJobs(connection, changes))
         .compose(v -> jobUpdates.isEmpty() ? Future.succeededFuture()
-            : connection.preparedQuery(JOB_UPDATE).executeBatch(jobUpdates).mapEmpty())
+            : connection.preparedQuery(sql(StoreSql.UPDATE_JOB)).executeBatch(jobUpdates).mapEmpty())
         .compose(v -> runUpdates.isEmpty() ? Future.succeededFuture()
-            : connection.preparedQuery("UPDATE runs SET state = $1, finished_at = $2 WHERE id = $3")
+            : connection.preparedQuery(sql(StoreSql.UPDATE_RUN))
                 .executeBatch(runUpdates).mapEmpty())
         .compose(v -> writeAttemptsAndDrones(connection, changes))
         .compose(v -> writeDeployments(connection, changes))
@@ -267,20 +260,13 @@ public final class PgStore implements Store {
             ProtocolJson.toJson(tests.results().failures()), tests.results().truncated()));
       }
     }
-    return rows.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
-            "INSERT INTO test_results (job_id, attempt, summary_json, failures_json, truncated) VALUES ($1, $2, $3, $4, $5)"
-                + " ON CONFLICT (job_id, attempt) DO UPDATE SET summary_json = EXCLUDED.summary_json,"
-                + " failures_json = EXCLUDED.failures_json, truncated = EXCLUDED.truncated")
+    return rows.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(REPLACE_TEST_RESULT)
         .executeBatch(rows).mapEmpty();
   }
 
   @Override
   public Future<Optional<JobTests>> testResults(long jobId, Integer attempt) {
-    String sql = attempt == null
-        ? "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = $1"
-            + " ORDER BY attempt DESC LIMIT 1"
-        : "SELECT attempt, summary_json, failures_json, truncated FROM test_results WHERE job_id = $1 AND attempt = $2";
-    return pool.preparedQuery(sql).execute(attempt == null ? Tuple.of(jobId) : Tuple.of(jobId, attempt))
+    return pool.preparedQuery(sql(attempt == null ? StoreSql.LATEST_TEST_RESULT : StoreSql.TEST_RESULT_OF_ATTEMPT)).execute(attempt == null ? Tuple.of(jobId) : Tuple.of(jobId, attempt))
         .map(rows -> {
           if (!rows.iterator().hasNext()) {
             return Optional.empty();
@@ -292,7 +278,7 @@ public final class PgStore implements Store {
   }
 
   /** Jobs a job set added (inserted before any status of theirs is applied) and plans that now need them. */
-  private static Future<Void> writeAddedJobs(SqlConnection connection, List<StateChange> changes) {
+  private Future<Void> writeAddedJobs(SqlConnection connection, List<StateChange> changes) {
     List<Tuple> inserts = new ArrayList<>();
     List<Tuple> replans = new ArrayList<>();
     for (StateChange change : changes) {
@@ -304,15 +290,14 @@ public final class PgStore implements Store {
         replans.add(Tuple.of(ProtocolJson.toJson(job.plan()), job.id()));
       }
     }
-    Future<Void> inserted = inserts.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
-        "INSERT INTO jobs (id, run_id, position, name, plan_json, state, job_group) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .executeBatch(inserts).mapEmpty();
-    return inserted.compose(v -> replans.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
-        "UPDATE jobs SET plan_json = $1 WHERE id = $2").executeBatch(replans).mapEmpty());
+    Future<Void> inserted = inserts.isEmpty() ? Future.succeededFuture()
+        : connection.preparedQuery(sql(StoreSql.INSERT_ADDED_JOB)).executeBatch(inserts).mapEmpty();
+    return inserted.compose(v -> replans.isEmpty() ? Future.succeededFuture()
+        : connection.preparedQuery(sql(StoreSql.UPDATE_JOB_PLAN)).executeBatch(replans).mapEmpty());
   }
 
   /** Deploy history rows and environment pointers, one change after another, in order. */
-  private static Future<Void> writeDeployments(SqlConnection connection, List<StateChange> changes) {
+  private Future<Void> writeDeployments(SqlConnection connection, List<StateChange> changes) {
     Future<Void> written = Future.succeededFuture();
     for (StateChange change : changes) {
       DeploymentStatus deployment = change.deployment();
@@ -324,20 +309,18 @@ public final class PgStore implements Store {
     return written;
   }
 
-  private static Future<Void> writeDeployment(SqlConnection connection, DeploymentStatus deployment) {
+  private Future<Void> writeDeployment(SqlConnection connection, DeploymentStatus deployment) {
     Future<Void> history;
     if (deployment.state() == DeploymentStatus.DeployState.STARTED
         || deployment.state() == DeploymentStatus.DeployState.ACTIVATED) {
-      history = connection.preparedQuery("INSERT INTO deployments (project, environment, run_id, version,"
-              + " previous_version, state, started_at, finished_at, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+      history = connection.preparedQuery(sql(StoreSql.INSERT_DEPLOYMENT))
           .execute(Tuple.from(new Object[] {deployment.project(), deployment.environment(), deployment.runId(),
               deployment.version(), deployment.previousVersion(), deployment.state().name(), deployment.at(),
               deployment.state() == DeploymentStatus.DeployState.ACTIVATED ? deployment.at() : null,
               deployment.requestedBy()}))
           .mapEmpty();
     } else {
-      history = connection.preparedQuery("UPDATE deployments SET state = $1, finished_at = $2"
-              + " WHERE project = $3 AND environment = $4 AND run_id = $5 AND state = 'STARTED'")
+      history = connection.preparedQuery(sql(StoreSql.END_DEPLOYMENT))
           .execute(Tuple.of(deployment.state().name(), deployment.at(), deployment.project(), deployment.environment(),
               deployment.runId()))
           .mapEmpty();
@@ -345,11 +328,7 @@ public final class PgStore implements Store {
     if (!deployment.state().movesPointer()) {
       return history;
     }
-    return history.compose(v -> connection.preparedQuery("INSERT INTO environments (project, name, current_version,"
-            + " current_run, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project, name) DO UPDATE SET"
-            + " previous_version = environments.current_version, previous_run = environments.current_run,"
-            + " current_version = EXCLUDED.current_version, current_run = EXCLUDED.current_run,"
-            + " updated_at = EXCLUDED.updated_at")
+    return history.compose(v -> connection.preparedQuery(WRITE_POINTER)
         .execute(Tuple.of(deployment.project(), deployment.environment(), deployment.version(), deployment.runId(),
             deployment.at()))
         .mapEmpty());
@@ -357,16 +336,14 @@ public final class PgStore implements Store {
 
   @Override
   public Future<List<EnvironmentView>> environments() {
-    return pool.query("SELECT project, name, current_version, current_run, previous_version, previous_run, updated_at"
-            + " FROM environments ORDER BY project, name").execute()
+    return pool.query(StoreSql.ENVIRONMENTS).execute()
         .compose(rows -> {
           List<EnvironmentView> environments = new ArrayList<>();
           for (Row row : rows) {
             environments.add(new EnvironmentView(row.getString(0), row.getString(1), row.getString(2), row.getLong(3),
                 row.getString(4), row.getLong(5), null, row.getLong(6), List.of()));
           }
-          return pool.query("SELECT project, environment, run_id, started_at FROM deployments WHERE state = 'STARTED'"
-              + " ORDER BY id").execute().map(deploying -> {
+          return pool.query(StoreSql.STARTED_DEPLOYMENTS).execute().map(deploying -> {
                 List<DeploymentView> started = new ArrayList<>();
                 for (Row row : deploying) {
                   started.add(new DeploymentView(0, row.getString(0), row.getString(1), row.getLong(2), "", null,
@@ -379,8 +356,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<List<DeploymentView>> deployments(String project, String environment, int limit) {
-    return pool.preparedQuery("SELECT id, project, environment, run_id, version, previous_version, state, started_at,"
-            + " finished_at, requested_by FROM deployments WHERE project = $1 AND environment = $2 ORDER BY id DESC LIMIT $3")
+    return pool.preparedQuery(sql(StoreSql.DEPLOYMENTS_OF_ENVIRONMENT))
         .execute(Tuple.of(project, environment, limit))
         .map(rows -> {
           List<DeploymentView> history = new ArrayList<>();
@@ -407,26 +383,15 @@ public final class PgStore implements Store {
             drone.operatorMode() == null ? null : drone.operatorMode().name(), drone.lastSeenAt()));
       }
     }
-    Future<Void> written = attempts.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
-            "INSERT INTO attempts (job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code)"
-                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (job_id, attempt) DO UPDATE SET"
-                + " started_at = COALESCE(EXCLUDED.started_at, attempts.started_at),"
-                + " ended_at = COALESCE(EXCLUDED.ended_at, attempts.ended_at),"
-                + " outcome = COALESCE(EXCLUDED.outcome, attempts.outcome),"
-                + " exit_code = COALESCE(EXCLUDED.exit_code, attempts.exit_code)")
-        .executeBatch(attempts).mapEmpty();
-    return written.compose(v -> drones.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(
-            "INSERT INTO drones (name, host, cores, labels_json, operator_mode, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)"
-                + " ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, cores = EXCLUDED.cores,"
-                + " labels_json = EXCLUDED.labels_json, operator_mode = EXCLUDED.operator_mode,"
-                + " last_seen_at = EXCLUDED.last_seen_at")
-        .executeBatch(drones).mapEmpty());
+    Future<Void> written = attempts.isEmpty() ? Future.succeededFuture()
+        : connection.preparedQuery(WRITE_ATTEMPT).executeBatch(attempts).mapEmpty();
+    return written.compose(v -> drones.isEmpty() ? Future.succeededFuture()
+        : connection.preparedQuery(REPLACE_DRONE).executeBatch(drones).mapEmpty());
   }
 
   @Override
   public Future<List<AttemptStatus>> attempts(long jobId) {
-    return pool.preparedQuery("SELECT job_id, attempt, token, drone, assigned_at, started_at, ended_at, outcome, exit_code"
-            + " FROM attempts WHERE job_id = $1 ORDER BY attempt")
+    return pool.preparedQuery(sql(StoreSql.ATTEMPTS_OF_JOB))
         .execute(Tuple.of(jobId))
         .map(rows -> {
           List<AttemptStatus> attempts = new ArrayList<>();
@@ -440,7 +405,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<List<JobDuration>> recentDurations(int limit) {
-    return pool.preparedQuery(JdbcStore.RECENT_DURATIONS + " LIMIT $1")
+    return pool.preparedQuery(sql(StoreSql.RECENT_DURATIONS))
         .execute(Tuple.of(limit))
         .map(rows -> {
           List<JobDuration> durations = new ArrayList<>();
@@ -454,7 +419,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<List<DroneStatus>> drones() {
-    return pool.query("SELECT name, host, cores, labels_json, operator_mode, last_seen_at FROM drones ORDER BY name")
+    return pool.query(StoreSql.DRONES)
         .execute()
         .map(rows -> {
           List<DroneStatus> drones = new ArrayList<>();
@@ -467,18 +432,17 @@ public final class PgStore implements Store {
         });
   }
 
-  private static Future<Void> insertEvents(SqlConnection connection, List<StateChange> changes) {
+  private Future<Void> insertEvents(SqlConnection connection, List<StateChange> changes) {
     List<Tuple> events = new ArrayList<>(changes.size());
     for (StateChange change : changes) {
       events.add(Tuple.of(change.at(), change.runId(), change.jobId(), change.type(), ProtocolJson.toJson(change.data())));
     }
-    return connection.preparedQuery("INSERT INTO events (at, run_id, job_id, type, data_json) VALUES ($1, $2, $3, $4, $5)")
+    return connection.preparedQuery(sql(StoreSql.INSERT_EVENT))
         .executeBatch(events).mapEmpty();
   }
 
   private static Tuple jobStatusTuple(JobStatus status, long jobId) {
-    String reason = status.reason() == null || status.reason().length() <= 2000 ? status.reason()
-        : status.reason().substring(0, 1997) + "...";
+    String reason = StoreSql.abbreviatedReason(status.reason());
     return Tuple.from(new Object[] {status.state().name(), status.attempt(), status.token(), status.drone(),
         status.retriesUsed(), status.infraRetriesUsed(), status.exitCode(), status.failedStep(),
         status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()), reason, status.queuedAt(),
@@ -489,7 +453,7 @@ public final class PgStore implements Store {
   @Override
   public Future<List<StoredRun>> loadActiveRuns() {
     return pool.withConnection(connection -> connection
-        .query("SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id").execute()
+        .query(StoreSql.ACTIVE_RUNS).execute()
         .compose(runs -> {
           List<StoredRun> found = new ArrayList<>();
           for (Row row : runs) {
@@ -501,7 +465,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Optional<StoredRun>> findRun(long runId) {
-    return pool.withConnection(connection -> connection.preparedQuery("SELECT * FROM runs WHERE id = $1")
+    return pool.withConnection(connection -> connection.preparedQuery(sql(StoreSql.RUN))
         .execute(Tuple.of(runId))
         .compose(rows -> {
           if (rows.size() == 0) {
@@ -514,7 +478,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Optional<PipelineText>> findPipeline(long runId) {
-    return pool.preparedQuery("SELECT * FROM runs WHERE id = $1").execute(Tuple.of(runId)).map(rows -> {
+    return pool.preparedQuery(sql(StoreSql.RUN)).execute(Tuple.of(runId)).map(rows -> {
       if (rows.size() == 0) {
         return Optional.<PipelineText>empty();
       }
@@ -530,7 +494,7 @@ public final class PgStore implements Store {
       return Future.succeededFuture(List.of());
     }
     Long[] ids = runs.stream().map(StoredRun::id).toArray(Long[]::new);
-    return connection.preparedQuery("SELECT * FROM jobs WHERE run_id = ANY($1) ORDER BY run_id, position")
+    return connection.preparedQuery(sql(StoreSql.JOBS_OF_RUNS))
         .execute(Tuple.of(ids))
         .map(rows -> {
           Map<Long, List<StoredJob>> jobsByRun = new HashMap<>();
@@ -548,22 +512,10 @@ public final class PgStore implements Store {
 
   @Override
   public Future<RunPage> listRuns(RunQuery query) {
-    StringBuilder where = new StringBuilder("SELECT * FROM runs WHERE id < $1");
-    Tuple parameters = Tuple.of(query.before() == null ? Long.MAX_VALUE : query.before(), query.limit() + 1);
-    if (query.project() != null) {
-      parameters.addString(query.project());
-      where.append(" AND project = $").append(parameters.size());
-    }
-    if (query.branch() != null) {
-      parameters.addString(query.branch());
-      where.append(" AND branch = $").append(parameters.size());
-    }
-    if (query.state() != null) {
-      parameters.addString(query.state().name());
-      where.append(" AND state = $").append(parameters.size());
-    }
-    String sql = where.append(" ORDER BY id DESC LIMIT $2").toString();
-    return pool.withConnection(connection -> connection.preparedQuery(sql).execute(parameters).compose(rows -> {
+    // Not cached: a page's statement depends on its filters.
+    String page = Dialect.POSTGRESQL.sql(StoreSql.runPage(query));
+    Tuple parameters = Tuple.from(StoreSql.runPageParameters(query));
+    return pool.withConnection(connection -> connection.preparedQuery(page).execute(parameters).compose(rows -> {
       List<StoredRun> runs = new ArrayList<>();
       for (Row row : rows) {
         runs.add(readRun(row, List.of()));
@@ -573,13 +525,13 @@ public final class PgStore implements Store {
         runs = runs.subList(0, query.limit());
         next = runs.get(runs.size() - 1).id();
       }
-      List<StoredRun> page = runs;
+      List<StoredRun> listed = runs;
       Long nextBefore = next;
-      if (page.isEmpty()) {
+      if (listed.isEmpty()) {
         return Future.succeededFuture(new RunPage(List.of(), null));
       }
-      Long[] ids = page.stream().map(StoredRun::id).toArray(Long[]::new);
-      return connection.preparedQuery("SELECT run_id, state, COUNT(*) FROM jobs WHERE run_id = ANY($1) GROUP BY run_id, state")
+      Long[] ids = listed.stream().map(StoredRun::id).toArray(Long[]::new);
+      return connection.preparedQuery(sql(StoreSql.JOB_COUNTS_OF_RUNS))
           .execute(Tuple.of(ids))
           .map(counts -> {
             Map<Long, Map<JobState, Integer>> byRun = new HashMap<>();
@@ -587,8 +539,8 @@ public final class PgStore implements Store {
               byRun.computeIfAbsent(row.getLong(0), id -> new EnumMap<>(JobState.class))
                   .put(JobState.valueOf(row.getString(1)), row.getLong(2).intValue());
             }
-            List<RunSummary> summaries = new ArrayList<>(page.size());
-            for (StoredRun run : page) {
+            List<RunSummary> summaries = new ArrayList<>(listed.size());
+            for (StoredRun run : listed) {
               summaries.add(new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
                   run.requestedBy(), run.createdAt(), run.finishedAt(), byRun.getOrDefault(run.id(), Map.of()), run.source()));
             }
@@ -599,8 +551,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<List<EventRecord>> events(long runId, long afterSeq, int limit) {
-    return pool.preparedQuery("SELECT seq, at, run_id, job_id, type, data_json FROM events WHERE run_id = $1 AND seq > $2"
-            + " ORDER BY seq LIMIT $3")
+    return pool.preparedQuery(sql(StoreSql.EVENTS_AFTER))
         .execute(Tuple.of(runId, afterSeq, limit))
         .map(rows -> {
           List<EventRecord> events = new ArrayList<>();
@@ -614,20 +565,19 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Boolean> saveToken(String tokenSha256, String name, Role role) {
-    return pool.preparedQuery("INSERT INTO api_tokens (token_sha256, name, role, created_at) VALUES ($1, $2, $3, $4)"
-            + " ON CONFLICT (name) DO NOTHING")
+    return pool.preparedQuery(INSERT_TOKEN)
         .execute(Tuple.of(tokenSha256, name, role.name(), System.currentTimeMillis()))
         .map(rows -> rows.rowCount() == 1);
   }
 
   @Override
   public Future<Map<String, String>> discoveredHeads(String project) {
-    return projectMap("SELECT ref, sha FROM discovered_heads WHERE project = $1", project, row -> row.getString(1));
+    return projectMap(StoreSql.DISCOVERED_HEADS, project, row -> row.getString(1));
   }
 
   /** One project's rows of a two-column query, as a sorted map from the first column to the second. */
-  private <V> Future<Map<String, V>> projectMap(String sql, String project, java.util.function.Function<Row, V> value) {
-    return pool.preparedQuery(sql).execute(Tuple.of(project)).map(rows -> {
+  private <V> Future<Map<String, V>> projectMap(String portable, String project, java.util.function.Function<Row, V> value) {
+    return pool.preparedQuery(sql(portable)).execute(Tuple.of(project)).map(rows -> {
       Map<String, V> map = new java.util.TreeMap<>();
       rows.forEach(row -> map.put(row.getString(0), value.apply(row)));
       return map;
@@ -636,37 +586,34 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Void> saveDiscoveredHead(String project, String ref, String sha) {
-    return pool.preparedQuery("INSERT INTO discovered_heads (project, ref, sha, seen_at) VALUES ($1, $2, $3, $4)"
-            + " ON CONFLICT (project, ref) DO UPDATE SET sha = EXCLUDED.sha, seen_at = EXCLUDED.seen_at")
+    return pool.preparedQuery(REPLACE_DISCOVERED_HEAD)
         .execute(Tuple.of(project, ref, sha, System.currentTimeMillis()))
         .mapEmpty();
   }
 
   @Override
   public Future<Map<String, Long>> scheduleFires(String project) {
-    return projectMap("SELECT expression, fired_at FROM schedule_fires WHERE project = $1", project,
+    return projectMap(StoreSql.SCHEDULE_FIRES, project,
         row -> row.getLong(1));
   }
 
   @Override
   public Future<Void> saveScheduleFire(String project, String expression, long firedAt) {
-    return pool.preparedQuery("INSERT INTO schedule_fires (project, expression, fired_at) VALUES ($1, $2, $3)"
-            + " ON CONFLICT (project, expression) DO UPDATE SET fired_at = EXCLUDED.fired_at")
+    return pool.preparedQuery(REPLACE_SCHEDULE_FIRE)
         .execute(Tuple.of(project, expression, firedAt))
         .mapEmpty();
   }
 
   @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
-    return pool.preparedQuery("INSERT INTO webhook_deliveries (delivery_id, received_at) VALUES ($1, $2)"
-            + " ON CONFLICT (delivery_id) DO NOTHING")
+    return pool.preparedQuery(INSERT_DELIVERY)
         .execute(Tuple.of(deliveryId, System.currentTimeMillis()))
         .map(rows -> rows.rowCount() == 1);
   }
 
   @Override
   public Future<List<TokenSummary>> listTokens() {
-    return pool.query("SELECT name, role, created_at FROM api_tokens ORDER BY created_at, name").execute()
+    return pool.query(StoreSql.TOKENS).execute()
         .map(rows -> {
           List<TokenSummary> tokens = new ArrayList<>();
           rows.forEach(row -> tokens.add(new TokenSummary(row.getString(0), Role.valueOf(row.getString(1)), row.getLong(2))));
@@ -676,14 +623,14 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Boolean> deleteToken(String name) {
-    return pool.preparedQuery("DELETE FROM api_tokens WHERE name = $1 AND (role <> 'ADMIN' OR (SELECT COUNT(*) FROM api_tokens WHERE role = 'ADMIN') > 1)")
+    return pool.preparedQuery(sql(StoreSql.DELETE_TOKEN))
         .execute(Tuple.of(name))
         .map(rows -> rows.rowCount() == 1);
   }
 
   @Override
   public Future<Optional<TokenInfo>> findToken(String tokenSha256) {
-    return pool.preparedQuery("SELECT name, role FROM api_tokens WHERE token_sha256 = $1")
+    return pool.preparedQuery(sql(StoreSql.TOKEN_BY_HASH))
         .execute(Tuple.of(tokenSha256))
         .map(rows -> {
           if (rows.size() == 0) {
@@ -696,7 +643,7 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Boolean> hasTokens() {
-    return pool.query("SELECT COUNT(*) FROM api_tokens").execute()
+    return pool.query(StoreSql.COUNT_TOKENS).execute()
         .map(rows -> rows.iterator().next().getLong(0) > 0);
   }
 

@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.store.impl;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -9,46 +8,33 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.io.IOException;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.buildswarm.orchestrator.plan.PlannedJob;
 import org.buildswarm.orchestrator.store.AttemptStatus;
-import org.buildswarm.orchestrator.store.AttemptTests;
 import org.buildswarm.orchestrator.store.CreatedRun;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.JobDuration;
 import org.buildswarm.orchestrator.store.DroneStatus;
-import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.NewRun;
 import org.buildswarm.orchestrator.store.PipelineText;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.orchestrator.store.Store;
-import org.buildswarm.orchestrator.store.StoredJob;
 import org.buildswarm.orchestrator.store.StoredRun;
-import org.buildswarm.protocol.JobState;
-import org.buildswarm.protocol.ProtocolJson;
-import org.buildswarm.protocol.RunState;
-import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.DeploymentView;
 import org.buildswarm.protocol.api.EnvironmentView;
 import org.buildswarm.protocol.api.EventRecord;
 import org.buildswarm.protocol.api.Role;
 import org.buildswarm.protocol.api.RunPage;
 import org.buildswarm.protocol.api.RunQuery;
-import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.TokenInfo;
 import org.buildswarm.protocol.api.TokenSummary;
 import org.buildswarm.protocol.api.JobTests;
-import org.buildswarm.protocol.api.TestFailure;
-import org.buildswarm.protocol.api.TestSummary;
-import org.buildswarm.protocol.message.SourceSpec;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -56,12 +42,11 @@ import org.flywaydb.core.Flyway;
  * database). The schema is migrated with Flyway over JDBC once at start, on a worker thread. The
  * pool reconnects by itself after a database restart; calls made while it is down fail (the API
  * answers 503) and nothing already acknowledged is lost.
+ *
+ * <p>What it runs and what it makes of the rows are {@link StoreSql}'s and {@link StoreRows}', the
+ * same as {@link JdbcStore}'s; this class only executes them, without waiting on a thread.
  */
 public final class PgStore implements Store {
-  private static final TypeReference<List<String>> STRING_LIST = new TypeReference<>() {};
-  private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {};
-  private static final TypeReference<List<TestFailure>> FAILURES = new TypeReference<>() {};
-
   private static final String REPLACE_TEST_RESULT = Dialect.POSTGRESQL.replace(StoreSql.TEST_RESULT_ROWS);
   private static final String REPLACE_DRONE = Dialect.POSTGRESQL.replace(StoreSql.DRONE_ROWS);
   private static final String REPLACE_DISCOVERED_HEAD = Dialect.POSTGRESQL.replace(StoreSql.DISCOVERED_HEAD_ROWS);
@@ -194,25 +179,21 @@ public final class PgStore implements Store {
 
   @Override
   public Future<CreatedRun> createRun(NewRun run) {
-    return pool.withTransaction(connection -> checkFence(connection).compose(fenced -> connection.preparedQuery(
-            Dialect.POSTGRESQL.returningId(StoreSql.INSERT_RUN))
-        .execute(Tuple.from(new Object[] {run.project(), run.pipelineName(), run.file(), run.pipelineYaml(),
-            ProtocolJson.toJson(run.source()), run.trigger().name(), run.requestedBy(), RunState.QUEUED.name(),
-            run.createdAt(), run.concurrencyGroup(), run.cancelInProgress(), run.source().branch()}))
+    return pool.withTransaction(connection -> checkFence(connection)
+        .compose(fenced -> connection.preparedQuery(Dialect.POSTGRESQL.returningId(StoreSql.INSERT_RUN))
+            .execute(Tuple.from(StoreRows.run(run))))
         .compose(rows -> {
           long runId = rows.iterator().next().getLong(0);
           List<Tuple> jobs = new ArrayList<>(run.jobs().size());
           for (PlannedJob job : run.jobs()) {
-            jobs.add(Tuple.of(runId, job.index(), job.name(), ProtocolJson.toJson(job),
-                job.initialState().name(), job.group()));
+            jobs.add(Tuple.from(StoreRows.job(runId, job)));
           }
-          Future<List<Long>> jobIds = jobs.isEmpty() ? Future.succeededFuture(List.of()) : connection.preparedQuery(
-                  Dialect.POSTGRESQL.returningId(StoreSql.INSERT_JOB))
-              .executeBatch(jobs)
-              .map(PgStore::batchIds);
+          Future<List<Long>> jobIds = jobs.isEmpty() ? Future.succeededFuture(List.of())
+              : connection.preparedQuery(Dialect.POSTGRESQL.returningId(StoreSql.INSERT_JOB)).executeBatch(jobs)
+                  .map(PgStore::batchIds);
           return jobIds.compose(ids -> insertEvents(connection, List.of(run.createdEvent(runId)))
               .map(done -> new CreatedRun(runId, ids)));
-        })));
+        }));
   }
 
   private static List<Long> batchIds(RowSet<Row> rows) {
@@ -231,69 +212,37 @@ public final class PgStore implements Store {
       return Future.succeededFuture();
     }
     LatestStatuses latest = LatestStatuses.of(changes);
-    List<Tuple> jobUpdates = new ArrayList<>(latest.jobs().size());
-    latest.jobs().forEach((id, status) -> jobUpdates.add(jobStatusTuple(status, id)));
-    List<Tuple> runUpdates = new ArrayList<>(latest.runs().size());
-    latest.runs().forEach((id, change) -> runUpdates.add(Tuple.of(change.runStatus().state().name(),
-        change.runStatus().finishedAt(), id)));
+    List<Object[]> jobUpdates = new ArrayList<>(latest.jobs().size());
+    latest.jobs().forEach((id, status) -> jobUpdates.add(StoreRows.jobStatus(id, status)));
+    List<Object[]> runUpdates = new ArrayList<>(latest.runs().size());
+    latest.runs().forEach((id, change) -> runUpdates.add(StoreRows.runStatus(id, change)));
+    List<Object[]> added = new ArrayList<>();
+    List<Object[]> replanned = new ArrayList<>();
+    List<Object[]> drones = new ArrayList<>();
+    List<Object[]> tests = new ArrayList<>();
+    for (StateChange change : changes) {
+      change.addedJobs().forEach(job -> added.add(StoreRows.addedJob(job)));
+      change.replannedJobs().forEach(job -> replanned.add(StoreRows.replannedJob(job)));
+      if (change.drone() != null) {
+        drones.add(StoreRows.drone(change.drone()));
+      }
+      if (change.tests() != null) {
+        tests.add(StoreRows.testResult(change.tests()));
+      }
+    }
+    List<Object[]> attempts = AttemptStatus.latest(changes).stream().map(StoreRows::attempt).toList();
     return pool.withTransaction(connection -> checkFence(connection)
         .compose(fenced -> insertEvents(connection, changes))
-        .compose(v -> writeAddedJobs(connection, changes))
-        .compose(v -> jobUpdates.isEmpty() ? Future.succeededFuture()
-            : connection.preparedQuery(sql(StoreSql.UPDATE_JOB)).executeBatch(jobUpdates).mapEmpty())
-        .compose(v -> runUpdates.isEmpty() ? Future.succeededFuture()
-            : connection.preparedQuery(sql(StoreSql.UPDATE_RUN))
-                .executeBatch(runUpdates).mapEmpty())
-        .compose(v -> writeAttemptsAndDrones(connection, changes))
+        // Jobs a job set added are inserted before any status of theirs is applied.
+        .compose(v -> batch(connection, sql(StoreSql.INSERT_ADDED_JOB), added))
+        .compose(v -> batch(connection, sql(StoreSql.UPDATE_JOB_PLAN), replanned))
+        .compose(v -> batch(connection, sql(StoreSql.UPDATE_JOB), jobUpdates))
+        .compose(v -> batch(connection, sql(StoreSql.UPDATE_RUN), runUpdates))
+        .compose(v -> batch(connection, WRITE_ATTEMPT, attempts))
+        .compose(v -> batch(connection, REPLACE_DRONE, drones))
         .compose(v -> writeDeployments(connection, changes))
-        .compose(v -> writeTestResults(connection, changes))
-        .mapEmpty());
-  }
-
-  /** Each attempt's test results; a resent report's replace the first (they are the same). */
-  private static Future<Void> writeTestResults(SqlConnection connection, List<StateChange> changes) {
-    List<Tuple> rows = new ArrayList<>();
-    for (StateChange change : changes) {
-      AttemptTests tests = change.tests();
-      if (tests != null) {
-        rows.add(Tuple.of(tests.jobId(), tests.attempt(), ProtocolJson.toJson(tests.results().summary()),
-            ProtocolJson.toJson(tests.results().failures()), tests.results().truncated()));
-      }
-    }
-    return rows.isEmpty() ? Future.succeededFuture() : connection.preparedQuery(REPLACE_TEST_RESULT)
-        .executeBatch(rows).mapEmpty();
-  }
-
-  @Override
-  public Future<Optional<JobTests>> testResults(long jobId, Integer attempt) {
-    return pool.preparedQuery(sql(attempt == null ? StoreSql.LATEST_TEST_RESULT : StoreSql.TEST_RESULT_OF_ATTEMPT)).execute(attempt == null ? Tuple.of(jobId) : Tuple.of(jobId, attempt))
-        .map(rows -> {
-          if (!rows.iterator().hasNext()) {
-            return Optional.empty();
-          }
-          Row row = rows.iterator().next();
-          return Optional.of(new JobTests(jobId, row.getInteger(0), json(row.getString(1), TestSummary.class),
-              json(row.getString(2), FAILURES), Boolean.TRUE.equals(row.getBoolean(3))));
-        });
-  }
-
-  /** Jobs a job set added (inserted before any status of theirs is applied) and plans that now need them. */
-  private Future<Void> writeAddedJobs(SqlConnection connection, List<StateChange> changes) {
-    List<Tuple> inserts = new ArrayList<>();
-    List<Tuple> replans = new ArrayList<>();
-    for (StateChange change : changes) {
-      for (StoredJob job : change.addedJobs()) {
-        inserts.add(Tuple.of(job.id(), job.runId(), job.plan().index(), job.plan().name(), ProtocolJson.toJson(job.plan()),
-            job.status().state().name(), job.plan().group()));
-      }
-      for (StoredJob job : change.replannedJobs()) {
-        replans.add(Tuple.of(ProtocolJson.toJson(job.plan()), job.id()));
-      }
-    }
-    Future<Void> inserted = inserts.isEmpty() ? Future.succeededFuture()
-        : connection.preparedQuery(sql(StoreSql.INSERT_ADDED_JOB)).executeBatch(inserts).mapEmpty();
-    return inserted.compose(v -> replans.isEmpty() ? Future.succeededFuture()
-        : connection.preparedQuery(sql(StoreSql.UPDATE_JOB_PLAN)).executeBatch(replans).mapEmpty());
+        // A resent report's test results replace the first (they are the same).
+        .compose(v -> batch(connection, REPLACE_TEST_RESULT, tests)));
   }
 
   /** Deploy history rows and environment pointers, one change after another, in order. */
@@ -304,263 +253,102 @@ public final class PgStore implements Store {
       if (deployment == null) {
         continue;
       }
-      written = written.compose(v -> writeDeployment(connection, deployment));
+      written = written
+          .compose(v -> StoreRows.startsDeployment(deployment)
+              ? update(connection, sql(StoreSql.INSERT_DEPLOYMENT), StoreRows.deployment(deployment))
+              : update(connection, sql(StoreSql.END_DEPLOYMENT), StoreRows.deploymentEnd(deployment)))
+          .compose(v -> deployment.state().movesPointer()
+              ? update(connection, WRITE_POINTER, StoreRows.firstPointer(deployment)).<Void>mapEmpty()
+              : Future.<Void>succeededFuture());
     }
     return written;
   }
 
-  private Future<Void> writeDeployment(SqlConnection connection, DeploymentStatus deployment) {
-    Future<Void> history;
-    if (deployment.state() == DeploymentStatus.DeployState.STARTED
-        || deployment.state() == DeploymentStatus.DeployState.ACTIVATED) {
-      history = connection.preparedQuery(sql(StoreSql.INSERT_DEPLOYMENT))
-          .execute(Tuple.from(new Object[] {deployment.project(), deployment.environment(), deployment.runId(),
-              deployment.version(), deployment.previousVersion(), deployment.state().name(), deployment.at(),
-              deployment.state() == DeploymentStatus.DeployState.ACTIVATED ? deployment.at() : null,
-              deployment.requestedBy()}))
-          .mapEmpty();
-    } else {
-      history = connection.preparedQuery(sql(StoreSql.END_DEPLOYMENT))
-          .execute(Tuple.of(deployment.state().name(), deployment.at(), deployment.project(), deployment.environment(),
-              deployment.runId()))
-          .mapEmpty();
-    }
-    if (!deployment.state().movesPointer()) {
-      return history;
-    }
-    return history.compose(v -> connection.preparedQuery(WRITE_POINTER)
-        .execute(Tuple.of(deployment.project(), deployment.environment(), deployment.version(), deployment.runId(),
-            deployment.at()))
-        .mapEmpty());
+  @Override
+  public Future<Optional<JobTests>> testResults(long jobId, Integer attempt) {
+    return attempt == null
+        ? queryOne(pool, sql(StoreSql.LATEST_TEST_RESULT), row -> StoreRows.testResult(jobId, row), jobId)
+        : queryOne(pool, sql(StoreSql.TEST_RESULT_OF_ATTEMPT), row -> StoreRows.testResult(jobId, row), jobId, attempt);
   }
 
   @Override
   public Future<List<EnvironmentView>> environments() {
-    return pool.query(StoreSql.ENVIRONMENTS).execute()
-        .compose(rows -> {
-          List<EnvironmentView> environments = new ArrayList<>();
-          for (Row row : rows) {
-            environments.add(new EnvironmentView(row.getString(0), row.getString(1), row.getString(2), row.getLong(3),
-                row.getString(4), row.getLong(5), null, row.getLong(6), List.of()));
-          }
-          return pool.query(StoreSql.STARTED_DEPLOYMENTS).execute().map(deploying -> {
-                List<DeploymentView> started = new ArrayList<>();
-                for (Row row : deploying) {
-                  started.add(new DeploymentView(0, row.getString(0), row.getString(1), row.getLong(2), "", null,
-                      "STARTED", row.getLong(3), null, null));
-                }
-                return EnvironmentView.withDeploying(environments, started);
-              });
-        });
+    return query(pool, StoreSql.ENVIRONMENTS, StoreRows::environment)
+        .compose(environments -> query(pool, StoreSql.STARTED_DEPLOYMENTS, StoreRows::startedDeployment)
+            .map(started -> EnvironmentView.withDeploying(environments, started)));
   }
 
   @Override
   public Future<List<DeploymentView>> deployments(String project, String environment, int limit) {
-    return pool.preparedQuery(sql(StoreSql.DEPLOYMENTS_OF_ENVIRONMENT))
-        .execute(Tuple.of(project, environment, limit))
-        .map(rows -> {
-          List<DeploymentView> history = new ArrayList<>();
-          for (Row row : rows) {
-            history.add(new DeploymentView(row.getLong(0), row.getString(1), row.getString(2), row.getLong(3),
-                row.getString(4), row.getString(5), row.getString(6), row.getLong(7), row.getLong(8), row.getString(9)));
-          }
-          return history;
-        });
-  }
-
-  /** Attempts are opened, updated and closed in order; a drone row is replaced by its latest. */
-  private static Future<Void> writeAttemptsAndDrones(SqlConnection connection, List<StateChange> changes) {
-    List<Tuple> attempts = new ArrayList<>();
-    List<Tuple> drones = new ArrayList<>();
-    for (AttemptStatus attempt : AttemptStatus.latest(changes)) {
-      attempts.add(Tuple.from(new Object[] {attempt.jobId(), attempt.attempt(), attempt.token(), attempt.drone(),
-          attempt.assignedAt(), attempt.startedAt(), attempt.endedAt(), attempt.outcome(), attempt.exitCode()}));
-    }
-    for (StateChange change : changes) {
-      DroneStatus drone = change.drone();
-      if (drone != null) {
-        drones.add(Tuple.of(drone.name(), drone.host(), drone.cores(), ProtocolJson.toJson(drone.labels()),
-            drone.operatorMode() == null ? null : drone.operatorMode().name(), drone.lastSeenAt()));
-      }
-    }
-    Future<Void> written = attempts.isEmpty() ? Future.succeededFuture()
-        : connection.preparedQuery(WRITE_ATTEMPT).executeBatch(attempts).mapEmpty();
-    return written.compose(v -> drones.isEmpty() ? Future.succeededFuture()
-        : connection.preparedQuery(REPLACE_DRONE).executeBatch(drones).mapEmpty());
+    return query(pool, sql(StoreSql.DEPLOYMENTS_OF_ENVIRONMENT), StoreRows::deployment, project, environment, limit);
   }
 
   @Override
   public Future<List<AttemptStatus>> attempts(long jobId) {
-    return pool.preparedQuery(sql(StoreSql.ATTEMPTS_OF_JOB))
-        .execute(Tuple.of(jobId))
-        .map(rows -> {
-          List<AttemptStatus> attempts = new ArrayList<>();
-          for (Row row : rows) {
-            attempts.add(new AttemptStatus(row.getLong(0), row.getInteger(1), row.getLong(2), row.getString(3),
-                row.getLong(4), row.getLong(5), row.getLong(6), row.getString(7), row.getInteger(8)));
-          }
-          return attempts;
-        });
+    return query(pool, sql(StoreSql.ATTEMPTS_OF_JOB), StoreRows::attempt, jobId);
   }
 
   @Override
   public Future<List<JobDuration>> recentDurations(int limit) {
-    return pool.preparedQuery(sql(StoreSql.RECENT_DURATIONS))
-        .execute(Tuple.of(limit))
-        .map(rows -> {
-          List<JobDuration> durations = new ArrayList<>();
-          for (Row row : rows) {
-            durations.add(new JobDuration(row.getString(0), row.getString(1), row.getLong(2)));
-          }
-          java.util.Collections.reverse(durations);
-          return durations;
-        });
+    return query(pool, sql(StoreSql.RECENT_DURATIONS), StoreRows::duration, limit).map(newestFirst -> {
+      List<JobDuration> oldestFirst = new ArrayList<>(newestFirst);
+      java.util.Collections.reverse(oldestFirst);
+      return oldestFirst;
+    });
   }
 
   @Override
   public Future<List<DroneStatus>> drones() {
-    return pool.query(StoreSql.DRONES)
-        .execute()
-        .map(rows -> {
-          List<DroneStatus> drones = new ArrayList<>();
-          for (Row row : rows) {
-            String mode = row.getString(4);
-            drones.add(new DroneStatus(row.getString(0), row.getString(1), row.getInteger(2), json(row.getString(3), STRING_LIST),
-                mode == null ? null : org.buildswarm.protocol.DroneMode.valueOf(mode), row.getLong(5)));
-          }
-          return drones;
-        });
+    return query(pool, StoreSql.DRONES, StoreRows::drone);
   }
 
   private Future<Void> insertEvents(SqlConnection connection, List<StateChange> changes) {
-    List<Tuple> events = new ArrayList<>(changes.size());
-    for (StateChange change : changes) {
-      events.add(Tuple.of(change.at(), change.runId(), change.jobId(), change.type(), ProtocolJson.toJson(change.data())));
-    }
-    return connection.preparedQuery(sql(StoreSql.INSERT_EVENT))
-        .executeBatch(events).mapEmpty();
-  }
-
-  private static Tuple jobStatusTuple(JobStatus status, long jobId) {
-    String reason = StoreSql.abbreviatedReason(status.reason());
-    return Tuple.from(new Object[] {status.state().name(), status.attempt(), status.token(), status.drone(),
-        status.retriesUsed(), status.infraRetriesUsed(), status.exitCode(), status.failedStep(),
-        status.logTail().isEmpty() ? null : ProtocolJson.toJson(status.logTail()), reason, status.queuedAt(),
-        status.startedAt(), status.finishedAt(), status.tests() == null ? null : ProtocolJson.toJson(status.tests()),
-        status.cache() == null ? null : ProtocolJson.toJson(status.cache()), jobId});
+    return batch(connection, sql(StoreSql.INSERT_EVENT), changes.stream().map(StoreRows::event).toList());
   }
 
   @Override
   public Future<List<StoredRun>> loadActiveRuns() {
-    return pool.withConnection(connection -> connection
-        .query(StoreSql.ACTIVE_RUNS).execute()
-        .compose(runs -> {
-          List<StoredRun> found = new ArrayList<>();
-          for (Row row : runs) {
-            found.add(readRun(row, List.of()));
-          }
-          return withJobs(connection, found);
-        }));
+    return pool.withConnection(connection -> query(connection, StoreSql.ACTIVE_RUNS, StoreRows::run)
+        .compose(runs -> withJobs(connection, runs)));
   }
 
   @Override
   public Future<Optional<StoredRun>> findRun(long runId) {
-    return pool.withConnection(connection -> connection.preparedQuery(sql(StoreSql.RUN))
-        .execute(Tuple.of(runId))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.succeededFuture(Optional.<StoredRun>empty());
-          }
-          return withJobs(connection, List.of(readRun(rows.iterator().next(), List.of())))
-              .map(list -> Optional.of(list.get(0)));
-        }));
+    return pool.withConnection(connection -> query(connection, sql(StoreSql.RUN), StoreRows::run, runId)
+        .compose(runs -> withJobs(connection, runs))
+        .map(runs -> runs.stream().findFirst()));
   }
 
   @Override
   public Future<Optional<PipelineText>> findPipeline(long runId) {
-    return pool.preparedQuery(sql(StoreSql.RUN)).execute(Tuple.of(runId)).map(rows -> {
-      if (rows.size() == 0) {
-        return Optional.<PipelineText>empty();
-      }
-      Row row = rows.iterator().next();
-      StoredRun run = readRun(row, List.of());
-      return Optional.of(new PipelineText(run.project(), row.getString("pipeline_file"), row.getString("pipeline_yaml"),
-          run.source()));
-    });
+    return queryOne(pool, sql(StoreSql.RUN), StoreRows::pipeline, runId);
   }
 
+  /** The runs with their jobs, read in one query. */
   private Future<List<StoredRun>> withJobs(SqlConnection connection, List<StoredRun> runs) {
     if (runs.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    Long[] ids = runs.stream().map(StoredRun::id).toArray(Long[]::new);
-    return connection.preparedQuery(sql(StoreSql.JOBS_OF_RUNS))
-        .execute(Tuple.of(ids))
-        .map(rows -> {
-          Map<Long, List<StoredJob>> jobsByRun = new HashMap<>();
-          for (Row row : rows) {
-            StoredJob job = readJob(row);
-            jobsByRun.computeIfAbsent(job.runId(), id -> new ArrayList<>()).add(job);
-          }
-          List<StoredRun> result = new ArrayList<>(runs.size());
-          for (StoredRun run : runs) {
-            result.add(run.withJobs(jobsByRun.getOrDefault(run.id(), List.of())));
-          }
-          return result;
-        });
+    return query(connection, sql(StoreSql.JOBS_OF_RUNS), StoreRows::job, (Object) StoreRows.ids(runs))
+        .map(jobs -> StoreRows.withJobs(runs, jobs));
   }
 
   @Override
-  public Future<RunPage> listRuns(RunQuery query) {
+  public Future<RunPage> listRuns(RunQuery runQuery) {
     // Not cached: a page's statement depends on its filters.
-    String page = Dialect.POSTGRESQL.sql(StoreSql.runPage(query));
-    Tuple parameters = Tuple.from(StoreSql.runPageParameters(query));
-    return pool.withConnection(connection -> connection.preparedQuery(page).execute(parameters).compose(rows -> {
-      List<StoredRun> runs = new ArrayList<>();
-      for (Row row : rows) {
-        runs.add(readRun(row, List.of()));
-      }
-      Long next = null;
-      if (runs.size() > query.limit()) {
-        runs = runs.subList(0, query.limit());
-        next = runs.get(runs.size() - 1).id();
-      }
-      List<StoredRun> listed = runs;
-      Long nextBefore = next;
-      if (listed.isEmpty()) {
-        return Future.succeededFuture(new RunPage(List.of(), null));
-      }
-      Long[] ids = listed.stream().map(StoredRun::id).toArray(Long[]::new);
-      return connection.preparedQuery(sql(StoreSql.JOB_COUNTS_OF_RUNS))
-          .execute(Tuple.of(ids))
-          .map(counts -> {
-            Map<Long, Map<JobState, Integer>> byRun = new HashMap<>();
-            for (Row row : counts) {
-              byRun.computeIfAbsent(row.getLong(0), id -> new EnumMap<>(JobState.class))
-                  .put(JobState.valueOf(row.getString(1)), row.getLong(2).intValue());
-            }
-            List<RunSummary> summaries = new ArrayList<>(listed.size());
-            for (StoredRun run : listed) {
-              summaries.add(new RunSummary(run.id(), run.project(), run.pipelineName(), run.state(), run.trigger(),
-                  run.requestedBy(), run.createdAt(), run.finishedAt(), byRun.getOrDefault(run.id(), Map.of()), run.source()));
-            }
-            return new RunPage(summaries, nextBefore);
-          });
+    String page = Dialect.POSTGRESQL.sql(StoreSql.runPage(runQuery));
+    Object[] parameters = StoreSql.runPageParameters(runQuery).toArray();
+    return pool.withConnection(connection -> query(connection, page, StoreRows::run, parameters).compose(runs -> {
+      StoreRows.Listed listed = StoreRows.listed(runQuery, runs);
+      Future<List<StoreRows.JobCount>> counts = listed.runs().isEmpty() ? Future.succeededFuture(List.of())
+          : query(connection, sql(StoreSql.JOB_COUNTS_OF_RUNS), StoreRows::jobCount, (Object) StoreRows.ids(listed.runs()));
+      return counts.map(found -> StoreRows.page(listed, found));
     }));
   }
 
   @Override
   public Future<List<EventRecord>> events(long runId, long afterSeq, int limit) {
-    return pool.preparedQuery(sql(StoreSql.EVENTS_AFTER))
-        .execute(Tuple.of(runId, afterSeq, limit))
-        .map(rows -> {
-          List<EventRecord> events = new ArrayList<>();
-          for (Row row : rows) {
-            events.add(new EventRecord(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getString(4),
-                json(row.getString(5), JSON_OBJECT)));
-          }
-          return events;
-        });
+    return query(pool, sql(StoreSql.EVENTS_AFTER), StoreRows::event, runId, afterSeq, limit);
   }
 
   @Override
@@ -572,132 +360,126 @@ public final class PgStore implements Store {
 
   @Override
   public Future<Map<String, String>> discoveredHeads(String project) {
-    return projectMap(StoreSql.DISCOVERED_HEADS, project, row -> row.getString(1));
-  }
-
-  /** One project's rows of a two-column query, as a sorted map from the first column to the second. */
-  private <V> Future<Map<String, V>> projectMap(String portable, String project, java.util.function.Function<Row, V> value) {
-    return pool.preparedQuery(sql(portable)).execute(Tuple.of(project)).map(rows -> {
-      Map<String, V> map = new java.util.TreeMap<>();
-      rows.forEach(row -> map.put(row.getString(0), value.apply(row)));
-      return map;
-    });
+    return this.<Map.Entry<String, String>>query(pool, sql(StoreSql.DISCOVERED_HEADS),
+        row -> Map.entry(row.string(0), row.string(1)), project).map(StoreRows::sortedMap);
   }
 
   @Override
   public Future<Void> saveDiscoveredHead(String project, String ref, String sha) {
-    return pool.preparedQuery(REPLACE_DISCOVERED_HEAD)
-        .execute(Tuple.of(project, ref, sha, System.currentTimeMillis()))
-        .mapEmpty();
+    return update(pool, REPLACE_DISCOVERED_HEAD, project, ref, sha, System.currentTimeMillis()).mapEmpty();
   }
 
   @Override
   public Future<Map<String, Long>> scheduleFires(String project) {
-    return projectMap(StoreSql.SCHEDULE_FIRES, project,
-        row -> row.getLong(1));
+    return this.<Map.Entry<String, Long>>query(pool, sql(StoreSql.SCHEDULE_FIRES),
+        row -> Map.entry(row.string(0), row.longValue(1)), project).map(StoreRows::sortedMap);
   }
 
   @Override
   public Future<Void> saveScheduleFire(String project, String expression, long firedAt) {
-    return pool.preparedQuery(REPLACE_SCHEDULE_FIRE)
-        .execute(Tuple.of(project, expression, firedAt))
-        .mapEmpty();
+    return update(pool, REPLACE_SCHEDULE_FIRE, project, expression, firedAt).mapEmpty();
   }
 
   @Override
   public Future<Boolean> recordDelivery(String deliveryId) {
-    return pool.preparedQuery(INSERT_DELIVERY)
-        .execute(Tuple.of(deliveryId, System.currentTimeMillis()))
-        .map(rows -> rows.rowCount() == 1);
+    return update(pool, INSERT_DELIVERY, deliveryId, System.currentTimeMillis()).map(count -> count == 1);
   }
 
   @Override
   public Future<List<TokenSummary>> listTokens() {
-    return pool.query(StoreSql.TOKENS).execute()
-        .map(rows -> {
-          List<TokenSummary> tokens = new ArrayList<>();
-          rows.forEach(row -> tokens.add(new TokenSummary(row.getString(0), Role.valueOf(row.getString(1)), row.getLong(2))));
-          return tokens;
-        });
+    return query(pool, StoreSql.TOKENS, StoreRows::token);
   }
 
   @Override
   public Future<Boolean> deleteToken(String name) {
-    return pool.preparedQuery(sql(StoreSql.DELETE_TOKEN))
-        .execute(Tuple.of(name))
-        .map(rows -> rows.rowCount() == 1);
+    return update(pool, sql(StoreSql.DELETE_TOKEN), name).map(count -> count == 1);
   }
 
   @Override
   public Future<Optional<TokenInfo>> findToken(String tokenSha256) {
-    return pool.preparedQuery(sql(StoreSql.TOKEN_BY_HASH))
-        .execute(Tuple.of(tokenSha256))
-        .map(rows -> {
-          if (rows.size() == 0) {
-            return Optional.empty();
-          }
-          Row row = rows.iterator().next();
-          return Optional.of(new TokenInfo(row.getString(0), Role.valueOf(row.getString(1))));
-        });
+    return queryOne(pool, sql(StoreSql.TOKEN_BY_HASH), StoreRows::tokenInfo, tokenSha256);
   }
 
   @Override
   public Future<Boolean> hasTokens() {
-    return pool.query(StoreSql.COUNT_TOKENS).execute()
-        .map(rows -> rows.iterator().next().getLong(0) > 0);
+    return this.<Long>queryOne(pool, StoreSql.COUNT_TOKENS, row -> row.longValue(0))
+        .map(count -> count.orElse(0L) > 0);
   }
 
-  private static StoredRun readRun(Row row, List<StoredJob> jobs) {
-    return new StoredRun(
-        row.getLong("id"),
-        row.getString("project"),
-        row.getString("pipeline_name"),
-        json(row.getString("source_json"), SourceSpec.class),
-        Trigger.valueOf(row.getString("trigger_kind")),
-        row.getString("requested_by"),
-        row.getLong("created_at"),
-        RunState.valueOf(row.getString("state")),
-        row.getLong("finished_at"),
-        jobs,
-        row.getString("concurrency_group"),
-        Boolean.TRUE.equals(row.getBoolean("cancel_in_progress")));
+  // --- executing: statements already numbered; a statement without parameters is sent unprepared ---
+
+  private <T> Future<List<T>> query(SqlClient client, String sql, java.util.function.Function<StoreRows.Columns, T> row,
+      Object... parameters) {
+    Future<RowSet<Row>> rows = parameters.length == 0 ? client.query(sql).execute()
+        : client.preparedQuery(sql).execute(Tuple.from(parameters));
+    return rows.map(found -> {
+      List<T> read = new ArrayList<>(found.size());
+      for (Row each : found) {
+        read.add(row.apply(new RowColumns(each)));
+      }
+      return read;
+    });
   }
 
-  private static StoredJob readJob(Row row) {
-    String tail = row.getString("log_tail_json");
-    JobStatus status = new JobStatus(
-        JobState.valueOf(row.getString("state")),
-        row.getInteger("attempt"),
-        row.getLong("token"),
-        row.getString("drone"),
-        row.getInteger("retries_used"),
-        row.getInteger("infra_retries_used"),
-        row.getInteger("exit_code"),
-        row.getString("failed_step"),
-        tail == null ? List.of() : json(tail, STRING_LIST),
-        row.getString("reason"),
-        row.getLong("queued_at"),
-        row.getLong("started_at"),
-        row.getLong("finished_at"),
-        row.getString("tests_json") == null ? null : json(row.getString("tests_json"), TestSummary.class),
-        row.getString("cache_json") == null ? null
-            : json(row.getString("cache_json"), org.buildswarm.protocol.message.JobCacheResult.class));
-    return new StoredJob(row.getLong("id"), row.getLong("run_id"), json(row.getString("plan_json"), PlannedJob.class), status);
+  private <T> Future<Optional<T>> queryOne(SqlClient client, String sql,
+      java.util.function.Function<StoreRows.Columns, T> row, Object... parameters) {
+    return this.<T>query(client, sql, row, parameters).map(found -> found.stream().findFirst());
   }
 
-  private static <T> T json(String text, Class<T> type) {
-    try {
-      return ProtocolJson.mapper().readValue(text, type);
-    } catch (IOException e) {
-      throw new IllegalStateException("unreadable " + type.getSimpleName() + " in the store: " + e.getMessage(), e);
+  /** The rows the statement changed. */
+  private static Future<Integer> update(SqlClient client, String sql, Object... parameters) {
+    return client.preparedQuery(sql).execute(Tuple.from(parameters)).map(RowSet::rowCount);
+  }
+
+  private static Future<Void> batch(SqlConnection connection, String sql, List<Object[]> rows) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
     }
+    List<Tuple> tuples = new ArrayList<>(rows.size());
+    rows.forEach(row -> tuples.add(Tuple.from(row)));
+    return connection.preparedQuery(sql).executeBatch(tuples).mapEmpty();
   }
 
-  private static <T> T json(String text, TypeReference<T> type) {
-    try {
-      return ProtocolJson.mapper().readValue(text, type);
-    } catch (IOException e) {
-      throw new IllegalStateException("unreadable JSON in the store: " + e.getMessage(), e);
+  /** A PostgreSQL client row as {@link StoreRows.Columns} (positions from 0 already). */
+  private record RowColumns(Row row) implements StoreRows.Columns {
+    @Override
+    public String string(String column) {
+      return row.getString(column);
+    }
+
+    @Override
+    public String string(int position) {
+      return row.getString(position);
+    }
+
+    @Override
+    public Long longValue(String column) {
+      return row.getLong(column);
+    }
+
+    @Override
+    public Long longValue(int position) {
+      return row.getLong(position);
+    }
+
+    @Override
+    public Integer integer(String column) {
+      return row.getInteger(column);
+    }
+
+    @Override
+    public Integer integer(int position) {
+      return row.getInteger(position);
+    }
+
+    @Override
+    public boolean bool(String column) {
+      return Boolean.TRUE.equals(row.getBoolean(column));
+    }
+
+    @Override
+    public boolean bool(int position) {
+      return Boolean.TRUE.equals(row.getBoolean(position));
     }
   }
 }

@@ -1,5 +1,6 @@
 package org.buildswarm.bench;
 
+import org.buildswarm.protocol.message.DroneCommand;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -141,7 +142,7 @@ public class JobSetBenchmark {
     }
 
     @Override
-    public void command(String drone, Object command) {}
+    public void command(String drone, DroneCommand command) {}
 
     @Override
     public void record(StateChange change) {}

@@ -1,5 +1,6 @@
 package org.buildswarm.bench;
 
+import org.buildswarm.protocol.EventType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -118,7 +119,7 @@ public final class StoreBenchmark {
         long runId = runs.get((n % jobIds.size()) / 10).runId();
         JobStatus status = new JobStatus(JobState.RUNNING, 1 + n / jobIds.size(), token + n, "drone-" + (n % 7), 0, 0,
             null, null, List.of(), null, 1L, 2L, null);
-        batch.add(new StateChange(n, runId, job, "job.started", Map.of("drone", "drone-" + (n % 7)), status, null,
+        batch.add(new StateChange(n, runId, job, EventType.JOB_STARTED, Map.of("drone", "drone-" + (n % 7)), status, null,
             new AttemptStatus(job, 1 + n / jobIds.size(), token + n, "drone-" + (n % 7), n, (long) n, null, null, null), null));
       }
       await(store.append(batch));

@@ -390,6 +390,7 @@ public final class DroneVerticle extends VerticleBase {
         }
       }
     } else {
+      // Not a DroneCommand: nothing the orchestrator of this release sends.
       message.fail(ApiFailures.BAD_REQUEST, "unknown command " + message.body());
     }
   }

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator;
 
+import org.buildswarm.protocol.message.DroneCommand;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -611,7 +612,7 @@ public final class OrchestratorVerticle extends VerticleBase implements Effects 
   }
 
   @Override
-  public void command(String drone, Object command) {
+  public void command(String drone, DroneCommand command) {
     vertx.eventBus().send(Addresses.drone(drone), command);
   }
 

@@ -1,5 +1,6 @@
 package org.buildswarm.deploy.impl;
 
+import org.buildswarm.protocol.EventType;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.List;
@@ -132,7 +133,7 @@ public final class RunProgress {
    *
    * @param eventType the live event's type, or null when the job comes from a read of the run
    */
-  private void print(JobView job, String took, String eventType) {
+  private void print(JobView job, String took, EventType eventType) {
     String key = job.state() + "/" + job.reason() + (job.state() == JobState.RUNNING ? "/" + job.drone() : "");
     if (key.equals(printed.put(job.id(), key))) {
       return;
@@ -214,14 +215,14 @@ public final class RunProgress {
    * How a queued job's line reads: queued; waiting (behind another run's deploy or its concurrency
    * group: news at once); retrying (after its own failure); or requeued (its drone let it go).
    */
-  private static String queuedWord(JobView job, String eventType) {
+  private static String queuedWord(JobView job, EventType eventType) {
     if (job.reason() == null) {
       return "queued";
     }
     if (eventType != null) {
       return switch (eventType) {
-        case "job.queued" -> "waiting";
-        case "job.retry_scheduled" -> "retrying";
+        case JOB_QUEUED -> "waiting";
+        case JOB_RETRY_SCHEDULED -> "retrying";
         default -> "requeued";
       };
     }

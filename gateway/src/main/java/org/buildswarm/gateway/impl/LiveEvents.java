@@ -121,7 +121,8 @@ public final class LiveEvents {
   }
 
   private void broadcast(RunEvent event) {
-    broadcast(event.runId(), event.type(), event);
+    // A kind newer than this gateway (a rolling upgrade) still reaches clients, under a name of its own.
+    broadcast(event.runId(), event.type() == null ? "event" : event.type().wire(), event);
   }
 
   /** Sends one event to every client watching it; events of no run go only to clients watching everything. */

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -76,7 +77,7 @@ final class DeploySagas {
       if (saga.previousVersion != null) {
         data.put("previousVersion", saga.previousVersion);
       }
-      core.recordRunEvent(run, now, "deploy.started", data, deployment(saga, DeployState.STARTED, now, null));
+      core.recordRunEvent(run, now, EventType.DEPLOY_STARTED, data, deployment(saga, DeployState.STARTED, now, null));
     }
     return saga;
   }
@@ -143,11 +144,11 @@ final class DeploySagas {
       data.put("environment", deploy.environment());
       data.put("step", job.plan.name());
       if (job.state == JobState.SUCCEEDED) {
-        core.recordRunEvent(job.run, now, "deploy.step_done", data, null);
+        core.recordRunEvent(job.run, now, EventType.DEPLOY_STEP_DONE, data, null);
       } else if (saga.failedAt == null && job.state != JobState.SKIPPED) {
         saga.failedAt = job;
         data.put("reason", String.valueOf(job.reason));
-        core.recordRunEvent(job.run, now, "deploy.step_failed", data, null);
+        core.recordRunEvent(job.run, now, EventType.DEPLOY_STEP_FAILED, data, null);
         // The steps after it must not run: the saga is undoing, not going on.
         for (JobEntry step : stepsByEnvironment(job.run).get(deploy.environment())) {
           if (step.state == JobState.WAITING || step.isReady()) {
@@ -174,7 +175,7 @@ final class DeploySagas {
       saga.failedAt = steps.stream().filter(step -> step.state != JobState.SUCCEEDED).findFirst().orElseThrow();
     }
     if (saga.failedAt == null) {
-      finish(saga, DeployState.SUCCEEDED, "deploy.succeeded", now);
+      finish(saga, DeployState.SUCCEEDED, EventType.DEPLOY_SUCCEEDED, now);
       skipRollbacks(saga.run, environment, "not needed: the deploy succeeded", now);
       return;
     }
@@ -207,7 +208,7 @@ final class DeploySagas {
           data.put("environment", environment);
           data.put("step", step.plan.name());
           data.put("restoring", saga.previousVersion == null ? "" : saga.previousVersion);
-          core.recordRunEvent(saga.run, now, "deploy.rollback_started", data, null);
+          core.recordRunEvent(saga.run, now, EventType.DEPLOY_ROLLBACK_STARTED, data, null);
           core.makeReady(rollback, now);
         }
         return; // one rollback at a time, in order
@@ -216,10 +217,10 @@ final class DeploySagas {
     }
     skipRollbacks(saga.run, environment, "nothing to undo: its deploy step never ran", now);
     finish(saga, rollbackFailed ? DeployState.ROLLBACK_FAILED : DeployState.ROLLED_BACK,
-        rollbackFailed ? "deploy.rollback_failed" : "deploy.rolled_back", now);
+        rollbackFailed ? EventType.DEPLOY_ROLLBACK_FAILED : EventType.DEPLOY_ROLLED_BACK, now);
   }
 
-  private void finish(Saga saga, DeployState state, String type, long now) {
+  private void finish(Saga saga, DeployState state, EventType type, long now) {
     if (saga.finished) {
       return;
     }
@@ -274,7 +275,7 @@ final class DeploySagas {
     data.put("version", version);
     data.put("previousVersion", previous == null ? "" : previous);
     data.put("requestedBy", String.valueOf(requestedBy));
-    core.recordEnvironmentEvent("environment.activated", data, new DeploymentStatus(project, name, deployedByRun, version,
+    core.recordEnvironmentEvent(EventType.ENVIRONMENT_ACTIVATED, data, new DeploymentStatus(project, name, deployedByRun, version,
         previous, DeployState.ACTIVATED, now, requestedBy));
     return null;
   }

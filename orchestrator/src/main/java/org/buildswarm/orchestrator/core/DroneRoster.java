@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -58,7 +59,7 @@ public final class DroneRoster {
   public Registration register(RegisterDrone request) {
     String refusal = refusal(request);
     if (refusal != null) {
-      core.recordSwarmEvent("drone.refused", Map.of("drone", String.valueOf(request.drone()), "reason", refusal));
+      core.recordSwarmEvent(EventType.DRONE_REFUSED, Map.of("drone", String.valueOf(request.drone()), "reason", refusal));
       return new Registration(null, refusal);
     }
     long now = core.now();
@@ -102,7 +103,7 @@ public final class DroneRoster {
     data.put("cores", drone.cores);
     data.put("labels", List.copyOf(drone.labels));
     data.put("adopted", drone.attempts.size());
-    core.recordSwarmEvent("drone.registered", data, status(drone));
+    core.recordSwarmEvent(EventType.DRONE_REGISTERED, data, status(drone));
     return new Registration(
         new DroneRegistered(drone.name, core.epoch(), options.heartbeatIntervalMs(), options.leaseMs(), kill,
             drone.operatorMode), null);
@@ -176,9 +177,9 @@ public final class DroneRoster {
     }
     changed = true;
     if (refusal == null) {
-      core.recordSwarmEvent("drone.available", Map.of("drone", drone.name));
+      core.recordSwarmEvent(EventType.DRONE_AVAILABLE, Map.of("drone", drone.name));
     } else {
-      core.recordSwarmEvent("drone.unavailable", Map.of("drone", drone.name, "signal", refusal.signal().label(),
+      core.recordSwarmEvent(EventType.DRONE_UNAVAILABLE, Map.of("drone", drone.name, "signal", refusal.signal().label(),
           "whileBusyOnly", refusal.whileBusyOnly(), "reason", refusal.message()));
     }
   }
@@ -201,7 +202,7 @@ public final class DroneRoster {
     if (requestedBy != null) {
       data.put("requestedBy", requestedBy);
     }
-    core.recordSwarmEvent("drone.mode", data, status(drone));
+    core.recordSwarmEvent(EventType.DRONE_MODE, data, status(drone));
     if (drone.presence == Presence.ONLINE) {
       core.commandDrone(name, new ChangeMode(name, core.epoch(), mode, "set by " + (requestedBy == null ? "an operator" : requestedBy)));
     }
@@ -223,7 +224,7 @@ public final class DroneRoster {
         drone.presence = Presence.LOST;
         changed = true;
         core.counters().leasesExpired++;
-        core.recordSwarmEvent("drone.lost", Map.of("drone", drone.name, "attempts", drone.attempts.size(),
+        core.recordSwarmEvent(EventType.DRONE_LOST, Map.of("drone", drone.name, "attempts", drone.attempts.size(),
             "silentMs", now - drone.lastSeenAt), status(drone));
         for (JobEntry job : new ArrayList<>(drone.attempts.values())) {
           core.infrastructureRequeue(job, now, "drone " + drone.name + " was lost (no heartbeat for "
@@ -282,7 +283,7 @@ public final class DroneRoster {
     if (drone.infraFailures.size() >= options.groundAfterInfraFailures() && !drone.isGrounded(now)) {
       drone.groundedUntil = now + options.groundCooldownMs();
       drone.infraFailures.clear();
-      core.recordSwarmEvent("drone.grounded", Map.of("drone", drone.name, "untilMs", drone.groundedUntil));
+      core.recordSwarmEvent(EventType.DRONE_GROUNDED, Map.of("drone", drone.name, "untilMs", drone.groundedUntil));
     }
   }
 

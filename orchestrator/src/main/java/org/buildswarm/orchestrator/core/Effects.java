@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
@@ -27,7 +28,7 @@ public interface Effects {
   }
 
   /** A command that needs no answer ({@link CancelAttempt}, {@link org.buildswarm.protocol.message.ChangeMode}). */
-  void command(String drone, Object command);
+  void command(String drone, DroneCommand command);
 
   /** Append to the durable event log. */
   void record(StateChange change);

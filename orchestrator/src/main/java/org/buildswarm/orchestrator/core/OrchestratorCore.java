@@ -1,5 +1,7 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.message.DroneCommand;
+import org.buildswarm.protocol.EventType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -139,7 +141,7 @@ public final class OrchestratorCore {
         makeReady(job, now);
       }
     }
-    publish(run, null, "run.created", null);
+    publish(run, null, EventType.RUN_CREATED, null);
   }
 
   /**
@@ -271,7 +273,7 @@ public final class OrchestratorCore {
         continue;
       }
       if (shielded.contains(job)) {
-        record(job, now, "job.not_cancelled", Map.of("reason", "a deploy in progress needs it, and a deploy to a "
+        record(job, now, EventType.JOB_NOT_CANCELLED, Map.of("reason", "a deploy in progress needs it, and a deploy to a "
             + "protected environment (or a rollback) is never cancelled; it finishes first"), null);
         continue;
       }
@@ -280,7 +282,7 @@ public final class OrchestratorCore {
       } else if (job.state.isOnDrone()) {
         job.cancelRequested = true;
         effects.command(job.drone, new CancelAttempt(job.drone, epoch, job.attemptRef(), reason));
-        record(job, now, "job.cancel_requested", Map.of("drone", job.drone), null);
+        record(job, now, EventType.JOB_CANCEL_REQUESTED, Map.of("drone", job.drone), null);
       } else {
         settle(job, JobState.CANCELLED, reason, now);
       }
@@ -382,7 +384,7 @@ public final class OrchestratorCore {
     data.put("retried", what);
     data.put("jobs", plan.reset().size());
     List<StateChange> together = new ArrayList<>();
-    together.add(new StateChange(now, run.id, null, "run.retried", data, null,
+    together.add(new StateChange(now, run.id, null, EventType.RUN_RETRIED, data, null,
         reopened ? new RunStatus(run.state, null) : null));
     List<String> names = new ArrayList<>();
     for (Map.Entry<JobEntry, String> entry : plan.reset().entrySet()) {
@@ -395,7 +397,7 @@ public final class OrchestratorCore {
       job.resetForRetry(entry.getValue());
       run.terminalJobs--;
       names.add(job.plan.name());
-      together.add(new StateChange(now, run.id, job.id, "job.retried", jobData, job.status(), null));
+      together.add(new StateChange(now, run.id, job.id, EventType.JOB_RETRIED, jobData, job.status(), null));
     }
     for (JobEntry job : run.jobs) {
       if (job.state == JobState.WAITING) {
@@ -408,9 +410,9 @@ public final class OrchestratorCore {
       }
     }
     effects.recordTogether(together);
-    publish(run, null, "run.retried", null);
+    publish(run, null, EventType.RUN_RETRIED, null);
     for (JobEntry job : plan.reset().keySet()) {
-      publish(run, job, "job.retried", job.reason);
+      publish(run, job, EventType.JOB_RETRIED, job.reason);
     }
     for (JobEntry job : plan.reset().keySet()) {
       if (job.state != JobState.WAITING) {
@@ -497,7 +499,7 @@ public final class OrchestratorCore {
         job.state = JobState.QUEUED;
         job.reason = null;
         ready.markSchedulable(job);
-        record(job, now, "job.schedulable", Map.of(), null);
+        record(job, now, EventType.JOB_SCHEDULABLE, Map.of(), null);
       }
     }
     for (Placement placement : result.placements()) {
@@ -515,7 +517,7 @@ public final class OrchestratorCore {
     job.state = JobState.UNSCHEDULABLE;
     job.reason = reason;
     ready.markUnschedulable(job);
-    record(job, now, "job.unschedulable", Map.of("reason", reason), null);
+    record(job, now, EventType.JOB_UNSCHEDULABLE, Map.of("reason", reason), null);
   }
 
   private void place(JobEntry job, DroneEntry drone, long now) {
@@ -539,7 +541,7 @@ public final class OrchestratorCore {
       job.run.state = RunState.RUNNING;
       runStatus = new RunStatus(RunState.RUNNING, null);
     }
-    record(job, now, "job.assigned", Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
+    record(job, now, EventType.JOB_ASSIGNED, Map.of("drone", drone.name, "attempt", job.attempt, "token", job.token), runStatus);
     JobExecution execution = new JobExecution(job.plan.steps(), environmentOf(job), job.plan.cores(),
         job.plan.timeoutMs(), job.run.source, job.plan.artifacts(), job.plan.secrets(), job.plan.jobSetPath(),
         job.plan.caches(), job.run.project, job.plan.reports(), cacheSpec(job));
@@ -641,7 +643,7 @@ public final class OrchestratorCore {
       hold(job, now, "drone " + droneName + " did not answer the assignment (" + why + ")");
       return;
     }
-    backToQueue(job, now, "job.assign_failed", "drone " + droneName + " did not take it (" + why + ")", false);
+    backToQueue(job, now, EventType.JOB_ASSIGN_FAILED, "drone " + droneName + " did not take it (" + why + ")", false);
   }
 
   public ReportReply started(JobStarted report) {
@@ -659,7 +661,7 @@ public final class OrchestratorCore {
       job.attemptStartedAt = report.startedAt();
       job.pendingAttempt = new AttemptStatus(job.id, job.attempt, job.token, job.drone, job.attemptAssignedAt,
           report.startedAt(), null, null, null);
-      record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
+      record(job, now, EventType.JOB_STARTED, Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
     return ReportReply.ok(report.drone());
   }
@@ -716,7 +718,7 @@ public final class OrchestratorCore {
       job.state = JobState.RUNNING;
       job.startedAt = report.startedAt();
       job.attemptStartedAt = report.startedAt();
-      record(job, now, "job.started", Map.of("drone", report.drone(), "attempt", job.attempt), null);
+      record(job, now, EventType.JOB_STARTED, Map.of("drone", report.drone(), "attempt", job.attempt), null);
     }
     // When it ended is what the drone measured, not when this orchestrator heard of it (it may have
     // been away, and the drone held the report until it came back).
@@ -816,7 +818,7 @@ public final class OrchestratorCore {
       job.retriesUsed++;
       long backoff = job.plan.retryBackoffMs() << Math.min(job.retriesUsed - 1, 16);
       job.notBefore = now + backoff;
-      backToQueue(job, now, "job.retry_scheduled", what + "; retry " + job.retriesUsed + " of " + job.plan.retries()
+      backToQueue(job, now, EventType.JOB_RETRY_SCHEDULED, what + "; retry " + job.retriesUsed + " of " + job.plan.retries()
           + " in " + formatMillis(backoff), true);
     } else {
       settle(job, JobState.FAILED, what, now, endedAt);
@@ -914,9 +916,9 @@ public final class OrchestratorCore {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("emittedBy", emitter.plan.name());
     data.put("jobs", added.size());
-    effects.record(new StateChange(now, run.id, emitter.id, "run.extended", data, null, null, null, null, null,
+    effects.record(new StateChange(now, run.id, emitter.id, EventType.RUN_EXTENDED, data, null, null, null, null, null,
         addedRows, replanned));
-    publish(run, null, "run.extended", null);
+    publish(run, null, EventType.RUN_EXTENDED, null);
     return null;
   }
 
@@ -960,7 +962,7 @@ public final class OrchestratorCore {
     long now = now();
     String who = requestedBy == null ? "an operator" : requestedBy;
     switch (decision) {
-      case "retry" -> backToQueue(job, now, "job.requeued", who + " decided to run it again", false);
+      case "retry" -> backToQueue(job, now, EventType.JOB_REQUEUED, who + " decided to run it again", false);
       case "failed" -> settle(job, JobState.FAILED, who + " marked the lost deploy step failed", now);
       case "succeeded" -> settle(job, JobState.SUCCEEDED, null, now);
       default -> {
@@ -981,7 +983,7 @@ public final class OrchestratorCore {
     roster.attach(drone, job, now);
     job.attemptAssignedAt = now;
     job.attemptStartedAt = job.startedAt;
-    record(job, now, "job.readopted", Map.of("drone", drone.name), null);
+    record(job, now, EventType.JOB_READOPTED, Map.of("drone", drone.name), null);
     return true;
   }
 
@@ -995,7 +997,7 @@ public final class OrchestratorCore {
     if (job != null) {
       data.put("currentToken", job.token);
     }
-    effects.record(new StateChange(now(), runId, attempt.jobId(), "report.stale", data, null, null));
+    effects.record(new StateChange(now(), runId, attempt.jobId(), EventType.REPORT_STALE, data, null, null));
     return ReportReply.stale(drone, "attempt " + attempt.attempt() + " (token " + attempt.token() + ") is no longer current");
   }
 
@@ -1041,7 +1043,7 @@ public final class OrchestratorCore {
       settle(job, JobState.FAILED, reason + "; gave up after " + options.infraRetryCap() + " drone failures", now);
       return;
     }
-    backToQueue(job, now, "job.requeued", reason, false);
+    backToQueue(job, now, EventType.JOB_REQUEUED, reason, false);
   }
 
   /** A deploy step that is not idempotent and may have started: running it again blindly could deploy twice. */
@@ -1057,10 +1059,10 @@ public final class OrchestratorCore {
     job.state = JobState.HELD;
     job.reason = reason + "; a deploy step that is not idempotent is not run again by itself: waiting for the "
         + "drone's report or an operator's decision (retry, failed, succeeded)";
-    record(job, now, "deploy.held", Map.of("reason", job.reason), null);
+    record(job, now, EventType.DEPLOY_HELD, Map.of("reason", job.reason), null);
   }
 
-  private void backToQueue(JobEntry job, long now, String type, String reason, boolean ownFailure) {
+  private void backToQueue(JobEntry job, long now, EventType type, String reason, boolean ownFailure) {
     closeAttempt(job, now, "REQUEUED", null);
     DroneEntry drone = job.drone == null ? null : roster.get(job.drone);
     if (drone != null) {
@@ -1096,7 +1098,7 @@ public final class OrchestratorCore {
     job.readySince = now;
     job.reason = null;
     ready.add(job, now);
-    record(job, now, "job.queued", Map.of(), null);
+    record(job, now, EventType.JOB_QUEUED, Map.of(), null);
   }
 
   /** Why a ready job must wait (its concurrency group, its environment), or null when it may be scheduled. */
@@ -1134,7 +1136,7 @@ public final class OrchestratorCore {
     job.readySince = now;
     parked.add(job);
     if (recordIt && !already) {
-      record(job, now, "job.queued", Map.of("reason", why), null);
+      record(job, now, EventType.JOB_QUEUED, Map.of("reason", why), null);
     }
   }
 
@@ -1152,7 +1154,7 @@ public final class OrchestratorCore {
       } else if (!wait.message().equals(job.reason)) {
         job.reason = wait.message(); // now behind another run
         job.parkedBy = wait.code();
-        record(job, now, "job.queued", Map.of("reason", wait.message()), null);
+        record(job, now, EventType.JOB_QUEUED, Map.of("reason", wait.message()), null);
       }
     }
   }
@@ -1181,7 +1183,7 @@ public final class OrchestratorCore {
     job.finishedAt = finishedAt;
     job.run.terminalJobs++;
     counters.jobsFinished.merge(terminal, 1L, Long::sum);
-    record(job, now, "job." + terminal.name().toLowerCase(java.util.Locale.ROOT),
+    record(job, now, EventType.jobEnded(terminal),
         reason == null ? Map.of() : Map.of("reason", reason), null);
     if (job.plan.deploy() != null) {
       // First, so a failed step's saga stops its later steps itself and says why.
@@ -1221,7 +1223,7 @@ public final class OrchestratorCore {
       job.finishedAt = now;
       job.run.terminalJobs++;
       counters.jobsFinished.merge(JobState.SKIPPED, 1L, Long::sum);
-      record(job, now, "job.skipped", Map.of("reason", why), null);
+      record(job, now, EventType.JOB_SKIPPED, Map.of("reason", why), null);
       job.dependents.forEach(dependent -> work.add(new Skip(dependent, job)));
       if (job.plan.deploy() != null) {
         skippedDeploys.add(job);
@@ -1245,9 +1247,9 @@ public final class OrchestratorCore {
     run.state = failed ? RunState.FAILED : cancelled ? RunState.CANCELLED : RunState.SUCCEEDED;
     run.finishedAt = now;
     RunStatus status = new RunStatus(run.state, now);
-    effects.record(new StateChange(now, run.id, null, "run." + run.state.name().toLowerCase(java.util.Locale.ROOT),
+    effects.record(new StateChange(now, run.id, null, EventType.runEnded(run.state),
         Map.of(), null, status));
-    publish(run, null, "run.finished", null);
+    publish(run, null, EventType.RUN_FINISHED, null);
     if (run.concurrencyGroup != null) {
       releaseParked(now);
     }
@@ -1276,7 +1278,7 @@ public final class OrchestratorCore {
     job.attemptAssignedAt = 0;
   }
 
-  private void record(JobEntry job, long now, String type, Map<String, Object> data, RunStatus runStatus) {
+  private void record(JobEntry job, long now, EventType type, Map<String, Object> data, RunStatus runStatus) {
     AttemptStatus attempt = job.pendingAttempt;
     job.pendingAttempt = null;
     org.buildswarm.orchestrator.store.AttemptTests tests = job.pendingTests;
@@ -1286,33 +1288,33 @@ public final class OrchestratorCore {
     publish(job.run, job, type, job.reason);
   }
 
-  private void publish(RunEntry run, JobEntry job, String type, String reason) {
+  private void publish(RunEntry run, JobEntry job, EventType type, String reason) {
     effects.publish(new RunEvent(type, run.id, job == null ? null : job.id, job == null ? null : job.plan.name(),
         job == null ? null : job.state, run.state, job == null ? null : job.drone, reason, now(),
         job == null ? null : job.tests));
   }
 
   /** An event about a run as a whole (a deploy saga's progress), with the deploy history change it makes. */
-  void recordRunEvent(RunEntry run, long now, String type, Map<String, Object> data,
+  void recordRunEvent(RunEntry run, long now, EventType type, Map<String, Object> data,
       org.buildswarm.orchestrator.store.DeploymentStatus deployment) {
     effects.record(new StateChange(now, run.id, null, type, data, null, null, null, null, deployment, null, null));
     publish(run, null, type, null);
   }
 
-  void recordEnvironmentEvent(String type, Map<String, Object> data,
+  void recordEnvironmentEvent(EventType type, Map<String, Object> data,
       org.buildswarm.orchestrator.store.DeploymentStatus deployment) {
     effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null, null, null, deployment, null, null));
   }
 
-  void recordSwarmEvent(String type, Map<String, Object> data) {
+  void recordSwarmEvent(EventType type, Map<String, Object> data) {
     recordSwarmEvent(type, data, (DroneStatus) null);
   }
 
-  void recordSwarmEvent(String type, Map<String, Object> data, DroneStatus drone) {
+  void recordSwarmEvent(EventType type, Map<String, Object> data, DroneStatus drone) {
     effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null, null, drone));
   }
 
-  void commandDrone(String drone, Object command) {
+  void commandDrone(String drone, DroneCommand command) {
     effects.command(drone, command);
   }
 

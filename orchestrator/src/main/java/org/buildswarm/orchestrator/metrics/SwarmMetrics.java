@@ -156,14 +156,14 @@ public final class SwarmMetrics {
       return;
     }
     switch (change.type()) {
-      case "job.queued", "job.requeued", "job.retry_scheduled", "job.schedulable" -> readyAt.put(change.jobId(), change.at());
-      case "job.started" -> {
+      case JOB_QUEUED, JOB_REQUEUED, JOB_RETRY_SCHEDULED, JOB_SCHEDULABLE -> readyAt.put(change.jobId(), change.at());
+      case JOB_STARTED -> {
         Long ready = readyAt.remove(change.jobId());
         if (ready != null && job.startedAt() != null && job.startedAt() >= ready) {
           dispatchLatency.record(Duration.ofMillis(job.startedAt() - ready));
         }
       }
-      case "job.succeeded", "job.failed", "job.skipped", "job.cancelled" -> {
+      case JOB_SUCCEEDED, JOB_FAILED, JOB_SKIPPED, JOB_CANCELLED -> {
         readyAt.remove(change.jobId());
         Counter counter = finished.get(job.state());
         if (counter != null) {
@@ -173,7 +173,7 @@ public final class SwarmMetrics {
           jobDuration.record(Duration.ofMillis(Math.max(0, job.finishedAt() - job.startedAt())));
         }
       }
-      case "job.retried" -> {
+      case JOB_RETRIED -> {
         readyAt.remove(change.jobId());
         retried.increment();
       }

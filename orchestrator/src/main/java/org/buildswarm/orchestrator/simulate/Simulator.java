@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.simulate;
 
+import org.buildswarm.protocol.message.DroneCommand;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -332,7 +333,7 @@ public final class Simulator {
     }
 
     @Override
-    public void command(String drone, Object command) {}
+    public void command(String drone, DroneCommand command) {}
 
     @Override
     public void record(StateChange change) {}

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.store;
 
+import org.buildswarm.protocol.EventType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,6 @@ public record NewRun(
     if (requestedBy != null) {
       data.put("requestedBy", requestedBy);
     }
-    return new StateChange(createdAt, runId, null, "run.created", data, null, null);
+    return new StateChange(createdAt, runId, null, EventType.RUN_CREATED, data, null, null);
   }
 }

@@ -2,6 +2,7 @@ package org.buildswarm.orchestrator.store;
 
 import java.util.List;
 import java.util.Map;
+import org.buildswarm.protocol.EventType;
 
 /**
  * One entry for the append-only event log, with the job's and run's status after it, so the
@@ -17,7 +18,7 @@ import java.util.Map;
  * @param tests an attempt's test results, stored with this change (its final report); null if none
  */
 public record StateChange(
-    long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus, RunStatus runStatus,
+    long at, long runId, Long jobId, EventType type, Map<String, Object> data, JobStatus jobStatus, RunStatus runStatus,
     AttemptStatus attempt, DroneStatus drone, DeploymentStatus deployment, List<StoredJob> addedJobs,
     List<StoredJob> replannedJobs, AttemptTests tests) {
   public StateChange {
@@ -26,18 +27,18 @@ public record StateChange(
     replannedJobs = replannedJobs == null ? List.of() : List.copyOf(replannedJobs);
   }
 
-  public StateChange(long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus,
+  public StateChange(long at, long runId, Long jobId, EventType type, Map<String, Object> data, JobStatus jobStatus,
       RunStatus runStatus, AttemptStatus attempt, DroneStatus drone, DeploymentStatus deployment,
       List<StoredJob> addedJobs, List<StoredJob> replannedJobs) {
     this(at, runId, jobId, type, data, jobStatus, runStatus, attempt, drone, deployment, addedJobs, replannedJobs, null);
   }
 
-  public StateChange(long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus,
+  public StateChange(long at, long runId, Long jobId, EventType type, Map<String, Object> data, JobStatus jobStatus,
       RunStatus runStatus, AttemptStatus attempt, DroneStatus drone) {
     this(at, runId, jobId, type, data, jobStatus, runStatus, attempt, drone, null, null, null);
   }
 
-  public StateChange(long at, long runId, Long jobId, String type, Map<String, Object> data, JobStatus jobStatus,
+  public StateChange(long at, long runId, Long jobId, EventType type, Map<String, Object> data, JobStatus jobStatus,
       RunStatus runStatus) {
     this(at, runId, jobId, type, data, jobStatus, runStatus, null, null);
   }

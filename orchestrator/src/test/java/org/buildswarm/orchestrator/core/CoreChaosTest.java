@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -172,16 +173,16 @@ class CoreChaosTest {
         continue;
       }
       switch (change.type()) {
-        case "job.assigned" -> {
+        case JOB_ASSIGNED -> {
           assertThat(succeeded).as("seed %s: job %s assigned only after its needs succeeded", seed, job)
               .containsAll(needsOf.get(job));
           assertThat(onDrone.add(job)).as("seed %s: job %s holds one attempt at a time", seed, job).isTrue();
         }
-        case "job.succeeded" -> {
+        case JOB_SUCCEEDED -> {
           assertThat(succeeded.add(job)).as("seed %s: job %s succeeds once", seed, job).isTrue();
           onDrone.remove(job);
         }
-        case "job.failed", "job.cancelled", "job.requeued", "job.retry_scheduled", "job.assign_failed", "job.skipped" ->
+        case JOB_FAILED, JOB_CANCELLED, JOB_REQUEUED, JOB_RETRY_SCHEDULED, JOB_ASSIGN_FAILED, JOB_SKIPPED ->
             onDrone.remove(job);
         default -> { }
       }

@@ -1,5 +1,7 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.message.DroneCommand;
+import org.buildswarm.protocol.EventType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +42,7 @@ final class CoreFixture implements Effects {
   final List<AssignJob> assignments = new ArrayList<>();
   final List<String> assignmentDrones = new ArrayList<>();
   final List<CancelAttempt> cancels = new ArrayList<>();
-  final List<Object> commands = new ArrayList<>();
+  final List<DroneCommand> commands = new ArrayList<>();
   final List<StateChange> changes = new ArrayList<>();
   final List<RunEvent> events = new ArrayList<>();
   final OrchestratorCore core;
@@ -79,7 +81,7 @@ final class CoreFixture implements Effects {
   }
 
   @Override
-  public void command(String drone, Object command) {
+  public void command(String drone, DroneCommand command) {
     commands.add(command);
     if (command instanceof CancelAttempt cancel) {
       cancels.add(cancel);
@@ -259,11 +261,11 @@ final class CoreFixture implements Effects {
         original.cancelInProgress());
   }
 
-  long count(String type) {
+  long count(EventType type) {
     return changes.stream().filter(change -> change.type().equals(type)).count();
   }
 
-  long count(String type, long jobId) {
+  long count(EventType type, long jobId) {
     return changes.stream().filter(c -> c.type().equals(type) && Long.valueOf(jobId).equals(c.jobId())).count();
   }
 

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -88,8 +89,8 @@ class DeploySagaTest {
     assertThat(prod().currentVersion()).as("the pointer is back on the version before").isEqualTo("c0ffee0");
     assertThat(prod().deployingRun()).isNull();
 
-    List<String> saga = swarm.changes.stream().filter(change -> change.runId() == bad && change.type().startsWith("deploy."))
-        .map(StateChange::type).toList();
+    List<String> saga = swarm.changes.stream().filter(change -> change.runId() == bad && change.type().isDeploy())
+        .map(change -> change.type().wire()).toList();
     assertThat(saga).containsExactly("deploy.started", "deploy.step_done", "deploy.step_done", "deploy.step_done",
         "deploy.step_failed", "deploy.rollback_started", "deploy.rollback_started", "deploy.rollback_started",
         "deploy.rollback_started", "deploy.rolled_back");
@@ -163,7 +164,7 @@ class DeploySagaTest {
 
     assertThat(swarm.cancels).extracting(CancelAttempt::attempt).containsExactly(olderLint.attempt());
     assertThat(swarm.job(older, "deploy").state()).isEqualTo(JobState.ASSIGNED);
-    assertThat(swarm.count("job.not_cancelled", swarm.job(older, "deploy").id())).isEqualTo(1);
+    assertThat(swarm.count(EventType.JOB_NOT_CANCELLED, swarm.job(older, "deploy").id())).isEqualTo(1);
     swarm.finish(swarm.assignmentOf("build"), JobOutcome.SUCCEEDED); // the newer run's build
     assertThat(swarm.job(newer, "deploy").state()).isEqualTo(JobState.QUEUED);
     assertThat(swarm.job(newer, "deploy").reason()).contains("waiting for run " + older);

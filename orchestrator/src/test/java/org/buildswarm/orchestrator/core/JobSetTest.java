@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -59,7 +60,7 @@ class JobSetTest {
     assertThat(swarm.job(run, "list-packages").state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(onDrone(run)).containsExactly("libc");
     assertThat(swarm.job(run, "publish").needs()).containsExactlyInAnyOrder("list-packages", "libc", "zlib", "tools");
-    StateChange extended = swarm.changes.stream().filter(c -> c.type().equals("run.extended")).findFirst().orElseThrow();
+    StateChange extended = swarm.changes.stream().filter(c -> c.type() == EventType.RUN_EXTENDED).findFirst().orElseThrow();
     assertThat(extended.addedJobs()).extracting(job -> job.plan().name()).containsExactly("libc", "zlib", "tools");
     assertThat(extended.replannedJobs()).extracting(job -> job.plan().name()).containsExactly("publish");
 
@@ -85,7 +86,7 @@ class JobSetTest {
         .contains("jobs.json:2:12: unknown field \"stepz\" in job \"libc\" (did you mean \"steps\"?)");
     assertThat(swarm.job(run, "publish").state()).isEqualTo(JobState.SKIPPED);
     assertThat(swarm.run(run).jobs()).hasSize(2);
-    assertThat(swarm.count("run.extended")).isZero();
+    assertThat(swarm.count(EventType.RUN_EXTENDED)).isZero();
   }
 
   @Test
@@ -121,7 +122,7 @@ class JobSetTest {
     rows.add(new StoredJob(swarm.job(run, "list-packages").id(), run, original.jobs().get(0).plan(),
         new JobStatus(JobState.RUNNING, 1, emitter.attempt().token(), "a", 0, 0, null, null, List.of(), null, 1L, 2L,
             null)));
-    StateChange extended = swarm.changes.stream().filter(c -> c.type().equals("run.extended")).findFirst().orElseThrow();
+    StateChange extended = swarm.changes.stream().filter(c -> c.type() == EventType.RUN_EXTENDED).findFirst().orElseThrow();
     StoredJob publish = extended.replannedJobs().get(0);
     rows.add(new StoredJob(publish.id(), run, publish.plan(), original.jobs().get(1).status()));
     rows.addAll(extended.addedJobs());
@@ -137,7 +138,7 @@ class JobSetTest {
     restarted.core.schedule();
     assertThat(restarted.job(run, "list-packages").state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(restarted.run(run).jobs()).hasSize(5);
-    assertThat(restarted.count("run.extended")).isZero();
+    assertThat(restarted.count(EventType.RUN_EXTENDED)).isZero();
     assertThat(restarted.job(run, "libc").state()).isEqualTo(JobState.ASSIGNED);
   }
 

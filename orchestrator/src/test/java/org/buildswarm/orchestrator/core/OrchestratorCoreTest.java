@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -84,8 +85,8 @@ class OrchestratorCoreTest {
     f.finish(f.assignmentOf("d"), JobOutcome.SUCCEEDED);
 
     assertThat(f.run(run).run().state()).isEqualTo(RunState.SUCCEEDED);
-    assertThat(f.count("job.succeeded")).isEqualTo(4);
-    assertThat(f.count("run.succeeded")).isEqualTo(1);
+    assertThat(f.count(EventType.JOB_SUCCEEDED)).isEqualTo(4);
+    assertThat(f.count(EventType.RUN_SUCCEEDED)).isEqualTo(1);
   }
 
   @Test
@@ -187,15 +188,15 @@ class OrchestratorCoreTest {
     f.advance(CoreOptions.DEFAULT_LEASE_MS - 1);
     f.heartbeat("d2");
     assertThat(f.job(run, "a").state()).isEqualTo(JobState.ASSIGNED);
-    assertThat(f.count("drone.lost")).isZero();
+    assertThat(f.count(EventType.DRONE_LOST)).isZero();
     f.advance(1);
-    assertThat(f.count("drone.lost")).isEqualTo(1);
+    assertThat(f.count(EventType.DRONE_LOST)).isEqualTo(1);
     for (int i = 0; i < 10; i++) {
       f.heartbeat("d2");
       f.advance(2_000);
     }
-    assertThat(f.count("drone.lost")).as("d1 is lost once, d2 kept its lease").isEqualTo(1);
-    assertThat(f.count("job.requeued")).isEqualTo(1);
+    assertThat(f.count(EventType.DRONE_LOST)).as("d1 is lost once, d2 kept its lease").isEqualTo(1);
+    assertThat(f.count(EventType.JOB_REQUEUED)).isEqualTo(1);
 
     AssignJob second = f.assignmentOf("a");
     assertThat(second.attempt().token()).isNotEqualTo(first.attempt().token());
@@ -245,7 +246,7 @@ class OrchestratorCoreTest {
     assertThat(f.job(run, "b").tests()).isNull();
     assertThat(f.run(run).tests()).isEqualTo(summary);
     org.buildswarm.orchestrator.store.StateChange retry = f.changes.stream()
-        .filter(change -> change.type().equals("job.retry_scheduled")).findFirst().orElseThrow();
+        .filter(change -> change.type() == EventType.JOB_RETRY_SCHEDULED).findFirst().orElseThrow();
     assertThat(retry.tests()).isEqualTo(new org.buildswarm.orchestrator.store.AttemptTests(first.attempt().jobId(), 1,
         results));
     assertThat(retry.jobStatus().tests()).isEqualTo(summary);
@@ -280,12 +281,12 @@ class OrchestratorCoreTest {
     ReportReply late = f.finish(onD1, JobOutcome.SUCCEEDED);
     assertThat(late.accepted()).isFalse();
     assertThat(f.core.counters().staleReports()).isEqualTo(1);
-    assertThat(f.count("report.stale")).isEqualTo(1);
+    assertThat(f.count(EventType.REPORT_STALE)).isEqualTo(1);
     assertThat(f.job(run, "a").state()).isEqualTo(JobState.ASSIGNED);
 
     assertThat(f.finish(onD2, JobOutcome.SUCCEEDED).accepted()).isTrue();
     assertThat(f.finish(onD2, JobOutcome.SUCCEEDED).accepted()).as("a resent report is acked").isTrue();
-    assertThat(f.count("job.succeeded")).isEqualTo(1);
+    assertThat(f.count(EventType.JOB_SUCCEEDED)).isEqualTo(1);
     assertThat(f.core.counters().staleReports()).isEqualTo(1);
   }
 
@@ -322,7 +323,7 @@ class OrchestratorCoreTest {
     assertThat(f.job(run, "a").state()).as("a fresh assignment may be missing from a heartbeat").isEqualTo(JobState.ASSIGNED);
     f.advance(5_000);
     f.heartbeatWith("d1");
-    assertThat(f.count("job.requeued")).isEqualTo(1);
+    assertThat(f.count(EventType.JOB_REQUEUED)).isEqualTo(1);
   }
 
   @Test
@@ -425,7 +426,7 @@ class OrchestratorCoreTest {
     f.core.schedule();
     assertThat(f.core.droneList().drones().stream().filter(d -> d.name().equals("d1")).findFirst().orElseThrow().state())
         .as("not grounded: a restart is not a fault").isEqualTo("unavailable");
-    assertThat(f.count("drone.grounded")).isZero();
+    assertThat(f.count(EventType.DRONE_GROUNDED)).isZero();
     assertThat(f.assignmentDrones.subList(before, f.assignmentDrones.size())).as("requeued work goes elsewhere")
         .doesNotContain("d1");
     f.register("d1", 4); // back after its restart
@@ -444,7 +445,7 @@ class OrchestratorCoreTest {
     f.core.assignAcknowledged("d1", f.assignmentOf("a").attempt(),
         org.buildswarm.protocol.message.AssignReply.refuse("d1", org.buildswarm.protocol.message.AssignReply.STOPPING));
     f.core.schedule();
-    assertThat(f.count("drone.grounded")).isZero();
+    assertThat(f.count(EventType.DRONE_GROUNDED)).isZero();
     assertThat(f.job(run, "a").state()).as("no more offers to a drone on its way out").isEqualTo(JobState.QUEUED);
   }
 
@@ -457,7 +458,7 @@ class OrchestratorCoreTest {
       f.finish(f.assignmentOf(job), JobOutcome.INFRA_ERROR);
     }
     assertThat(f.core.droneList().drones().get(0).state()).isEqualTo("grounded");
-    assertThat(f.count("drone.grounded")).isEqualTo(1);
+    assertThat(f.count(EventType.DRONE_GROUNDED)).isEqualTo(1);
     int before = f.assignments.size();
     f.core.schedule();
     assertThat(f.assignments).hasSize(before);
@@ -539,7 +540,7 @@ class OrchestratorCoreTest {
     assertThat(view.state()).isEqualTo("unavailable");
     assertThat(view.reason()).isEqualTo(reason);
     assertThat(f.changes).anySatisfy(change -> {
-      assertThat(change.type()).isEqualTo("drone.unavailable");
+      assertThat(change.type()).isEqualTo(EventType.DRONE_UNAVAILABLE);
       assertThat(change.data()).containsEntry("reason", reason);
     });
     f.heartbeat("d1");
@@ -566,7 +567,7 @@ class OrchestratorCoreTest {
     f.core.drones().setMode("d1", DroneMode.ACTIVE, "ops");
     f.core.schedule();
     assertThat(f.job(run, "b").state()).isEqualTo(JobState.ASSIGNED);
-    assertThat(f.count("drone.mode")).isEqualTo(2);
+    assertThat(f.count(EventType.DRONE_MODE)).isEqualTo(2);
   }
 
   @Test
@@ -648,7 +649,7 @@ class OrchestratorCoreTest {
     after.finish("d1", new AttemptRef(a.id(), 1, oldEpochToken), JobOutcome.SUCCEEDED);
     after.finish(after.assignmentOf("b"), JobOutcome.SUCCEEDED);
     assertThat(after.run(stored.id()).run().state()).isEqualTo(RunState.SUCCEEDED);
-    assertThat(after.count("job.succeeded", a.id())).isEqualTo(1);
+    assertThat(after.count(EventType.JOB_SUCCEEDED, a.id())).isEqualTo(1);
   }
 
   @Test

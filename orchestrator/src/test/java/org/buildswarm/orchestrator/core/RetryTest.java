@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -62,14 +63,14 @@ class RetryTest {
     assertThat(swarm.job(run, "b").exitCode()).as("the old attempt's result is gone from the job").isNull();
 
     List<StateChange> group = swarm.together.get(0);
-    assertThat(group).extracting(StateChange::type).containsExactly("run.retried", "job.retried", "job.retried");
+    assertThat(group).extracting(StateChange::type).containsExactly(EventType.RUN_RETRIED, EventType.JOB_RETRIED, EventType.JOB_RETRIED);
     assertThat(group.get(0).runStatus().state()).isEqualTo(RunState.RUNNING);
     assertThat(group.get(0).runStatus().finishedAt()).isNull();
     assertThat(group.get(0).data()).containsEntry("requestedBy", "alice").containsEntry("retried", "failed jobs");
     assertThat(group.get(1).data()).containsEntry("previousState", "FAILED").containsEntry("previousAttempt", 1)
         .containsEntry("reason", "retried by alice");
     assertThat(group.get(2).data()).containsEntry("previousState", "SKIPPED");
-    assertThat(swarm.events).extracting(RunEvent::type).contains("run.retried", "job.retried");
+    assertThat(swarm.events).extracting(RunEvent::type).contains(EventType.RUN_RETRIED, EventType.JOB_RETRIED);
 
     swarm.finish(b2, JobOutcome.SUCCEEDED);
     AssignJob d = swarm.assignmentOf("d");
@@ -77,8 +78,8 @@ class RetryTest {
     swarm.finish(d, JobOutcome.SUCCEEDED);
     assertThat(swarm.run(run).run().state()).isEqualTo(RunState.SUCCEEDED);
     assertThat(swarm.run(run).run().finishedAt()).isNotNull();
-    assertThat(swarm.count("run.failed")).isEqualTo(1);
-    assertThat(swarm.count("run.succeeded")).isEqualTo(1);
+    assertThat(swarm.count(EventType.RUN_FAILED)).isEqualTo(1);
+    assertThat(swarm.count(EventType.RUN_SUCCEEDED)).isEqualTo(1);
   }
 
   @Test
@@ -131,7 +132,7 @@ class RetryTest {
     assertThat(swarm.core.retryJob(run, dSkipped, "x").message())
         .isEqualTo("job \"d\" needs \"b\", which failed; retry the failed jobs (or that one) instead");
     swarm.finish(swarm.assignmentOf("c"), JobOutcome.SUCCEEDED);
-    assertThat(swarm.count("run.retried")).as("nothing refused is recorded").isZero();
+    assertThat(swarm.count(EventType.RUN_RETRIED)).as("nothing refused is recorded").isZero();
     assertThat(swarm.run(run).run().state()).isEqualTo(RunState.FAILED);
   }
 

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.core;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -101,7 +102,7 @@ class WaitReasonTest {
       swarm.core.schedule();
       refusing("d1", null); // its next heartbeat says it recovered
     }
-    assertThat(swarm.count("drone.grounded")).as("a refusal is an answer, not a failure").isZero();
+    assertThat(swarm.count(EventType.DRONE_GROUNDED)).as("a refusal is an answer, not a failure").isZero();
     swarm.core.assignAcknowledged("d1", swarm.assignmentOf("a").attempt(), AssignReply.refuse("d1", disk));
     swarm.core.schedule();
     int offers = swarm.assignments.size();

@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.store;
 
+import org.buildswarm.protocol.message.DroneCommand;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +73,7 @@ final class CoreOnStore implements Effects {
   }
 
   @Override
-  public void command(String drone, Object command) {
+  public void command(String drone, DroneCommand command) {
   }
 
   @Override

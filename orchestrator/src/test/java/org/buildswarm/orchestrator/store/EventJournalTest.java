@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.store;
 
+import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
@@ -36,7 +37,7 @@ class EventJournalTest {
   }
 
   private static StateChange change(long run) {
-    return new StateChange(1, run, null, "run.note", Map.of(), null, null, null, null, null, null, null);
+    return new StateChange(1, run, null, EventType.RUN_EXTENDED, Map.of(), null, null, null, null, null, null, null);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package org.buildswarm.protocol.api;
 
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.RunState;
 
@@ -10,7 +11,7 @@ import org.buildswarm.protocol.RunState;
  * @param tests the job's test summary (of its latest attempt), when it has one
  */
 public record RunEvent(
-    String type,
+    EventType type,
     long runId,
     Long jobId,
     String jobName,
@@ -20,7 +21,7 @@ public record RunEvent(
     String reason,
     long at,
     TestSummary tests) {
-  public RunEvent(String type, long runId, Long jobId, String jobName, JobState jobState, RunState runState, String drone,
+  public RunEvent(EventType type, long runId, Long jobId, String jobName, JobState jobState, RunState runState, String drone,
       String reason, long at) {
     this(type, runId, jobId, jobName, jobState, runState, drone, reason, at, null);
   }

@@ -8,7 +8,7 @@ package org.buildswarm.protocol.message;
  * @param gitCredentials what reading its source needs, for a private repository; null: nothing
  */
 public record AssignJob(String drone, long epoch, AttemptRef attempt, long runId, String jobName,
-    JobExecution execution, String jobToken, GitCredentials gitCredentials) implements ToDrone {
+    JobExecution execution, String jobToken, GitCredentials gitCredentials) implements DroneCommand {
   public AssignJob(String drone, long epoch, AttemptRef attempt, long runId, String jobName, JobExecution execution,
       String jobToken) {
     this(drone, epoch, attempt, runId, jobName, execution, jobToken, null);

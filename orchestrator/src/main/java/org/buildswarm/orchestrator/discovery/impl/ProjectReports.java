@@ -1,5 +1,6 @@
 package org.buildswarm.orchestrator.discovery.impl;
 
+import org.buildswarm.protocol.EventType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -64,10 +65,11 @@ public final class ProjectReports {
   /** A run event: reports what it changes for its project, if that project reports anything. */
   public void onEvent(RunEvent event) {
     // A retried run is pending again: its commit status goes back to pending until it finishes again.
-    boolean runChange = event.jobId() == null && (event.type().equals("run.created") || event.type().equals("run.finished")
-        || event.type().equals("run.retried"));
-    boolean deployDone = event.type().equals("deploy.succeeded") || event.type().equals("deploy.rolled_back")
-        || event.type().equals("deploy.rollback_failed");
+    EventType type = event.type();
+    boolean runChange = event.jobId() == null
+        && (type == EventType.RUN_CREATED || type == EventType.RUN_FINISHED || type == EventType.RUN_RETRIED);
+    boolean deployDone = type == EventType.DEPLOY_SUCCEEDED || type == EventType.DEPLOY_ROLLED_BACK
+        || type == EventType.DEPLOY_ROLLBACK_FAILED;
     boolean jobChange = jobStatuses && event.jobId() != null && event.jobState() != null;
     if (!runChange && !deployDone && !jobChange) {
       return;
@@ -111,7 +113,7 @@ public final class ProjectReports {
       }
     }
     Notifier notifier = project.notifier();
-    if (notifier != null && event != null && (event.type().equals("run.finished") || event.type().startsWith("deploy."))) {
+    if (notifier != null && event != null && (event.type() == EventType.RUN_FINISHED || event.type().isDeploy())) {
       notify(project, notifier, event, run, link);
     }
   }
@@ -153,8 +155,9 @@ public final class ProjectReports {
 
   private void notify(Project project, Notifier notifier, RunEvent event, RunSummary run, String link) {
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("event", event.type().equals("run.finished")
-        ? "run." + run.state().name().toLowerCase(Locale.ROOT) : event.type());
+    // A finished run is told as how it ended (run.failed); one already retried again stays "run.finished".
+    body.put("event", event.type() == EventType.RUN_FINISHED && run.state().isTerminal()
+        ? EventType.runEnded(run.state()).wire() : event.type().wire());
     body.put("project", project.name());
     body.put("run", run.id());
     body.put("pipeline", run.pipeline());

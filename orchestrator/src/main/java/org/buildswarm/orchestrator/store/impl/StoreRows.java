@@ -107,7 +107,7 @@ final class StoreRows {
   }
 
   static Object[] event(StateChange change) {
-    return new Object[] {change.at(), change.runId(), change.jobId(), change.type(), ProtocolJson.toJson(change.data())};
+    return new Object[] {change.at(), change.runId(), change.jobId(), change.type().wire(), ProtocolJson.toJson(change.data())};
   }
 
   /** For {@link StoreSql#INSERT_ATTEMPT}. */

@@ -1,6 +1,7 @@
 package org.buildswarm.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -197,11 +198,8 @@ class ClusterSystemTest {
         "--event-bus-port", "0", "--credentials", foreign.toString(),
         "--work-dir", work.resolve("intruder").toString()));
     String refusal = "the orchestrator refused drone intruder: refused: its seal does not match";
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (!intruder.stderr().contains(refusal) && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
-    assertThat(intruder.stderr()).contains(refusal);
+    await("the intruder told why it was refused").atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+        .until(intruder::stderr, said -> said.contains(refusal));
     assertThat(cluster.orchestrator.stderr())
         .contains("refused a message: RegisterDrone on buildswarm.drone.register: its seal does not match");
     JsonNode droneList = cluster.api.get("/api/v1/drones").json().path("drones");
@@ -229,9 +227,10 @@ class ClusterSystemTest {
       }
       assertThat(view.path("reason").asText()).startsWith("disk space low: ").contains("free in the work directory");
       long run = submit("full", "jobs:\n  there:\n    labels: [node-full]\n    steps: [\"true\"]\n");
-      Thread.sleep(3_000);
-      JsonNode job = awaitJob(run, "there", any -> true);
-      assertThat(job.path("state").asText()).as("waits for the drone to recover, not unschedulable").isEqualTo("QUEUED");
+      awaitJob(run, "there", job -> job.path("state").asText().equals("QUEUED"));
+      await("job there waits for the drone to recover, not unschedulable").during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+          .until(() -> awaitJob(run, "there", any -> true).path("state").asText(), "QUEUED"::equals);
       assertThat(cluster.api.post("/api/v1/runs/" + run + "/cancel", Map.of()).status()).isEqualTo(200);
     } finally {
       full.close();
@@ -272,13 +271,10 @@ class ClusterSystemTest {
       yaml.append("  j").append(i).append(": {cores: 2, labels: [linux], steps: [\"sleep 4\"]}\n");
     }
     long run = submit("restart", yaml.toString());
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    Map<String, JsonNode> jobs = jobs(cluster.api.get("/api/v1/runs/" + run).json());
-    while (jobs.values().stream().filter(job -> job.path("state").asText().equals("RUNNING")).count() < 3
-        && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-      jobs = jobs(cluster.api.get("/api/v1/runs/" + run).json());
-    }
+    Map<String, JsonNode> jobs = await("three jobs of run " + run + " running").atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> jobs(cluster.api.get("/api/v1/runs/" + run).json()),
+            found -> found.values().stream().filter(job -> job.path("state").asText().equals("RUNNING")).count() >= 3);
     Thread.sleep(500); // let the orchestrator write what it knows
     List<String> runningAtKill = jobs.values().stream().filter(job -> job.path("state").asText().equals("RUNNING"))
         .map(job -> job.path("name").asText()).toList();

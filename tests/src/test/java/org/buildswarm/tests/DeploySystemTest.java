@@ -1,6 +1,7 @@
 package org.buildswarm.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ class DeploySystemTest {
   /** Without a sandbox: the deploy targets here are files on this host, written by the jobs (the sandbox is JobEscapeSystemTest's). */
   private static final String[] UNSANDBOXED = {"--sandbox", "none"};
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration POLL = Duration.ofMillis(200);
 
   @TempDir
   static Path work;
@@ -223,9 +225,9 @@ class DeploySystemTest {
     firstDrone.kill(); // mid-deploy: the step may have done anything
     JsonNode held = awaitJob("held", 1, "ship", job -> job.path("state").asText().equals("HELD"));
     assertThat(held.path("reason").asText()).contains("not idempotent");
-    Thread.sleep(3_000);
-    JsonNode still = awaitJob("held", 1, "ship", job -> true);
-    assertThat(still.path("state").asText()).as("not run again by itself, though d2 is free").isEqualTo("HELD");
+    JsonNode still = await("ship stays held, not run again by itself though d2 is free").during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(10)).pollInterval(POLL)
+        .until(() -> awaitJob("held", 1, "ship", job -> true), job -> job.path("state").asText().equals("HELD"));
     assertThat(still.path("attempt").asInt()).isEqualTo(1);
     firstDrone = cluster.startDrone("d1", 4, null, "127.0.0.1", UNSANDBOXED); // comes back without it: still held
 
@@ -241,8 +243,8 @@ class DeploySystemTest {
     JsonNode done = cluster.api.awaitRun(run, TIMEOUT);
     assertThat(done.path("run").path("state").asText()).as("%s", done).isEqualTo("SUCCEEDED");
     assertThat(prod("held").path("currentVersion").asText()).isEqualTo(sha);
-    Thread.sleep(1_000);
-    assertThat(Files.readAllLines(log)).as("the lost attempt never deployed").containsExactly("attempt 2 " + sha);
+    await("the lost attempt never deployed").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .pollInterval(POLL).until(() -> Files.readAllLines(log), lines -> lines.equals(List.of("attempt 2 " + sha)));
   }
 
   @Test
@@ -293,34 +295,28 @@ class DeploySystemTest {
 
   /** The project's run number {@code ordinal} (1 = its first), once it has finished. */
   private static JsonNode awaitRun(String project, int ordinal) throws Exception {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      JsonNode runs = cluster.api.get("/api/v1/runs?project=" + project).json().path("runs");
-      if (runs.size() >= ordinal) {
-        return cluster.api.awaitRun(runs.get(runs.size() - ordinal).path("id").asLong(), TIMEOUT);
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("no run " + ordinal + " of " + project + " within " + TIMEOUT);
+    JsonNode runs = await("run " + ordinal + " of " + project).atMost(TIMEOUT).pollInterval(POLL)
+        .until(() -> cluster.api.get("/api/v1/runs?project=" + project).json().path("runs"),
+            found -> found.size() >= ordinal);
+    return cluster.api.awaitRun(runs.get(runs.size() - ordinal).path("id").asLong(), TIMEOUT);
   }
 
   /** Waits until job {@code name} of the project's run number {@code ordinal} is as described, and returns it. */
-  private static JsonNode awaitJob(String project, int ordinal, String name, Predicate<JsonNode> condition)
-      throws Exception {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    JsonNode last = null;
-    while (System.nanoTime() < deadline) {
-      JsonNode runs = cluster.api.get("/api/v1/runs?project=" + project).json().path("runs");
-      if (runs.size() >= ordinal) {
-        last = cluster.api.get("/api/v1/runs/" + runs.get(runs.size() - ordinal).path("id").asLong()).json();
-        for (JsonNode job : last.path("jobs")) {
-          if (job.path("name").asText().equals(name) && condition.test(job)) {
-            return job;
+  private static JsonNode awaitJob(String project, int ordinal, String name, Predicate<JsonNode> condition) {
+    return await("job " + name + " of run " + ordinal + " of " + project).atMost(TIMEOUT).pollInterval(POLL)
+        .until(() -> {
+          JsonNode runs = cluster.api.get("/api/v1/runs?project=" + project).json().path("runs");
+          if (runs.size() < ordinal) {
+            return java.util.Optional.<JsonNode>empty();
           }
-        }
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("job " + name + " of run " + ordinal + " of " + project + " never got there: " + last);
+          JsonNode run = cluster.api.get("/api/v1/runs/" + runs.get(runs.size() - ordinal).path("id").asLong()).json();
+          for (JsonNode job : run.path("jobs")) {
+            if (job.path("name").asText().equals(name) && condition.test(job)) {
+              return java.util.Optional.of(job);
+            }
+          }
+          return java.util.Optional.<JsonNode>empty();
+        }, java.util.Optional::isPresent)
+        .orElseThrow();
   }
 }

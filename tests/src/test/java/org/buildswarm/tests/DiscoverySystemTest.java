@@ -1,6 +1,7 @@
 package org.buildswarm.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiscoverySystemTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration POLL = Duration.ofMillis(200);
 
   @TempDir
   static Path work;
@@ -109,19 +111,29 @@ class DiscoverySystemTest {
   }
 
   /** The project's runs, oldest first, once there are {@code count} finished ones. */
-  private static List<JsonNode> awaitRuns(int count) throws Exception {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    List<JsonNode> runs = new ArrayList<>();
-    while (System.nanoTime() < deadline) {
-      runs.clear();
-      cluster.api.get("/api/v1/runs?project=shop").json().path("runs").forEach(runs::add);
-      if (runs.size() >= count && runs.stream().allMatch(run -> run.path("finishedAt").isNumber())) {
-        java.util.Collections.reverse(runs);
-        return runs;
+  private static List<JsonNode> awaitRuns(int count) {
+    List<JsonNode> runs = await(count + " finished runs of shop").atMost(TIMEOUT).pollInterval(POLL)
+        .until(() -> runsOf("shop"),
+            found -> found.size() >= count && found.stream().allMatch(run -> run.path("finishedAt").isNumber()));
+    java.util.Collections.reverse(runs);
+    return runs;
+  }
+
+  /** The project of that name in the projects API's list, or null. */
+  private static JsonNode named(JsonNode projects, String name) {
+    for (JsonNode project : projects) {
+      if (project.path("name").asText().equals(name)) {
+        return project;
       }
-      Thread.sleep(200);
     }
-    throw new AssertionError("not " + count + " finished runs of shop within " + TIMEOUT + ": " + runs);
+    return null;
+  }
+
+  /** A project's runs, newest first. */
+  private static List<JsonNode> runsOf(String project) throws Exception {
+    List<JsonNode> runs = new ArrayList<>();
+    cluster.api.get("/api/v1/runs?project=" + project).json().path("runs").forEach(runs::add);
+    return runs;
   }
 
   private static String log(JsonNode run) throws Exception {
@@ -152,8 +164,9 @@ class DiscoverySystemTest {
     String second = commit("version.txt", "2.0");
     runs = awaitRuns(2);
     assertThat(log(runs.get(1))).contains("building 2.0");
-    Thread.sleep(3_000); // a few more polls: nothing is started twice
-    assertThat(cluster.api.get("/api/v1/runs?project=shop").json().path("runs").size()).isEqualTo(2);
+    // A few more polls: nothing is started twice.
+    await("no third run of shop").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(POLL)
+        .until(() -> runsOf("shop").size(), size -> size == 2);
     assertThat(first).isNotEqualTo(second);
   }
 
@@ -164,19 +177,12 @@ class DiscoverySystemTest {
         .setCommitter("Ann", "ann@example.org").call().getName();
   }
 
-  private static JsonNode awaitFinishedRun(String project, String sha) throws Exception {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    JsonNode runs = null;
-    while (System.nanoTime() < deadline) {
-      runs = cluster.api.get("/api/v1/runs?project=" + project).json().path("runs");
-      for (JsonNode run : runs) {
-        if (sha.equals(run.path("source").path("revision").asText()) && run.path("finishedAt").isNumber()) {
-          return run;
-        }
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("no finished run of " + project + " at " + sha + ": " + runs);
+  private static JsonNode awaitFinishedRun(String project, String sha) {
+    return await("a finished run of " + project + " at " + sha).atMost(TIMEOUT).pollInterval(POLL)
+        .until(() -> runsOf(project).stream()
+            .filter(run -> sha.equals(run.path("source").path("revision").asText()) && run.path("finishedAt").isNumber())
+            .findFirst(), java.util.Optional::isPresent)
+        .orElseThrow();
   }
 
   @Test
@@ -244,31 +250,15 @@ class DiscoverySystemTest {
     assertThat(giteaSequence).as("the run's statuses, in order").endsWith("failure").containsOnly("pending", "failure");
 
     // The projects API: a project whose poll fails says why; one that works says what it saw.
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    JsonNode broken = null;
-    JsonNode projects = null;
-    while (System.nanoTime() < deadline) {
-      projects = cluster.api.get("/api/v1/projects").json().path("projects");
-      for (JsonNode project : projects) {
-        if (project.path("name").asText().equals("broken")) {
-          broken = project;
-        }
-      }
-      if (broken != null && broken.path("lastPollOk").isBoolean()) {
-        break;
-      }
-      Thread.sleep(200);
-    }
-    assertThat(broken).as("%s", projects).isNotNull();
+    JsonNode projects = await("a poll of project broken").atMost(TIMEOUT).pollInterval(POLL)
+        .until(() -> cluster.api.get("/api/v1/projects").json().path("projects"),
+            found -> named(found, "broken") != null && named(found, "broken").path("lastPollOk").isBoolean());
+    JsonNode broken = named(projects, "broken");
     assertThat(broken.path("lastPollOk").asBoolean()).isFalse();
     assertThat(broken.path("lastError").asText()).isNotBlank();
     assertThat(broken.path("failingSince").isNumber()).isTrue();
-    JsonNode healthy = null;
-    for (JsonNode project : projects) {
-      if (project.path("name").asText().equals("reported")) {
-        healthy = project;
-      }
-    }
+    JsonNode healthy = named(projects, "reported");
+    assertThat(healthy).as("%s", projects).isNotNull();
     assertThat(healthy.path("lastPollOk").asBoolean()).isTrue();
     assertThat(healthy.hasNonNull("lastError")).as("%s", healthy).isFalse();
     assertThat(healthy.path("forge").asText()).isEqualTo("github acme/reported");
@@ -327,16 +317,8 @@ class DiscoverySystemTest {
 
     var accepted = hook("push", "d-1", body, sign(body, SECRET));
     assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    JsonNode runs = null;
-    while (System.nanoTime() < deadline) {
-      runs = cluster.api.get("/api/v1/runs?project=hooked").json().path("runs");
-      if (runs.size() == 1 && runs.get(0).path("finishedAt").isNumber()) {
-        break;
-      }
-      Thread.sleep(100);
-    }
-    assertThat(runs).hasSize(1);
+    List<JsonNode> runs = await("the hooked run, finished").atMost(TIMEOUT).pollInterval(POLL)
+        .until(() -> runsOf("hooked"), found -> found.size() == 1 && found.get(0).path("finishedAt").isNumber());
     assertThat(log(runs.get(0))).contains("hooked build");
 
     var replay = hook("push", "d-1", body, sign(body, SECRET));
@@ -348,8 +330,8 @@ class DiscoverySystemTest {
     var deleted = hook("push", "d-2", deletion, sign(deletion, SECRET));
     assertThat(deleted.statusCode()).isEqualTo(200);
     assertThat(deleted.body()).contains("\"ignored\"");
-    Thread.sleep(2_000);
-    assertThat(cluster.api.get("/api/v1/runs?project=hooked").json().path("runs").size()).isEqualTo(1);
+    await("no run for a replayed or deleted ref").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+        .pollInterval(POLL).until(() -> runsOf("hooked").size(), size -> size == 1);
 
     String metrics = cluster.api.get("/metrics").text();
     assertThat(metrics)

@@ -83,7 +83,7 @@ public final class OrchestratorCore {
   private long addedJobCounter;
 
   /** Expected duration of a job, by project and pipeline job name: a moving average of its successes. */
-  private final Map<String, Long> estimates = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Long> estimates = new HashMap<>();
   private final Map<Long, RunEntry> runs = new LinkedHashMap<>();
   private final ArrayDeque<RunEntry> finishedRuns = new ArrayDeque<>();
   private final Map<Long, JobEntry> jobs = new HashMap<>();
@@ -793,8 +793,8 @@ public final class OrchestratorCore {
   }
 
   /**
-   * How long a job of this project and pipeline job name usually takes, or 0 if never seen. Safe
-   * to call from any thread (the planner runs on a worker).
+   * How long a job of this project and pipeline job name usually takes, or 0 if never seen. On the
+   * core's thread, like everything else here: a planner on a worker is given the values, not the core.
    */
   public long estimateMs(String project, String group) {
     return estimates.getOrDefault(project + '\u0000' + group, 0L);

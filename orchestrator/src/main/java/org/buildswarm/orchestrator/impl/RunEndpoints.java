@@ -5,7 +5,9 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -39,6 +41,7 @@ import org.buildswarm.protocol.api.RunQuery;
 import org.buildswarm.protocol.api.RunSummary;
 import org.buildswarm.protocol.api.SubmitResult;
 import org.buildswarm.protocol.api.SubmitRun;
+import org.buildswarm.protocol.pipeline.JobDefinition;
 import org.buildswarm.protocol.pipeline.Pipeline;
 import org.buildswarm.protocol.pipeline.PipelineException;
 import org.buildswarm.protocol.pipeline.PipelineReader;
@@ -129,21 +132,31 @@ public final class RunEndpoints {
 
   private void submit(SubmitRun request, Consumer<Object> reply, BiConsumer<Integer, String> fail) {
     String file = request.file() == null ? PipelineReader.DEFAULT_FILE : request.file();
-    // Parsing and planning are CPU work proportional to the file: keep them off the event loop.
+    // Parsing and planning are CPU work proportional to the file: keep them off the event loop. The
+    // core is single-threaded, so what the planner knows of job durations is read here between them.
     endpoints.vertx().executeBlocking(() -> {
       try {
-        Pipeline pipeline = new PipelineReader(options.pipelineLimits()).read(file, request.pipelineYaml());
-        String project = request.project() == null || request.project().isBlank() ? pipeline.name() : request.project();
-        Planner planner = new Planner(options.planner(), group -> core.estimateMs(project, group));
-        return new Parsed(planner.plan(pipeline, request.source().branch()), null);
+        return new Parsed(new PipelineReader(options.pipelineLimits()).read(file, request.pipelineYaml()), null);
       } catch (PipelineException e) {
         return new Parsed(null, e);
       }
     }, false).compose(parsed -> {
       if (parsed.problems() != null) {
-        return Future.succeededFuture(SubmitResult.invalid(parsed.problems().problems()));
+        return Future.<Object>succeededFuture(SubmitResult.invalid(parsed.problems().problems()));
       }
-      RunPlan plan = parsed.plan();
+      Pipeline pipeline = parsed.pipeline();
+      String named = request.project() == null || request.project().isBlank() ? pipeline.name() : request.project();
+      Map<String, Long> estimates = new HashMap<>();
+      for (JobDefinition job : pipeline.jobs()) {
+        estimates.put(job.name(), core.estimateMs(named, job.name()));
+      }
+      return endpoints.vertx().<Object>executeBlocking(() -> new Planner(options.planner(),
+          group -> estimates.getOrDefault(group, 0L)).plan(pipeline, request.source().branch()), false);
+    }).compose(planned -> {
+      if (planned instanceof SubmitResult invalid) {
+        return Future.succeededFuture(invalid);
+      }
+      RunPlan plan = (RunPlan) planned;
       String project = request.project() == null || request.project().isBlank() ? plan.pipelineName() : request.project();
       String badName = ProjectNames.problem(project);
       if (badName != null) {
@@ -176,7 +189,7 @@ public final class RunEndpoints {
     });
   }
 
-  private record Parsed(RunPlan plan, PipelineException problems) {}
+  private record Parsed(Pipeline pipeline, PipelineException problems) {}
 
   /** The same pipeline file, from the same source, as a new manual run (planned afresh, with today's estimates). */
   private void rerun(Message<RerunRequest> message) {

@@ -119,8 +119,9 @@ public final class StoreBenchmark {
         long runId = runs.get((n % jobIds.size()) / 10).runId();
         JobStatus status = new JobStatus(JobState.RUNNING, 1 + n / jobIds.size(), token + n, "drone-" + (n % 7), 0, 0,
             null, null, List.of(), null, 1L, 2L, null);
-        batch.add(new StateChange(n, runId, job, EventType.JOB_STARTED, Map.of("drone", "drone-" + (n % 7)), status, null,
-            new AttemptStatus(job, 1 + n / jobIds.size(), token + n, "drone-" + (n % 7), n, (long) n, null, null, null), null));
+        batch.add(StateChange.of(n, runId, job, EventType.JOB_STARTED, Map.of("drone", "drone-" + (n % 7)))
+            .withJob(status)
+            .withAttempt(new AttemptStatus(job, 1 + n / jobIds.size(), token + n, "drone-" + (n % 7), n, (long) n, null, null, null)));
       }
       await(store.append(batch));
     }

@@ -384,8 +384,8 @@ public final class OrchestratorCore {
     data.put("retried", what);
     data.put("jobs", plan.reset().size());
     List<StateChange> together = new ArrayList<>();
-    together.add(new StateChange(now, run.id, null, EventType.RUN_RETRIED, data, null,
-        reopened ? new RunStatus(run.state, null) : null));
+    together.add(StateChange.of(now, run.id, null, EventType.RUN_RETRIED, data)
+        .withRun(reopened ? new RunStatus(run.state, null) : null));
     List<String> names = new ArrayList<>();
     for (Map.Entry<JobEntry, String> entry : plan.reset().entrySet()) {
       JobEntry job = entry.getKey();
@@ -397,7 +397,7 @@ public final class OrchestratorCore {
       job.resetForRetry(entry.getValue());
       run.terminalJobs--;
       names.add(job.plan.name());
-      together.add(new StateChange(now, run.id, job.id, EventType.JOB_RETRIED, jobData, job.status(), null));
+      together.add(StateChange.of(now, run.id, job.id, EventType.JOB_RETRIED, jobData).withJob(job.status()));
     }
     for (JobEntry job : run.jobs) {
       if (job.state == JobState.WAITING) {
@@ -916,8 +916,8 @@ public final class OrchestratorCore {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("emittedBy", emitter.plan.name());
     data.put("jobs", added.size());
-    effects.record(new StateChange(now, run.id, emitter.id, EventType.RUN_EXTENDED, data, null, null, null, null, null,
-        addedRows, replanned));
+    effects.record(StateChange.of(now, run.id, emitter.id, EventType.RUN_EXTENDED, data)
+        .withJobsAdded(addedRows, replanned));
     publish(run, null, EventType.RUN_EXTENDED, null);
     return null;
   }
@@ -997,7 +997,7 @@ public final class OrchestratorCore {
     if (job != null) {
       data.put("currentToken", job.token);
     }
-    effects.record(new StateChange(now(), runId, attempt.jobId(), EventType.REPORT_STALE, data, null, null));
+    effects.record(StateChange.of(now(), runId, attempt.jobId(), EventType.REPORT_STALE, data));
     return ReportReply.stale(drone, "attempt " + attempt.attempt() + " (token " + attempt.token() + ") is no longer current");
   }
 
@@ -1247,8 +1247,7 @@ public final class OrchestratorCore {
     run.state = failed ? RunState.FAILED : cancelled ? RunState.CANCELLED : RunState.SUCCEEDED;
     run.finishedAt = now;
     RunStatus status = new RunStatus(run.state, now);
-    effects.record(new StateChange(now, run.id, null, EventType.runEnded(run.state),
-        Map.of(), null, status));
+    effects.record(StateChange.of(now, run.id, null, EventType.runEnded(run.state), Map.of()).withRun(status));
     publish(run, null, EventType.RUN_FINISHED, null);
     if (run.concurrencyGroup != null) {
       releaseParked(now);
@@ -1283,8 +1282,11 @@ public final class OrchestratorCore {
     job.pendingAttempt = null;
     org.buildswarm.orchestrator.store.AttemptTests tests = job.pendingTests;
     job.pendingTests = null;
-    effects.record(new StateChange(now, job.run.id, job.id, type, data, job.status(), runStatus, attempt, null, null,
-        null, null, tests));
+    effects.record(StateChange.of(now, job.run.id, job.id, type, data)
+        .withJob(job.status())
+        .withRun(runStatus)
+        .withAttempt(attempt)
+        .withTests(tests));
     publish(job.run, job, type, job.reason);
   }
 
@@ -1297,13 +1299,13 @@ public final class OrchestratorCore {
   /** An event about a run as a whole (a deploy saga's progress), with the deploy history change it makes. */
   void recordRunEvent(RunEntry run, long now, EventType type, Map<String, Object> data,
       org.buildswarm.orchestrator.store.DeploymentStatus deployment) {
-    effects.record(new StateChange(now, run.id, null, type, data, null, null, null, null, deployment, null, null));
+    effects.record(StateChange.of(now, run.id, null, type, data).withDeployment(deployment));
     publish(run, null, type, null);
   }
 
   void recordEnvironmentEvent(EventType type, Map<String, Object> data,
       org.buildswarm.orchestrator.store.DeploymentStatus deployment) {
-    effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null, null, null, deployment, null, null));
+    effects.record(StateChange.of(now(), SWARM_RUN_ID, null, type, data).withDeployment(deployment));
   }
 
   void recordSwarmEvent(EventType type, Map<String, Object> data) {
@@ -1311,7 +1313,7 @@ public final class OrchestratorCore {
   }
 
   void recordSwarmEvent(EventType type, Map<String, Object> data, DroneStatus drone) {
-    effects.record(new StateChange(now(), SWARM_RUN_ID, null, type, data, null, null, null, drone));
+    effects.record(StateChange.of(now(), SWARM_RUN_ID, null, type, data).withDrone(drone));
   }
 
   void commandDrone(String drone, DroneCommand command) {

@@ -44,6 +44,6 @@ public record NewRun(
     if (requestedBy != null) {
       data.put("requestedBy", requestedBy);
     }
-    return new StateChange(createdAt, runId, null, EventType.RUN_CREATED, data, null, null);
+    return StateChange.of(createdAt, runId, null, EventType.RUN_CREATED, data);
   }
 }

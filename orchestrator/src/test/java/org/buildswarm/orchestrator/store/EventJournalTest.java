@@ -37,7 +37,7 @@ class EventJournalTest {
   }
 
   private static StateChange change(long run) {
-    return new StateChange(1, run, null, EventType.RUN_EXTENDED, Map.of(), null, null, null, null, null, null, null);
+    return StateChange.of(1, run, null, EventType.RUN_EXTENDED, Map.of());
   }
 
   @Test

@@ -116,8 +116,8 @@ public abstract class StoreContract {
     long feature = await(store.createRun(newRun("shop", TWO_JOBS,
         new SourceSpec(SourceSpec.GIT, "https://git.example.org/shop.git", commit.sha(), "refs/heads/feature/x")))).runId();
     long other = await(store.createRun(newRun("docs", TWO_JOBS))).runId();
-    await(store.append(List.of(new StateChange(9, feature, null, EventType.RUN_FAILED, Map.of(), null,
-        new RunStatus(RunState.FAILED, 9L)))));
+    await(store.append(List.of(StateChange.of(9, feature, null, EventType.RUN_FAILED, Map.of())
+        .withRun(new RunStatus(RunState.FAILED, 9L)))));
 
     assertThat(await(store.findRun(main)).orElseThrow().source().commit()).isEqualTo(commit);
     RunPage all = await(store.listRuns(new RunQuery(10, null, null)));
@@ -184,9 +184,12 @@ public abstract class StoreContract {
     JobStatus assigned = new JobStatus(JobState.ASSIGNED, 1, 99, "d1", 0, 0, null, null, List.of(), null, 5L, null, null);
     JobStatus failed = new JobStatus(JobState.FAILED, 1, 99, "d1", 0, 1, 2, "make", List.of("boom"), "it broke", 5L, 6L, 7L);
     await(store.append(List.of(
-        new StateChange(5, created.runId(), a, EventType.JOB_ASSIGNED, Map.of("drone", "d1"), assigned, new RunStatus(RunState.RUNNING, null)),
-        new StateChange(7, created.runId(), a, EventType.JOB_FAILED, Map.of("reason", "it broke"), failed, null),
-        new StateChange(8, created.runId(), null, EventType.RUN_FAILED, Map.of(), null, new RunStatus(RunState.FAILED, 8L)))));
+        StateChange.of(5, created.runId(), a, EventType.JOB_ASSIGNED, Map.of("drone", "d1"))
+            .withJob(assigned)
+            .withRun(new RunStatus(RunState.RUNNING, null)),
+        StateChange.of(7, created.runId(), a, EventType.JOB_FAILED, Map.of("reason", "it broke")).withJob(failed),
+        StateChange.of(8, created.runId(), null, EventType.RUN_FAILED, Map.of())
+            .withRun(new RunStatus(RunState.FAILED, 8L)))));
     StoredRun run = await(store.findRun(created.runId())).orElseThrow();
     assertThat(run.state()).isEqualTo(RunState.FAILED);
     assertThat(run.finishedAt()).isEqualTo(8L);
@@ -208,9 +211,9 @@ public abstract class StoreContract {
         dependent.status());
     JobStatus queued = new JobStatus(JobState.QUEUED, 0, 0, null, 0, 0, null, null, List.of(), null, 9L, null, null);
     await(store.append(List.of(
-        new StateChange(9, created.runId(), before.jobs().get(0).id(), EventType.RUN_EXTENDED, Map.of("jobs", 1), null, null,
-            null, null, null, List.of(added), List.of(replanned)),
-        new StateChange(9, created.runId(), added.id(), EventType.JOB_QUEUED, Map.of(), queued, null))));
+        StateChange.of(9, created.runId(), before.jobs().get(0).id(), EventType.RUN_EXTENDED, Map.of("jobs", 1))
+            .withJobsAdded(List.of(added), List.of(replanned)),
+        StateChange.of(9, created.runId(), added.id(), EventType.JOB_QUEUED, Map.of()).withJob(queued))));
 
     StoredRun after = await(store.findRun(created.runId())).orElseThrow();
     assertThat(after.jobs()).extracting(StoredJob::id).containsExactly(before.jobs().get(0).id(), dependent.id(), added.id());
@@ -239,13 +242,12 @@ public abstract class StoreContract {
       assertThat(environment.previousVersion()).isEqualTo("v1");
       assertThat(environment.deployingRun()).isNull();
     });
-    await(store.append(List.of(new StateChange(17, 9, null, EventType.DEPLOY_STARTED, Map.of(), null, null, null, null,
-        new DeploymentStatus("shop", "stg", 9, "v9", null, DeploymentStatus.DeployState.STARTED, 17, null), null, null))));
+    await(store.append(List.of(StateChange.of(17, 9, null, EventType.DEPLOY_STARTED, Map.of())
+        .withDeployment(new DeploymentStatus("shop", "stg", 9, "v9", null, DeploymentStatus.DeployState.STARTED, 17, null)))));
     assertThat(await(store.environments())).extracting(e -> e.name(), e -> e.currentVersion(), e -> e.deployingRun())
         .containsExactly(tuple("prod", "v2", null), tuple("stg", null, 9L));
-    await(store.append(List.of(new StateChange(16, 0, null, EventType.ENVIRONMENT_ACTIVATED, Map.of(), null, null, null, null,
-        new DeploymentStatus("shop", "prod", 1, "v1", "v2", DeploymentStatus.DeployState.ACTIVATED, 16, "ops"), null,
-        null))));
+    await(store.append(List.of(StateChange.of(16, 0, null, EventType.ENVIRONMENT_ACTIVATED, Map.of())
+        .withDeployment(new DeploymentStatus("shop", "prod", 1, "v1", "v2", DeploymentStatus.DeployState.ACTIVATED, 16, "ops")))));
 
     assertThat(await(store.environments()).get(0).currentVersion()).isEqualTo("v1");
     assertThat(await(store.environments()).get(0).previousVersion()).isEqualTo("v2");
@@ -258,8 +260,8 @@ public abstract class StoreContract {
 
   private static StateChange deployment(long run, String version, String previous, DeploymentStatus.DeployState state,
       long at) {
-    return new StateChange(at, run, null, EventType.fromWire("deploy." + state.name().toLowerCase()), Map.of(), null, null, null, null,
-        new DeploymentStatus("shop", "prod", run, version, previous, state, at, null), null, null);
+    return StateChange.of(at, run, null, EventType.fromWire("deploy." + state.name().toLowerCase()), Map.of())
+        .withDeployment(new DeploymentStatus("shop", "prod", run, version, previous, state, at, null));
   }
 
   @Test
@@ -277,8 +279,8 @@ public abstract class StoreContract {
   void activeRunsAreThoseNotFinished() throws Exception {
     CreatedRun done = await(store.createRun(newRun("p", TWO_JOBS)));
     CreatedRun open = await(store.createRun(newRun("p", TWO_JOBS)));
-    await(store.append(List.of(new StateChange(9, done.runId(), null, EventType.RUN_SUCCEEDED, Map.of(), null,
-        new RunStatus(RunState.SUCCEEDED, 9L)))));
+    await(store.append(List.of(StateChange.of(9, done.runId(), null, EventType.RUN_SUCCEEDED, Map.of())
+        .withRun(new RunStatus(RunState.SUCCEEDED, 9L)))));
     assertThat(await(store.loadActiveRuns())).extracting(StoredRun::id).containsExactly(open.runId());
     assertThat(await(store.loadActiveRuns()).get(0).jobs()).hasSize(2);
   }
@@ -306,17 +308,22 @@ public abstract class StoreContract {
     long a = created.jobIds().get(0);
     JobStatus status = new JobStatus(JobState.RUNNING, 1, 11, "d1", 0, 0, null, null, List.of(), null, 1L, 2L, null);
     await(store.append(List.of(
-        new StateChange(1, created.runId(), a, EventType.JOB_ASSIGNED, Map.of(), status, null,
-            new AttemptStatus(a, 1, 11, "d1", 1, null, null, null, null), null),
-        new StateChange(2, created.runId(), a, EventType.JOB_STARTED, Map.of(), status, null,
-            new AttemptStatus(a, 1, 11, "d1", 1, 2L, null, null, null), null))));
+        StateChange.of(1, created.runId(), a, EventType.JOB_ASSIGNED, Map.of())
+            .withJob(status)
+            .withAttempt(new AttemptStatus(a, 1, 11, "d1", 1, null, null, null, null)),
+        StateChange.of(2, created.runId(), a, EventType.JOB_STARTED, Map.of())
+            .withJob(status)
+            .withAttempt(new AttemptStatus(a, 1, 11, "d1", 1, 2L, null, null, null)))));
     await(store.append(List.of(
-        new StateChange(3, created.runId(), a, EventType.JOB_REQUEUED, Map.of(), status, null,
-            new AttemptStatus(a, 1, 11, "d1", 999, null, 3L, "LOST", null), null),
-        new StateChange(4, created.runId(), a, EventType.JOB_ASSIGNED, Map.of(), status, null,
-            new AttemptStatus(a, 2, 12, "d2", 4, null, null, null, null), null),
-        new StateChange(5, created.runId(), a, EventType.JOB_FAILED, Map.of(), status, null,
-            new AttemptStatus(a, 2, 12, "d2", 4, 4L, 5L, "FAILED", 2), null))));
+        StateChange.of(3, created.runId(), a, EventType.JOB_REQUEUED, Map.of())
+            .withJob(status)
+            .withAttempt(new AttemptStatus(a, 1, 11, "d1", 999, null, 3L, "LOST", null)),
+        StateChange.of(4, created.runId(), a, EventType.JOB_ASSIGNED, Map.of())
+            .withJob(status)
+            .withAttempt(new AttemptStatus(a, 2, 12, "d2", 4, null, null, null, null)),
+        StateChange.of(5, created.runId(), a, EventType.JOB_FAILED, Map.of())
+            .withJob(status)
+            .withAttempt(new AttemptStatus(a, 2, 12, "d2", 4, 4L, 5L, "FAILED", 2)))));
     assertThat(await(store.attempts(a))).containsExactly(
         new AttemptStatus(a, 1, 11, "d1", 1, 2L, 3L, "LOST", null),
         new AttemptStatus(a, 2, 12, "d2", 4, 4L, 5L, "FAILED", 2));
@@ -338,23 +345,27 @@ public abstract class StoreContract {
     org.buildswarm.protocol.message.JobCacheResult hit =
         org.buildswarm.protocol.message.JobCacheResult.hit("k".repeat(64), 41, "pack");
     await(store.append(List.of(
-        new StateChange(1, first.runId(), linux, EventType.JOB_SUCCEEDED, Map.of(), running, null,
-            new AttemptStatus(linux, 1, 11, "d1", 1, 100L, 1_100L, "SUCCEEDED", 0), null),
+        StateChange.of(1, first.runId(), linux, EventType.JOB_SUCCEEDED, Map.of())
+            .withJob(running)
+            .withAttempt(new AttemptStatus(linux, 1, 11, "d1", 1, 100L, 1_100L, "SUCCEEDED", 0)),
         // A failed attempt says nothing of how long the job takes; its retry does.
-        new StateChange(2, first.runId(), bsd, EventType.JOB_FAILED, Map.of(), running, null,
-            new AttemptStatus(bsd, 1, 12, "d1", 1, 100L, 150L, "FAILED", 1), null),
-        new StateChange(3, first.runId(), bsd, EventType.JOB_SUCCEEDED, Map.of(), running, null,
-            new AttemptStatus(bsd, 2, 13, "d1", 2, 200L, 3_200L, "SUCCEEDED", 0), null),
+        StateChange.of(2, first.runId(), bsd, EventType.JOB_FAILED, Map.of())
+            .withJob(running)
+            .withAttempt(new AttemptStatus(bsd, 1, 12, "d1", 1, 100L, 150L, "FAILED", 1)),
+        StateChange.of(3, first.runId(), bsd, EventType.JOB_SUCCEEDED, Map.of())
+            .withJob(running)
+            .withAttempt(new AttemptStatus(bsd, 2, 13, "d1", 2, 200L, 3_200L, "SUCCEEDED", 0)),
         // Lost before it started: no duration at all.
-        new StateChange(4, first.runId(), lint, EventType.JOB_REQUEUED, Map.of(), running, null,
-            new AttemptStatus(lint, 1, 14, "d1", 1, null, 300L, "SUCCEEDED", null), null),
+        StateChange.of(4, first.runId(), lint, EventType.JOB_REQUEUED, Map.of())
+            .withJob(running)
+            .withAttempt(new AttemptStatus(lint, 1, 14, "d1", 1, null, 300L, "SUCCEEDED", null)),
         // Its result came from the cache: no build time.
-        new StateChange(5, first.runId(), pack, EventType.JOB_SUCCEEDED, Map.of(),
-            new JobStatus(JobState.SUCCEEDED, 1, 15, "d1", 0, 0, 0, null, List.of(), "cached from run 41", 1L, 2L, 3L,
-                null, hit), null,
-            new AttemptStatus(pack, 1, 15, "d1", 1, 400L, 410L, "SUCCEEDED", 0), null),
-        new StateChange(6, other.runId(), a, EventType.JOB_SUCCEEDED, Map.of(), running, null,
-            new AttemptStatus(a, 1, 16, "d2", 1, 500L, 2_500L, "SUCCEEDED", 0), null))));
+        StateChange.of(5, first.runId(), pack, EventType.JOB_SUCCEEDED, Map.of())
+            .withJob(new JobStatus(JobState.SUCCEEDED, 1, 15, "d1", 0, 0, 0, null, List.of(), "cached from run 41", 1L, 2L, 3L,
+                null, hit)).withAttempt(new AttemptStatus(pack, 1, 15, "d1", 1, 400L, 410L, "SUCCEEDED", 0)),
+        StateChange.of(6, other.runId(), a, EventType.JOB_SUCCEEDED, Map.of())
+            .withJob(running)
+            .withAttempt(new AttemptStatus(a, 1, 16, "d2", 1, 500L, 2_500L, "SUCCEEDED", 0)))));
     await(store.close());
     store = reopenStore(vertx);
     await(store.start());
@@ -375,12 +386,11 @@ public abstract class StoreContract {
     org.buildswarm.protocol.message.JobCacheResult ran = org.buildswarm.protocol.message.JobCacheResult.ran("b".repeat(64),
         false);
     await(store.append(List.of(
-        new StateChange(1, created.runId(), a, EventType.JOB_SUCCEEDED, Map.of("reason", "cached from run 41"),
-            new JobStatus(JobState.SUCCEEDED, 1, 11, "d1", 0, 0, 0, null, List.of(), "cached from run 41", 1L, 2L, 3L,
-                null, hit), null),
-        new StateChange(2, created.runId(), b, EventType.JOB_SUCCEEDED, Map.of(),
-            new JobStatus(JobState.SUCCEEDED, 1, 12, "d1", 0, 0, 0, null, List.of(), null, 1L, 2L, 4L, null, ran),
-            null))));
+        StateChange.of(1, created.runId(), a, EventType.JOB_SUCCEEDED, Map.of("reason", "cached from run 41"))
+            .withJob(new JobStatus(JobState.SUCCEEDED, 1, 11, "d1", 0, 0, 0, null, List.of(), "cached from run 41", 1L, 2L, 3L,
+                null, hit)),
+        StateChange.of(2, created.runId(), b, EventType.JOB_SUCCEEDED, Map.of())
+            .withJob(new JobStatus(JobState.SUCCEEDED, 1, 12, "d1", 0, 0, 0, null, List.of(), null, 1L, 2L, 4L, null, ran)))));
     await(store.close());
     store = reopenStore(vertx);
     await(store.start());
@@ -402,21 +412,22 @@ public abstract class StoreContract {
         List.of(failure, new org.buildswarm.protocol.api.TestFailure("s", "c", "n", "error", "", "", "", "", 0)), true);
     JobStatus afterFirst = new JobStatus(JobState.QUEUED, 1, 11, "d1", 1, 0, 1, "test", List.of(), "retry", 1L, 2L,
         null, first);
-    StateChange report = new StateChange(3, created.runId(), a, EventType.JOB_RETRY_SCHEDULED, Map.of(), afterFirst, null,
-        new AttemptStatus(a, 1, 11, "d1", 1, 2L, 3L, "FAILED", 1), null, null, null, null,
-        new AttemptTests(a, 1, failed));
+    StateChange report = StateChange.of(3, created.runId(), a, EventType.JOB_RETRY_SCHEDULED, Map.of())
+        .withJob(afterFirst)
+        .withAttempt(new AttemptStatus(a, 1, 11, "d1", 1, 2L, 3L, "FAILED", 1))
+        .withTests(new AttemptTests(a, 1, failed));
     await(store.append(List.of(report)));
     await(store.append(List.of(report))); // a resent report is written again, not twice
     assertThat(await(store.findRun(created.runId())).orElseThrow().jobs().get(0).status().tests()).isEqualTo(first);
     JobStatus retried = new JobStatus(JobState.RUNNING, 2, 12, "d2", 1, 0, null, null, List.of(), null, 1L, 4L, null);
-    await(store.append(List.of(new StateChange(4, created.runId(), a, EventType.JOB_ASSIGNED, Map.of(), retried, null))));
+    await(store.append(List.of(StateChange.of(4, created.runId(), a, EventType.JOB_ASSIGNED, Map.of())
+        .withJob(retried))));
     assertThat(await(store.findRun(created.runId())).orElseThrow().jobs().get(0).status().tests())
         .as("the new attempt has none yet").isNull();
     assertThat(await(store.testResults(a, null)).orElseThrow().attempt()).as("the latest with results").isEqualTo(1);
-    await(store.append(List.of(new StateChange(5, created.runId(), a, EventType.JOB_SUCCEEDED, Map.of(),
-        new JobStatus(JobState.SUCCEEDED, 2, 12, "d2", 1, 0, 0, null, List.of(), null, 1L, 4L, 5L, second), null,
-        null, null, null, null, null,
-        new AttemptTests(a, 2, new org.buildswarm.protocol.message.TestResults(second, List.of(), false))))));
+    await(store.append(List.of(StateChange.of(5, created.runId(), a, EventType.JOB_SUCCEEDED, Map.of())
+        .withJob(new JobStatus(JobState.SUCCEEDED, 2, 12, "d2", 1, 0, 0, null, List.of(), null, 1L, 4L, 5L, second))
+        .withTests(new AttemptTests(a, 2, new org.buildswarm.protocol.message.TestResults(second, List.of(), false))))));
 
     await(store.close());
     store = reopenStore(vertx);
@@ -434,12 +445,12 @@ public abstract class StoreContract {
   @Test
   void dronesKeepTheirLatestRecordAndTheOperatorsMode() throws Exception {
     await(store.append(List.of(
-        new StateChange(1, 0, null, EventType.DRONE_REGISTERED, Map.of(), null, null, null,
-            new DroneStatus("d1", "h1", 8, List.of("linux"), null, 1)),
-        new StateChange(2, 0, null, EventType.DRONE_MODE, Map.of(), null, null, null,
-            new DroneStatus("d1", "h1", 8, List.of("linux"), org.buildswarm.protocol.DroneMode.DRAINING, 2)),
-        new StateChange(3, 0, null, EventType.DRONE_REGISTERED, Map.of(), null, null, null,
-            new DroneStatus("d2", "h2", 4, List.of(), null, 3)))));
+        StateChange.of(1, 0, null, EventType.DRONE_REGISTERED, Map.of())
+            .withDrone(new DroneStatus("d1", "h1", 8, List.of("linux"), null, 1)),
+        StateChange.of(2, 0, null, EventType.DRONE_MODE, Map.of())
+            .withDrone(new DroneStatus("d1", "h1", 8, List.of("linux"), org.buildswarm.protocol.DroneMode.DRAINING, 2)),
+        StateChange.of(3, 0, null, EventType.DRONE_REGISTERED, Map.of())
+            .withDrone(new DroneStatus("d2", "h2", 4, List.of(), null, 3)))));
     assertThat(await(store.drones())).containsExactly(
         new DroneStatus("d1", "h1", 8, List.of("linux"), org.buildswarm.protocol.DroneMode.DRAINING, 2),
         new DroneStatus("d2", "h2", 4, List.of(), null, 3));
@@ -575,13 +586,13 @@ public abstract class StoreContract {
       assertThatThrownBy(() -> await(store.createRun(newRun("p", TWO_JOBS))))
           .isInstanceOf(FencedException.class)
           .hasMessage("epoch " + mine + " is fenced off: orchestrator epoch " + theirs + " has taken over");
-      assertThatThrownBy(() -> await(store.append(List.of(new StateChange(9, runId, null, EventType.RUN_CANCELLED, Map.of(),
-          null, new RunStatus(RunState.CANCELLED, 9L))))))
+      assertThatThrownBy(() -> await(store.append(List.of(StateChange.of(9, runId, null, EventType.RUN_CANCELLED, Map.of())
+          .withRun(new RunStatus(RunState.CANCELLED, 9L))))))
           .isInstanceOf(FencedException.class);
       // Both refused writes in one group commit, beside one that is not fenced: only they fail.
       Future<CreatedRun> refusedRun = store.createRun(newRun("p", TWO_JOBS));
-      Future<Void> refusedChange = store.append(List.of(new StateChange(10, runId, null, EventType.RUN_CANCELLED, Map.of(),
-          null, new RunStatus(RunState.CANCELLED, 10L))));
+      Future<Void> refusedChange = store.append(List.of(StateChange.of(10, runId, null, EventType.RUN_CANCELLED, Map.of())
+          .withRun(new RunStatus(RunState.CANCELLED, 10L))));
       Future<Boolean> token = store.saveToken("ab".repeat(32), "ci", Role.DEVELOPER);
       assertThat(await(Future.join(refusedRun, refusedChange, token).otherwiseEmpty()))
           .as("the group settled").isNull();
@@ -595,8 +606,8 @@ public abstract class StoreContract {
       assertThat(await(newer.events(runId, 0, 100))).extracting(EventRecord::type).containsExactly("run.created");
       // The orchestrator holding the newest epoch goes on writing.
       long itsRun = await(newer.createRun(newRun("p", TWO_JOBS))).runId();
-      await(newer.append(List.of(new StateChange(11, runId, null, EventType.RUN_CANCELLED, Map.of(), null,
-          new RunStatus(RunState.CANCELLED, 11L)))));
+      await(newer.append(List.of(StateChange.of(11, runId, null, EventType.RUN_CANCELLED, Map.of())
+          .withRun(new RunStatus(RunState.CANCELLED, 11L)))));
       assertThat(await(store.findRun(itsRun))).isPresent();
       assertThat(await(store.findRun(runId)).orElseThrow().state()).isEqualTo(RunState.CANCELLED);
     } finally {

@@ -1,6 +1,5 @@
 package org.buildswarm.bench;
 
-import org.buildswarm.protocol.message.DroneCommand;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +25,7 @@ import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.RegisterDrone;

@@ -1,6 +1,5 @@
 package org.buildswarm.bench;
 
-import org.buildswarm.protocol.EventType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -23,6 +22,7 @@ import org.buildswarm.orchestrator.store.impl.H2Stores;
 import org.buildswarm.orchestrator.store.impl.PgStore;
 import org.buildswarm.orchestrator.store.impl.PgStoreOptions;
 import org.buildswarm.orchestrator.testing.PostgresServer;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.message.SourceSpec;

@@ -1,6 +1,5 @@
 package org.buildswarm.deploy.impl;
 
-import org.buildswarm.protocol.EventType;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongFunction;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.api.JobTests;

@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -10,6 +9,7 @@ import java.util.Map;
 import org.buildswarm.orchestrator.plan.PlannedDeploy;
 import org.buildswarm.orchestrator.store.DeploymentStatus;
 import org.buildswarm.orchestrator.store.DeploymentStatus.DeployState;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 
 /**

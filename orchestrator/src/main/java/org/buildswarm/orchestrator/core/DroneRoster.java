@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -14,6 +13,7 @@ import java.util.regex.Pattern;
 import org.buildswarm.orchestrator.core.DroneEntry.Presence;
 import org.buildswarm.orchestrator.schedule.DroneSlot;
 import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.ChangeMode;

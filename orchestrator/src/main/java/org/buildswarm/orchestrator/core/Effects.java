@@ -1,10 +1,10 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.DroneCommand;
 
 /**
  * What the core asks the outside world to do. The verticle sends these over the event bus and to

@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.EventType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,6 +44,7 @@ import org.buildswarm.protocol.api.QueuedJob;
 import org.buildswarm.protocol.message.ArtifactSpec;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.message.JobExecution;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobStarted;

@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.simulate;
 
-import org.buildswarm.protocol.message.DroneCommand;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -26,6 +25,7 @@ import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.JobView;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.RegisterDrone;

@@ -1,10 +1,10 @@
 package org.buildswarm.orchestrator.store;
 
-import org.buildswarm.protocol.EventType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.buildswarm.orchestrator.plan.PlannedJob;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.message.SourceSpec;
 

@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -12,6 +11,7 @@ import java.util.Random;
 import java.util.Set;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.api.CancelRequest;

@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.EventType;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +25,7 @@ import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
 import org.buildswarm.protocol.message.AttemptRef;
 import org.buildswarm.protocol.message.CancelAttempt;
+import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.message.Heartbeat;
 import org.buildswarm.protocol.message.HeartbeatReply;
 import org.buildswarm.protocol.message.JobFinished;

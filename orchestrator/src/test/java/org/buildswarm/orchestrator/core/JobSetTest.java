@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -9,6 +8,7 @@ import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.orchestrator.store.StoredJob;
 import org.buildswarm.orchestrator.store.StoredRun;
 import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.message.RegisterDrone;

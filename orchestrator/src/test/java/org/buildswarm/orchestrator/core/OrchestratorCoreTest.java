@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -8,6 +7,7 @@ import org.buildswarm.orchestrator.store.StoredRun;
 import org.buildswarm.orchestrator.store.StoredJob;
 import org.buildswarm.orchestrator.store.JobStatus;
 import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.RunState;

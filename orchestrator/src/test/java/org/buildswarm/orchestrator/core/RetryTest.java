@@ -1,12 +1,12 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.buildswarm.orchestrator.store.DeploymentStatus.DeployState;
 import org.buildswarm.orchestrator.store.StateChange;
 import org.buildswarm.orchestrator.store.StoredRun;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.api.CancelRequest;

@@ -1,10 +1,10 @@
 package org.buildswarm.orchestrator.core;
 
-import org.buildswarm.protocol.EventType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.buildswarm.protocol.DroneMode;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.Trigger;
 import org.buildswarm.protocol.api.JobView;

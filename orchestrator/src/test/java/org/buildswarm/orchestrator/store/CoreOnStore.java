@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.store;
 
-import org.buildswarm.protocol.message.DroneCommand;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +12,7 @@ import org.buildswarm.protocol.DroneMode;
 import org.buildswarm.protocol.ProtocolVersion;
 import org.buildswarm.protocol.api.RunEvent;
 import org.buildswarm.protocol.message.AssignJob;
+import org.buildswarm.protocol.message.DroneCommand;
 import org.buildswarm.protocol.message.JobFinished;
 import org.buildswarm.protocol.message.JobOutcome;
 import org.buildswarm.protocol.message.RegisterDrone;

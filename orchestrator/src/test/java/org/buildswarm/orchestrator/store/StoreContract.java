@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.store;
 
-import org.buildswarm.protocol.EventType;
 import static io.vertx.core.Future.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.buildswarm.orchestrator.plan.Planner;
 import org.buildswarm.orchestrator.plan.PlannerOptions;
 import org.buildswarm.orchestrator.plan.RunPlan;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.RunState;
 import org.buildswarm.protocol.Trigger;

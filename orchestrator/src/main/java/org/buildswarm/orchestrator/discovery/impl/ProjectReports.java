@@ -1,6 +1,5 @@
 package org.buildswarm.orchestrator.discovery.impl;
 
-import org.buildswarm.protocol.EventType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -20,6 +19,7 @@ import org.buildswarm.orchestrator.discovery.Forge;
 import org.buildswarm.orchestrator.discovery.Notifier;
 import org.buildswarm.orchestrator.discovery.Project;
 import org.buildswarm.protocol.Addresses;
+import org.buildswarm.protocol.EventType;
 import org.buildswarm.protocol.JobState;
 import org.buildswarm.protocol.ProtocolJson;
 import org.buildswarm.protocol.RunState;

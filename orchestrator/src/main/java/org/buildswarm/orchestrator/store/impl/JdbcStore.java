@@ -498,82 +498,59 @@ public final class JdbcStore implements Store {
   private record ResultSetColumns(ResultSet rows) implements StoreRows.Columns {
     @Override
     public String string(String column) {
-      try {
-        return rows.getString(column);
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> rows.getString(column));
     }
 
     @Override
     public String string(int position) {
-      try {
-        return rows.getString(position + 1);
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> rows.getString(position + 1));
     }
 
     @Override
     public Long longValue(String column) {
-      try {
-        long value = rows.getLong(column);
-        return rows.wasNull() ? null : value;
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> orNull(rows.getLong(column)));
     }
 
     @Override
     public Long longValue(int position) {
-      try {
-        long value = rows.getLong(position + 1);
-        return rows.wasNull() ? null : value;
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> orNull(rows.getLong(position + 1)));
     }
 
     @Override
     public Integer integer(String column) {
-      try {
-        int value = rows.getInt(column);
-        return rows.wasNull() ? null : value;
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> orNull(rows.getInt(column)));
     }
 
     @Override
     public Integer integer(int position) {
-      try {
-        int value = rows.getInt(position + 1);
-        return rows.wasNull() ? null : value;
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> orNull(rows.getInt(position + 1)));
     }
 
     @Override
     public boolean bool(String column) {
-      try {
-        return rows.getBoolean(column);
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> rows.getBoolean(column));
     }
 
     @Override
     public boolean bool(int position) {
-      try {
-        return rows.getBoolean(position + 1);
-      } catch (SQLException e) {
-        throw unreadable(e);
-      }
+      return read(() -> rows.getBoolean(position + 1));
     }
 
-    private static IllegalStateException unreadable(SQLException e) {
-      return new IllegalStateException("unreadable row: " + e.getMessage(), e);
+    /** The value just read, or null if the column was SQL NULL (JDBC reads it as 0). */
+    private <T> T orNull(T value) throws SQLException {
+      return rows.wasNull() ? null : value;
+    }
+
+    private interface Column<T> {
+      T read() throws SQLException;
+    }
+
+    private static <T> T read(Column<T> column) {
+      try {
+        return column.read();
+      } catch (SQLException e) {
+        throw new IllegalStateException("unreadable row: " + e.getMessage(), e);
+      }
     }
   }
 
